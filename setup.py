@@ -1,0 +1,39 @@
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'__version__ = "([^"]+)"',
+                    (HERE / "skmtl" / "__init__.py").read_text()).group(1)
+
+EXTRAS = {
+    "plot": ["matplotlib>=3.7"],
+    "test": ["pytest>=7", "pandas>=2.0", "matplotlib>=3.7"],
+    "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
+             "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0"],
+}
+
+setup(
+    name="skmtl",
+    version=VERSION,
+    description="Multi-task learning for the scikit-learn ecosystem",
+    long_description=(HERE / "README.rst").read_text(),
+    long_description_content_type="text/x-rst",
+    license="BSD-3-Clause",
+    packages=find_packages(include=["skmtl", "skmtl.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-learn>=1.6",
+        "skorch>=1.0",
+        "torch>=2.2",
+    ],
+    extras_require=EXTRAS,
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "Intended Audience :: Science/Research",
+    ],
+)

@@ -1,0 +1,25 @@
+"""skmtl: multi-task learning for the scikit-learn ecosystem.
+
+One estimator learns several related tasks at once. ``Y`` holds one column per
+task output, with ``NaN`` where a label is missing; every estimator follows the
+scikit-learn API (fit / predict / score, Pipeline, GridSearchCV, pickle).
+
+Importing skmtl does not import torch or matplotlib: the neural family and the
+plots load them when used.
+"""
+
+from ._stacking import stack_tasks, unstack_tasks
+from .baselines import PooledBaseline, SingleTaskBaseline
+from .tasks import TASK_TYPES, Task
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "TASK_TYPES",
+    "PooledBaseline",
+    "SingleTaskBaseline",
+    "Task",
+    "stack_tasks",
+    "unstack_tasks",
+    "__version__",
+]

@@ -1,0 +1,250 @@
+"""Shared base classes and checks of every skmtl estimator."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_consistent_length
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .tasks import missing_mask, resolve_tasks
+
+__all__ = ["MultiTaskMixin", "resolve_task_weights", "check_targets"]
+
+
+def resolve_task_weights(task_weights, tasks):
+    """Task weights ``lambda_k`` as a float array in task order.
+
+    Parameters
+    ----------
+    task_weights : None, sequence of float or dict
+        None gives every task weight 1. A sequence has one weight per task in
+        task order; a dict maps task names to weights (unnamed tasks get 1).
+    tasks : list of Task
+
+    Returns
+    -------
+    weights : ndarray of shape (n_tasks,)
+
+    Raises
+    ------
+    ValueError
+        On a wrong length, an unknown task name, a negative, non-finite or
+        all-zero weight.
+    TypeError
+        If ``task_weights`` is neither None, a sequence nor a dict.
+    """
+    names = [t.name for t in tasks]
+    if task_weights is None:
+        return np.ones(len(tasks))
+    if isinstance(task_weights, dict):
+        unknown = sorted(set(task_weights) - set(names))
+        if unknown:
+            raise ValueError(f"task_weights names unknown task(s) {unknown}; the "
+                             f"tasks are {names}.")
+        weights = [task_weights.get(name, 1.0) for name in names]
+    elif isinstance(task_weights, str) or not hasattr(task_weights, "__len__"):
+        raise TypeError(f"task_weights must be None, a sequence of floats (one per "
+                        f"task) or a dict {{task name: weight}}, got "
+                        f"{task_weights!r}.")
+    else:
+        weights = list(task_weights)
+        if len(weights) != len(tasks):
+            raise ValueError(f"task_weights has {len(weights)} entries but there are "
+                             f"{len(tasks)} tasks {names}.")
+    for name, w in zip(names, weights):
+        if not isinstance(w, numbers.Real) or isinstance(w, bool):
+            raise TypeError(f"task_weights for task {name!r} must be a number, got "
+                            f"{w!r}.")
+        if not np.isfinite(w) or w < 0:
+            raise ValueError(f"task_weights for task {name!r} is {w!r}; weights must "
+                             f"be finite and >= 0.")
+    weights = np.asarray(weights, dtype=float)
+    if not weights.any():
+        raise ValueError("task_weights are all zero; at least one task needs a "
+                         "positive weight.")
+    return weights
+
+
+def check_targets(Y):
+    """Targets as a 2-D array (float64 when numeric, object for labels).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+    names : list of str or None
+        Column names of a DataFrame ``Y``.
+    was_1d : bool
+    """
+    names = None
+    if hasattr(Y, "columns"):
+        names = [str(c) for c in Y.columns]
+    elif hasattr(Y, "name") and hasattr(Y, "dtype") and getattr(Y, "name", None):
+        names = [str(Y.name)]
+    if hasattr(Y, "to_numpy"):
+        Y = Y.to_numpy(dtype=object if str(getattr(Y, "dtype", "")) in
+                       ("category", "string") else None)
+    Y = np.asarray(Y)
+    if Y.dtype.kind == "c":
+        raise ValueError("Complex data not supported for Y.")
+    was_1d = Y.ndim == 1
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2:
+        raise ValueError(f"Y must be 1-D or 2-D (n_samples, n_outputs), got shape "
+                         f"{Y.shape}.")
+    if Y.dtype.kind in "biuf":
+        Y = Y.astype(np.float64, copy=False)
+    elif Y.dtype.kind in "US":
+        Y = Y.astype(object)
+    elif Y.dtype == object:
+        try:
+            numeric = Y.astype(np.float64)
+        except (TypeError, ValueError):
+            numeric = None
+        if numeric is not None and all(
+            v is None or (isinstance(v, numbers.Number) and not isinstance(v, bool))
+            for v in Y.ravel()
+        ):
+            Y = numeric
+    else:
+        raise ValueError(f"Y has unsupported dtype {Y.dtype}.")
+    return Y, names, was_1d
+
+
+class MultiTaskMixin:
+    """Validation, prediction shape and masked scoring shared by estimators.
+
+    Subclasses set ``_default_task_type`` (the type of inferred tasks when
+    ``tasks=None``) and call :meth:`_validate_fit_data` in ``fit`` and
+    :meth:`_validate_X` in ``predict``.
+    """
+
+    _default_task_type = "regression"
+    _accept_sparse = False
+    _allow_nd = False
+
+    def _x_params(self):
+        return dict(accept_sparse=self._accept_sparse and ["csr", "csc"],
+                    allow_nd=self._allow_nd, dtype="numeric",
+                    ensure_all_finite=True)
+
+    def _validate_fit_data(self, X, Y, tasks=None):
+        # ``Y`` is the ``y`` of scikit-learn's API: 2-D, NaN where missing.
+        """Validate ``X`` and ``Y``, resolve the tasks and set fitted attributes.
+
+        Sets ``tasks_``, ``n_tasks_``, ``n_outputs_`` (and ``n_features_in_``,
+        ``feature_names_in_``). Returns ``X`` and the 2-D ``Y``.
+        """
+        if Y is None:
+            validate_data(self, X, None)  # raises sklearn's "requires y" error
+        Y_checked, names, was_1d = check_targets(Y)
+        X, _ = validate_data(
+            self, X, Y_checked, reset=True,
+            validate_separately=(self._x_params(),
+                                 dict(ensure_2d=False, dtype=None,
+                                      ensure_all_finite=False)),
+        )
+        check_consistent_length(X, Y_checked)
+        tasks = self.tasks if tasks is None else tasks
+        self.tasks_ = resolve_tasks(tasks, Y_checked,
+                                    default_type=self._default_task_type,
+                                    names=names)
+        self.n_tasks_ = len(self.tasks_)
+        self.n_outputs_ = Y_checked.shape[1]
+        self._y_was_1d = was_1d
+        return X, Y_checked
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, **self._x_params())
+
+    def _format_prediction(self, Y_pred):
+        """Predictions follow the shape of ``Y`` at fit (1-D for 1-D ``Y``)."""
+        if self._y_was_1d:
+            return Y_pred[:, 0]
+        return Y_pred
+
+    def _encode_targets(self, Y):
+        """Encoded float targets of every task, NaN where missing."""
+        out = np.empty(Y.shape, dtype=np.float64)
+        for task in self.tasks_:
+            out[:, task.columns_] = task.encode(Y[:, task.columns_])
+        return out
+
+    def _assemble(self, per_task):
+        """One ``(n, n_outputs)`` array from each task's predictions.
+
+        Integer class labels stay integers when every task predicts integers;
+        numbers become float64; anything else (string labels) gives object.
+        """
+        per_task = [np.asarray(p) for p in per_task]
+        kinds = {p.dtype.kind for p in per_task}
+        if kinds <= set("biu"):
+            dtype = np.int64
+        elif kinds <= set("biuf"):
+            dtype = np.float64
+        elif kinds <= set("US"):
+            dtype = np.result_type(*per_task)
+        else:
+            dtype = object
+        n = per_task[0].shape[0]
+        Y_pred = np.empty((n, self.n_outputs_), dtype=dtype)
+        for task, p in zip(self.tasks_, per_task):
+            Y_pred[:, task.columns_] = p.reshape(n, task.n_outputs)
+        return Y_pred
+
+    def _decode_raw(self, raw_per_task):
+        """Predictions in label space from each task's raw outputs."""
+        return self._assemble([task.transform(raw) for task, raw in
+                               zip(self.tasks_, raw_per_task)])
+
+    def _proba_from_raw(self, raw_per_task):
+        """Per-column class probabilities (None for non-probabilistic columns)."""
+        columns = [None] * self.n_outputs_
+        for task, raw in zip(self.tasks_, raw_per_task):
+            proba = task.predict_proba(raw)
+            if proba is not None:
+                for col, p in zip(task.columns_, proba):
+                    columns[col] = p
+        if self.n_outputs_ == 1:
+            return columns[0]
+        return columns
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of each task's default metric on its labelled entries.
+
+        R² for regression, accuracy for classification and binary tasks, NDCG
+        for ranking and D² (Poisson) for count tasks; entries where ``Y`` is
+        ``NaN`` are ignored. A task with no label in ``Y`` is left out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels, ``NaN`` where missing.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        from .metrics import per_task_scores
+
+        table = per_task_scores(y, self.predict(X), self.tasks_,
+                                sample_weight=sample_weight, as_frame=False)
+        scores = np.asarray(table["score"], dtype=float)
+        if np.all(np.isnan(scores)):
+            return np.nan
+        return float(np.nanmean(scores))
+
+    def _labelled_rows(self, Y, task):
+        """Rows where every column of ``task`` is labelled."""
+        return ~missing_mask(Y[:, task.columns_]).any(axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = self._accept_sparse
+        return tags

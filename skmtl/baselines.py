@@ -1,0 +1,403 @@
+"""Baselines that answer "does sharing help?": no sharing, and full pooling."""
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from .base import MultiTaskMixin
+from .tasks import missing_mask
+
+__all__ = ["SingleTaskBaseline", "PooledBaseline"]
+
+
+def _estimator_for(estimator, task):
+    """The estimator for one task from a single estimator or a dict of them."""
+    if not isinstance(estimator, dict):
+        return estimator
+    for key in (task.name, task.type):
+        if key in estimator:
+            return estimator[key]
+    raise ValueError(f"estimator dict has no entry for task {task.name!r} (keys may "
+                     f"be task names or task types such as {task.type!r}).")
+
+
+def _common_tags(estimator):
+    """Estimator type and tags shared by every estimator in ``estimator``."""
+    estimators = list(estimator.values()) if isinstance(estimator, dict) else [
+        estimator]
+    tags = [get_tags(e) for e in estimators]
+    types = {t.estimator_type for t in tags}
+    return tags, (types.pop() if len(types) == 1 else None)
+
+
+class _BaselineMixin(MultiTaskMixin, MetaEstimatorMixin):
+    """Tags and task defaults that follow the wrapped estimator(s)."""
+
+    @property
+    def _default_task_type(self):
+        _, estimator_type = _common_tags(self.estimator)
+        if estimator_type == "classifier":
+            return "classification"
+        if estimator_type == "regressor":
+            return "regression"
+        return "auto"
+
+    @property
+    def _accept_sparse(self):
+        tags, _ = _common_tags(self.estimator)
+        return all(t.input_tags.sparse for t in tags)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner_tags, estimator_type = _common_tags(self.estimator)
+        tags.estimator_type = estimator_type
+        if estimator_type == "classifier":
+            tags.classifier_tags = inner_tags[0].classifier_tags
+        elif estimator_type == "regressor":
+            tags.regressor_tags = inner_tags[0].regressor_tags
+        tags.input_tags.sparse = all(t.input_tags.sparse for t in inner_tags)
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def _set_classes(self):
+        categorical = [t for t in self.tasks_ if t.is_classification]
+        if categorical and len(categorical) == len(self.tasks_):
+            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
+            self.classes_ = classes[0] if len(classes) == 1 else classes
+
+
+def _estimators_have(method):
+    """available_if check: every classifier wrapped has ``method``."""
+
+    def check(self):
+        estimators = (list(self.estimator.values()) if isinstance(self.estimator, dict)
+                      else [self.estimator])
+        classifiers = [e for e in estimators
+                       if get_tags(e).estimator_type == "classifier"]
+        return bool(classifiers) and all(hasattr(e, method) for e in classifiers)
+
+    return check
+
+
+def _fit_one(estimator, X, y, sample_weight):
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
+    """One independent model per task: the no-sharing reference.
+
+    Each task gets a clone of ``estimator`` fitted on the rows where that task
+    is labelled; a task with several outputs (e.g. a 4-value box) gets one
+    multi-output model (wrapped in ``MultiOutputRegressor`` or
+    ``MultiOutputClassifier`` when the estimator is single-output) on the rows
+    where all its outputs are labelled. ``predict`` returns every task for
+    every row.
+
+    Parameters
+    ----------
+    estimator : estimator or dict
+        The model to clone per task, or a dict mapping task names or task types
+        (``"regression"``, ``"classification"``, ...) to models for mixed tasks.
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes one task per column
+        (classification when ``estimator`` is a classifier, else regression).
+    n_jobs : int, default=None
+        Number of tasks fitted in parallel through joblib.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted model of each task.
+    tasks_ : list of Task
+        Fitted tasks (columns, classes).
+    classes_ : ndarray or list of ndarray
+        Class labels (classification tasks only), per column.
+    n_features_in_ : int
+    n_outputs_ : int
+
+    See Also
+    --------
+    PooledBaseline : One model for all tasks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from skmtl import SingleTaskBaseline
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> Y = np.array([[0.0, 1], [2, np.nan], [4, 5], [np.nan, 7]])
+    >>> SingleTaskBaseline(Ridge()).fit(X, Y).predict(X).shape
+    (4, 2)
+    """
+
+    def __init__(self, estimator, tasks=None, n_jobs=None):
+        self.estimator = estimator
+        self.tasks = tasks
+        self.n_jobs = n_jobs
+
+    def _task_estimator(self, task):
+        est = clone(_estimator_for(self.estimator, task))
+        if task.n_outputs > 1 and not get_tags(est).target_tags.multi_output:
+            wrapper = (MultiOutputClassifier if task.is_classification
+                       else MultiOutputRegressor)
+            est = wrapper(est)
+        return est
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one clone of the estimator per task on its labelled rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets ``Y``, one column per task output, ``NaN`` where a label is
+            missing.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        X, Y = self._validate_fit_data(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        jobs = []
+        for task in self.tasks_:
+            rows = np.flatnonzero(self._labelled_rows(Y, task))
+            if rows.size == 0:
+                raise ValueError(f"task {task.name!r} has no row where all its "
+                                 f"{task.n_outputs} outputs are labelled.")
+            y = Y[np.ix_(rows, task.columns_)]
+            if task.is_classification:
+                y = task.encode(y).astype(np.int64)
+            else:
+                y = y.astype(np.float64)
+            y = y[:, 0] if task.n_outputs == 1 else y
+            sw = None if sample_weight is None else sample_weight[rows]
+            jobs.append(delayed(_fit_one)(self._task_estimator(task), X[rows], y, sw))
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(jobs)
+        self._set_classes()
+        return self
+
+    def _raw_predictions(self, X):
+        outputs = []
+        for task, est in zip(self.tasks_, self.estimators_):
+            pred = np.asarray(est.predict(X)).reshape(X.shape[0], task.n_outputs)
+            if task.is_classification:
+                pred = task.classes_[pred.astype(np.int64)]
+            outputs.append(pred)
+        return outputs
+
+    def predict(self, X):
+        """Predict every task for every row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Values for regression tasks and labels for classification tasks.
+        """
+        X = self._validate_X(X)
+        return self._format_prediction(self._assemble(self._raw_predictions(X)))
+
+    @available_if(_estimators_have("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities per column of ``Y``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or list
+            One array per column (columns ordered as ``classes_``); None for
+            the columns of non-classification tasks. A single column gives the
+            array itself.
+        """
+        X = self._validate_X(X)
+        columns = [None] * self.n_outputs_
+        for task, est in zip(self.tasks_, self.estimators_):
+            if not task.is_classification:
+                continue
+            proba = est.predict_proba(X)
+            proba = proba if isinstance(proba, list) else [proba]
+            inner_classes = getattr(est, "classes_", None)
+            inner_classes = (inner_classes if isinstance(inner_classes, list)
+                             else [inner_classes])
+            for col, p, seen in zip(task.columns_, proba, inner_classes):
+                full = np.zeros((X.shape[0], len(task.classes_)))
+                full[:, np.asarray(seen, dtype=np.int64)] = p
+                columns[col] = full
+        return columns[0] if self.n_outputs_ == 1 else columns
+
+
+class PooledBaseline(_BaselineMixin, BaseEstimator):
+    """One model for all tasks, fitted on every labelled (sample, task) pair.
+
+    The full-pooling reference: the tasks are treated as one. Each column of
+    ``Y`` contributes its labelled rows to one long training set; with
+    ``task_indicators=True`` a one-hot column per output is appended to ``X``
+    so that the pooled model can learn a per-task offset.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The pooled model (a regressor for regression tasks, a classifier for
+        classification tasks).
+    tasks : list of Task, default=None
+        Task of each column; None makes one task per column.
+    task_indicators : bool, default=False
+        Append one-hot output indicators to the features.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted pooled model.
+    tasks_ : list of Task
+    classes_ : ndarray or list of ndarray
+        Class labels of each column (classification tasks only).
+    n_features_in_ : int
+    n_outputs_ : int
+
+    See Also
+    --------
+    SingleTaskBaseline : One model per task.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skmtl import PooledBaseline
+    >>> X = np.arange(6.0)[:, None]
+    >>> Y = np.c_[X[:, 0], X[:, 0] + 1.0]
+    >>> est = PooledBaseline(LinearRegression(), task_indicators=True).fit(X, Y)
+    >>> np.round(est.predict([[10.0]]), 6)
+    array([[10., 11.]])
+    """
+
+    def __init__(self, estimator, tasks=None, task_indicators=False):
+        self.estimator = estimator
+        self.tasks = tasks
+        self.task_indicators = task_indicators
+
+    def _with_indicator(self, X, column):
+        if not self.task_indicators:
+            return X
+        indicator = np.zeros((X.shape[0], self.n_outputs_))
+        indicator[:, column] = 1.0
+        if sp.issparse(X):
+            return sp.hstack([X, sp.csr_matrix(indicator)], format="csr")
+        return np.hstack([X, indicator])
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one model on all labelled (sample, task) pairs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets ``Y``, one column per task output, ``NaN`` where a label is
+            missing.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        if isinstance(self.estimator, dict):
+            raise TypeError("PooledBaseline pools every task into one model: give "
+                            "one estimator, not a dict.")
+        X, Y = self._validate_fit_data(X, y)
+        kinds = {t.is_classification for t in self.tasks_}
+        if len(kinds) > 1:
+            raise ValueError("PooledBaseline needs tasks of one kind (all "
+                             "classification or all regression-like) to pool them "
+                             "into one model.")
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        labelled = ~missing_mask(Y)
+        Xs, ys, sws = [], [], []
+        for column in range(self.n_outputs_):
+            rows = np.flatnonzero(labelled[:, column])
+            Xs.append(self._with_indicator(X[rows], column))
+            ys.append(Y[rows, column])
+            if sample_weight is not None:
+                sws.append(sample_weight[rows])
+        X_long = sp.vstack(Xs, format="csr") if sp.issparse(X) else np.vstack(Xs)
+        y_long = np.concatenate(ys)
+        if kinds == {True}:
+            self._pooled_classes = np.unique(np.concatenate(
+                [t.classes_ for t in self.tasks_]))
+            y_long = np.searchsorted(self._pooled_classes,
+                                     _label_values(y_long, self._pooled_classes))
+        else:
+            y_long = y_long.astype(np.float64)
+        sw = None if sample_weight is None else np.concatenate(sws)
+        self.estimator_ = _fit_one(clone(self.estimator), X_long, y_long, sw)
+        self._set_classes()
+        return self
+
+    def _column_proba(self, X, column, task):
+        proba = self.estimator_.predict_proba(self._with_indicator(X, column))
+        full = np.zeros((X.shape[0], len(self._pooled_classes)))
+        full[:, np.asarray(self.estimator_.classes_, dtype=np.int64)] = proba
+        positions = np.searchsorted(self._pooled_classes, task.classes_)
+        restricted = full[:, positions]
+        total = restricted.sum(axis=1, keepdims=True)
+        uniform = np.full_like(restricted, 1.0 / restricted.shape[1])
+        return np.where(total > 0, restricted / np.where(total > 0, total, 1),
+                        uniform)
+
+    def predict(self, X):
+        """Predict every task for every row with the pooled model.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        X = self._validate_X(X)
+        check_is_fitted(self)
+        per_task = []
+        for task in self.tasks_:
+            columns = []
+            for column in task.columns_:
+                if task.is_classification:
+                    proba = self._column_proba(X, column, task)
+                    columns.append(task.classes_[np.argmax(proba, axis=1)])
+                else:
+                    columns.append(np.asarray(self.estimator_.predict(
+                        self._with_indicator(X, column)), dtype=np.float64))
+            per_task.append(np.column_stack(columns))
+        return self._format_prediction(self._assemble(per_task))
+
+    @available_if(_estimators_have("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities per column, restricted to each task's classes.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
+        """
+        X = self._validate_X(X)
+        columns = [self._column_proba(X, column, task)
+                   for task in self.tasks_ if task.is_classification
+                   for column in task.columns_]
+        if not columns:
+            raise AttributeError("predict_proba needs classification tasks.")
+        return columns[0] if self.n_outputs_ == 1 else columns
+
+
+def _label_values(values, classes):
+    """Labels as the dtype of ``classes`` (Y stores numeric labels as float)."""
+    if classes.dtype.kind in "iub":
+        return values.astype(np.float64).astype(classes.dtype)
+    if classes.dtype.kind in "US":
+        return values.astype(str)
+    return values

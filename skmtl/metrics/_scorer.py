@@ -1,0 +1,338 @@
+"""Per-task score tables and multi-task scorers for model selection."""
+
+import numpy as np
+from sklearn.base import is_classifier
+
+from ..base import check_targets, resolve_task_weights
+from ..tasks import Task, infer_tasks, missing_mask
+from ._masked import get_metric, score_column
+
+__all__ = ["per_task_scores", "make_multitask_scorer", "make_per_task_scorers"]
+
+
+def _task_columns(tasks, n_outputs):
+    """(task, column indices) pairs for fitted or plain task specifications."""
+    if isinstance(tasks, Task):
+        tasks = [tasks]
+    tasks = list(tasks)
+    width = sum(t.n_outputs for t in tasks)
+    if width != n_outputs:
+        described = ", ".join(f"{t.name}: {t.n_outputs}" for t in tasks)
+        raise ValueError(f"Y has {n_outputs} column(s) but the tasks describe "
+                         f"{width} ({described}).")
+    pairs, start = [], 0
+    for task in tasks:
+        columns = getattr(task, "columns_", None)
+        if columns is None:
+            columns = np.arange(start, start + task.n_outputs)
+        pairs.append((task, np.asarray(columns)))
+        start += task.n_outputs
+    return pairs
+
+
+def _task_classes(task, Y_block):
+    """Classes the probability columns of a task follow."""
+    if hasattr(task, "classes_"):
+        return task.classes_
+    return task.type_.fit_encoding(task, Y_block)["classes_"]
+
+
+def _metrics_for(task, metric):
+    if metric is None:
+        return [task.type_.default_metric]
+    if isinstance(metric, dict):
+        chosen = metric.get(task.name, metric.get(task.type))
+        if chosen is None:
+            return [task.type_.default_metric]
+        metric = chosen
+    if isinstance(metric, str):
+        return [metric]
+    return list(metric)
+
+
+def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
+                    groups=None, sample_weight=None, as_frame="auto"):
+    """Score every task on its labelled entries and return a table.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels, ``NaN`` (or None) where missing.
+    Y_pred : array-like of the same shape
+        Predictions in label space (``estimator.predict(X)``).
+    tasks : list of Task, default=None
+        Tasks of the columns (fitted tasks of an estimator, ``est.tasks_``, carry
+        their classes). None makes one task per column, classification for
+        non-numeric labels and regression otherwise.
+    metric : str, list of str or dict, default=None
+        None uses each task type's default metric (R², accuracy, NDCG, D²
+        Poisson). A name (see :data:`skmtl.metrics.METRICS`, ``"neg_"`` for
+        negated losses) applies to every task; a dict maps task names or task
+        types to metric names.
+    Y_proba : ndarray or list of ndarray, default=None
+        Class probabilities (``estimator.predict_proba(X)``): one array per
+        column of ``Y``, None for non-probabilistic columns. Needed by
+        ``log_loss`` and ``roc_auc``.
+    groups : array-like of shape (n_samples,), default=None
+        Query ids for ranking tasks.
+    sample_weight : array-like of shape (n_samples,), default=None
+    as_frame : bool or "auto", default="auto"
+        Return a pandas DataFrame (``"auto"``: when pandas is installed) or a
+        dict of arrays.
+
+    Returns
+    -------
+    table : DataFrame or dict of ndarray
+        One row per (task, metric): ``task``, ``type``, ``metric``, ``score``
+        (mean over the task's columns) and ``n_labelled`` (labelled entries).
+
+    Raises
+    ------
+    ValueError
+        If a classification task's labels hold a class the tasks were not
+        fitted with, or if the widths do not match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import Task
+    >>> from skmtl.metrics import per_task_scores
+    >>> Y_true = np.array([[1.0, 0], [2.0, 1], [np.nan, 1]])
+    >>> Y_pred = np.array([[1.0, 0], [3.0, 0], [5.0, 1]])
+    >>> table = per_task_scores(Y_true, Y_pred, [Task("a"), Task("b", "binary")],
+    ...                         as_frame=False)
+    >>> table["score"]
+    array([-1.        ,  0.66666667])
+    """
+    Y_true, _, _ = check_targets(Y_true)
+    Y_pred = np.asarray(Y_pred)
+    if Y_pred.ndim == 1:
+        Y_pred = Y_pred[:, None]
+    if Y_pred.shape != Y_true.shape:
+        raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has shape "
+                         f"{Y_pred.shape}.")
+    if tasks is None:
+        tasks = infer_tasks(Y_true, default_type="auto")
+    if Y_proba is not None and not isinstance(Y_proba, list):
+        Y_proba = [Y_proba]
+    rows = {"task": [], "type": [], "metric": [], "score": [], "n_labelled": []}
+    for task, columns in _task_columns(tasks, Y_true.shape[1]):
+        block = Y_true[:, columns]
+        if hasattr(task, "classes_") and task.is_classification:
+            task.encode(block)  # raises, naming the task, on an unseen class
+        n_labelled = int((~missing_mask(block)).sum())
+        for name in _metrics_for(task, metric):
+            m, _ = get_metric(name)
+            values = []
+            for j in columns:
+                if m.response == "proba":
+                    if Y_proba is None or Y_proba[j] is None:
+                        raise ValueError(
+                            f"metric {name!r} of task {task.name!r} needs class "
+                            f"probabilities: pass Y_proba=estimator.predict_proba(X)."
+                        )
+                    prediction = np.asarray(Y_proba[j])
+                    classes = _task_classes(task, block)
+                else:
+                    prediction, classes = Y_pred[:, j], None
+                values.append(score_column(name, Y_true[:, j], prediction,
+                                           sample_weight=sample_weight,
+                                           classes=classes, groups=groups))
+            values = np.asarray(values, dtype=float)
+            score = np.nan if np.all(np.isnan(values)) else float(np.nanmean(values))
+            rows["task"].append(task.name)
+            rows["type"].append(task.type)
+            rows["metric"].append(name)
+            rows["score"].append(score)
+            rows["n_labelled"].append(n_labelled)
+    return _as_table(rows, as_frame)
+
+
+def _as_table(rows, as_frame):
+    table = {k: np.asarray(v, dtype=float if k == "score" else None)
+             for k, v in rows.items()}
+    if as_frame == "auto":
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            as_frame = False
+        else:
+            as_frame = True
+    if as_frame:
+        import pandas as pd
+
+        return pd.DataFrame(table)
+    return table
+
+
+def _final_estimator(estimator):
+    for attr in ("best_estimator_", "_final_estimator"):
+        inner = getattr(estimator, attr, None)
+        if inner is not None and inner is not estimator:
+            return _final_estimator(inner)
+    return estimator
+
+
+def _fitted_tasks(estimator, Y):
+    """The fitted tasks of an estimator, or tasks inferred from ``Y``."""
+    final = _final_estimator(estimator)
+    tasks = getattr(final, "tasks_", None)
+    if tasks is not None:
+        return tasks
+    default = "classification" if is_classifier(final) else "auto"
+    return infer_tasks(Y, default_type=default)
+
+
+def _proba_columns(estimator, X, tasks, n_outputs):
+    proba = estimator.predict_proba(X)
+    if not isinstance(proba, list):
+        proba = [proba]
+    if len(proba) != n_outputs:
+        raise ValueError(f"predict_proba returned {len(proba)} arrays for "
+                         f"{n_outputs} columns of Y.")
+    final = _final_estimator(estimator)
+    classes = getattr(final, "classes_", None)
+    if classes is not None and not hasattr(final, "tasks_"):
+        # A plain scikit-learn classifier: attach its classes to inferred tasks.
+        classes = classes if isinstance(classes, list) else [classes]
+        for task, c in zip(tasks, classes):
+            task.classes_ = np.asarray(c)
+    return proba
+
+
+class _MultiTaskScorer:
+    """Callable ``scorer(estimator, X, Y)`` over NaN-masked multi-task targets."""
+
+    def __init__(self, metric, aggregate, task_weights, task):
+        self.metric = metric
+        self.aggregate = aggregate
+        self.task_weights = task_weights
+        self.task = task
+
+    def __repr__(self):
+        args = [f"metric={self.metric!r}"]
+        if self.task is not None:
+            args.append(f"task={self.task!r}")
+        else:
+            args.append(f"aggregate={self.aggregate!r}")
+        if self.task_weights is not None:
+            args.append(f"task_weights={self.task_weights!r}")
+        return f"make_multitask_scorer({', '.join(args)})"
+
+    def _needs_proba(self, tasks):
+        return any(get_metric(name)[0].response == "proba"
+                   for task in tasks for name in _metrics_for(task, self.metric))
+
+    def table(self, estimator, X, Y, sample_weight=None, groups=None):
+        """The per-task score table this scorer aggregates."""
+        Y_true, _, _ = check_targets(Y)
+        tasks = _fitted_tasks(estimator, Y_true)
+        Y_pred = estimator.predict(X)
+        Y_proba = None
+        if self._needs_proba(tasks):
+            Y_proba = _proba_columns(estimator, X, tasks, Y_true.shape[1])
+        return per_task_scores(Y_true, Y_pred, tasks, self.metric, Y_proba=Y_proba,
+                               groups=groups, sample_weight=sample_weight,
+                               as_frame=False), tasks
+
+    def __call__(self, estimator, X, Y, sample_weight=None, groups=None):
+        table, tasks = self.table(estimator, X, Y, sample_weight, groups)
+        scores = table["score"]
+        signs = np.array([1.0 if get_metric(m)[0].greater_is_better
+                          or m.startswith("neg_") else -1.0
+                          for m in table["metric"]])
+        scores = scores * signs
+        if self.task is not None:
+            if self.task not in set(table["task"]):
+                raise ValueError(f"scorer for task {self.task!r}: no such task; the "
+                                 f"tasks are {[t.name for t in tasks]}.")
+            return float(np.nanmean(scores[table["task"] == self.task]))
+        keep = ~np.isnan(scores)
+        if not keep.any():
+            return np.nan
+        if self.aggregate == "mean":
+            return float(np.mean(scores[keep]))
+        weights_source = self.task_weights
+        if weights_source is None:
+            weights_source = getattr(_final_estimator(estimator), "task_weights", None)
+        weights = resolve_task_weights(weights_source, tasks)
+        names = [t.name for t in tasks]
+        per_row = weights[[names.index(n) for n in table["task"]]]
+        if not per_row[keep].any():
+            return np.nan
+        return float(np.average(scores[keep], weights=per_row[keep]))
+
+
+def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
+                          task=None):
+    """A scorer for ``cross_validate`` and ``GridSearchCV`` on NaN-masked ``Y``.
+
+    The plain ``"r2"`` or ``"accuracy"`` scorer strings score every column on
+    every row, so with missing labels they fail or give wrong numbers; this
+    scorer scores each task on its labelled entries and combines the tasks.
+
+    Parameters
+    ----------
+    metric : str, list of str or dict, default=None
+        Per-task metric, as in :func:`per_task_scores`. Losses are negated so
+        that greater is always better (``"mean_squared_error"`` and
+        ``"neg_mean_squared_error"`` both score ``-MSE``).
+    aggregate : {"mean", "weighted"}, default="mean"
+        Combine tasks by their plain mean or by a task-weighted mean.
+    task_weights : sequence or dict, default=None
+        Weights for ``aggregate="weighted"``; None takes the estimator's
+        ``task_weights`` parameter (all ones when it has none).
+    task : str, default=None
+        Score only this task (e.g. one entry of ``cross_validate(scoring={...})``).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, Y, sample_weight=None, groups=None) -> float``.
+
+    See Also
+    --------
+    make_per_task_scorers : One scorer per task, for ``cross_validate``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skmtl import SingleTaskBaseline
+    >>> from skmtl.metrics import make_multitask_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(60, 3)
+    >>> Y = X @ rng.randn(3, 2)
+    >>> Y[::3, 0] = np.nan
+    >>> scores = cross_val_score(SingleTaskBaseline(Ridge(alpha=1e-6)), X, Y,
+    ...                          scoring=make_multitask_scorer("r2"), cv=3)
+    >>> bool(np.all(scores > 0.99))
+    True
+    """
+    if aggregate not in ("mean", "weighted"):
+        raise ValueError(f"aggregate must be 'mean' or 'weighted', got "
+                         f"{aggregate!r}.")
+    if isinstance(metric, str):
+        get_metric(metric)
+    return _MultiTaskScorer(metric, aggregate, task_weights, task)
+
+
+def make_per_task_scorers(task_names, metric=None):
+    """One scorer per task, as a dict for ``cross_validate(scoring=...)``.
+
+    Parameters
+    ----------
+    task_names : list of str or list of Task
+    metric : str, list of str or dict, default=None
+        As in :func:`make_multitask_scorer`.
+
+    Returns
+    -------
+    scorers : dict
+        ``{task_name: scorer}``, plus ``"mean"`` for the task-averaged score.
+    """
+    names = [t.name if isinstance(t, Task) else str(t) for t in task_names]
+    scorers = {name: make_multitask_scorer(metric, task=name) for name in names}
+    scorers["mean"] = make_multitask_scorer(metric)
+    return scorers

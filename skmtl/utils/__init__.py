@@ -1,0 +1,66 @@
+"""Utilities: discovery of the public estimators."""
+
+import importlib
+import inspect
+import pkgutil
+
+from sklearn.base import BaseEstimator
+
+__all__ = ["all_estimators"]
+
+_TYPE_OF = {"classifier": "classifier", "regressor": "regressor"}
+
+
+def _public_modules():
+    import skmtl
+
+    yield skmtl
+    for info in pkgutil.walk_packages(skmtl.__path__, prefix="skmtl."):
+        parts = info.name.split(".")
+        if any(p.startswith("_") for p in parts[1:]) or "tests" in parts:
+            continue
+        yield importlib.import_module(info.name)
+
+
+def all_estimators(type_filter=None):
+    """Every public estimator class of skmtl.
+
+    Walks the public modules of the package (importing them, so the neural
+    family's torch import happens here) and collects the concrete
+    :class:`~sklearn.base.BaseEstimator` subclasses that skmtl defines and
+    exports.
+
+    Parameters
+    ----------
+    type_filter : {"classifier", "regressor"}, default=None
+        Keep only the classes whose name or default estimator type says so.
+
+    Returns
+    -------
+    estimators : list of (str, type)
+        ``(name, class)`` pairs sorted by name.
+
+    Examples
+    --------
+    >>> from skmtl.utils import all_estimators
+    >>> "SingleTaskBaseline" in dict(all_estimators())
+    True
+    """
+    found = {}
+    for module in _public_modules():
+        exported = getattr(module, "__all__", None)
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if (name.startswith("_") or not issubclass(obj, BaseEstimator)
+                    or not obj.__module__.startswith("skmtl")
+                    or inspect.isabstract(obj)
+                    or (exported is not None and name not in exported)):
+                continue
+            found[name] = obj
+    estimators = sorted(found.items())
+    if type_filter is not None:
+        if type_filter not in _TYPE_OF:
+            raise ValueError(f"type_filter must be one of {sorted(_TYPE_OF)}, got "
+                             f"{type_filter!r}.")
+        estimators = [(n, c) for n, c in estimators
+                      if n.lower().endswith(type_filter)]
+    return estimators
