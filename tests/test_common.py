@@ -1,0 +1,143 @@
+"""Every public estimator through scikit-learn's checks and our common contract.
+
+``check_estimator`` covers the scikit-learn API; the tests below it cover what
+no scikit-learn check exercises: NaN-masked ``Y`` through clone, pickle,
+``Pipeline`` and ``GridSearchCV`` with the multi-task scorer.
+
+To add an estimator: export it (``__all__``) so ``all_estimators`` finds it,
+give it instances in ``INSTANCES`` if its constructor needs arguments, a small
+grid in ``GRIDS``, and list any expected check failure with its reason in
+``EXPECTED_FAILED_CHECKS``.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl import PooledBaseline, SingleTaskBaseline
+from skmtl.datasets import make_multitask_classification, make_multitask_regression
+from skmtl.metrics import make_multitask_scorer
+from skmtl.utils import all_estimators
+
+# Estimators whose constructor needs arguments, as the instances to check.
+INSTANCES = {
+    "SingleTaskBaseline": [SingleTaskBaseline(Ridge()),
+                           SingleTaskBaseline(LogisticRegression())],
+    "PooledBaseline": [PooledBaseline(Ridge()),
+                       PooledBaseline(LogisticRegression(), task_indicators=True)],
+}
+
+# A small grid per estimator class for the GridSearchCV test.
+GRIDS = {
+    "SingleTaskBaseline": lambda est: (
+        {"estimator__C": [0.1, 1.0]} if is_classifier(est)
+        else {"estimator__alpha": [0.1, 10.0]}),
+    "PooledBaseline": lambda est: {"task_indicators": [False, True]},
+}
+
+# {estimator class name: {check name: reason}}; every entry needs a reason.
+EXPECTED_FAILED_CHECKS = {}
+
+
+def _instances():
+    for name, cls in all_estimators():
+        yield from INSTANCES.get(name, None) or [cls()]
+
+
+ESTIMATORS = list(_instances())
+
+
+def _expected_failures(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def _id(estimator):
+    return repr(estimator).replace("\n", "").replace(" ", "")
+
+
+def test_every_estimator_is_covered():
+    names = {name for name, _ in all_estimators()}
+    assert {"SingleTaskBaseline", "PooledBaseline"} <= names
+    assert names <= set(GRIDS), f"add a grid for {sorted(names - set(GRIDS))}"
+    for reasons in EXPECTED_FAILED_CHECKS.values():
+        assert all(isinstance(r, str) and r for r in reasons.values())
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _masked_data(estimator, seed=0):
+    """NaN-masked data suited to the estimator's type, 20% labels missing."""
+    if is_classifier(estimator):
+        X, Y = make_multitask_classification(
+            n_samples=120, n_features=6, n_tasks=3, n_informative=3, class_sep=4.0,
+            missing_rate=0.2, random_state=seed)
+    else:
+        X, Y = make_multitask_regression(
+            n_samples=120, n_features=6, n_tasks=3, n_informative=3,
+            missing_rate=0.2, random_state=seed)
+    return X * 10 + 3, Y  # off-scale features, so that scaling matters
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_clone_keeps_params_and_drops_fit(estimator):
+    X, Y = _masked_data(estimator)
+    fitted = clone(estimator).fit(X, Y)
+    cloned = clone(fitted)
+    assert cloned.get_params().keys() == estimator.get_params().keys()
+    assert not hasattr(cloned, "tasks_")
+    assert hasattr(fitted, "tasks_") and hasattr(fitted, "n_features_in_")
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_pickle_round_trip_gives_identical_predictions(estimator):
+    X, Y = _masked_data(estimator)
+    fitted = clone(estimator).fit(X, Y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert restored.score(X, Y) == fitted.score(X, Y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_predicts_every_task_for_every_row_with_missing_labels(estimator):
+    X, Y = _masked_data(estimator)
+    fitted = clone(estimator).fit(X, Y)
+    Y_pred = fitted.predict(X)
+    assert Y_pred.shape == Y.shape
+    assert not np.any(np.isnan(Y_pred.astype(float)))
+    score = fitted.score(X, Y)
+    assert np.isfinite(score)
+    scorer = make_multitask_scorer()
+    assert scorer(fitted, X, Y) == pytest.approx(score)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_pipeline_with_scaler(estimator):
+    X, Y = _masked_data(estimator)
+    pipe = make_pipeline(StandardScaler(), clone(estimator)).fit(X, Y)
+    assert pipe.predict(X).shape == Y.shape
+    assert pipe.score(X, Y) == pytest.approx(pipe[-1].score(pipe[0].transform(X), Y))
+    assert make_multitask_scorer()(pipe, X, Y) == pytest.approx(pipe.score(X, Y))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_grid_search_on_masked_targets(estimator):
+    X, Y = _masked_data(estimator)
+    grid = GRIDS[type(estimator).__name__](estimator)
+    search = GridSearchCV(clone(estimator), grid, scoring=make_multitask_scorer(),
+                          cv=KFold(3, shuffle=True, random_state=0),
+                          error_score="raise")
+    search.fit(X, Y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    assert search.best_score_ == scores.max()
+    assert search.predict(X).shape == Y.shape
