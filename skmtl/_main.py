@@ -124,7 +124,7 @@ def _format_table(task_names, results, metric):
 
 
 def run(dataset="shared_support", estimators="all", seed=0, test_size=0.3,
-        out=sys.stdout):
+        out=None):
     """Fit the chosen estimators on the chosen data set and print the table.
 
     Returns
@@ -132,6 +132,10 @@ def run(dataset="shared_support", estimators="all", seed=0, test_size=0.3,
     results : dict
         ``{estimator name: {"scores": per-task test scores, "fit_time": s}}``.
     """
+    out = sys.stdout if out is None else out
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown data set {dataset!r}; choose from "
+                         f"{list(DATASETS)}.")
     kind, make, _ = DATASETS[dataset]
     X, Y = make(seed)
     X_train, X_test, Y_train, Y_test = train_test_split(
@@ -174,7 +178,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.list:
         print("data sets:")
-        for name, (kind, _, description) in DATASETS.items():
+        for name, (_, _, description) in DATASETS.items():
             print(f"  {name:<16} {description}")
         print("estimators:")
         for name, (_, description) in ESTIMATORS.items():

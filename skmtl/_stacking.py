@@ -3,6 +3,8 @@
 import numpy as np
 import scipy.sparse as sp
 
+from .tasks import _show, missing_mask
+
 __all__ = ["stack_tasks", "unstack_tasks"]
 
 
@@ -14,7 +16,8 @@ def _column_of(table, key, what):
                              f"columns are {list(table.columns)!r}.")
         return np.asarray(table[key])
     table = np.asarray(table)
-    if not isinstance(key, int | np.integer) or not -table.shape[1] <= key < table.shape[1]:
+    n_columns = table.shape[1]
+    if not isinstance(key, int | np.integer) or not -n_columns <= key < n_columns:
         raise ValueError(f"{what} must be a column index of the {table.shape[1]}-"
                          f"column array, got {key!r}.")
     return table[:, key]
@@ -49,8 +52,9 @@ def _stack_long(table, task_column, target_column, sample_column):
         if duplicated.max() > 1:
             i, k = np.argwhere(duplicated > 1)[0]
             raise ValueError(
-                f"sample {sample_ids[first[i]]!r} has {duplicated[i, k]} labels for "
-                f"task {names[k]!r}; a sample has at most one label per task."
+                f"sample {_show(sample_ids[first[i]])} has {duplicated[i, k]} "
+                f"labels for task {str(names[k])!r}; a sample has at most one label "
+                f"per task."
             )
     numeric = np.asarray(target).dtype.kind in "biuf"
     Y = np.full((len(first), len(names)), np.nan, dtype=float if numeric else object)
@@ -178,8 +182,6 @@ def unstack_tasks(X, Y, tasks=None):
     >>> [y.tolist() for y in ys]
     [[1.0, 3.0], [2.0]]
     """
-    from .tasks import missing_mask
-
     Y = np.asarray(Y)
     Y = Y[:, None] if Y.ndim == 1 else Y
     if X.shape[0] != Y.shape[0]:

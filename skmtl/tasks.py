@@ -67,10 +67,19 @@ def _as_float_column(values, task, what="labels"):
         example = next(v for v in np.ravel(values) if _not_number(v))
         raise ValueError(
             f"task {task.name!r} is a {task.type} task but its {what} hold "
-            f"non-numeric values such as {example!r}; use "
+            f"non-numeric values such as {_show(example)}; use "
             f"Task({task.name!r}, 'classification') for class labels."
         ) from None
     return out
+
+
+def _show(value):
+    """repr of a label for messages: plain Python values, not numpy scalars."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    return repr(value)
 
 
 def _not_number(v):
@@ -236,7 +245,7 @@ class Count(TaskType):
         if np.nanmin(values) < 0:
             raise ValueError(
                 f"task {task.name!r} is a count task but its labels include the "
-                f"negative value {np.nanmin(values)!r}; counts must be >= 0."
+                f"negative value {_show(np.nanmin(values))}; counts must be >= 0."
             )
 
     def transform(self, task, raw):
@@ -276,7 +285,7 @@ class Ranking(TaskType):
         if np.nanmin(values) < 0:
             raise ValueError(
                 f"task {task.name!r} is a ranking task but its relevance labels "
-                f"include {np.nanmin(values)!r}; relevance must be >= 0."
+                f"include {_show(np.nanmin(values))}; relevance must be >= 0."
             )
 
     def loss(self, task, raw, target, groups=None):
@@ -309,8 +318,8 @@ class _Categorical(TaskType):
             unknown = np.setdiff1d(observed, classes)
             if unknown.size:
                 raise ValueError(
-                    f"task {task.name!r}: labels {list(unknown)!r} are not among "
-                    f"the declared classes {list(classes)!r}."
+                    f"task {task.name!r}: labels {_show(unknown)} are not among "
+                    f"the declared classes {_show(classes)}."
                 )
             classes = np.unique(classes)
         else:
@@ -329,8 +338,8 @@ class _Categorical(TaskType):
             unseen = classes[idx_clipped] != labelled
             if np.any(unseen):
                 raise ValueError(
-                    f"task {task.name!r}: label {labelled[unseen][0]!r} was not seen "
-                    f"during fit (known classes: {list(classes)!r}); pass "
+                    f"task {task.name!r}: label {_show(labelled[unseen][0])} was not "
+                    f"seen during fit (known classes: {_show(classes)}); pass "
                     f"Task({task.name!r}, {task.type!r}, classes=[...]) to declare "
                     f"every class."
                 )
@@ -389,7 +398,7 @@ class Binary(_Categorical):
         if len(classes) > 2:
             raise ValueError(
                 f"task {task.name!r} is binary but its labels hold {len(classes)} "
-                f"classes {list(classes)!r}; use Task({task.name!r}, "
+                f"classes {_show(classes)}; use Task({task.name!r}, "
                 f"'classification') for more than two classes."
             )
         if len(classes) == 1:
@@ -398,7 +407,7 @@ class Binary(_Categorical):
                 classes = np.array([0, 1], dtype=classes.dtype)
             else:
                 raise ValueError(
-                    f"task {task.name!r} is binary but only the class {only!r} "
+                    f"task {task.name!r} is binary but only the class {_show(only)} "
                     f"occurs in Y; pass Task({task.name!r}, 'binary', "
                     f"classes=[...]) to name both classes."
                 )
@@ -444,7 +453,7 @@ def _unique_labels(labelled, task):
             bad = labelled[labelled != np.round(labelled)][0]
             raise ValueError(
                 f"Unknown label type: task {task.name!r} is a {task.type} task but "
-                f"its labels include the non-integer value {bad!r} (continuous "
+                f"its labels include the non-integer value {_show(bad)} (continuous "
                 f"targets); class labels must be integers or "
                 f"strings. Use Task({task.name!r}, 'regression') for continuous "
                 f"targets."
@@ -460,7 +469,7 @@ def _coerce_labels(labelled, classes, task):
         if labelled.dtype == object:
             if not all(isinstance(v, numbers.Number) for v in labelled):
                 raise ValueError(
-                    f"task {task.name!r}: labels {labelled[:3].tolist()!r} are not "
+                    f"task {task.name!r}: labels {_show(labelled[:3])} are not "
                     f"numbers but the task was fitted on numeric classes."
                 )
             labelled = labelled.astype(np.float64)
@@ -468,7 +477,8 @@ def _coerce_labels(labelled, classes, task):
             if np.any(labelled != np.round(labelled)):
                 bad = labelled[labelled != np.round(labelled)][0]
                 raise ValueError(
-                    f"task {task.name!r}: the label {bad!r} is not an integer class."
+                    f"task {task.name!r}: the label {_show(bad)} is not an integer "
+                    f"class."
                 )
             labelled = labelled.astype(np.int64)
         return labelled

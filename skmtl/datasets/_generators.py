@@ -31,8 +31,8 @@ def _coefficients(structure, n_features, n_tasks, n_informative, rank, n_cluster
         if rank > min(n_informative, n_tasks):
             raise ValueError(f"rank={rank} exceeds min(n_informative, n_tasks)="
                              f"{min(n_informative, n_tasks)}.")
-        W[support] = rng.randn(n_informative, rank) @ rng.randn(rank, n_tasks) / np.sqrt(
-            rank)
+        factors = rng.randn(n_informative, rank), rng.randn(rank, n_tasks)
+        W[support] = factors[0] @ factors[1] / np.sqrt(rank)
         info["rank"] = rank
     elif structure == "clusters":
         _check_positive_int(n_clusters, "n_clusters")
@@ -205,9 +205,10 @@ def make_multitask_classification(n_samples=200, n_features=20, n_tasks=5, *,
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skmtl.datasets import make_multitask_classification
     >>> X, Y = make_multitask_classification(n_samples=40, n_tasks=2, random_state=0)
-    >>> sorted(set(Y[:, 0]))
+    >>> np.unique(Y[:, 0]).tolist()
     [0.0, 1.0]
     """
     rng = check_random_state(random_state)
