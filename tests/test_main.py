@@ -42,3 +42,14 @@ def test_list_and_help():
     for option in ("--dataset", "--estimators", "--seed"):
         assert option in result.stdout
     assert set(ESTIMATORS) >= {"single-task", "pooled"}
+
+
+def test_main_job_prints_the_transfer_report(capsys):
+    results = run(estimators="single-task", transfer="pooled")
+    out = capsys.readouterr().out
+    assert "transfer report of 'pooled'" in out
+    report = results["transfer_report"]
+    assert len(report.tasks) == 8 and report.fold_scores["multitask"].shape == (5, 8)
+    assert "transfer_report" not in run(estimators="pooled", transfer="none")
+    with pytest.raises(ValueError, match="unknown estimator 'nope' for --transfer"):
+        run(estimators="pooled", transfer="nope")

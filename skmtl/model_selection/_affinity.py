@@ -1,0 +1,162 @@
+"""Task affinity: how much does learning task i help task j?"""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import KFold
+
+from ..base import check_targets
+from ..metrics import per_task_scores
+from ..tasks import missing_mask, resolve_tasks
+from ._transfer import _greater_is_better_scores
+
+__all__ = ["task_affinity", "AFFINITY_METHODS"]
+
+AFFINITY_METHODS = ("pairwise", "covariance", "coefficients")
+
+
+def _resolve(estimator, Y, names):
+    default = "classification" if is_classifier(estimator) else "auto"
+    return resolve_tasks(getattr(estimator, "tasks", None), Y, default_type=default,
+                         names=names)
+
+
+def _subset_scores(estimator, X, Y, tasks, subset, splits, metric):
+    """Per-fold test scores of each task in ``subset`` fitted on ``subset`` only."""
+    columns = np.concatenate([tasks[k].columns_ for k in subset])
+    rows = ~missing_mask(Y[:, columns]).all(axis=1)
+    model = clone(estimator)
+    if "tasks" in model.get_params() and model.get_params()["tasks"] is not None:
+        specs = model.get_params()["tasks"]
+        model.set_params(tasks=[specs[k] for k in subset])
+    scores = np.full((len(splits), len(subset)), np.nan)
+    for f, (train, test) in enumerate(splits):
+        train = train[rows[train]]
+        test = test[rows[test]]
+        fitted = clone(model).fit(X[train], Y[np.ix_(train, columns)])
+        table = per_task_scores(Y[np.ix_(test, columns)], fitted.predict(X[test]),
+                                fitted.tasks_, metric, as_frame=False)
+        scores[f] = _greater_is_better_scores(table)
+    return subset, scores
+
+
+def _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state):
+    n_tasks = len(tasks)
+    splits = list(KFold(cv, shuffle=True, random_state=random_state).split(X)
+                  if isinstance(cv, int) else cv.split(X, Y))
+    subsets = [(k,) for k in range(n_tasks)] + [
+        (i, j) for i in range(n_tasks) for j in range(i + 1, n_tasks)]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_subset_scores)(estimator, X, Y, tasks, s, splits, metric)
+        for s in subsets)
+    alone = np.empty((len(splits), n_tasks))
+    together = {}
+    for subset, scores in results:
+        if len(subset) == 1:
+            alone[:, subset[0]] = scores[:, 0]
+        else:
+            i, j = subset
+            together[(i, j)] = scores[:, 1]  # score of j trained with i
+            together[(j, i)] = scores[:, 0]  # score of i trained with j
+    affinity = np.zeros((n_tasks, n_tasks))
+    for (i, j), scores in together.items():
+        affinity[i, j] = np.nanmean(scores - alone[:, j])
+    return affinity
+
+
+def _task_coefficients(fitted):
+    """Per-task coefficient vectors of a fitted model, (n_tasks, n_features)."""
+    coef = getattr(fitted, "coef_", None)
+    if coef is None and hasattr(fitted, "estimators_"):
+        coef = np.vstack([np.ravel(e.coef_) for e in fitted.estimators_])
+    if coef is None:
+        raise ValueError(f"{type(fitted).__name__} exposes no coefficients (coef_ or "
+                         f"estimators_[k].coef_); use method='pairwise'.")
+    return np.asarray(coef, dtype=float).reshape(len(fitted.tasks_), -1)
+
+
+def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
+                  n_jobs=None, random_state=0):
+    """An ``n_tasks × n_tasks`` matrix of how much task i helps task j.
+
+    Methods:
+
+    - ``"pairwise"`` (any estimator): ``A[i, j]`` is the cross-validated gain in
+      task j's score when the estimator learns tasks i and j together instead of
+      task j alone. It costs ``n_tasks`` + ``n_tasks (n_tasks - 1) / 2`` fits per
+      fold, so it suits linear models and small networks.
+    - ``"covariance"``: the task correlation a task-relationship model learns
+      (``task_correlation_`` or ``task_covariance_`` after one fit).
+    - ``"coefficients"``: cosine similarity of the per-task coefficient
+      vectors of one fit (``coef_``, or each ``estimators_[k].coef_``).
+
+    Parameters
+    ----------
+    estimator : estimator
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples, n_outputs)
+        NaN-masked targets.
+    method : {"pairwise", "covariance", "coefficients"}, default="pairwise"
+    cv : int or splitter, default=3
+        Folds of the pairwise method (an int gives a shuffled ``KFold``).
+    metric : str or dict, default=None
+        Per-task metric (greater is better; losses negated).
+    n_jobs : int, default=None
+        Parallel fits of the pairwise method.
+    random_state : int, default=0
+
+    Returns
+    -------
+    affinity : ndarray of shape (n_tasks, n_tasks)
+        ``affinity[i, j]``: effect of task i on task j (zero diagonal for the
+        pairwise gain; ones for similarities).
+
+    See Also
+    --------
+    suggest_task_groups : Groups of tasks to train together from an affinity.
+
+    Notes
+    -----
+    The pairwise gain is the direct measurement that Standley et al. (2020),
+    "Which tasks should be learned together in multi-task learning?" (ICML),
+    approximate; Fifty et al. (2021), "Efficiently identifying task groupings
+    for multi-task learning" (NeurIPS), measure it inside one training run by a
+    look-ahead step.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from skmtl import PooledBaseline
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import task_affinity
+    >>> X, Y = make_multitask_regression(n_tasks=3, samples_per_task=20,
+    ...                                  random_state=0)
+    >>> task_affinity(PooledBaseline(Ridge()), X, Y).shape
+    (3, 3)
+    """
+    if method not in AFFINITY_METHODS:
+        raise ValueError(f"method must be one of {AFFINITY_METHODS}, got {method!r}.")
+    Y, names, _ = check_targets(y)
+    X = X.tocsr() if hasattr(X, "tocsr") else np.asarray(X)
+    tasks = _resolve(estimator, Y, names)
+    if method == "pairwise":
+        if len(tasks) < 2:
+            raise ValueError("task affinity needs at least two tasks.")
+        return _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state)
+    fitted = clone(estimator).fit(X, Y)
+    if method == "covariance":
+        matrix = getattr(fitted, "task_correlation_", None)
+        if matrix is None:
+            covariance = getattr(fitted, "task_covariance_", None)
+            if covariance is None:
+                raise ValueError(f"{type(fitted).__name__} learns no task covariance "
+                                 f"(task_correlation_ / task_covariance_); use a "
+                                 f"task-relationship model or method='pairwise'.")
+            scale = np.sqrt(np.diag(covariance))
+            matrix = covariance / np.outer(scale, scale)
+        return np.asarray(matrix, dtype=float)
+    coef = _task_coefficients(fitted)
+    norms = np.linalg.norm(coef, axis=1)
+    norms[norms == 0] = 1.0
+    unit = coef / norms[:, None]
+    return unit @ unit.T

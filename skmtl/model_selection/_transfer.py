@@ -1,0 +1,270 @@
+"""Transfer report: does training the tasks together help each of them?"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import KFold
+
+from ..base import check_targets
+from ..metrics import per_task_scores
+from ..metrics._scorer import _as_table
+from ..tasks import resolve_tasks
+
+__all__ = ["transfer_report", "TransferReport", "default_baselines"]
+
+
+def default_baselines(estimator, Y, tasks=None):
+    """The single-task and pooled baselines used when none are given.
+
+    Ridge regression (``RidgeCV``) for regression-like tasks and logistic
+    regression for classification tasks, one model per task
+    (:class:`~skmtl.SingleTaskBaseline`) and one model for all tasks with task
+    indicators (:class:`~skmtl.PooledBaseline`, only when every task is of one
+    kind).
+
+    Returns
+    -------
+    single_task : estimator
+    pooled : estimator or None
+    """
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    from ..baselines import PooledBaseline, SingleTaskBaseline
+
+    tasks = tasks if tasks is not None else getattr(estimator, "tasks", None)
+    default = "classification" if is_classifier(estimator) else "auto"
+    Y, names, _ = check_targets(Y)
+    fitted = resolve_tasks(tasks, Y, default_type=default, names=names)
+    kinds = {t.is_classification for t in fitted}
+    regressor = RidgeCV(alphas=np.logspace(-3, 3, 13))
+    classifier = LogisticRegression(max_iter=1000)
+    if kinds == {True}:
+        single, pooled = classifier, classifier
+    elif kinds == {False}:
+        single, pooled = regressor, regressor
+    else:
+        single = {"classification": classifier, "binary": classifier,
+                  "regression": regressor, "count": regressor, "ranking": regressor}
+        pooled = None
+    single_task = SingleTaskBaseline(single, tasks=tasks)
+    pooled = None if pooled is None else PooledBaseline(pooled, tasks=tasks,
+                                                        task_indicators=True)
+    return single_task, pooled
+
+
+@dataclass
+class TransferReport:
+    """Cross-validated per-task scores of a multi-task model and its baselines.
+
+    Attributes
+    ----------
+    tasks : list of str
+        Task names.
+    metrics : list of str
+        Metric of each task.
+    fold_scores : dict of ndarray
+        ``{model name: (n_folds, n_tasks) test scores}``; NaN where a fold has
+        no label of a task. Model names are ``"multitask"``, ``"single_task"``
+        and ``"pooled"`` (when computed).
+    difference : ndarray of shape (n_tasks,)
+        Mean over folds of multi-task minus single-task score (greater is
+        better for every metric, losses being negated).
+    std_error : ndarray of shape (n_tasks,)
+        Standard error of ``difference`` (corrected for overlapping training
+        sets, see Notes of :func:`transfer_report`).
+    negative_transfer : ndarray of bool
+        Tasks where the multi-task model is worse than the single-task
+        baseline by more than ``threshold`` standard errors.
+    threshold : float
+    """
+
+    tasks: list
+    metrics: list
+    fold_scores: dict
+    difference: np.ndarray
+    std_error: np.ndarray
+    negative_transfer: np.ndarray
+    threshold: float
+    test_fraction: float = field(default=0.0, repr=False)
+
+    def mean_scores(self):
+        """``{model name: per-task mean test score}``."""
+        return {name: _nanmean(scores, axis=0)
+                for name, scores in self.fold_scores.items()}
+
+    def to_table(self, as_frame="auto"):
+        """The report as a table: one row per task.
+
+        Columns: ``task``, ``metric``, the mean score of each model,
+        ``difference``, ``std_error`` and ``negative_transfer``.
+        """
+        rows = {"task": list(self.tasks), "metric": list(self.metrics)}
+        for name, scores in self.mean_scores().items():
+            rows[name] = list(scores)
+        rows["difference"] = list(self.difference)
+        rows["std_error"] = list(self.std_error)
+        rows["negative_transfer"] = list(self.negative_transfer)
+        table = {k: np.asarray(v) for k, v in rows.items()}
+        return _as_table(table, as_frame)
+
+    def __str__(self):
+        means = self.mean_scores()
+        width = max(8, *(len(t) for t in self.tasks))
+        names = list(means)
+        header = (f"{'task':<{width}}  " + "  ".join(f"{n:>11}" for n in names)
+                  + f"  {'difference':>10}  {'std err':>8}  transfer")
+        lines = [header, "-" * len(header)]
+        for k, task in enumerate(self.tasks):
+            verdict = ("negative" if self.negative_transfer[k] else
+                       "positive" if self.difference[k] > self.threshold
+                       * self.std_error[k] else "-")
+            lines.append(f"{task:<{width}}  "
+                         + "  ".join(f"{means[n][k]:>11.3f}" for n in names)
+                         + f"  {self.difference[k]:>+10.3f}"
+                         f"  {self.std_error[k]:>8.3f}  {verdict}")
+        lines.append("-" * len(header))
+        lines.append(f"{'mean':<{width}}  " + "  ".join(
+            f"{np.nanmean(means[n]):>11.3f}" for n in names)
+            + f"  {np.nanmean(self.difference):>+10.3f}")
+        return "\n".join(lines)
+
+
+def _nanmean(a, axis):
+    a = np.asarray(a, dtype=float)
+    count = np.sum(~np.isnan(a), axis=axis)
+    total = np.nansum(a, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _greater_is_better_scores(table):
+    from ..metrics import get_metric
+
+    signs = np.array([1.0 if get_metric(m)[0].greater_is_better or m.startswith("neg_")
+                      else -1.0 for m in table["metric"]])
+    return np.asarray(table["score"], dtype=float) * signs
+
+
+def _fit_and_score(estimator, X, Y, train, test, metric, groups):
+    fitted = clone(estimator).fit(X[train], Y[train])
+    table = per_task_scores(Y[test], fitted.predict(X[test]), fitted.tasks_, metric,
+                            groups=None if groups is None else groups[test],
+                            as_frame=False)
+    return _greater_is_better_scores(table), [str(m) for m in table["metric"]]
+
+
+def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
+                    metric=None, groups=None, threshold=2.0, n_jobs=None,
+                    random_state=0):
+    """Compare a multi-task model with single-task training, task by task.
+
+    Every model is fitted on the same cross-validation folds; each task is
+    scored on the labelled entries of the test fold, and the per-fold
+    difference between the multi-task model and the single-task baseline gives
+    a mean gain and its standard error per task. A task whose score drops by
+    more than ``threshold`` standard errors suffers **negative transfer**: it
+    is better learned alone (or with other tasks).
+
+    Parameters
+    ----------
+    estimator : estimator
+        The multi-task model (any skmtl estimator).
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples, n_outputs)
+        NaN-masked targets.
+    baseline : estimator, default=None
+        The single-task reference; None uses
+        :func:`default_baselines` (one ridge / logistic model per task).
+        Pass ``SingleTaskBaseline(your_model)`` for a like-for-like comparison.
+    pooled : estimator, "auto" or None, default="auto"
+        A pooled reference; "auto" uses :func:`default_baselines`, None skips it.
+    cv : int or cross-validation splitter, default=5
+        An int gives a *shuffled* ``KFold`` (rows of stacked per-task data come
+        grouped by task, so unshuffled folds would hold whole tasks out).
+    metric : str or dict, default=None
+        Per-task metric as in :func:`~skmtl.metrics.per_task_scores`; losses
+        are negated so that greater is always better.
+    groups : array-like of shape (n_samples,), default=None
+        Query ids of ranking tasks (used for scoring).
+    threshold : float, default=2.0
+        Standard errors below zero that flag negative transfer.
+    n_jobs : int, default=None
+        Fits run in parallel through joblib.
+    random_state : int, default=0
+        Seed of the shuffled folds when ``cv`` is an int.
+
+    Returns
+    -------
+    report : TransferReport
+        Per-fold scores, differences, standard errors and flags; ``print`` it
+        or call ``report.to_table()``.
+
+    Notes
+    -----
+    Cross-validation folds share training rows, so the plain standard error of
+    the per-fold differences is too small. The corrected resampled variance of
+    Nadeau & Bengio (2003), ``(1/J + n_test/n_train) * var(d)`` over ``J``
+    folds, is used instead.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import RidgeCV
+    >>> from skmtl import PooledBaseline
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import transfer_report
+    >>> X, Y = make_multitask_regression(n_tasks=3, samples_per_task=30,
+    ...                                  task_similarity=1.0, random_state=0)
+    >>> report = transfer_report(PooledBaseline(RidgeCV()), X, Y, pooled=None)
+    >>> report.tasks
+    ['task_0', 'task_1', 'task_2']
+    >>> bool(report.difference.mean() > 0)  # identical tasks: pooling helps
+    True
+    """
+    Y, _, _ = check_targets(y)
+    X = X.tocsr() if hasattr(X, "tocsr") else np.asarray(X)
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
+    default_single, default_pooled = default_baselines(estimator, Y)
+    models = {"multitask": estimator,
+              "single_task": default_single if baseline is None else baseline}
+    if isinstance(pooled, str) and pooled == "auto":
+        pooled = default_pooled
+    if pooled is not None:
+        models["pooled"] = pooled
+    if isinstance(cv, int):
+        cv = KFold(cv, shuffle=True, random_state=random_state)
+    groups = None if groups is None else np.asarray(groups)
+    splits = list(cv.split(X, Y))
+    jobs = [delayed(_fit_and_score)(model, X, Y, train, test, metric, groups)
+            for model in models.values() for train, test in splits]
+    results = Parallel(n_jobs=n_jobs)(jobs)
+    n_folds = len(splits)
+    fold_scores, metrics = {}, None
+    for m, name in enumerate(models):
+        chunk = results[m * n_folds:(m + 1) * n_folds]
+        fold_scores[name] = np.vstack([scores for scores, _ in chunk])
+        metrics = metrics or chunk[0][1]
+    reference = models["multitask"]
+    fitted_tasks = resolve_tasks(getattr(reference, "tasks", None), Y,
+                                 default_type="classification"
+                                 if is_classifier(reference) else "auto",
+                                 names=check_targets(y)[1])
+    d = fold_scores["multitask"] - fold_scores["single_task"]
+    valid = ~np.isnan(d)
+    n_valid = valid.sum(axis=0)
+    difference = _nanmean(d, axis=0)
+    test_fraction = np.mean([len(test) / len(train) for train, test in splits])
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        variance = np.nanvar(d, axis=0, ddof=1)
+        std_error = np.sqrt((1.0 / n_valid + test_fraction) * variance)
+    std_error = np.where(n_valid > 1, std_error, np.nan)
+    negative = (difference < 0) & (-difference > threshold * np.nan_to_num(
+        std_error, nan=np.inf))
+    return TransferReport(tasks=[t.name for t in fitted_tasks], metrics=metrics,
+                          fold_scores=fold_scores, difference=difference,
+                          std_error=std_error, negative_transfer=negative,
+                          threshold=threshold, test_fraction=test_fraction)

@@ -1,0 +1,146 @@
+"""Transfer report, task affinity and task grouping on planted structure."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.model_selection import KFold
+
+from skmtl import PooledBaseline, SingleTaskBaseline
+from skmtl.base import MultiTaskMixin
+from skmtl.datasets import make_multitask_regression
+from skmtl.metrics import masked_r2_score
+from skmtl.model_selection import (
+    grouping_score,
+    suggest_task_groups,
+    task_affinity,
+    transfer_report,
+)
+
+
+def test_pooling_identical_tasks_is_positive_transfer():
+    X, Y = make_multitask_regression(n_tasks=3, n_features=30, n_informative=10,
+                                     samples_per_task=40, noise=1.0,
+                                     task_similarity=1.0, random_state=0)
+    report = transfer_report(PooledBaseline(RidgeCV()), X, Y, cv=5)
+    assert np.all(report.difference > 0)
+    assert not report.negative_transfer.any()
+    table = report.to_table(as_frame=False)
+    assert list(table["task"]) == ["task_0", "task_1", "task_2"]
+    assert set(table) >= {"multitask", "single_task", "pooled", "difference",
+                          "std_error", "negative_transfer"}
+    assert "positive" in str(report)
+
+
+def test_pooling_unrelated_tasks_is_flagged_as_negative_transfer():
+    X, Y = make_multitask_regression(n_tasks=3, samples_per_task=80, noise=0.1,
+                                     structure="independent", random_state=1)
+    report = transfer_report(PooledBaseline(Ridge()), X, Y, cv=5, pooled=None)
+    assert report.negative_transfer.all()
+    assert set(report.fold_scores) == {"multitask", "single_task"}
+    assert "negative" in str(report)
+
+
+def test_fold_scores_and_std_error_by_hand():
+    X, Y = make_multitask_regression(n_tasks=2, n_samples=60, missing_rate=0.2,
+                                     random_state=2)
+    cv = KFold(4, shuffle=True, random_state=3)
+    mtl = PooledBaseline(Ridge(), task_indicators=True)
+    single = SingleTaskBaseline(Ridge())
+    report = transfer_report(mtl, X, Y, baseline=single, pooled=None, cv=cv)
+    differences = []
+    for f, (train, test) in enumerate(cv.split(X)):
+        expected = masked_r2_score(Y[test], mtl.fit(X[train], Y[train]).predict(
+            X[test]), multioutput="raw_values")
+        np.testing.assert_allclose(report.fold_scores["multitask"][f], expected)
+        base = masked_r2_score(Y[test], single.fit(X[train], Y[train]).predict(
+            X[test]), multioutput="raw_values")
+        differences.append(expected - base)
+    d = np.array(differences)
+    np.testing.assert_allclose(report.difference, d.mean(axis=0))
+    corrected = np.sqrt((1 / 4 + 15 / 45) * d.var(axis=0, ddof=1))
+    np.testing.assert_allclose(report.std_error, corrected)
+
+
+def _clustered(seed=0):
+    return make_multitask_regression(
+        n_features=10, n_tasks=6, n_informative=6, structure="clusters",
+        n_clusters=2, task_similarity=0.97, samples_per_task=25, noise=0.5,
+        random_state=seed, return_structure=True)
+
+
+def _planted_groups(clusters):
+    return sorted(sorted(np.flatnonzero(clusters == c).tolist())
+                  for c in np.unique(clusters))
+
+
+def test_pairwise_affinity_recovers_planted_clusters():
+    X, Y, info = _clustered()
+    affinity = task_affinity(PooledBaseline(RidgeCV(), task_indicators=True), X, Y,
+                             cv=3)
+    same = info.clusters[:, None] == info.clusters[None, :]
+    off_diagonal = ~np.eye(6, dtype=bool)
+    assert affinity[same & off_diagonal].mean() > 0 > affinity[~same].mean()
+    assert suggest_task_groups(affinity, 2) == _planted_groups(info.clusters)
+
+
+def test_coefficient_affinity_recovers_planted_clusters():
+    X, Y, info = _clustered(1)
+    affinity = task_affinity(SingleTaskBaseline(Ridge()), X, Y,
+                             method="coefficients")
+    np.testing.assert_allclose(np.diag(affinity), 1.0)
+    np.testing.assert_allclose(affinity, affinity.T)
+    assert suggest_task_groups(affinity, 2) == _planted_groups(info.clusters)
+
+
+class _CovarianceModel(MultiTaskMixin, RegressorMixin, BaseEstimator):
+    """A stand-in task-relationship model with a fixed learned covariance."""
+
+    def __init__(self, tasks=None):
+        self.tasks = tasks
+
+    def fit(self, X, y):
+        X, Y = self._validate_fit_data(X, y)
+        self.task_covariance_ = np.array([[4.0, 1.0], [1.0, 1.0]])
+        return self
+
+
+def test_covariance_affinity_is_the_learned_correlation():
+    X, Y = make_multitask_regression(n_tasks=2, random_state=0)
+    affinity = task_affinity(_CovarianceModel(), X, Y, method="covariance")
+    np.testing.assert_allclose(affinity, [[1.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(ValueError, match="learns no task covariance"):
+        task_affinity(SingleTaskBaseline(Ridge()), X, Y, method="covariance")
+    with pytest.raises(ValueError, match="method must be one of"):
+        task_affinity(SingleTaskBaseline(Ridge()), X, Y, method="magic")
+
+
+def test_grouping_score_by_hand():
+    A = np.array([[0.0, 2.0, 1.0], [4.0, 0.0, -1.0], [3.0, 5.0, 0.0]])
+    # groups {0, 1}, {2}: task 0 gets A[1, 0] = 4, task 1 gets A[0, 1] = 2
+    assert grouping_score(A, [0, 0, 1]) == pytest.approx(6.0)
+    # one group: task 0 mean(4, 3), task 1 mean(2, 5), task 2 mean(1, -1)
+    assert grouping_score(A, [0, 0, 0]) == pytest.approx(3.5 + 3.5 + 0.0)
+
+
+def test_local_search_finds_planted_groups_of_a_large_problem():
+    rng = np.random.RandomState(0)
+    planted = np.repeat([0, 1, 2], 5)
+    rng.shuffle(planted)
+    A = np.where(planted[:, None] == planted[None, :], 1.0, -1.0)
+    A += 0.3 * rng.randn(15, 15)
+    groups, score = suggest_task_groups(A, 3, return_score=True)
+    assert groups == _planted_groups(planted)
+    assert score == pytest.approx(grouping_score(A, planted))
+    names = [f"t{k}" for k in range(15)]
+    assert suggest_task_groups(A, 3, task_names=names)[0][0] == f"t{groups[0][0]}"
+
+
+@pytest.mark.parametrize("affinity, n_groups, message", [
+    (np.ones((2, 3)), 1, "square"),
+    (np.ones((3, 3)), 4, "between 1 and the number of tasks"),
+    (np.full((2, 2), np.nan), 1, "NaN or inf"),
+])
+def test_grouping_errors(affinity, n_groups, message):
+    with pytest.raises(ValueError, match=message):
+        suggest_task_groups(affinity, n_groups)
