@@ -1,0 +1,296 @@
+"""Combining per-task gradients, computed on their Gram matrix.
+
+Every gradient-level multi-task method returns a direction ``d = w @ J`` that
+is a linear combination of the task gradients ``J`` (n_tasks, n_params). The
+weights ``w`` depend on ``J`` only through its Gram matrix ``G = J @ J.T``, so
+the methods below work on the small ``(n_tasks, n_tasks)`` matrix: the cost
+of forming ``G`` is paid once and the combination is cheap for any number of
+parameters.
+"""
+
+import numpy as np
+
+__all__ = [
+    "min_norm_weights",
+    "pcgrad_weights",
+    "cagrad_weights",
+    "nash_weights",
+    "project_simplex",
+]
+
+
+def _check_gram(gram):
+    G = np.asarray(gram, dtype=np.float64)
+    if G.ndim != 2 or G.shape[0] != G.shape[1]:
+        raise ValueError(f"gram must be a square (n_tasks, n_tasks) matrix, got "
+                         f"shape {G.shape}.")
+    if not np.all(np.isfinite(G)):
+        raise ValueError("gram holds NaN or inf: a task gradient is not finite.")
+    return (G + G.T) / 2
+
+
+def project_simplex(v):
+    """Euclidean projection of ``v`` onto the probability simplex.
+
+    Parameters
+    ----------
+    v : array-like of shape (n,)
+
+    Returns
+    -------
+    w : ndarray of shape (n,)
+        ``argmin_{w >= 0, sum w = 1} ||w - v||``.
+
+    Examples
+    --------
+    >>> from skmtl.utils._gradient_combination import project_simplex
+    >>> project_simplex([0.5, 2.0, -1.0]).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    v = np.asarray(v, dtype=np.float64)
+    u = np.sort(v)[::-1]
+    cumulative = np.cumsum(u) - 1.0
+    index = np.arange(1, len(v) + 1)
+    rho = np.nonzero(u - cumulative / index > 0)[0][-1]
+    theta = cumulative[rho] / (rho + 1)
+    return np.maximum(v - theta, 0.0)
+
+
+def _affine_minimizer(G, S):
+    """Weights on ``S`` of the minimum-norm point of the affine hull of ``S``."""
+    k = len(S)
+    system = np.zeros((k + 1, k + 1))
+    system[:k, :k] = G[np.ix_(S, S)]
+    system[:k, k] = system[k, :k] = 1.0
+    rhs = np.zeros(k + 1)
+    rhs[k] = 1.0
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    return solution[:k]
+
+
+def min_norm_weights(gram, *, tol=1e-12, max_iter=1000):
+    """Convex weights of the minimum-norm point of the tasks' gradient hull.
+
+    Solves ``min_{w in simplex} w @ G @ w`` exactly with Wolfe's (1976)
+    minimum-norm-point algorithm on the Gram matrix: the direction
+    ``d = w @ J`` is MGDA's common descent direction (Désidéri 2012; Sener &
+    Koltun 2018), for any number of tasks.
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+        Gram matrix ``J @ J.T`` of the task gradients.
+    tol : float, default=1e-12
+        Relative optimality tolerance.
+    max_iter : int, default=1000
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+        Non-negative weights summing to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import min_norm_weights
+    >>> J = np.array([[1.0, 0.0], [-0.5, 1.0]])
+    >>> np.round(min_norm_weights(J @ J.T) @ J, 4).tolist()
+    [0.3077, 0.4615]
+    """
+    G = _check_gram(gram)
+    n = G.shape[0]
+    scale = max(np.max(np.diag(G)), np.finfo(float).tiny)
+    # Start from the point of smallest norm.
+    start = int(np.argmin(np.diag(G)))
+    S = [start]
+    lam = np.array([1.0])
+    for _ in range(max_iter):
+        w = np.zeros(n)
+        w[S] = lam
+        gradient = G @ w  # x . g_j for every vertex j
+        norm2 = w @ gradient
+        j = int(np.argmin(gradient))
+        # Wolfe's stopping rule: no vertex improves on the current point.
+        if norm2 - gradient[j] <= tol * scale or j in S:
+            return w
+        S.append(j)
+        lam = np.append(lam, 0.0)
+        while True:
+            alpha = _affine_minimizer(G, S)
+            if np.all(alpha > tol):
+                lam = alpha
+                break
+            # Move towards the affine minimizer until a weight hits zero, drop it.
+            negative = alpha <= tol
+            ratios = lam[negative] / np.maximum(lam[negative] - alpha[negative],
+                                                np.finfo(float).tiny)
+            theta = min(1.0, float(np.min(ratios)))
+            lam = theta * alpha + (1 - theta) * lam
+            keep = lam > tol
+            S = [s for s, k in zip(S, keep) if k]
+            lam = lam[keep]
+            lam = lam / lam.sum()
+    w = np.zeros(n)
+    w[S] = lam
+    return w
+
+
+def pcgrad_weights(gram, order=None):
+    """Weights of PCGrad's "gradient surgery" direction.
+
+    Each task gradient is projected, in turn over the other tasks in
+    ``order``, onto the normal plane of every gradient it conflicts with
+    (negative inner product); the projected gradients are summed (Yu et al.
+    2020). Projections are tracked as combinations of the original gradients,
+    so only the Gram matrix is needed.
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    order : array-like of int, default=None
+        Order in which the other tasks are visited (PCGrad shuffles it each
+        step); None visits them by index.
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+        ``d = w @ J`` is the PCGrad direction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import pcgrad_weights
+    >>> J = np.array([[1.0, 0.0], [-0.5, 1.0]])
+    >>> (pcgrad_weights(J @ J.T) @ J).tolist()
+    [0.8, 1.4]
+    """
+    G = _check_gram(gram)
+    n = G.shape[0]
+    order = np.arange(n) if order is None else np.asarray(order)
+    total = np.zeros(n)
+    for i in range(n):
+        c = np.zeros(n)
+        c[i] = 1.0
+        for j in order:
+            if j == i:
+                continue
+            inner = c @ G[:, j]
+            if inner < 0 and G[j, j] > 0:
+                c[j] -= inner / G[j, j]
+        total += c
+    return total
+
+
+def cagrad_weights(gram, c=0.5, *, rescale=True, max_iter=500, tol=1e-10):
+    """Weights of the conflict-averse gradient (CAGrad, Liu et al. 2021).
+
+    With the average gradient ``g0`` and ``phi = c**2 ||g0||**2``, CAGrad solves
+    ``min_{w in simplex} g_w . g0 + sqrt(phi) ||g_w||`` (``g_w = w @ J``) and
+    returns ``d = g0 + sqrt(phi) / ||g_w|| * g_w``, divided by ``1 + c**2`` when
+    ``rescale``. The inner problem is solved by projected gradient descent
+    with backtracking on the Gram matrix.
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    c : float, default=0.5
+        Radius of the ball around ``g0`` where the worst task is improved;
+        ``c=0`` gives the average gradient.
+    rescale : bool, default=True
+    max_iter : int, default=500
+    tol : float, default=1e-10
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+        ``d = w @ J``.
+    """
+    G = _check_gram(gram)
+    n = G.shape[0]
+    mean = np.full(n, 1.0 / n)
+    g0_norm = np.sqrt(max(mean @ G @ mean, 0.0))
+    sqrt_phi = c * g0_norm
+    if sqrt_phi == 0:
+        return mean / (1 + c ** 2) if rescale else mean
+    b = G @ mean  # g_j . g0
+
+    def objective(w):
+        return w @ b + sqrt_phi * np.sqrt(max(w @ G @ w, 1e-30))
+
+    w = mean.copy()
+    value = objective(w)
+    step = 1.0 / max(np.linalg.norm(G, 2), 1e-30)
+    for _ in range(max_iter):
+        norm = np.sqrt(max(w @ G @ w, 1e-30))
+        gradient = b + sqrt_phi * (G @ w) / norm
+        while True:
+            candidate = project_simplex(w - step * gradient)
+            new_value = objective(candidate)
+            if new_value <= value - 1e-4 * gradient @ (w - candidate) or step < 1e-20:
+                break
+            step /= 2
+        if abs(value - new_value) <= tol * max(1.0, abs(value)):
+            w, value = candidate, new_value
+            break
+        w, value = candidate, new_value
+        step *= 2
+    gw_norm = np.sqrt(max(w @ G @ w, 1e-30))
+    weights = mean + sqrt_phi / gw_norm * w
+    return weights / (1 + c ** 2) if rescale else weights
+
+
+def nash_weights(gram, *, tol=1e-10, max_iter=100):
+    """Nash-bargaining weights of Nash-MTL (Navon et al. 2022).
+
+    Finds ``alpha > 0`` with ``G @ alpha = 1 / alpha`` (element-wise): each
+    task's gain along ``d = alpha @ J`` is inversely proportional to its
+    weight. These are the stationarity conditions of the strictly convex
+    problem ``min_{alpha > 0} alpha @ G @ alpha / 2 - sum(log(alpha))``,
+    solved here by damped Newton steps (exact to ``tol``), instead of the
+    sequence of convex programs of the original paper.
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    tol : float, default=1e-10
+        Tolerance on the Newton decrement.
+    max_iter : int, default=100
+
+    Returns
+    -------
+    alpha : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import nash_weights
+    >>> np.round(nash_weights(np.diag([4.0, 1.0])), 6).tolist()  # 1/||g_k||
+    [0.5, 1.0]
+    """
+    G = _check_gram(gram)
+    n = G.shape[0]
+    # A tiny ridge keeps the problem strictly convex when gradients are
+    # collinear; it does not move well-conditioned solutions.
+    G = G + 1e-12 * max(np.trace(G) / n, 1e-30) * np.eye(n)
+    alpha = 1.0 / np.sqrt(np.maximum(np.diag(G), 1e-30))
+
+    def objective(a):
+        return 0.5 * a @ G @ a - np.sum(np.log(a))
+
+    for _ in range(max_iter):
+        gradient = G @ alpha - 1.0 / alpha
+        hessian = G + np.diag(1.0 / alpha ** 2)
+        direction = -np.linalg.solve(hessian, gradient)
+        decrement = -gradient @ direction
+        if decrement / 2 <= tol:
+            break
+        step = 1.0
+        while np.any(alpha + step * direction <= 0):
+            step /= 2
+        value = objective(alpha)
+        while objective(alpha + step * direction) > value - 0.25 * step * decrement:
+            step /= 2
+            if step < 1e-16:
+                break
+        alpha = alpha + step * direction
+    return alpha
