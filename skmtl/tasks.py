@@ -88,6 +88,11 @@ def _softmax(raw):
     return z
 
 
+def _scalar(value):
+    """A NumPy scalar as the Python value, so messages read 'male', not np.str_."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _sigmoid(raw):
     out = np.empty_like(raw, dtype=np.float64)
     pos = raw >= 0
@@ -309,8 +314,8 @@ class _Categorical(TaskType):
             unknown = np.setdiff1d(observed, classes)
             if unknown.size:
                 raise ValueError(
-                    f"task {task.name!r}: labels {list(unknown)!r} are not among "
-                    f"the declared classes {list(classes)!r}."
+                    f"task {task.name!r}: labels {unknown.tolist()!r} are not among "
+                    f"the declared classes {classes.tolist()!r}."
                 )
             classes = np.unique(classes)
         else:
@@ -329,8 +334,8 @@ class _Categorical(TaskType):
             unseen = classes[idx_clipped] != labelled
             if np.any(unseen):
                 raise ValueError(
-                    f"task {task.name!r}: label {labelled[unseen][0]!r} was not seen "
-                    f"during fit (known classes: {list(classes)!r}); pass "
+                    f"task {task.name!r}: label {_scalar(labelled[unseen][0])!r} was "
+                    f"not seen during fit (known classes: {classes.tolist()!r}); pass "
                     f"Task({task.name!r}, {task.type!r}, classes=[...]) to declare "
                     f"every class."
                 )
@@ -389,7 +394,7 @@ class Binary(_Categorical):
         if len(classes) > 2:
             raise ValueError(
                 f"task {task.name!r} is binary but its labels hold {len(classes)} "
-                f"classes {list(classes)!r}; use Task({task.name!r}, "
+                f"classes {classes.tolist()!r}; use Task({task.name!r}, "
                 f"'classification') for more than two classes."
             )
         if len(classes) == 1:
@@ -398,9 +403,9 @@ class Binary(_Categorical):
                 classes = np.array([0, 1], dtype=classes.dtype)
             else:
                 raise ValueError(
-                    f"task {task.name!r} is binary but only the class {only!r} "
-                    f"occurs in Y; pass Task({task.name!r}, 'binary', "
-                    f"classes=[...]) to name both classes."
+                    f"task {task.name!r} is binary but only the class "
+                    f"{_scalar(only)!r} occurs in Y; pass Task({task.name!r}, "
+                    f"'binary', classes=[...]) to name both classes."
                 )
         return {"classes_": classes}
 
@@ -444,8 +449,8 @@ def _unique_labels(labelled, task):
             bad = labelled[labelled != np.round(labelled)][0]
             raise ValueError(
                 f"Unknown label type: task {task.name!r} is a {task.type} task but "
-                f"its labels include the non-integer value {bad!r} (continuous "
-                f"targets); class labels must be integers or "
+                f"its labels include the non-integer value {_scalar(bad)!r} "
+                f"(continuous targets); class labels must be integers or "
                 f"strings. Use Task({task.name!r}, 'regression') for continuous "
                 f"targets."
             )
@@ -468,7 +473,8 @@ def _coerce_labels(labelled, classes, task):
             if np.any(labelled != np.round(labelled)):
                 bad = labelled[labelled != np.round(labelled)][0]
                 raise ValueError(
-                    f"task {task.name!r}: the label {bad!r} is not an integer class."
+                    f"task {task.name!r}: the label {_scalar(bad)!r} is not an "
+                    f"integer class."
                 )
             labelled = labelled.astype(np.int64)
         return labelled
