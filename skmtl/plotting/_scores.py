@@ -142,7 +142,7 @@ class PerTaskScoreDisplay:
         self.reference_line_ = None
         if relative_to is not None:
             self.reference_line_ = ax.axhline(0.0, color="black", linewidth=0.8)
-            ax.set_ylabel(f"{metric_label} minus {relative_to}'s")
+            ax.set_ylabel(f"{metric_label} gain over {relative_to}")
         else:
             ax.set_ylabel(metric_label)
         if legend and models:

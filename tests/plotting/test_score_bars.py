@@ -66,7 +66,7 @@ def test_bars_relative_to_a_baseline(fitted):
                 - _masked_r2(Y, models["single-task"].predict(X)))
     np.testing.assert_allclose(_heights(display.bars_["pooled"]), expected)
     assert display.reference_line_.get_ydata() == [0.0, 0.0]
-    assert display.ax_.get_ylabel() == "r2 minus single-task's"
+    assert display.ax_.get_ylabel() == "r2 gain over single-task"
     with pytest.raises(ValueError, match="relative_to='ridge' is not one of"):
         PerTaskScoreDisplay.from_estimators(models, X, Y, relative_to="ridge")
 
