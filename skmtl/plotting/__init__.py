@@ -1,0 +1,18 @@
+"""Displays for multi-task models, in scikit-learn's style.
+
+Each display is built with a ``from_estimator`` (or ``from_...``) class method
+or from precomputed values and ``plot(ax=...)``, and keeps its matplotlib
+artists (``ax_``, ``figure_``, ``im_``, ``bars_``...). matplotlib is imported
+only when something is drawn.
+"""
+
+from ._base import task_coefficients
+from ._heatmaps import CoefficientHeatmapDisplay, TaskSimilarityDisplay
+from ._scores import PerTaskScoreDisplay
+
+__all__ = [
+    "CoefficientHeatmapDisplay",
+    "PerTaskScoreDisplay",
+    "TaskSimilarityDisplay",
+    "task_coefficients",
+]
