@@ -9,10 +9,13 @@ only when something is drawn.
 from ._base import task_coefficients
 from ._heatmaps import CoefficientHeatmapDisplay, TaskSimilarityDisplay
 from ._scores import PerTaskScoreDisplay
+from ._transfer import TransferReportDisplay, plot_task_affinity
 
 __all__ = [
     "CoefficientHeatmapDisplay",
     "PerTaskScoreDisplay",
     "TaskSimilarityDisplay",
+    "TransferReportDisplay",
+    "plot_task_affinity",
     "task_coefficients",
 ]

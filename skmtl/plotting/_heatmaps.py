@@ -172,7 +172,8 @@ def _cosine_similarity(coef):
 
 
 _KINDS = ("auto", "correlation", "covariance", "cosine")
-_LABELS = {"correlation": "task correlation", "covariance": "task covariance",
+_LABELS = {"affinity": "score gain of task j from task i",
+           "correlation": "task correlation", "covariance": "task covariance",
            "cosine": "cosine similarity of coefficients"}
 
 
