@@ -3,12 +3,11 @@
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import KFold
 
 from ..base import check_targets
 from ..metrics import per_task_scores
 from ..tasks import missing_mask, resolve_tasks
-from ._transfer import _greater_is_better_scores
+from ._transfer import _greater_is_better_scores, _splits
 
 __all__ = ["task_affinity", "AFFINITY_METHODS"]
 
@@ -42,8 +41,7 @@ def _subset_scores(estimator, X, Y, tasks, subset, splits, metric):
 
 def _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state):
     n_tasks = len(tasks)
-    splits = list(KFold(cv, shuffle=True, random_state=random_state).split(X)
-                  if isinstance(cv, int) else cv.split(X, Y))
+    splits = _splits(cv, X, Y, random_state)
     subsets = [(k,) for k in range(n_tasks)] + [
         (i, j) for i in range(n_tasks) for j in range(i + 1, n_tasks)]
     results = Parallel(n_jobs=n_jobs)(
@@ -98,7 +96,8 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
         NaN-masked targets.
     method : {"pairwise", "covariance", "coefficients"}, default="pairwise"
     cv : int or splitter, default=3
-        Folds of the pairwise method (an int gives a shuffled ``KFold``).
+        Folds of the pairwise method (an int gives shuffled folds stratified by
+        label pattern, as in :func:`transfer_report`).
     metric : str or dict, default=None
         Per-task metric (greater is better; losses negated).
     n_jobs : int, default=None

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..base import check_targets
 from ..metrics import per_task_scores
 from ..metrics._scorer import _as_table
-from ..tasks import resolve_tasks
+from ..tasks import missing_mask, resolve_tasks
 
 __all__ = ["transfer_report", "TransferReport", "default_baselines"]
 
@@ -132,6 +132,25 @@ class TransferReport:
         return "\n".join(lines)
 
 
+def _splits(cv, X, Y, random_state):
+    """Train/test splits; an int gives shuffled folds stratified by label pattern.
+
+    Rows are grouped by which tasks they are labelled for, so that with
+    different samples per task every task is split evenly across the folds
+    (falling back to a shuffled ``KFold`` when a pattern has fewer rows than
+    folds).
+    """
+    if not isinstance(cv, int | np.integer):
+        return list(cv.split(X, Y))
+    observed = ~missing_mask(Y)
+    _, pattern, counts = np.unique(observed, axis=0, return_inverse=True,
+                                   return_counts=True)
+    if counts.min() >= cv:
+        splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
+        return list(splitter.split(X, pattern.ravel()))
+    return list(KFold(cv, shuffle=True, random_state=random_state).split(X))
+
+
 def _nanmean(a, axis):
     a = np.asarray(a, dtype=float)
     count = np.sum(~np.isnan(a), axis=axis)
@@ -182,8 +201,10 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
     pooled : estimator, "auto" or None, default="auto"
         A pooled reference; "auto" uses :func:`default_baselines`, None skips it.
     cv : int or cross-validation splitter, default=5
-        An int gives a *shuffled* ``KFold`` (rows of stacked per-task data come
-        grouped by task, so unshuffled folds would hold whole tasks out).
+        An int gives *shuffled* folds, stratified by which tasks each row is
+        labelled for: rows of stacked per-task data come grouped by task, so
+        unshuffled folds would hold whole tasks out, and plain shuffling can
+        leave a small task with one test row.
     metric : str or dict, default=None
         Per-task metric as in :func:`~skmtl.metrics.per_task_scores`; losses
         are negated so that greater is always better.
@@ -234,10 +255,8 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
         pooled = default_pooled
     if pooled is not None:
         models["pooled"] = pooled
-    if isinstance(cv, int):
-        cv = KFold(cv, shuffle=True, random_state=random_state)
     groups = None if groups is None else np.asarray(groups)
-    splits = list(cv.split(X, Y))
+    splits = _splits(cv, X, Y, random_state)
     jobs = [delayed(_fit_and_score)(model, X, Y, train, test, metric, groups)
             for model in models.values() for train, test in splits]
     results = Parallel(n_jobs=n_jobs)(jobs)
