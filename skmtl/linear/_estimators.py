@@ -65,7 +65,9 @@ _NOTES = """
     normalized)."""
 
 
-class _LinearMultiTask(MultiTaskMixin, BaseEstimator):
+class _LinearMultiTask:
+    # Comes first in the bases, before MultiTaskMixin (whose masked score wins
+    # over RegressorMixin's / ClassifierMixin's).
     _accept_sparse = True
 
     _parameter_constraints = {
@@ -90,6 +92,18 @@ class _LinearMultiTask(MultiTaskMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.warm_start = warm_start
+
+    def set_params(self, **params):
+        """Set parameters; ``penalty__alpha=...`` also works on a string penalty.
+
+        A penalty given by name is first replaced by the penalty object with
+        its defaults, so that ``GridSearchCV(est, {"penalty__alpha": [...]})``
+        works on ``MultiTaskLinearRegressor(penalty="l21")``.
+        """
+        if (isinstance(self.penalty, str) and "penalty" not in params
+                and any(key.startswith("penalty__") for key in params)):
+            self.penalty = resolve_penalty(self.penalty)
+        return super().set_params(**params)
 
     def _warm_variable(self, penalty, p, M):
         previous = getattr(self, "_solver_variable", None)
@@ -131,7 +145,8 @@ class _LinearMultiTask(MultiTaskMixin, BaseEstimator):
         return tags
 
 
-class MultiTaskLinearRegressor(RegressorMixin, _LinearMultiTask):
+class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
+                               BaseEstimator):
     r"""Regularized linear regression of several tasks at once.
 
     Minimizes, over ``W`` (n_features, n_outputs) and intercepts ``b``,
@@ -238,7 +253,8 @@ class MultiTaskLinearRegressor(RegressorMixin, _LinearMultiTask):
         return self._format_prediction(self._raw(X))
 
 
-class MultiTaskLogisticClassifier(ClassifierMixin, _LinearMultiTask):
+class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMixin,
+                                  BaseEstimator):
     r"""Regularized logistic regression of several classification tasks at once.
 
     Minimizes
