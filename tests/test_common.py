@@ -27,7 +27,9 @@ from skmtl.linear import (
     L21,
     MeanRegularized,
     MultiTaskLinearRegressor,
+    MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifier,
+    MultiTaskLogisticClassifierCV,
     TaskRelationship,
     TraceNorm,
 )
@@ -50,6 +52,8 @@ GRIDS = {
     "PooledBaseline": lambda est: {"task_indicators": [False, True]},
     "MultiTaskLinearRegressor": lambda est: {"penalty__alpha": [0.01, 0.1]},
     "MultiTaskLogisticClassifier": lambda est: {"penalty": [L21(0.01), "ridge"]},
+    "MultiTaskLinearRegressorCV": lambda est: {"n_alphas": [3, 4]},
+    "MultiTaskLogisticClassifierCV": lambda est: {"eps": [1e-2, 1e-1]},
 }
 
 # {estimator class name: {check name: reason}}; every entry needs a reason.

@@ -6,6 +6,11 @@ rows, plus a penalty that makes the tasks share structure. See
 :class:`MultiTaskLinearRegressor` and :class:`MultiTaskLogisticClassifier`.
 """
 
+from ._cv import (
+    MultiTaskLinearRegressorCV,
+    MultiTaskLogisticClassifierCV,
+    regularization_path,
+)
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._penalties import (
     L1,
@@ -29,9 +34,12 @@ __all__ = [
     "L21",
     "MeanRegularized",
     "MultiTaskLinearRegressor",
+    "MultiTaskLinearRegressorCV",
     "MultiTaskLogisticClassifier",
+    "MultiTaskLogisticClassifierCV",
     "Penalty",
     "Ridge",
     "TaskRelationship",
     "TraceNorm",
+    "regularization_path",
 ]

@@ -107,23 +107,38 @@ class _LinearMultiTask:
 
     def _warm_variable(self, penalty, p, M):
         previous = getattr(self, "_solver_variable", None)
-        if (self.warm_start and previous is not None
+        if (getattr(self, "warm_start", False) and previous is not None
                 and previous.shape == initial_variable(penalty, p, M).shape):
             return previous.copy(), getattr(self, "_intercept_full", None)
         return initial_variable(penalty, p, M), None
 
-    def _fit_problem(self, datafit, column_task):
+    def _solve_path(self, datafit, column_task, alphas):
+        """Fit for each alpha in turn, warm-started; yield after each fit."""
         p, M = datafit.n_features, datafit.n_columns
         penalty = resolve_penalty(self.penalty)._prepare(M, column_task)
-        V0, b0 = self._warm_variable(penalty, p, M)
-        result, solver = solve(datafit, penalty, self.solver, V0, b0,
-                               max_iter=self.max_iter, tol=self.tol,
-                               owner=type(self).__name__)
+        V, b = self._warm_variable(penalty, p, M)
+        for alpha in alphas:
+            if alpha is not None:
+                penalty.set_params(alpha=float(alpha))
+            result, solver = solve(datafit, penalty, self.solver, V, b,
+                                   max_iter=self.max_iter, tol=self.tol,
+                                   owner=type(self).__name__)
+            V, b = result.coef, result.intercept
+            self._store(penalty, result, solver, column_task)
+            yield self
+
+    def _fit_problem(self, datafit, column_task):
+        self.__dict__.pop("_validated_XY", None)
+        for _ in self._solve_path(datafit, column_task, [None]):
+            pass
+        return self
+
+    def _store(self, penalty, result, solver, column_task):
         W = penalty.coef(result.coef) if penalty.n_parts > 1 else result.coef
         self.penalty_ = penalty
         self.solver_ = solver
         self._solver_variable = result.coef
-        self._intercept_full = result.intercept
+        self._intercept_full = np.asarray(result.intercept, dtype=float)
         self._coef_full = W.T.copy()
         self.n_iter_ = result.n_iter
         self.dual_gap_ = result.dual_gap
@@ -134,7 +149,7 @@ class _LinearMultiTask:
         if hasattr(penalty, "task_covariance_"):
             self.task_covariance_ = penalty.task_covariance_
             self.task_correlation_ = penalty.task_correlation_
-        return W, result.intercept
+        self._set_coef_attributes(column_task)
 
     def _raw(self, X):
         return np.asarray(X @ self._coef_full.T) + self._intercept_full
@@ -225,18 +240,22 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         self : object
         """
         self._validate_params()
+        return self._fit_problem(*self._problem(X, y, sample_weight))
+
+    def _problem(self, X, y, sample_weight):
         X, Y = self._validate_fit_data(X, y)
+        self._validated_XY = (X, Y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
-        datafit, column_task = regression_problem(
-            self, X, Y, sample_weight, self.tasks_, self.fit_intercept,
-            self.task_weights)
-        W, b = self._fit_problem(datafit, column_task)
+        return regression_problem(self, X, Y, sample_weight, self.tasks_,
+                                  self.fit_intercept, self.task_weights)
+
+    def _set_coef_attributes(self, column_task):
+        W, b = self._coef_full, self._intercept_full
         if self._y_was_1d:
-            self.coef_, self.intercept_ = W[:, 0].copy(), float(b[0])
+            self.coef_, self.intercept_ = W[0].copy(), float(b[0])
         else:
-            self.coef_, self.intercept_ = W.T.copy(), b.copy()
-        return self
+            self.coef_, self.intercept_ = W.copy(), b.copy()
 
     def predict(self, X):
         """Predict every task for every row.
@@ -337,20 +356,25 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         self : object
         """
         self._validate_params()
+        return self._fit_problem(*self._problem(X, y, sample_weight))
+
+    def _problem(self, X, y, sample_weight):
         X, Y = self._validate_fit_data(X, y)
+        self._validated_XY = (X, Y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         T = self._encode_targets(Y)
         datafit, column_task, layout = classification_problem(
             X, T, self.tasks_, sample_weight, self.fit_intercept, self.task_weights)
         self._layout = layout
-        W, b = self._fit_problem(datafit, column_task)
-        self.coef_ = W.T.copy()
-        self.intercept_ = b.copy()
-        self.coef_task_ = column_task
         columns = [t.classes_ for t in self.tasks_ for _ in t.columns_]
         self.classes_ = columns[0] if len(columns) == 1 else columns
-        return self
+        return datafit, column_task
+
+    def _set_coef_attributes(self, column_task):
+        self.coef_ = self._coef_full.copy()
+        self.intercept_ = self._intercept_full.copy()
+        self.coef_task_ = column_task
 
     def _raw_per_task(self, X):
         Z = self._raw(X)
