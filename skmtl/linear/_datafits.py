@@ -112,7 +112,7 @@ class Quadratic:
                 self.x_mean = np.asarray(X.T @ E)  # (p, M)
             self.y_mean = (E * Y0).sum(axis=0)
         else:
-            self.x_mean = np.zeros((p, 1))
+            self.x_mean = np.zeros((p, 1 if self.shared else M))
             self.y_mean = np.zeros(M)
         Yc = np.where(labelled, Y0 - self.y_mean, 0.0)
         self.Yc = Yc
