@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
@@ -194,7 +194,8 @@ class _CVMixin:
             alphas = alpha_grid(datafit, probe, self.n_alphas, self.eps)
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
-        cv = check_cv(self.cv)
+        cv = (KFold(self.cv, shuffle=True, random_state=0)
+              if isinstance(self.cv, Integral) else check_cv(self.cv))
         folds = list(cv.split(X))
         scorer = self._scorer()
         paths = Parallel(n_jobs=self.n_jobs)(
@@ -228,7 +229,11 @@ _CV_PARAMS_DOC = """
     n_alphas : int, default=20
     eps : float, default=1e-3
     cv : int, cross-validation generator or iterable, default=5
-        Splitting of the rows, as in scikit-learn.
+        Splitting of the rows. An integer gives a *shuffled*
+        ``KFold(cv, shuffle=True, random_state=0)``: NaN-masked data with
+        different samples per task is often sorted by task, and unshuffled
+        folds would leave a task without training labels. Every task needs
+        labels in every training fold.
     n_jobs : int, default=None
         Folds fitted in parallel through joblib."""
 
