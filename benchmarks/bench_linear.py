@@ -18,11 +18,11 @@ from sklearn.model_selection import KFold
 
 from skmtl.datasets import make_multitask_regression
 from skmtl.linear import (
+    L1,
     L21,
     Clustered,
     Dirty,
     GraphLaplacian,
-    L1,
     MeanRegularized,
     MultiTaskLinearRegressor,
     MultiTaskLinearRegressorCV,
@@ -55,10 +55,11 @@ def main(quick=False):
         alpha_max = np.sqrt(((Xc.T @ Yc) ** 2).sum(1)).max() / n
         for factor in (10, 100):
             alpha = alpha_max / factor
-            t_sk, sk = timed(lambda a=alpha: MultiTaskLasso(alpha=a, tol=1e-4,
-                                                            max_iter=10000).fit(X, Y))
+            t_sk, sk = timed(lambda a=alpha, X=X, Y=Y: MultiTaskLasso(
+                alpha=a, tol=1e-4, max_iter=10000).fit(X, Y))
             for solver in ("auto", "fista", "cd"):
-                t_us, us = timed(lambda a=alpha, s=solver: MultiTaskLinearRegressor(
+                t_us, us = timed(lambda a=alpha, s=solver, X=X, Y=Y:
+                                 MultiTaskLinearRegressor(
                     L21(alpha=a), solver=s, tol=1e-4, max_iter=10000).fit(X, Y))
                 diff = np.abs(us.coef_ - sk.coef_).max()
                 rows.append((f"L21 n={n} p={p} amax/{factor} [{us.solver_}]",
@@ -88,7 +89,7 @@ def main(quick=False):
     print("(target ratio <= 1.0; both n_jobs=None)")
 
     print()
-    print(f"{'penalty (tol=1e-4), n=%d p=%d' % (n, p):<42} {'time (s)':>10} "
+    print(f"{f'penalty (tol=1e-4), n={n} p={p}':<42} {'time (s)':>10} "
           f"{'solver':>12} {'n_iter':>7} {'gap':>9}")
     for pen in (Ridge(0.01), L1(alpha_max_l1(X, Y)), TraceNorm(0.05),
                 MeanRegularized(0.05), GraphLaplacian(0.05), Dirty(0.02),

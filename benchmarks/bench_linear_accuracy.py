@@ -118,7 +118,8 @@ def main(n_splits=10, quick=False):
         for model_name, scores in results.items():
             scores = np.asarray(scores)
             print(f"{model_name:<22} {scores.mean():>12.4f} ± {scores.std():.4f} "
-                  f"{(scores - single).mean():>+10.4f} {(scores - pooled).mean():>+10.4f} "
+                  f"{(scores - single).mean():>+10.4f} "
+                  f"{(scores - pooled).mean():>+10.4f} "
                   f"{times[model_name] / n_splits:>8.2f}")
 
 

@@ -25,13 +25,6 @@ from skmtl import PooledBaseline, SingleTaskBaseline
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.linear import (
     L21,
-    MeanRegularized,
-    MultiTaskLinearRegressor,
-    MultiTaskLinearRegressorCV,
-    MultiTaskLogisticClassifier,
-    MultiTaskLogisticClassifierCV,
-    TaskRelationship,
-    TraceNorm,
 )
 from skmtl.metrics import make_multitask_scorer
 from skmtl.utils import all_estimators

@@ -212,7 +212,9 @@ class _CVMixin:
         self.alphas_ = alphas
         self.alpha_ = float(alphas[best])
         # Refit on all data along the path down to alpha_ (warm starts).
-        for fitted in base._solve_path(datafit, column_task, alphas[:best + 1]):
+        fitted = base
+        for fitted in base._solve_path(datafit, column_task,  # noqa: B007
+                                       alphas[:best + 1]):
             pass
         params = set(base._get_param_names())
         for attr, value in vars(fitted).items():

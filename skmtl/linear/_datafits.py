@@ -316,7 +316,7 @@ class Logistic:
         self.fit_intercept = fit_intercept
         labelled = ~np.isnan(T)
         column_weights = np.empty(M)
-        for g, lam in zip(self.groups, task_weights):
+        for g, lam in zip(self.groups, task_weights, strict=True):
             column_weights[g] = lam
         self.column_weights = column_weights
         D, _ = entry_weights(labelled, sample_weight, column_weights)
@@ -344,7 +344,7 @@ class Logistic:
         """Loss and ``dLoss/dZ`` (n, M) at scores ``Z``."""
         total = 0.0
         G = np.zeros_like(Z)
-        for g, is_binary in zip(self.groups, self.binary):
+        for g, is_binary in zip(self.groups, self.binary, strict=True):
             d = self.D[:, g[0]]
             if is_binary:
                 z = Z[:, g[0]]
@@ -373,7 +373,7 @@ class Logistic:
         n, p = self.X.shape
         dim = p + int(self.fit_intercept)
         values = []
-        for g, is_binary in zip(self.groups, self.binary):
+        for g, is_binary in zip(self.groups, self.binary, strict=True):
             d = self.D[:, g[0]]
             if not d.any():
                 continue

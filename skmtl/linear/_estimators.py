@@ -287,9 +287,7 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
     with more than two classes (one model column per class).
 
     Parameters
-    ----------""" + _COMMON_DOC.replace('``"cd"``: working-set block coordinate descent '
-                                        'with\n        gap-safe screening',
-                                        '``"cd"``: squared loss only') + r"""
+    ----------""" + _COMMON_DOC + r"""
 
     Attributes
     ----------
@@ -379,7 +377,7 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
     def _raw_per_task(self, X):
         Z = self._raw(X)
         raw = []
-        for task, entries in zip(self.tasks_, self._layout):
+        for task, entries in zip(self.tasks_, self._layout, strict=True):
             if task.type == "binary":
                 raw.append(np.column_stack([Z[:, cols[0]] for _, cols, _ in entries]))
             elif entries[0][2] == "binary":

@@ -36,7 +36,8 @@ class ParamsMixin:
         for key, value in params.items():
             name, _, sub = key.partition("__")
             if name not in valid:
-                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; "
+                raise ValueError(f"Invalid parameter {name!r} for "
+                                 f"{type(self).__name__}; "
                                  f"valid parameters are {valid}.")
             if sub:
                 getattr(self, name).set_params(**{sub: value})

@@ -23,14 +23,16 @@ __all__ = ["Penalty", "Ridge", "L1", "L21", "TraceNorm", "MeanRegularized",
 
 
 def _check_real(owner, name, value, low=0.0, high=None, low_open=False):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(
-            value):
+    if (not isinstance(value, numbers.Real) or isinstance(value, bool)
+            or not np.isfinite(value)):
         raise TypeError(f"{type(owner).__name__}: {name} must be a finite real number, "
                         f"got {value!r}.")
-    if value < low or (low_open and value == low) or (high is not None and value > high):
-        bounds = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}"
-        bounds += "]" if high is not None else ")"
-        raise ValueError(f"{type(owner).__name__}: {name}={value!r} must be in {bounds}.")
+    too_high = high is not None and value > high
+    if value < low or (low_open and value == low) or too_high:
+        upper = "inf)" if high is None else f"{high}]"
+        bounds = f"{'(' if low_open else '['}{low}, {upper}"
+        raise ValueError(f"{type(owner).__name__}: {name}={value!r} must be in "
+                         f"{bounds}.")
 
 
 def _row_norms(W):
@@ -129,7 +131,10 @@ class Ridge(Penalty):
 
 
 class _ElasticNorm(Penalty):
-    """A norm plus an L2 term: ``alpha * (l1_ratio * norm + (1 - l1_ratio) / 2 ||W||^2)``."""
+    """A norm plus an L2 term.
+
+    ``alpha * (l1_ratio * norm(W) + (1 - l1_ratio) / 2 ||W||^2)``.
+    """
 
     separable_rows = True
 
@@ -620,7 +625,8 @@ def resolve_penalty(penalty):
         table = _penalty_table()
         key = penalty.lower()
         if key not in table:
-            raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or one "
+            raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or "
+                             f"one "
                              f"of {list(PENALTIES)}.")
         return table[key]()
     if not isinstance(penalty, Penalty):

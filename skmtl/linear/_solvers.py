@@ -322,7 +322,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     converged = False
     ws_size = 0
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         support = np.flatnonzero(np.any(W != 0, axis=1))
         HW = (df.hessian_dot(W[support], rows=support) if support.size
               else np.zeros((p, M)))
@@ -399,7 +399,7 @@ def alternating(df, pen, V0, b0=None, max_iter=100, tol=1e-4, inner_max_iter=100
     total_inner = 0
     F_old = np.inf
     n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         result = fista(df, pen, V, b0=b, max_iter=inner_max_iter, tol=tol * 0.1,
                        prox=pen.conditional_prox, value=pen.conditional_value)
         V, b = result.coef, result.intercept

@@ -195,7 +195,8 @@ class Clustered(_StructuredPenalty):
                              f"number of tasks ({n_columns}).")
         K = n_columns
         self._bounds = (1.0 / self.within_ratio, 1.0)
-        self._trace = (K - self.n_clusters + 1) / self.within_ratio + self.n_clusters - 1
+        r = self.n_clusters
+        self._trace = (K - r + 1) / self.within_ratio + r - 1
         self._set_covariance(np.eye(K) * self._trace / K)
         return self
 

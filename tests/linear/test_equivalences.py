@@ -145,8 +145,9 @@ def test_mean_regularized_with_equal_ratio_is_ridge():
     X, Y = make_multitask_regression(n_samples=50, n_features=6, n_tasks=3,
                                      random_state=4)
     K = 3
-    # mean_ratio -> the penalty sum_k |w_k|^2 - |sum w_k|^2 / (K + mu); mu huge is ridge.
-    a = MultiTaskLinearRegressor(MeanRegularized(0.3, mean_ratio=1e12), **TIGHT).fit(X, Y)
+    # The penalty is sum_k |w_k|^2 - |sum_k w_k|^2 / (K + mu): ridge for huge mu.
+    a = MultiTaskLinearRegressor(MeanRegularized(0.3, mean_ratio=1e12), **TIGHT)
+    a.fit(X, Y)
     b = MultiTaskLinearRegressor(Ridge(0.3), **TIGHT).fit(X, Y)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
     assert K == Y.shape[1]
