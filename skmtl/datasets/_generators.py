@@ -207,7 +207,7 @@ def make_multitask_classification(n_samples=200, n_features=20, n_tasks=5, *,
     --------
     >>> from skmtl.datasets import make_multitask_classification
     >>> X, Y = make_multitask_classification(n_samples=40, n_tasks=2, random_state=0)
-    >>> sorted(set(Y[:, 0]))
+    >>> sorted(set(Y[:, 0].tolist()))
     [0.0, 1.0]
     """
     rng = check_random_state(random_state)
