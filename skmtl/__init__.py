@@ -10,12 +10,22 @@ plots load them when used.
 
 from ._stacking import stack_tasks, unstack_tasks
 from .baselines import PooledBaseline, SingleTaskBaseline
+from .linear import (
+    MultiTaskLinearRegressor,
+    MultiTaskLinearRegressorCV,
+    MultiTaskLogisticClassifier,
+    MultiTaskLogisticClassifierCV,
+)
 from .tasks import TASK_TYPES, Task
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "TASK_TYPES",
+    "MultiTaskLinearRegressor",
+    "MultiTaskLinearRegressorCV",
+    "MultiTaskLogisticClassifier",
+    "MultiTaskLogisticClassifierCV",
     "PooledBaseline",
     "SingleTaskBaseline",
     "Task",

@@ -74,11 +74,27 @@ def _pooled(kind, seed):
                           task_indicators=True)
 
 
+def _linear(penalty):
+    def build(kind, seed):
+        from .linear import MultiTaskLinearRegressorCV, MultiTaskLogisticClassifierCV
+
+        cls = (MultiTaskLogisticClassifierCV if kind == "classification"
+               else MultiTaskLinearRegressorCV)
+        return cls(penalty, n_alphas=8, cv=3)
+
+    return build
+
+
 ESTIMATORS = {
     "single-task": (_single_task, "one ridge / logistic model per task "
                                   "(no sharing)"),
     "pooled": (_pooled, "one ridge / logistic model for all tasks, with task "
                         "indicators"),
+    "l21": (_linear("l21"), "joint feature selection (L2,1), alpha by CV"),
+    "trace-norm": (_linear("trace"), "low-rank W (trace norm), alpha by CV"),
+    "mean-reg": (_linear("mean"), "tasks close to their mean (Evgeniou-Pontil), "
+                                  "alpha by CV"),
+    "mtrl": (_linear("mtrl"), "task covariance learned with W (MTRL), alpha by CV"),
 }
 """Estimators of the main job: name -> (builder(kind, seed), description).
 

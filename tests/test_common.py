@@ -23,6 +23,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmtl import PooledBaseline, SingleTaskBaseline
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
+from skmtl.linear import (
+    L21,
+)
 from skmtl.metrics import make_multitask_scorer
 from skmtl.utils import all_estimators
 
@@ -40,6 +43,10 @@ GRIDS = {
         {"estimator__C": [0.1, 1.0]} if is_classifier(est)
         else {"estimator__alpha": [0.1, 10.0]}),
     "PooledBaseline": lambda est: {"task_indicators": [False, True]},
+    "MultiTaskLinearRegressor": lambda est: {"penalty__alpha": [0.01, 0.1]},
+    "MultiTaskLogisticClassifier": lambda est: {"penalty": [L21(0.01), "ridge"]},
+    "MultiTaskLinearRegressorCV": lambda est: {"n_alphas": [3, 4]},
+    "MultiTaskLogisticClassifierCV": lambda est: {"eps": [1e-2, 1e-1]},
 }
 
 # {estimator class name: {check name: reason}}; every entry needs a reason.

@@ -8,12 +8,15 @@ standard multi-task benchmarks once into a local cache.
 from ._fetchers import clear_data_home, fetch_landmine, fetch_school, get_data_home
 from ._generators import make_multitask_classification, make_multitask_regression
 from ._penguins import load_penguins
+from ._rdatasets import load_exam, load_hsb82
 
 __all__ = [
     "clear_data_home",
     "fetch_landmine",
     "fetch_school",
     "get_data_home",
+    "load_exam",
+    "load_hsb82",
     "load_penguins",
     "make_multitask_classification",
     "make_multitask_regression",

@@ -1,0 +1,45 @@
+"""Regularized linear multi-task models: penalties, solvers, paths and CV.
+
+``W`` (n_features, n_tasks) is learned with a datafit (squared loss for
+regression, logistic for classification) averaged over each task's labelled
+rows, plus a penalty that makes the tasks share structure. See
+:class:`MultiTaskLinearRegressor` and :class:`MultiTaskLogisticClassifier`.
+"""
+
+from ._cv import (
+    MultiTaskLinearRegressorCV,
+    MultiTaskLogisticClassifierCV,
+    regularization_path,
+)
+from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
+from ._penalties import (
+    L1,
+    L21,
+    PENALTIES,
+    Dirty,
+    GraphLaplacian,
+    MeanRegularized,
+    Penalty,
+    Ridge,
+    TraceNorm,
+)
+from ._structured import Clustered, TaskRelationship
+
+__all__ = [
+    "PENALTIES",
+    "Clustered",
+    "Dirty",
+    "GraphLaplacian",
+    "L1",
+    "L21",
+    "MeanRegularized",
+    "MultiTaskLinearRegressor",
+    "MultiTaskLinearRegressorCV",
+    "MultiTaskLogisticClassifier",
+    "MultiTaskLogisticClassifierCV",
+    "Penalty",
+    "Ridge",
+    "TaskRelationship",
+    "TraceNorm",
+    "regularization_path",
+]

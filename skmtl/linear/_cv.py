@@ -1,0 +1,368 @@
+"""Regularization paths and cross-validated choice of ``alpha``."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_sample_weight
+
+from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
+from ._penalties import resolve_penalty
+
+__all__ = ["regularization_path", "alpha_grid", "MultiTaskLinearRegressorCV",
+           "MultiTaskLogisticClassifierCV"]
+
+
+def alpha_grid(datafit, penalty, n_alphas=20, eps=1e-3):
+    """Decreasing geometric grid from ``alpha_max`` to ``eps * alpha_max``.
+
+    ``alpha_max`` is the smallest ``alpha`` giving ``W = 0`` for penalties
+    that have one (L1, L2,1, trace norm, dirty); for smooth penalties it is
+    ten times the Lipschitz constant of the datafit's gradient, where the
+    fit is already shrunk to nearly zero.
+    """
+    if datafit.is_quadratic:
+        V0 = datafit.B
+    else:
+        V0, _ = datafit.gradient_at_zero()
+    alpha_max = penalty.alpha_max(V0)
+    if alpha_max is None or not np.isfinite(alpha_max):
+        alpha_max = 10.0 * datafit.lipschitz()
+    if alpha_max <= 0:
+        alpha_max = 1.0
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
+def _estimator_for(loss, penalty, **params):
+    cls = MultiTaskLinearRegressor if loss == "squared" else MultiTaskLogisticClassifier
+    return cls(penalty=penalty, **params)
+
+
+def regularization_path(X, y, penalty="l21", *, loss="squared", alphas=None,
+                        n_alphas=20, eps=1e-3, tasks=None, fit_intercept=True,
+                        task_weights=None, sample_weight=None, solver="auto",
+                        max_iter=1000, tol=1e-4):
+    """Fit a multi-task linear model along a decreasing path of ``alpha``.
+
+    Each fit starts from the previous solution (warm start), so the whole
+    path costs little more than its hardest point; Gram matrices and
+    centering are computed once.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples, n_outputs)
+        NaN-masked targets (class labels for ``loss="logistic"``).
+    penalty : Penalty or str, default="l21"
+        Its ``alpha`` is replaced by each value of the path.
+    loss : {"squared", "logistic"}, default="squared"
+    alphas : array-like, default=None
+        Values of ``alpha`` (sorted decreasing); None builds ``n_alphas``
+        values from ``alpha_max`` down to ``eps * alpha_max``.
+    n_alphas : int, default=20
+    eps : float, default=1e-3
+    tasks, fit_intercept, task_weights, solver, max_iter, tol
+        As in :class:`MultiTaskLinearRegressor`.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    path : Bunch
+        ``alphas`` (n_alphas,), ``coefs`` (n_columns, n_features, n_alphas)
+        and ``intercepts`` (n_columns, n_alphas) as in
+        ``sklearn.linear_model.enet_path``, ``dual_gaps`` and ``n_iters``
+        (n_alphas,).
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear import regularization_path
+    >>> X, Y = make_multitask_regression(n_samples=60, n_features=8, n_tasks=3,
+    ...                                  random_state=0)
+    >>> path = regularization_path(X, Y, "l21", n_alphas=5)
+    >>> path.coefs.shape
+    (3, 8, 5)
+    >>> int(abs(path.coefs[:, :, 0]).sum())  # alpha_max: every coefficient is 0
+    0
+    """
+    if loss not in ("squared", "logistic"):
+        raise ValueError(f"loss must be 'squared' or 'logistic', got {loss!r}.")
+    est = _estimator_for(loss, resolve_penalty(penalty), tasks=tasks,
+                         fit_intercept=fit_intercept, task_weights=task_weights,
+                         solver=solver, max_iter=max_iter, tol=tol)
+    est._validate_params()
+    datafit, column_task = est._problem(X, y, sample_weight)
+    if alphas is None:
+        probe = resolve_penalty(penalty)._prepare(datafit.n_columns, column_task)
+        alphas = alpha_grid(datafit, probe, n_alphas, eps)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=float).ravel())[::-1]
+        if alphas.size == 0 or np.any(alphas < 0):
+            raise ValueError("alphas must be a non-empty array of values >= 0.")
+    coefs, intercepts, gaps, iters = [], [], [], []
+    for fitted in est._solve_path(datafit, column_task, alphas):
+        coefs.append(fitted._coef_full.copy())
+        intercepts.append(fitted._intercept_full.copy())
+        gaps.append(fitted.dual_gap_)
+        iters.append(fitted.n_iter_)
+    return Bunch(alphas=alphas, coefs=np.stack(coefs, axis=-1),
+                 intercepts=np.stack(intercepts, axis=-1), dual_gaps=np.asarray(gaps),
+                 n_iters=np.asarray(iters))
+
+
+def _masked_mse(Y_true, Y_pred):
+    Y_true = np.asarray(Y_true, dtype=float)
+    if Y_true.ndim == 1:
+        Y_true, Y_pred = Y_true[:, None], np.asarray(Y_pred)[:, None]
+    labelled = ~np.isnan(Y_true)
+    err = np.where(labelled, Y_true - Y_pred, 0.0) ** 2
+    counts = labelled.sum(axis=0)
+    per_column = err.sum(axis=0)[counts > 0] / counts[counts > 0]
+    return float(per_column.mean()) if per_column.size else np.nan
+
+
+def _fold_path(estimator, X, Y, sample_weight, train, test, alphas, scorer):
+    est = clone(estimator)
+    sw = None if sample_weight is None else sample_weight[train]
+    datafit, column_task = est._problem(X[train], Y[train], sw)
+    X_test, Y_test = X[test], Y[test]
+    values = []
+    for fitted in est._solve_path(datafit, column_task, alphas):
+        if scorer is None:
+            values.append(_masked_mse(Y_test, fitted.predict(X_test)))
+        else:
+            values.append(scorer(fitted, X_test, Y_test))
+    return np.asarray(values)
+
+
+class _CVMixin:
+    """Cross-validated ``alpha`` on a warm-started path, folds in parallel."""
+
+    _cv_constraints = {
+        "alphas": ["array-like", None],
+        "n_alphas": [Interval(Integral, 1, None, closed="left")],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "n_jobs": [Integral, None],
+        "scoring": [callable, str, None],
+    }
+
+    def _base_estimator(self):
+        params = {k: getattr(self, k) for k in
+                  ("tasks", "fit_intercept", "task_weights", "solver", "max_iter",
+                   "tol")}
+        return self._base_class(penalty=resolve_penalty(self.penalty), **params)
+
+    def _scorer(self):
+        from ..metrics import make_multitask_scorer
+
+        if self.scoring is None:
+            return None if self._minimize_mse else make_multitask_scorer()
+        if callable(self.scoring):
+            return self.scoring
+        return make_multitask_scorer(self.scoring)
+
+    def fit(self, X, y, sample_weight=None):
+        """Choose ``alpha`` by cross-validation, then refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            NaN-masked targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        base = self._base_estimator()
+        # Validate once on all the data (tasks, alpha grid, the final refit).
+        datafit, column_task = base._problem(X, y, sample_weight)
+        X, Y = base._validated_XY
+        del base._validated_XY
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        if self.alphas is None:
+            probe = resolve_penalty(self.penalty)._prepare(datafit.n_columns,
+                                                           column_task)
+            alphas = alpha_grid(datafit, probe, self.n_alphas, self.eps)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
+        cv = (KFold(self.cv, shuffle=True, random_state=0)
+              if isinstance(self.cv, Integral) else check_cv(self.cv))
+        folds = list(cv.split(X))
+        scorer = self._scorer()
+        paths = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_path)(base, X, Y, sample_weight, train, test, alphas, scorer)
+            for train, test in folds)
+        path = np.column_stack(paths)  # (n_alphas, n_folds)
+        mean = np.nanmean(path, axis=1)
+        if scorer is None:
+            self.mse_path_ = path
+            best = int(np.nanargmin(mean))
+        else:
+            self.scores_path_ = path
+            best = int(np.nanargmax(mean))
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[best])
+        # Refit on all data along the path down to alpha_ (warm starts).
+        fitted = base
+        for fitted in base._solve_path(datafit, column_task,  # noqa: B007
+                                       alphas[:best + 1]):
+            pass
+        params = set(base._get_param_names())
+        for attr, value in vars(fitted).items():
+            if attr not in params:
+                setattr(self, attr, value)
+        return self
+
+
+_CV_PARAMS_DOC = """
+    alphas : array-like, default=None
+        Values of ``alpha`` to try; None builds ``n_alphas`` values from
+        ``alpha_max`` (the smallest ``alpha`` giving ``W = 0``, where the
+        penalty has one) down to ``eps * alpha_max``.
+    n_alphas : int, default=20
+    eps : float, default=1e-3
+    cv : int, cross-validation generator or iterable, default=5
+        Splitting of the rows. An integer gives a *shuffled*
+        ``KFold(cv, shuffle=True, random_state=0)``: NaN-masked data with
+        different samples per task is often sorted by task, and unshuffled
+        folds would leave a task without training labels. Every task needs
+        labels in every training fold.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib."""
+
+
+class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
+    """:class:`MultiTaskLinearRegressor` with ``alpha`` chosen by cross-validation.
+
+    Each fold fits a warm-started path of ``alpha`` values (folds run in
+    parallel through joblib) and scores it on the held-out rows, on their
+    labelled entries only; the ``alpha`` with the best mean score is refit on
+    all the data. Every other hyper-parameter of the penalty stays as given.
+
+    Parameters
+    ----------
+    penalty : Penalty or str, default="l21"
+        The penalty whose ``alpha`` is chosen.""" + _CV_PARAMS_DOC + """
+    scoring : callable or str, default=None
+        None selects the smallest masked mean squared error (averaged over
+        the outputs); a metric name of :mod:`skmtl.metrics` or a scorer
+        ``scorer(estimator, X, Y)`` selects the largest score.
+    tasks, fit_intercept, task_weights, solver, max_iter, tol
+        As in :class:`MultiTaskLinearRegressor`.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen ``alpha``.
+    alphas_ : ndarray of shape (n_alphas,)
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out masked MSE (``scoring=None``).
+    scores_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out scores (when ``scoring`` is given).
+    coef_, intercept_, n_iter_, dual_gap_, penalty_, tasks_
+        Of the model refit with ``alpha_``.
+
+    See Also
+    --------
+    regularization_path : The path itself.
+    sklearn.linear_model.MultiTaskLassoCV : The L2,1 case without missing labels.
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear import MultiTaskLinearRegressorCV
+    >>> X, Y = make_multitask_regression(n_samples=80, n_features=10, n_tasks=3,
+    ...                                  missing_rate=0.2, random_state=0)
+    >>> est = MultiTaskLinearRegressorCV("l21", n_alphas=8, cv=3).fit(X, Y)
+    >>> est.mse_path_.shape
+    (8, 3)
+    """
+
+    _base_class = MultiTaskLinearRegressor
+    _minimize_mse = True
+    _parameter_constraints = {**MultiTaskLinearRegressor._parameter_constraints,
+                              **_CVMixin._cv_constraints}
+    _parameter_constraints.pop("warm_start")
+
+    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3, cv=5,
+                 n_jobs=None, scoring=None, tasks=None, fit_intercept=True,
+                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4):
+        self.penalty = penalty
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.scoring = scoring
+        self.tasks = tasks
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+
+
+class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
+    """:class:`MultiTaskLogisticClassifier` with ``alpha`` chosen by cross-validation.
+
+    Parameters
+    ----------
+    penalty : Penalty or str, default="l21"
+        The penalty whose ``alpha`` is chosen.""" + _CV_PARAMS_DOC + """
+    scoring : callable or str, default=None
+        None: mean over tasks of the masked accuracy; otherwise a metric name
+        of :mod:`skmtl.metrics` (e.g. ``"neg_log_loss"``) or a scorer.
+    tasks, fit_intercept, task_weights, solver, max_iter, tol
+        As in :class:`MultiTaskLogisticClassifier`.
+
+    Attributes
+    ----------
+    alpha_ : float
+    alphas_ : ndarray of shape (n_alphas,)
+    scores_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out scores per ``alpha`` and fold.
+    coef_, intercept_, classes_, n_iter_, penalty_, tasks_
+        Of the model refit with ``alpha_``.
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_classification
+    >>> from skmtl.linear import MultiTaskLogisticClassifierCV
+    >>> X, Y = make_multitask_classification(n_samples=120, n_tasks=2,
+    ...                                      class_sep=4.0, random_state=0)
+    >>> clf = MultiTaskLogisticClassifierCV(n_alphas=4, cv=3).fit(X, Y)
+    >>> clf.scores_path_.shape
+    (4, 3)
+    """
+
+    _base_class = MultiTaskLogisticClassifier
+    _minimize_mse = False
+    _parameter_constraints = {**MultiTaskLogisticClassifier._parameter_constraints,
+                              **_CVMixin._cv_constraints}
+    _parameter_constraints.pop("warm_start")
+
+    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3, cv=5,
+                 n_jobs=None, scoring=None, tasks=None, fit_intercept=True,
+                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4):
+        self.penalty = penalty
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.eps = eps
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.scoring = scoring
+        self.tasks = tasks
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol

@@ -1,0 +1,413 @@
+"""Datafits: masked, per-task normalized squared and logistic losses.
+
+Per-task normalization (the same for both losses): task column ``k`` sees
+only its labelled rows ``L_k``, each row weighted by its sample weight
+``s_i``, averaged over those rows and multiplied by the task weight
+``lambda_k``:
+
+    datafit(W, b) = sum_k lambda_k / n_k * sum_{i in L_k} s_i loss(y_ik, x_i w_k + b_k)
+
+with ``n_k = sum_{i in L_k} s_i``. The squared loss uses ``loss = (y - z)^2 / 2``,
+so with every label present, unit weights and one column per task this is
+scikit-learn's ``(1 / (2 n)) ||Y - XW||_F^2``. The per-entry weights
+``D_ik = lambda_k s_i / n_k`` (0 where the label is missing) are the ``D``
+below.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+
+__all__ = ["entry_weights", "Quadratic", "Logistic"]
+
+# Largest number of float64 entries of per-task Gram matrices we build.
+_GRAM_ENTRIES = 2.5e7
+
+
+def entry_weights(labelled, sample_weight, column_weights):
+    """Per-entry weights ``D`` (n, M) and per-task averaging weights ``E``.
+
+    ``E_ik = s_i / n_k`` on labelled entries (each column sums to 1) and
+    ``D = E * lambda``.
+    """
+    s = np.ones(labelled.shape[0]) if sample_weight is None else sample_weight
+    E = labelled * s[:, None]
+    totals = E.sum(axis=0)
+    if np.any(totals <= 0):
+        # Every labelled row has zero sample weight: average unweighted.
+        bad = totals <= 0
+        E[:, bad] = labelled[:, bad]
+        totals = E.sum(axis=0)
+    E = E / totals
+    return E * column_weights[None, :], E
+
+
+def _top_eigenvalue(matvec, dim):
+    """Largest eigenvalue of a symmetric PSD operator (Lanczos, tiny safety margin)."""
+    if dim == 1:
+        return float(matvec(np.ones(1))[0])
+    if dim <= 40:
+        A = np.column_stack([matvec(e) for e in np.eye(dim)])
+        return float(np.linalg.eigvalsh(0.5 * (A + A.T))[-1])
+    op = LinearOperator((dim, dim), matvec=matvec, dtype=float)
+    try:
+        value = eigsh(op, k=1, which="LA", tol=1e-6, v0=np.ones(dim),
+                      return_eigenvectors=False, maxiter=1000)[0]
+    except Exception:  # ARPACK did not converge: power iteration, generous margin
+        v = np.ones(dim) / np.sqrt(dim)
+        value = 0.0
+        for _ in range(100):
+            w = matvec(v)
+            value = float(np.linalg.norm(w))
+            if value == 0:
+                break
+            v = w / value
+        value *= 1.1
+    return float(value) * (1.0 + 1e-6)
+
+
+class Quadratic:
+    """Masked weighted least squares with per-task intercepts eliminated.
+
+    ``f(W) = 1/2 sum_ik D_ik (Yc_ik - (Xc_k W)_ik)^2`` where ``Xc_k``, ``Yc``
+    are centered with task ``k``'s weights ``E`` when ``fit_intercept`` (the
+    optimal intercept ``b_k = ybar_k - xbar_k w_k`` is exact for squared
+    loss). Everything the solvers need is a function of ``H W`` (``H`` the
+    Hessian, block diagonal over columns), which is computed on a Gram
+    matrix (``mode="gram"``) or through ``X`` (``mode="x"``).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix (n, p)
+    Y : ndarray (n, M), NaN where missing
+    sample_weight : ndarray (n,) or None
+    column_weights : ndarray (M,)
+    fit_intercept : bool
+    mode : {"auto", "gram", "x"}
+    """
+
+    is_quadratic = True
+
+    def __init__(self, X, Y, sample_weight, column_weights, fit_intercept=True,
+                 mode="auto"):
+        n, p = X.shape
+        labelled = ~np.isnan(Y)
+        self.X = X
+        self.n_features = p
+        self.n_columns = M = Y.shape[1]
+        self.fit_intercept = fit_intercept
+        self.column_weights = np.asarray(column_weights, dtype=float)
+        D, E = entry_weights(labelled, sample_weight, self.column_weights)
+        self.D = D
+        self.labelled = labelled
+        Y0 = np.where(labelled, Y, 0.0)
+        # Shared pattern: every column sees the same rows with the same weights.
+        self.shared = bool(np.all(E == E[:, :1]))
+        self._shared_weights = E[:, 0] if self.shared else None
+        sparse = sp.issparse(X)
+        if fit_intercept:
+            if self.shared:
+                self.x_mean = np.asarray(X.T @ E[:, 0]).ravel()[:, None]  # (p, 1)
+            else:
+                self.x_mean = np.asarray(X.T @ E)  # (p, M)
+            self.y_mean = (E * Y0).sum(axis=0)
+        else:
+            self.x_mean = np.zeros((p, 1 if self.shared else M))
+            self.y_mean = np.zeros(M)
+        Yc = np.where(labelled, Y0 - self.y_mean, 0.0)
+        self.Yc = Yc
+        self.yy = float(np.sum(D * Yc ** 2))  # 2 * f(0)
+        # B = Xc^T (D * Yc); the centering term vanishes since sum_i D_ik Yc_ik = 0.
+        self.B = np.asarray(X.T @ (D * Yc))
+        if mode == "auto":
+            n_entries = p * p * (1 if self.shared else M)
+            cost_gram = M * p * p
+            nnz = X.nnz if sparse else n * p
+            mode = ("gram" if n_entries <= _GRAM_ENTRIES and cost_gram < 2 * nnz * M
+                    else "x")
+        self.mode = mode
+        if mode == "gram":
+            self._build_gram(E)
+        else:
+            self._x_centered = None
+            if not sparse and self.shared and fit_intercept:
+                self._x_centered = X - self.x_mean[:, 0]
+        self._lipschitz = None
+
+    # -- Gram construction -------------------------------------------------
+    def _weighted_gram(self, rows, weights, mean, columns=None):
+        X = self.X[rows]
+        if columns is not None:
+            X = X[:, columns]
+        if sp.issparse(X):
+            G = np.asarray((X.T @ X.multiply(weights[:, None])).todense())
+        else:
+            G = X.T @ (X * weights[:, None])
+        total = weights.sum()
+        if self.fit_intercept:
+            G -= total * np.outer(mean, mean)
+        return 0.5 * (G + G.T)
+
+    def _build_gram(self, E):
+        if self.shared:
+            rows = np.flatnonzero(E[:, 0] > 0)
+            self.G = self._weighted_gram(rows, E[rows, 0], self.x_mean[:, 0])
+            self.H = None
+        else:
+            self.G = None
+            self.H = np.empty((self.n_columns, self.n_features, self.n_features))
+            for k in range(self.n_columns):
+                rows = np.flatnonzero(E[:, k] > 0)
+                self.H[k] = (self._weighted_gram(rows, E[rows, k], self.x_mean[:, k])
+                             * self.column_weights[k])
+
+    # -- products ----------------------------------------------------------
+    def _xc_dot(self, W):
+        """``Z_k = Xc_k w_k`` (n, M), zero on missing entries."""
+        if self._x_centered is not None:
+            return self._x_centered @ W
+        Z = np.asarray(self.X @ W)
+        if self.fit_intercept:
+            Z = Z - np.sum(self.x_mean * W, axis=0)
+        if not self.shared:
+            Z = Z * self.labelled
+        return Z
+
+    def hessian_dot(self, W, rows=None):
+        """``H W`` (p, M); with ``rows``, only for those features (W zero elsewhere)."""
+        if self.mode == "gram":
+            if rows is None:
+                if self.shared:
+                    return (self.G @ W) * self.column_weights
+                return np.einsum("kij,jk->ik", self.H, W)
+            if self.shared:
+                return (self.G[:, rows] @ W) * self.column_weights
+            return np.einsum("kij,jk->ik", self.H[:, :, rows], W)
+        Z = self._xc_dot_rows(W, rows)
+        U = self.D * Z
+        if self._x_centered is not None:
+            return self._x_centered.T @ U
+        return np.asarray(self.X.T @ U)  # centering vanishes: sum_i U_ik = 0
+
+    def _xc_dot_rows(self, W, rows):
+        if rows is None:
+            return self._xc_dot(W)
+        if self._x_centered is not None:
+            return self._x_centered[:, rows] @ W
+        Z = np.asarray(self.X[:, rows] @ W)
+        if self.fit_intercept:
+            Z = Z - np.sum(self.x_mean[rows] * W, axis=0)
+        if not self.shared:
+            Z = Z * self.labelled
+        return Z
+
+    def local_hessian(self, rows):
+        """Hessian blocks restricted to features ``rows``.
+
+        Returns ``(G, None)`` with ``H_k = lambda_k G`` for a shared pattern,
+        or ``(None, H)`` with ``H`` of shape (M, r, r).
+        """
+        if self.mode == "gram":
+            if self.shared:
+                return self.G[np.ix_(rows, rows)], None
+            return None, self.H[:, rows][:, :, rows]
+        if self.shared:
+            if self._x_centered is not None:
+                X = self._x_centered[:, rows]
+                G = X.T @ (X * self._shared_weights[:, None])
+                return 0.5 * (G + G.T), None
+            nz = np.flatnonzero(self._shared_weights > 0)
+            return self._weighted_gram(nz, self._shared_weights[nz],
+                                       self.x_mean[rows, 0], columns=rows), None
+        H = np.empty((self.n_columns, len(rows), len(rows)))
+        for k in range(self.n_columns):
+            nz = np.flatnonzero(self.D[:, k] > 0)
+            X = self.X[nz][:, rows]
+            if sp.issparse(X):
+                X = X.toarray()
+            if self.fit_intercept:
+                X = X - self.x_mean[rows, k]
+            H[k] = X.T @ (X * self.D[nz, k][:, None])
+        return None, H
+
+    def hessian_diagonal(self):
+        """Diagonal of each column's Hessian, (p, M)."""
+        if self.mode == "gram":
+            if self.shared:
+                return np.diag(self.G)[:, None] * self.column_weights
+            return np.einsum("kjj->jk", self.H)
+        X = self.X
+        if sp.issparse(X):
+            sq = np.asarray(X.multiply(X).T @ self.D)
+        else:
+            sq = (X * X).T @ self.D
+        if self.fit_intercept:
+            # sum_i D_ik (x_ij - m_jk)^2 = sum D x^2 - lambda_k m_jk^2
+            sq = sq - self.column_weights * self.x_mean ** 2
+        return np.maximum(sq, 0.0)
+
+    # -- quantities --------------------------------------------------------
+    def value(self, W, HW):
+        """``f(W)`` from ``W`` and ``H W``."""
+        return 0.5 * (float(np.vdot(W, HW)) - 2.0 * float(np.vdot(self.B, W))
+                      + self.yy)
+
+    def zero_value(self):
+        return 0.5 * self.yy
+
+    def lipschitz(self):
+        if self._lipschitz is None:
+            self._lipschitz = self._compute_lipschitz()
+        return self._lipschitz
+
+    def _compute_lipschitz(self):
+        p, M = self.n_features, self.n_columns
+        if self.mode == "gram" and self.shared:
+            return _top_eigenvalue(lambda v: self.G @ v, p) * self.column_weights.max()
+        if self.mode == "gram":
+            return max(_top_eigenvalue(lambda v, k=k: self.H[k] @ v, p)
+                       for k in range(M))
+        if self.shared:
+            k = int(np.argmax(self.column_weights))
+
+            def matvec(v, k=k):
+                W = np.zeros((p, M))
+                W[:, k] = v
+                return self.hessian_dot(W)[:, k]
+
+            return _top_eigenvalue(matvec, p)
+        values = []
+        for k in range(M):
+            def matvec(v, k=k):
+                W = np.zeros((p, M))
+                W[:, k] = v
+                return self.hessian_dot(W)[:, k]
+
+            values.append(_top_eigenvalue(matvec, p) if self.column_weights[k] else 0.0)
+        return max(values)
+
+    def intercept(self, W):
+        if not self.fit_intercept:
+            return np.zeros(self.n_columns)
+        return self.y_mean - np.sum(self.x_mean * W, axis=0)
+
+    def column_sq_norms(self):
+        """``max_k sum_i D_ik xc_ijk^2`` per feature, for screening."""
+        return self.hessian_diagonal().max(axis=1)
+
+
+class Logistic:
+    """Masked weighted logistic loss for binary and multinomial task columns.
+
+    ``groups`` lists, per task, its columns of ``W``: one column is a binary
+    (sigmoid) task with targets in {0, 1}; several columns a softmax task
+    whose targets ``T`` hold the class index in the first column of the group.
+    Intercepts, when fitted, are an extra unpenalized row of the variable.
+    """
+
+    is_quadratic = False
+
+    def __init__(self, X, T, groups, sample_weight, task_weights, fit_intercept=True):
+        self.X = X
+        n, p = X.shape
+        self.n_features = p
+        self.groups = [np.asarray(g) for g in groups]
+        self.n_columns = M = sum(len(g) for g in groups)
+        self.fit_intercept = fit_intercept
+        labelled = ~np.isnan(T)
+        column_weights = np.empty(M)
+        for g, lam in zip(self.groups, task_weights, strict=True):
+            column_weights[g] = lam
+        self.column_weights = column_weights
+        D, _ = entry_weights(labelled, sample_weight, column_weights)
+        self.D = D
+        self.labelled = labelled
+        T0 = np.where(labelled, T, 0.0)
+        # One-hot targets per column.
+        self.onehot = np.zeros((n, M))
+        self.binary = []
+        for g in self.groups:
+            if len(g) == 1:
+                self.onehot[:, g[0]] = T0[:, g[0]]
+                self.binary.append(True)
+            else:
+                idx = T0[:, g[0]].astype(int)
+                self.onehot[np.arange(n), g[idx]] = 1.0
+                self.binary.append(False)
+        self.onehot *= labelled
+        self._lipschitz = None
+
+    def forward(self, W, b):
+        return np.asarray(self.X @ W) + b
+
+    def value_and_residual(self, Z):
+        """Loss and ``dLoss/dZ`` (n, M) at scores ``Z``."""
+        total = 0.0
+        G = np.zeros_like(Z)
+        for g, is_binary in zip(self.groups, self.binary, strict=True):
+            d = self.D[:, g[0]]
+            if is_binary:
+                z = Z[:, g[0]]
+                y = self.onehot[:, g[0]]
+                total += float(d @ (np.logaddexp(0.0, z) - y * z))
+                G[:, g[0]] = d * (_expit(z) - y)
+            else:
+                z = Z[:, g]
+                zmax = z.max(axis=1, keepdims=True)
+                e = np.exp(z - zmax)
+                norm = e.sum(axis=1, keepdims=True)
+                lse = (np.log(norm) + zmax)[:, 0]
+                y = self.onehot[:, g]
+                total += float(d @ (lse - np.sum(y * z, axis=1)))
+                G[:, g] = d[:, None] * (e / norm - y)
+        return total, G
+
+    def backward(self, G):
+        gW = np.asarray(self.X.T @ G)
+        gb = G.sum(axis=0) if self.fit_intercept else np.zeros(G.shape[1])
+        return gW, gb
+
+    def lipschitz(self):
+        if self._lipschitz is not None:
+            return self._lipschitz
+        n, p = self.X.shape
+        dim = p + int(self.fit_intercept)
+        values = []
+        for g, is_binary in zip(self.groups, self.binary, strict=True):
+            d = self.D[:, g[0]]
+            if not d.any():
+                continue
+
+            def matvec(v, d=d):
+                z = np.asarray(self.X @ v[:p]).ravel()
+                if self.fit_intercept:
+                    z = z + v[p]
+                u = d * z
+                out = np.asarray(self.X.T @ u).ravel()
+                if self.fit_intercept:
+                    out = np.append(out, u.sum())
+                return out
+
+            scale = 0.25 if is_binary else 0.5
+            values.append(scale * _top_eigenvalue(matvec, dim))
+        self._lipschitz = max(values) if values else 1.0
+        return self._lipschitz
+
+    def gradient_at_zero(self):
+        """Negative gradient wrt W at W=0 with the best intercepts (for alpha_max)."""
+        from ._solvers import fista_intercepts_only
+
+        b = fista_intercepts_only(self)
+        Z = np.zeros((self.X.shape[0], self.n_columns)) + b
+        _, G = self.value_and_residual(Z)
+        gW, _ = self.backward(G)
+        return -gW, b
+
+
+def _expit(z):
+    out = np.empty_like(z)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    e = np.exp(z[~pos])
+    out[~pos] = e / (1.0 + e)
+    return out

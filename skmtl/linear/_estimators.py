@@ -1,0 +1,418 @@
+"""Regularized linear multi-task estimators (squared and logistic losses)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
+
+from ..base import MultiTaskMixin
+from ._penalties import resolve_penalty
+from ._problem import (
+    classification_problem,
+    initial_variable,
+    regression_problem,
+    solve,
+)
+from ._solvers import SOLVERS
+
+__all__ = ["MultiTaskLinearRegressor", "MultiTaskLogisticClassifier"]
+
+_COMMON_DOC = """
+    penalty : Penalty or str, default="l21"
+        What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
+        :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
+        :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
+        :class:`TaskRelationship`) whose parameters reach ``set_params`` and
+        ``GridSearchCV`` as ``penalty__alpha``, or a name from
+        ``skmtl.linear.PENALTIES`` (the penalty with its defaults).
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes one task per column.
+    fit_intercept : bool, default=True
+        Fit one intercept per model column (not penalized).
+    task_weights : sequence or dict, default=None
+        ``lambda_k`` multiplying each task's averaged loss (see Notes).
+    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
+        ``"fista"``: accelerated proximal gradient with restart, on the Gram
+        matrix when ``n_samples > n_features`` and no label is missing, on
+        ``X`` otherwise; ``"cd"``: working-set block coordinate descent with
+        gap-safe screening (squared loss, row-separable penalties);
+        ``"alternating"``: alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for sparse
+        penalties, ``"alternating"`` where needed and ``"fista"`` otherwise.
+        A solver that cannot handle the penalty fails with a message naming
+        the missing capability.
+    max_iter : int, default=1000
+        Maximum number of iterations (outer iterations for ``"cd"`` and
+        ``"alternating"``).
+    tol : float, default=1e-4
+        Stop when the duality gap is below ``tol`` times the loss of the
+        intercept-only model (squared loss with a penalty that has a
+        conjugate, as scikit-learn's ``MultiTaskLasso``), otherwise when the
+        relative change of the objective is below ``tol``.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients."""
+
+_NOTES = """
+    With ``D_ik = lambda_k s_i / n_k`` on labelled entries (``s`` the sample
+    weights, ``n_k`` the summed weight of task ``k``'s labelled rows, 0 where a
+    label is missing), each task's loss is averaged over its own labelled
+    rows and multiplied by its task weight. With every label present, unit
+    weights and the squared loss this is scikit-learn's
+    ``1/(2 n) ||Y - X W||_F^2``, so ``penalty=L21(alpha)`` equals
+    ``MultiTaskLasso(alpha)``. Task weights are used as given (not
+    normalized)."""
+
+
+class _LinearMultiTask:
+    # Comes first in the bases, before MultiTaskMixin (whose masked score wins
+    # over RegressorMixin's / ClassifierMixin's).
+    _accept_sparse = True
+
+    _parameter_constraints = {
+        "penalty": "no_validation",
+        "tasks": "no_validation",
+        "fit_intercept": ["boolean"],
+        "task_weights": "no_validation",
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(self, penalty="l21", *, tasks=None, fit_intercept=True,
+                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4,
+                 warm_start=False):
+        self.penalty = penalty
+        self.tasks = tasks
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+
+    def set_params(self, **params):
+        """Set parameters; ``penalty__alpha=...`` also works on a string penalty.
+
+        A penalty given by name is first replaced by the penalty object with
+        its defaults, so that ``GridSearchCV(est, {"penalty__alpha": [...]})``
+        works on ``MultiTaskLinearRegressor(penalty="l21")``.
+        """
+        if (isinstance(self.penalty, str) and "penalty" not in params
+                and any(key.startswith("penalty__") for key in params)):
+            self.penalty = resolve_penalty(self.penalty)
+        return super().set_params(**params)
+
+    def _warm_variable(self, penalty, p, M):
+        previous = getattr(self, "_solver_variable", None)
+        if (getattr(self, "warm_start", False) and previous is not None
+                and previous.shape == initial_variable(penalty, p, M).shape):
+            return previous.copy(), getattr(self, "_intercept_full", None)
+        return initial_variable(penalty, p, M), None
+
+    def _solve_path(self, datafit, column_task, alphas):
+        """Fit for each alpha in turn, warm-started; yield after each fit."""
+        p, M = datafit.n_features, datafit.n_columns
+        penalty = resolve_penalty(self.penalty)._prepare(M, column_task)
+        V, b = self._warm_variable(penalty, p, M)
+        for alpha in alphas:
+            if alpha is not None:
+                penalty.set_params(alpha=float(alpha))
+            result, solver = solve(datafit, penalty, self.solver, V, b,
+                                   max_iter=self.max_iter, tol=self.tol,
+                                   owner=type(self).__name__)
+            V, b = result.coef, result.intercept
+            self._store(penalty, result, solver, column_task)
+            yield self
+
+    def _fit_problem(self, datafit, column_task):
+        self.__dict__.pop("_validated_XY", None)
+        for _ in self._solve_path(datafit, column_task, [None]):
+            pass
+        return self
+
+    def _store(self, penalty, result, solver, column_task):
+        W = penalty.coef(result.coef) if penalty.n_parts > 1 else result.coef
+        self.penalty_ = penalty
+        self.solver_ = solver
+        self._solver_variable = result.coef
+        self._intercept_full = np.asarray(result.intercept, dtype=float)
+        self._coef_full = W.T.copy()
+        self.n_iter_ = result.n_iter
+        self.dual_gap_ = result.dual_gap
+        self.objective_ = np.asarray(result.objective)
+        if penalty.n_parts > 1:
+            penalty.group_coef_ = result.coef[0].T.copy()
+            penalty.sparse_coef_ = result.coef[1].T.copy()
+        if hasattr(penalty, "task_covariance_"):
+            self.task_covariance_ = penalty.task_covariance_
+            self.task_correlation_ = penalty.task_correlation_
+        self._set_coef_attributes(column_task)
+
+    def _raw(self, X):
+        return np.asarray(X @ self._coef_full.T) + self._intercept_full
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
+                               BaseEstimator):
+    r"""Regularized linear regression of several tasks at once.
+
+    Minimizes, over ``W`` (n_features, n_outputs) and intercepts ``b``,
+
+    .. math::
+        \sum_k \frac{\lambda_k}{2 n_k} \sum_{i \in L_k} s_i
+            (y_{ik} - x_i^\top w_k - b_k)^2 + \Omega(W)
+
+    where :math:`L_k` are the rows where output ``k`` is labelled (``Y`` is
+    NaN elsewhere) and :math:`\Omega` is the penalty that makes the tasks
+    share structure.
+
+    Parameters
+    ----------""" + _COMMON_DOC + r"""
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_outputs, n_features)
+        One row per column of ``Y`` (``(n_features,)`` for 1-D ``y``).
+    intercept_ : ndarray of shape (n_outputs,) or float
+    n_iter_ : int
+        Iterations run by the solver.
+    dual_gap_ : float
+        Final duality gap (NaN when the penalty has no conjugate).
+    objective_ : ndarray
+        Objective value after each iteration (each check for ``"cd"``).
+    penalty_ : Penalty
+        The fitted penalty (a copy of ``penalty``).
+    solver_ : str
+        The solver used.
+    task_covariance_, task_correlation_ : ndarray of shape (n_outputs, n_outputs)
+        For :class:`TaskRelationship` and :class:`Clustered`: the learned
+        task covariance and its correlation form.
+    tasks_ : list of Task
+    n_features_in_ : int
+    n_outputs_ : int
+
+    See Also
+    --------
+    MultiTaskLinearRegressorCV : Choose ``alpha`` by cross-validation.
+    MultiTaskLogisticClassifier : The same penalties with the logistic loss.
+    sklearn.linear_model.MultiTaskLasso : The L21 penalty without missing labels.
+
+    Notes
+    -----""" + _NOTES + r"""
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.linear import L21, MultiTaskLinearRegressor
+    >>> X, Y = make_multitask_regression(n_samples=100, n_features=10, n_tasks=3,
+    ...                                  n_informative=3, missing_rate=0.2,
+    ...                                  random_state=0)
+    >>> est = MultiTaskLinearRegressor(penalty=L21(alpha=0.05)).fit(X, Y)
+    >>> est.coef_.shape
+    (3, 10)
+    >>> int((np.abs(est.coef_).sum(axis=0) > 0).sum())  # features kept by all tasks
+    3
+    """
+
+    _default_task_type = "regression"
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model on NaN-masked targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets ``Y``, one column per task output, ``NaN`` where missing.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        return self._fit_problem(*self._problem(X, y, sample_weight))
+
+    def _problem(self, X, y, sample_weight):
+        X, Y = self._validate_fit_data(X, y)
+        self._validated_XY = (X, Y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return regression_problem(self, X, Y, sample_weight, self.tasks_,
+                                  self.fit_intercept, self.task_weights)
+
+    def _set_coef_attributes(self, column_task):
+        W, b = self._coef_full, self._intercept_full
+        if self._y_was_1d:
+            self.coef_, self.intercept_ = W[0].copy(), float(b[0])
+        else:
+            self.coef_, self.intercept_ = W.copy(), b.copy()
+
+    def predict(self, X):
+        """Predict every task for every row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        X = self._validate_X(X)
+        return self._format_prediction(self._raw(X))
+
+
+class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMixin,
+                                  BaseEstimator):
+    r"""Regularized logistic regression of several classification tasks at once.
+
+    Minimizes
+
+    .. math::
+        \sum_k \frac{\lambda_k}{n_k} \sum_{i \in L_k} s_i\,
+            \ell_k(y_{ik}, x_i^\top W_k + b_k) + \Omega(W)
+
+    with :math:`\ell_k` the logistic loss of a two-class task or binary
+    column (one model column) and the multinomial (softmax) loss of a task
+    with more than two classes (one model column per class).
+
+    Parameters
+    ----------""" + _COMMON_DOC + r"""
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_model_columns, n_features)
+        One row per model column: a two-class task or a binary column has one
+        row (the logit of its second class), a task with ``C > 2`` classes has
+        ``C`` rows (one score per class, in the order of its ``classes_``).
+        ``coef_task_`` gives the task index of each row.
+    intercept_ : ndarray of shape (n_model_columns,)
+    coef_task_ : ndarray of shape (n_model_columns,)
+    classes_ : ndarray or list of ndarray
+        Class labels, per column of ``Y``.
+    n_iter_ : int
+    dual_gap_ : float
+        NaN (convergence is measured by the relative objective change).
+    objective_ : ndarray
+    penalty_ : Penalty
+    task_covariance_, task_correlation_ : ndarray
+        For :class:`TaskRelationship` and :class:`Clustered` (over model
+        columns).
+    tasks_ : list of Task
+
+    See Also
+    --------
+    MultiTaskLogisticClassifierCV : Choose ``alpha`` by cross-validation.
+    MultiTaskLinearRegressor : The squared-loss version.
+
+    Notes
+    -----""" + _NOTES.replace("``1/(2 n) ||Y - X W||_F^2``, so ``penalty=L21(alpha)`` "
+                              "equals\n    ``MultiTaskLasso(alpha)``",
+                              "``LogisticRegression(C)`` up to the scaling "
+                              "``Ridge(alpha=1 / (C n))``") + r"""
+
+    Penalties that couple tasks treat every model column as a task, so the
+    classes of a multinomial task are coupled like tasks; use binary tasks
+    when that is not wanted.
+
+    Examples
+    --------
+    >>> from skmtl.datasets import make_multitask_classification
+    >>> from skmtl.linear import MultiTaskLogisticClassifier
+    >>> X, Y = make_multitask_classification(n_samples=200, n_tasks=3,
+    ...                                      class_sep=4.0, random_state=0)
+    >>> clf = MultiTaskLogisticClassifier(penalty="l21").fit(X, Y)
+    >>> clf.predict(X[:2]).shape
+    (2, 3)
+    """
+
+    _default_task_type = "classification"
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the classifier on NaN-masked class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, one column per task output, ``NaN`` (or None) where
+            missing.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        return self._fit_problem(*self._problem(X, y, sample_weight))
+
+    def _problem(self, X, y, sample_weight):
+        X, Y = self._validate_fit_data(X, y)
+        self._validated_XY = (X, Y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        T = self._encode_targets(Y)
+        datafit, column_task, layout = classification_problem(
+            X, T, self.tasks_, sample_weight, self.fit_intercept, self.task_weights)
+        self._layout = layout
+        columns = [t.classes_ for t in self.tasks_ for _ in t.columns_]
+        self.classes_ = columns[0] if len(columns) == 1 else columns
+        return datafit, column_task
+
+    def _set_coef_attributes(self, column_task):
+        self.coef_ = self._coef_full.copy()
+        self.intercept_ = self._intercept_full.copy()
+        self.coef_task_ = column_task
+
+    def _raw_per_task(self, X):
+        Z = self._raw(X)
+        raw = []
+        for task, entries in zip(self.tasks_, self._layout, strict=True):
+            if task.type == "binary":
+                raw.append(np.column_stack([Z[:, cols[0]] for _, cols, _ in entries]))
+            elif entries[0][2] == "binary":
+                z = Z[:, entries[0][1][0]]
+                raw.append(np.column_stack([np.zeros_like(z), z]))
+            else:
+                raw.append(Z[:, entries[0][1]])
+        return raw
+
+    def predict(self, X):
+        """Predict the class of every task for every row.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        X = self._validate_X(X)
+        return self._format_prediction(self._decode_raw(self._raw_per_task(X)))
+
+    def predict_proba(self, X):
+        """Class probabilities per column of ``Y``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
+            One array per column of ``Y`` (columns ordered as ``classes_``);
+            the array itself when ``Y`` has one column.
+        """
+        X = self._validate_X(X)
+        return self._proba_from_raw(self._raw_per_task(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            if isinstance(proba, list):
+                return [np.log(p) for p in proba]
+            return np.log(proba)

@@ -1,0 +1,133 @@
+"""From validated data to a datafit, a prepared penalty and a solver run.
+
+Shared by the estimators, the CV estimators and ``regularization_path``:
+the public side validates, these helpers build the problem once (Gram
+matrices, centering) and solve it for one or many penalties.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ..base import resolve_task_weights
+from ._datafits import Logistic, Quadratic
+from ._solvers import (
+    alternating,
+    check_capabilities,
+    choose_solver,
+    coordinate_descent,
+    fista,
+)
+
+
+def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
+                       task_weights):
+    """Squared-loss datafit for regression tasks (one model column per output)."""
+    for task in tasks:
+        if task.type != "regression":
+            raise ValueError(
+                f"task {task.name!r} is a {task.type} task; "
+                f"{type(estimator).__name__} fits regression tasks (use "
+                f"MultiTaskLogisticClassifier for classification and binary tasks).")
+        if task.loss not in (None, "squared_error"):
+            raise ValueError(
+                f"task {task.name!r} asks for loss={task.loss!r}; linear multi-task "
+                f"models use the squared error.")
+    weights = resolve_task_weights(task_weights, tasks)
+    column_task = np.concatenate([np.full(t.n_outputs, i) for i, t in enumerate(tasks)])
+    column_weights = weights[column_task]
+    datafit = Quadratic(X, np.asarray(Y, dtype=float), sample_weight, column_weights,
+                        fit_intercept=fit_intercept)
+    return datafit, column_task
+
+
+def classification_layout(tasks):
+    """Model columns of classification / binary tasks.
+
+    Returns ``groups`` (one array of columns per task output), ``column_task``
+    (the task of each column) and ``layout`` (per task, a list of
+    ``(Y column, model columns, kind)`` with kind ``"binary"`` / ``"softmax"``).
+    """
+    groups, column_task, layout = [], [], []
+    start = 0
+    for index, task in enumerate(tasks):
+        if not task.is_classification:
+            raise ValueError(
+                f"task {task.name!r} is a {task.type} task; "
+                f"MultiTaskLogisticClassifier fits classification and binary tasks "
+                f"(use MultiTaskLinearRegressor for regression tasks).")
+        n_classes = len(task.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"task {task.name!r} has only one class ({task.classes_[0]!r}) in Y; "
+                f"a classifier needs at least two classes per task.")
+        entries = []
+        for y_col in task.columns_:
+            width = 1 if (task.type == "binary" or n_classes == 2) else n_classes
+            cols = np.arange(start, start + width)
+            start += width
+            groups.append(cols)
+            column_task.extend([index] * width)
+            entries.append((int(y_col), cols, "binary" if width == 1 else "softmax"))
+        layout.append(entries)
+    return groups, np.asarray(column_task), layout
+
+
+def classification_problem(X, T_encoded, tasks, sample_weight, fit_intercept,
+                           task_weights):
+    """Logistic datafit for classification / binary tasks."""
+    groups, column_task, layout = classification_layout(tasks)
+    weights = resolve_task_weights(task_weights, tasks)
+    n = X.shape[0]
+    M = len(column_task)
+    T = np.full((n, M), np.nan)
+    group_weights = []
+    for index, entries in enumerate(layout):
+        for y_col, cols, _ in entries:
+            T[:, cols] = T_encoded[:, [y_col]]
+            group_weights.append(weights[index])
+    datafit = Logistic(X, T, groups, sample_weight, group_weights,
+                       fit_intercept=fit_intercept)
+    return datafit, column_task, layout
+
+
+def initial_variable(penalty, p, M, coef=None):
+    """Zero (or warm-start) solver variable for ``penalty``."""
+    if penalty.n_parts > 1:
+        V = np.zeros((penalty.n_parts, p, M))
+        if coef is not None:
+            V[0] = coef
+        return V
+    return np.zeros((p, M)) if coef is None else np.array(coef, dtype=float)
+
+
+def solve(datafit, penalty, solver, V0, b0=None, max_iter=1000, tol=1e-4,
+          warn=True, owner="estimator"):
+    """Run the solver; warn (ConvergenceWarning) if it stops at ``max_iter``."""
+    if solver == "auto":
+        solver = choose_solver(penalty, datafit)
+    check_capabilities(solver, penalty, datafit)
+    if datafit.is_quadratic and datafit.yy == 0:
+        # Constant targets: W = 0 is optimal for every penalty.
+        from ._solvers import SolverResult
+
+        V = np.zeros_like(V0)
+        W = penalty.coef(V) if penalty.n_parts > 1 else V
+        if hasattr(penalty, "structure_step"):
+            penalty.structure_step(W)
+        return SolverResult(V, datafit.intercept(W), 0, 0.0, True, [0.0]), solver
+    if solver == "cd":
+        result = coordinate_descent(datafit, penalty, V0, max_iter=max_iter, tol=tol)
+    elif solver == "alternating":
+        result = alternating(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
+    else:
+        result = fista(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
+    if warn and not result.converged:
+        criterion = ("duality gap" if np.isfinite(result.dual_gap)
+                     else "relative objective change")
+        warnings.warn(
+            f"{owner}: solver {solver!r} did not converge in max_iter={max_iter} "
+            f"iterations ({criterion} above tol={tol}); increase max_iter, raise tol "
+            f"or scale the features.", ConvergenceWarning, stacklevel=3)
+    return result, solver
