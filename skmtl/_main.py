@@ -100,7 +100,7 @@ ESTIMATORS = {
 
 A builder returns None when the estimator does not apply to the data kind."""
 
-TRANSFER_DEFAULT = "pooled"
+TRANSFER_DEFAULT = "l21"
 """The multi-task estimator whose transfer report the main job prints."""
 
 
