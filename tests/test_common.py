@@ -12,6 +12,7 @@ grid in ``GRIDS``, and list any expected check failure with its reason in
 
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
@@ -19,7 +20,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import parametrize_with_checks, set_random_state
 
 from skmtl import PooledBaseline, SingleTaskBaseline
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
@@ -106,12 +107,29 @@ def test_clone_keeps_params_and_drops_fit(estimator):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
-def test_pickle_round_trip_gives_identical_predictions(estimator):
+def test_pickle_and_joblib_round_trips_give_identical_predictions(estimator,
+                                                                  tmp_path):
     X, Y = _masked_data(estimator)
     fitted = clone(estimator).fit(X, Y)
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
     assert restored.score(X, Y) == fitted.score(X, Y)
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
+def test_same_random_state_gives_identical_fits(estimator):
+    X, Y = _masked_data(estimator)
+    first = clone(estimator)
+    set_random_state(first, 0)
+    second = clone(first)
+    np.testing.assert_array_equal(first.fit(X, Y).predict(X),
+                                  second.fit(X, Y).predict(X))
+    for name, value in vars(first).items():
+        if name.endswith("_") and isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, getattr(second, name), err_msg=name)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
