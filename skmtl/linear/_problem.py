@@ -12,11 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..base import resolve_task_weights
 from ._datafits import Logistic, Quadratic
+from ._cd import coordinate_descent
 from ._solvers import (
     alternating,
     check_capabilities,
     choose_solver,
-    coordinate_descent,
     fista,
 )
 
