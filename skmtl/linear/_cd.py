@@ -25,26 +25,20 @@ on every feature.
 
 import numpy as np
 
+from . import _sweeps
 from ._solvers import SolverResult
-from ._sweeps import (
-    BLOCK,
-    blas_threads,
-    block_lipschitz,
-    dual_value,
-    solve_gram,
-    solve_x,
-)
+from ._sweeps import blas_threads, block_lipschitz, dual_value, solve_gram, solve_x
 
 __all__ = ["coordinate_descent"]
 
-_WS_START = 64  # size of the first working set
+_WS_START = 64  # size of the first working set (tests lower it)
 
 
 def _gram_is_cheaper(df, width):
     """In X mode: solve a working set on its Gram matrix rather than through X."""
     if df.shared:
-        return width <= max(4 * BLOCK, 16 * df.n_columns)
-    return width <= BLOCK
+        return width <= max(4 * _sweeps.BLOCK, 16 * df.n_columns)
+    return width <= _sweeps.BLOCK
 
 
 def _negative_gradient(df, W, R):
@@ -182,7 +176,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
             if cache is None or not np.array_equal(cache[0], ws):
                 G, H = df.local_hessian(ws)
                 cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size)
-                         if ws.size > BLOCK else None)
+                         if ws.size > _sweeps.BLOCK else None)
             _, G, H, lipschitz = cache
             old = W_ws.copy()
             with blas_threads(ws.size, M):

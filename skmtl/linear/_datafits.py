@@ -236,7 +236,10 @@ class Quadratic:
         return R
 
     def xt_dot(self, U, rows=None):
-        """``X^T U`` for the features ``rows``; equals ``Xc^T U`` (columns of U sum to 0)."""
+        """``X^T U`` for the features ``rows``.
+
+        Equals ``Xc^T U`` when the columns of ``U`` sum to zero.
+        """
         X = self.X if rows is None else self.X[:, rows]
         return np.asarray(X.T @ U)
 

@@ -11,8 +11,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..base import resolve_task_weights
-from ._datafits import Logistic, Quadratic
 from ._cd import coordinate_descent
+from ._datafits import Logistic, Quadratic
 from ._solvers import (
     alternating,
     check_capabilities,

@@ -59,9 +59,9 @@ def choose_solver(penalty, datafit):
     """The solver ``"auto"`` picks."""
     if hasattr(penalty, "structure_step"):
         return "alternating"
-    if (datafit.is_quadratic and hasattr(penalty, "row_dual_norms")
-            and getattr(penalty, "strength", 0) > 0):
-        return "cd"
+    if datafit.is_quadratic and all(hasattr(penalty, m)
+                                    for m in REQUIREMENTS["cd"]["penalty"]):
+        return "cd"  # row-separable: L1, L2,1, L2
     return "fista"
 
 

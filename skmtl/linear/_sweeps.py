@@ -2,7 +2,7 @@
 
 A working set's problem is the squared-loss datafit restricted to a few
 features plus a row-separable penalty. It is solved by block coordinate
-descent: blocks of :data:`_BLOCK` features (one block = some features across
+descent: blocks of :data:`BLOCK` features (one block = some features across
 all tasks) get a few proximal gradient steps each with the block's own
 Lipschitz constant, so every step is a matrix product instead of a Python
 loop over features. Two forms:
@@ -28,7 +28,7 @@ from ._solvers import _LocalQuadratic, fista
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
            "BLOCK"]
 
-BLOCK = 64             # features per block
+BLOCK = 64             # features per block (tests lower it to exercise blocks)
 _BLOCK_STEPS = 3       # proximal gradient steps per block and sweep
 _X_CHECK = 2           # sweeps between gap checks through X
 _MAX_SWEEPS = 5000     # per working-set problem
@@ -69,7 +69,7 @@ def dual_value(pen, yy, B, W, V, f):
 
 
 def _combination(UU):
-    """Weights ``c`` (summing to 1) minimizing ``|sum_i c_i dU_i|`` given Gram ``UU``."""
+    """Weights ``c`` (sum 1) minimizing ``|sum_i c_i dU_i|``, from the Gram ``UU``."""
     K = UU.shape[0]
     UU = 0.5 * (UU + UU.T)
     UU.flat[::K + 1] += 1e-12 * max(float(np.trace(UU)), 1e-300)
