@@ -34,11 +34,11 @@ __all__ = ["coordinate_descent"]
 _WS_START = 64  # size of the first working set (tests lower it)
 
 
-def _gram_is_cheaper(df, width):
+def _gram_is_cheaper(df, width, size):
     """In X mode: solve a working set on its Gram matrix rather than through X."""
     if df.shared:
-        return width <= max(4 * _sweeps.BLOCK, 16 * df.n_columns)
-    return width <= _sweeps.BLOCK
+        return width <= max(4 * size, 16 * df.n_columns)
+    return width <= size
 
 
 def _negative_gradient(df, W, R):
@@ -93,6 +93,8 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     can_screen = screening and sparse_penalty and getattr(pen, "_l2", 1.0) == 0
     tol_abs = tol * df.yy
     gram = df.mode == "gram"
+    n = df.X.shape[0]
+    size = _sweeps.block_size(n)
     R = None if gram else df.residual(W)
     objective = []
     gap = np.nan
@@ -102,6 +104,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     ws_size = 0
     sweeps = 0
     cache = None  # the last working set, its Hessian and block constants
+    support_stable = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         V, f = _negative_gradient(df, W, R)
@@ -146,18 +149,29 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
             priority[support] = -np.inf
             priority[~alive] = np.inf
             n_alive = int(alive.sum())
-            # Features that violate their optimality condition at W.
-            n_violating = int(np.sum(pen.row_dual_norms(V)[alive] > pen.strength))
-            if gram and df.shared and n_violating > 0.5 * n_alive:
-                # Most features violate: the working sets will grow to most of
-                # them, so build the Gram matrix at once (one symmetric product).
+            # Features that violate their optimality condition at W, and those
+            # that violate it twice over (likely to end in the support).
+            violation = pen.row_dual_norms(V)[alive] / pen.strength
+            n_violating = int(np.sum(violation > 1.0))
+            if gram and df.shared and np.sum(violation > 2.0) > 0.5 * n_alive:
+                # The working sets will grow to most features: build the Gram
+                # matrix at once (one symmetric product) rather than by rows.
                 df.gram_rows(None)
             if gram and df.gram_complete:
                 # Working sets cost no new Gram rows: take every violator.
                 ws_size = max(ws_size, support.size + n_violating)
             ws_size = min(max(ws_size, 2 * support.size, _WS_START), n_alive)
+            if gram and df.gram_complete and ws_size > 0.5 * n_alive:
+                # Sweeps over every feature cost little more, and a working
+                # set that stays the same keeps its Hessian and constants.
+                ws_size = n_alive
             if ws_size < n_alive:
-                ws = np.sort(np.argpartition(priority, ws_size - 1)[:ws_size])
+                ws = np.argpartition(priority, ws_size - 1)[:ws_size]
+                # Support first: its blocks are the busy ones, and blocks of
+                # features that stay at zero cost one product each.
+                in_support = np.isin(ws, support)
+                ws = np.concatenate([np.sort(ws[in_support]),
+                                     np.sort(ws[~in_support])])
             else:
                 ws = np.flatnonzero(alive)
         else:
@@ -166,30 +180,35 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
         if ws.size == 0:
             converged = True
             break
-        # A working set that holds every feature left is the whole problem.
-        if ws.size == n_alive or not np.isfinite(gap):
+        # A working set that holds every feature left is the whole problem;
+        # one that did not change, or whose last solve left the support as
+        # it was, is probably the right one: solve it to the end.
+        if (ws.size == n_alive or not np.isfinite(gap) or support_stable
+                or (cache is not None and np.array_equal(cache[0], ws))):
             target = tol_abs
         else:
             target = max(0.3 * gap, tol_abs)
         W_ws = W[ws]
-        if gram or _gram_is_cheaper(df, ws.size):
+        if gram or _gram_is_cheaper(df, ws.size, size):
             if cache is None or not np.array_equal(cache[0], ws):
                 G, H = df.local_hessian(ws)
-                cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size)
-                         if ws.size > _sweeps.BLOCK else None)
+                cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size, size)
+                         if ws.size > size else None)
             _, G, H, lipschitz = cache
             old = W_ws.copy()
-            with blas_threads(ws.size, M):
+            with blas_threads(ws.size * size * M):
                 W_ws, n_sweeps, point = solve_gram(pen, G, H, lam, df.B[ws], W_ws,
-                                                   df.yy, target, lipschitz)
+                                                   df.yy, target, size, lipschitz)
             if R is not None:
                 changed = np.flatnonzero(np.any(W_ws != old, axis=1))
                 if changed.size:
                     R -= df.D * df.xc_dot(W_ws[changed] - old[changed], ws[changed])
         else:
-            with blas_threads(df.X.shape[0], M):
-                W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target)
+            with blas_threads(n * size * M):
+                W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target, size)
         sweeps += n_sweeps
+        support_stable = np.array_equal(np.any(W_ws != 0, axis=1),
+                                        np.any(W[ws] != 0, axis=1))
         W[ws] = W_ws
         candidate = None
         if point is not None and not np.array_equal(point, W_ws):

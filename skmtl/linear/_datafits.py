@@ -268,16 +268,25 @@ class Quadratic:
         or ``(None, H)`` with ``H`` of shape (M, r, r).
         """
         if self.mode == "gram":
-            if self.shared:
-                if rows.size == self.n_features:  # sorted working set: every row
-                    return self.gram_rows(None), None
+            if not self.shared:
+                return None, self._full_gram()[:, rows][:, :, rows]
+            if rows.size == self.n_features:  # sorted working set: every row
+                return self.gram_rows(None), None
+            missing = rows.size if self.G is None else int(
+                np.sum(~self._rows_done[rows]))
+            # Rows cost n p each, the block alone n r^2: compute whole rows only
+            # when they are few (working-set features outside the support
+            # often never need theirs).
+            if not missing or rows.size ** 2 >= self.n_features * missing:
                 return self.gram_rows(rows)[:, rows], None
-            return None, self._full_gram()[:, rows][:, :, rows]
         X = self.X[:, rows]
         if self.shared:
             w = self._shared_weights
             if sp.issparse(X):
                 G = np.asarray((X.T @ X.multiply(w[:, None])).todense())
+            elif self._uniform:
+                G = X.T @ X
+                G *= w[0]
             else:
                 G = X.T @ (X * w[:, None])
             if self.fit_intercept:

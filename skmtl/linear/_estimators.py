@@ -144,6 +144,7 @@ class _LinearMultiTask:
         self._intercept_full = np.asarray(result.intercept, dtype=float)
         self._coef_full = W.T.copy()
         self.n_iter_ = result.n_iter
+        self._inner_iter = getattr(result, "inner_iter", None)
         self.dual_gap_ = result.dual_gap
         self.objective_ = np.asarray(result.objective)
         if penalty.n_parts > 1:

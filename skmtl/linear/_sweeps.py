@@ -26,9 +26,9 @@ import numpy as np
 from ._solvers import _LocalQuadratic, fista
 
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
-           "BLOCK"]
+           "block_size", "block_lipschitz"]
 
-BLOCK = 64             # features per block (tests lower it to exercise blocks)
+BLOCK = 64             # most features per block (tests lower it to exercise blocks)
 _BLOCK_STEPS = 3       # proximal gradient steps per block and sweep
 _X_CHECK = 2           # sweeps between gap checks through X
 _MAX_SWEEPS = 5000     # per working-set problem
@@ -37,15 +37,14 @@ _SMALL_PRODUCT = 4e6   # multiply-adds below which BLAS threads cost more than t
 _CONTROLLER = []       # threadpoolctl controller, created on first use
 
 
-def blas_threads(n_rows, n_columns):
-    """One BLAS thread for sweeps made of small products, else no change.
+def blas_threads(multiply_adds):
+    """One BLAS thread for work made of products below ``_SMALL_PRODUCT``.
 
-    A sweep is a sequence of products of ``n_rows x BLOCK`` blocks with
-    ``n_columns`` columns: splitting each one over threads costs more than
-    it saves, and on a busy machine every split waits for a descheduled
-    thread.
+    Splitting a small product over threads costs more than it saves, and on
+    a busy machine every split waits for a descheduled thread. No change
+    (the caller's setting) for larger products.
     """
-    if n_rows * BLOCK * n_columns > _SMALL_PRODUCT:
+    if multiply_adds > _SMALL_PRODUCT:
         return contextlib.nullcontext()
     if not _CONTROLLER:
         from threadpoolctl import ThreadpoolController
@@ -173,29 +172,37 @@ def _converged(gap, target, objective, rel_tol):
                                                                1e-300))
 
 
-def blocks_of(width):
-    return [(start, min(start + BLOCK, width)) for start in range(0, width, BLOCK)]
+def block_size(n_samples):
+    """Features per block: at most ``n_samples / 2``, so that a block of
+    features is well conditioned (its Lipschitz constant stays near the
+    largest diagonal entry) and its steps are nearly as long as coordinate
+    steps."""
+    return max(min(BLOCK, n_samples // 2), min(BLOCK, 8))
+
+
+def blocks_of(width, size):
+    return [(start, min(start + size, width)) for start in range(0, width, size)]
 
 
 # ---------------------------------------------------------------------------
 # On the working set's Gram matrix
 # ---------------------------------------------------------------------------
 
-def block_lipschitz(G, H, lam, width):
+def block_lipschitz(G, H, lam, width, size):
     """Largest eigenvalue of each diagonal block (batched over equal blocks)."""
-    full = width // BLOCK
+    full = width // size
     tops = []
     if full:
         if G is not None:
-            cut = G[:full * BLOCK, :full * BLOCK].reshape(full, BLOCK, full, BLOCK)
+            cut = G[:full * size, :full * size].reshape(full, size, full, size)
             stack = cut[np.arange(full), :, np.arange(full), :]
             tops.extend(np.linalg.eigvalsh(stack)[:, -1] * float(lam.max()))
         else:
             for i in range(full):
-                part = slice(i * BLOCK, (i + 1) * BLOCK)
+                part = slice(i * size, (i + 1) * size)
                 tops.append(np.linalg.eigvalsh(H[:, part, part])[:, -1].max())
-    if width % BLOCK:
-        part = slice(full * BLOCK, width)
+    if width % size:
+        part = slice(full * size, width)
         if G is not None:
             tops.append(np.linalg.eigvalsh(G[part, part])[-1] * float(lam.max()))
         else:
@@ -203,29 +210,30 @@ def block_lipschitz(G, H, lam, width):
     return [float(t) * (1.0 + 1e-10) for t in tops]
 
 
-def solve_gram(pen, G, H, lam, B, W, yy, target, lipschitz=None):
+def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None):
     """Minimize ``1/2 tr(W^T H W) - <B, W> + yy/2 + pen(W)`` to a gap ``target``.
 
     ``H_k = lambda_k G`` (shared pattern) or ``H`` (M, w, w); ``W`` (w, M) is
     updated in place. Returns ``(W, n_sweeps, point)``: ``point`` is the
     ``W~`` whose rescaled residual is the best dual point seen (None for
     one block).
-    ``lipschitz``: the blocks' constants, if known. One block is solved by
-    FISTA (``n_sweeps`` then counts its iterations).
+    ``size`` features per block; ``lipschitz``: the blocks' constants, if
+    known. One block is solved by FISTA (``n_sweeps`` then counts its
+    iterations).
     """
     width = W.shape[0]
-    if width <= BLOCK:
+    if width <= size:
         local = _LocalQuadratic(G, H, lam, B, yy)
         result = fista(local, pen, W, max_iter=10 * _MAX_SWEEPS,
                        tol=target / max(yy, 1e-300))
         W[:] = result.coef
         return W, result.n_iter, None
     if lipschitz is None:
-        lipschitz = block_lipschitz(G, H, lam, width)
+        lipschitz = block_lipschitz(G, H, lam, width, size)
     # The same weight for every column (the usual case) is a scalar factor.
     scale = float(lam[0]) if np.all(lam == lam[0]) else lam
     plans = []
-    for (a, b), L in zip(blocks_of(width), lipschitz, strict=True):
+    for (a, b), L in zip(blocks_of(width, size), lipschitz, strict=True):
         if L > 0:
             block = slice(a, b)
             # Symmetry: the block's columns are its (contiguous) rows, transposed.
@@ -236,7 +244,10 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, lipschitz=None):
                               H[:, block].transpose(0, 2, 1)))
     prox = pen.prox_rows
 
-    if G is not None:
+    if G is not None and np.all(scale == 1.0):
+        def dot(matrix, delta):
+            return matrix @ delta
+    elif G is not None:
         def dot(matrix, delta):
             return (matrix @ delta) * scale
     else:
@@ -295,13 +306,14 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, lipschitz=None):
 # Through X (n_features > n_samples)
 # ---------------------------------------------------------------------------
 
-def solve_x(df, pen, ws, W, R, target):
+def solve_x(df, pen, ws, W, R, target, size):
     """Block sweeps over the working set ``ws`` that keep ``R`` up to date.
 
     ``R = D * (Yc - Xc W)`` (n, M) and ``W`` (w, M) are updated in place.
     With a shared pattern each block gets :data:`_BLOCK_STEPS` steps on its
     own Gram matrix; otherwise one step with a bound on its Lipschitz
-    constant. Returns ``(W, n_sweeps, point)`` as :func:`solve_gram`.
+    constant; ``size`` features per block. Returns ``(W, n_sweeps, point)``
+    as :func:`solve_gram`.
     """
     X = df.X[:, ws]
     lam = df.column_weights
@@ -314,7 +326,7 @@ def solve_x(df, pen, ws, W, R, target):
     # H_k <= Xb^T diag(max_k D_k) Xb bounds the blocks of a non-shared pattern.
     weights = df._shared_weights if df.shared else D.max(axis=1)
     plans = []
-    for a, b in blocks_of(ws.size):
+    for a, b in blocks_of(ws.size, size):
         block = slice(a, b)
         Xb = X[:, block]
         if hasattr(Xb, "multiply"):

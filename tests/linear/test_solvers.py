@@ -52,7 +52,7 @@ def _data(n, p, n_tasks=3, **kwargs):
 def test_every_path_equals_multitask_lasso(small_blocks, monkeypatch, mode, shape,
                                            factor, sweeps_through_x):
     if sweeps_through_x:  # working sets solved through X, not on their Gram
-        monkeypatch.setattr(_cd, "_gram_is_cheaper", lambda df, width: False)
+        monkeypatch.setattr(_cd, "_gram_is_cheaper", lambda df, width, size: False)
     X, Y = _data(*shape)
     alpha = _alpha_max(X, Y) / factor
     ref = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(X, Y)
