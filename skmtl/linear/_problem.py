@@ -137,6 +137,9 @@ def solve(datafit, penalty, solver, V0, b0=None, max_iter=1000, tol=1e-4,
                                  tol=tol)
         else:
             result = fista(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
+            if hasattr(penalty, "structure_step"):
+                # The task structure that goes with the solution.
+                penalty.structure_step(penalty.coef(result.coef))
     if warn and not result.converged:
         criterion = ("duality gap" if np.isfinite(result.dual_gap)
                      else "relative objective change")

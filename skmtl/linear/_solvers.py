@@ -57,7 +57,7 @@ def _suggest(penalty, datafit):
 
 def choose_solver(penalty, datafit):
     """The solver ``"auto"`` picks."""
-    if hasattr(penalty, "structure_step"):
+    if hasattr(penalty, "structure_step") and not hasattr(penalty, "prox"):
         return "alternating"
     if datafit.is_quadratic and all(hasattr(penalty, m)
                                     for m in REQUIREMENTS["cd"]["penalty"]):
