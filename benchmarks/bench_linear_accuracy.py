@@ -13,6 +13,9 @@ indicators). Hyper-parameters are chosen on the training rows only:
 * the second strength of MeanRegularized (``mean_ratio``), GraphLaplacian
   (``graph_ratio``) and TaskRelationship (``relationship_ratio``) by the same
   folds: one CV path per value, the pair with the lowest CV error wins;
+* "MeanReg., icpt in W": MeanRegularized with the tasks' intercepts in the
+  penalized ``W`` (a constant column, ``fit_intercept=False``), so they are
+  pulled together like the slopes;
 * the baselines' ridge by ``RidgeCV`` (efficient leave-one-out), per task for
   the single-task baseline.
 
@@ -50,6 +53,7 @@ from skmtl.metrics import per_task_scores
 
 MIN_TEST = 3
 RIDGE_ALPHAS = np.logspace(-3, 3, 13)
+MEAN_RATIOS = [0.001, 0.01, 0.1, 1.0, 10.0]
 
 
 def datasets(quick):
@@ -115,6 +119,30 @@ class CVOverRatio:
         return self.best_.predict(X)
 
 
+class InterceptInW:
+    """Tasks' intercepts as a penalized column of ``W`` instead of free ones.
+
+    Fits ``model`` (built with ``fit_intercept=False``) on ``X`` with a
+    constant column and ``Y`` minus its overall mean, so the penalty couples
+    the intercepts as well: MeanRegularized pulls each task's intercept to
+    the mean intercept, as the pooled baseline's ridge on task indicators
+    does.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def fit(self, X, Y):
+        self.offset_ = float(np.nanmean(Y))
+        self.model.fit(np.c_[X, np.ones(len(X))], Y - self.offset_)
+        self.tasks_ = self.model.tasks_
+        self.chosen_ = chosen(self.model)
+        return self
+
+    def predict(self, X):
+        return self.model.predict(np.c_[X, np.ones(len(X))]) + self.offset_
+
+
 def models(cv):
     common = dict(n_alphas=10, eps=1e-4, cv=cv, tol=1e-4, max_iter=2000)
     return {
@@ -125,13 +153,16 @@ def models(cv):
         "L21": MultiTaskLinearRegressorCV(L21(), **common),
         "TraceNorm": MultiTaskLinearRegressorCV(TraceNorm(), **common),
         "MeanRegularized": CVOverRatio(MeanRegularized(), "mean_ratio",
-                                       [0.01, 0.1, 1.0, 10.0], **common),
+                                       MEAN_RATIOS, **common),
+        "MeanReg., icpt in W": InterceptInW(CVOverRatio(
+            MeanRegularized(), "mean_ratio", MEAN_RATIOS, fit_intercept=False,
+            **common)),
         "GraphLaplacian": CVOverRatio(GraphLaplacian(), "graph_ratio",
                                       [0.1, 1.0, 10.0, 100.0], **common),
         "Clustered": MultiTaskLinearRegressorCV(Clustered(n_clusters=3), **common),
         "Dirty": MultiTaskLinearRegressorCV(Dirty(), **common),
         "TaskRelationship": CVOverRatio(TaskRelationship(), "relationship_ratio",
-                                        [0.1, 1.0, 10.0], **common),
+                                        [0.1, 1.0, 10.0, 100.0], **common),
     }
 
 

@@ -94,7 +94,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     tol_abs = tol * df.yy
     gram = df.mode == "gram"
     n = df.X.shape[0]
-    size = _sweeps.block_size(n)
+    size = _sweeps.BLOCK
     R = None if gram else df.residual(W)
     objective = []
     gap = np.nan

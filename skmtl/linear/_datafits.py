@@ -100,7 +100,9 @@ class Quadratic:
         n, p = X.shape
         labelled = ~np.isnan(Y)
         if sp.issparse(X):
-            X = X.tocsc()  # column slices for working sets
+            X = X.tocsc().astype(np.float64, copy=False)  # column slices
+        else:
+            X = np.asarray(X, dtype=np.float64)
         self.X = X
         self.n_features = p
         self.n_columns = M = Y.shape[1]

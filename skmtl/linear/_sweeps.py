@@ -26,9 +26,11 @@ import numpy as np
 from ._solvers import _LocalQuadratic, fista
 
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
-           "block_size", "block_lipschitz"]
+           "block_lipschitz", "BLOCK"]
 
-BLOCK = 64             # most features per block (tests lower it to exercise blocks)
+# Features per block. Fixed (not a function of n_samples): weighted and
+# repeated rows then take the same steps; tests lower it to exercise blocks.
+BLOCK = 64
 _BLOCK_STEPS = 2       # proximal gradient steps per block and sweep
 _X_CHECK = 2           # sweeps between gap checks through X
 _MAX_SWEEPS = 5000     # per working-set problem
@@ -170,14 +172,6 @@ def _converged(gap, target, objective, rel_tol):
     return (len(objective) > 1 and objective[-1] <= objective[-2]
             and objective[-2] - objective[-1] <= rel_tol * max(abs(objective[-1]),
                                                                1e-300))
-
-
-def block_size(n_samples):
-    """Features per block: at most ``n_samples / 2``, so that a block of
-    features is well conditioned (its Lipschitz constant stays near the
-    largest diagonal entry) and its steps are nearly as long as coordinate
-    steps."""
-    return max(min(BLOCK, n_samples // 2), min(BLOCK, 8))
 
 
 def blocks_of(width, size):
