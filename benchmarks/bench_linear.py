@@ -8,8 +8,11 @@ One table: L21 against ``MultiTaskLasso`` at alpha_max/10 and alpha_max/100
 the time and iterations of every other penalty to tol=1e-4 on the first data
 set. Both sides get the same BLAS threads (threadpoolctl), once per value of
 ``--threads``; every time is the best of ``--repeat`` runs, the two sides
-alternating. ``max|dW|`` compares the coefficients with scikit-learn's at the
-same ``tol`` (both stop on a duality gap below ``tol * ||Y - mean||^2 / n``).
+alternating. Both stop on a duality gap below ``tol * ||Y - mean||^2 / n``,
+but scikit-learn checks it only once its updates are small and so stops far
+below ``tol``: the comparison is made at equal accuracy, skmtl running at the
+largest ``tol`` that brings it as close to a tight solution as scikit-learn at
+``tol=1e-4`` (its time at ``tol=1e-4`` is in the note).
 """
 
 import argparse
@@ -37,6 +40,7 @@ from skmtl.linear import (
 )
 
 TOL = 1e-4
+TOLS = (1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 
 
 def data(n, p):
@@ -67,6 +71,19 @@ def iterations(est):
     return f"{est.n_iter_}" + (f" ({sweeps})" if sweeps is not None else "")
 
 
+def equal_accuracy_tol(fit, error, reference_error):
+    """Largest tol (1e-4, 1e-5, ...) at which skmtl is as accurate as scikit-learn.
+
+    scikit-learn's coordinate descent checks the duality gap only once its
+    updates are small, so it stops far below ``tol``: at the same ``tol``
+    skmtl (which checks every sweep) would return a less accurate solution.
+    """
+    for tol in TOLS:
+        if error(fit(tol)) <= reference_error:
+            return tol
+    return TOLS[-1]
+
+
 def l21_rows(shapes, repeat, label):
     rows = []
     for (n, p), target in zip(shapes, (0.5, 1.0), strict=True):
@@ -74,17 +91,30 @@ def l21_rows(shapes, repeat, label):
         amax = alpha_max_l21(Xc, Yc)
         for factor in (10, 100):
             alpha = amax / factor
-            (t_us, t_sk), (us, sk) = best_of(
-                repeat,
-                lambda a=alpha, X=X, Y=Y: MultiTaskLinearRegressor(
-                    L21(a), tol=TOL, max_iter=10000).fit(X, Y),
-                lambda a=alpha, X=X, Y=Y: MultiTaskLasso(
-                    alpha=a, tol=TOL, max_iter=10000).fit(X, Y))
+
+            def ours(tol, alpha=alpha, X=X, Y=Y):
+                return MultiTaskLinearRegressor(L21(alpha), tol=tol,
+                                                max_iter=100000).fit(X, Y)
+
+            def theirs(alpha=alpha, X=X, Y=Y):
+                return MultiTaskLasso(alpha=alpha, tol=TOL, max_iter=10000).fit(X, Y)
+
+            exact = ours(1e-10).coef_
+
+            def error(est, exact=exact):
+                return float(np.abs(est.coef_ - exact).max())
+
+            tol = equal_accuracy_tol(ours, error, error(theirs()))
+            (t_us, t_same, t_sk), (us, same, sk) = best_of(
+                repeat, lambda tol=tol, ours=ours: ours(tol),
+                lambda ours=ours: ours(TOL), theirs)
             rows.append((f"L21 n={n} p={p} amax/{factor} {label}", t_us, t_sk,
                          f"{iterations(us)} / {sk.n_iter_}",
                          float(np.abs(us.coef_ - sk.coef_).max()), target,
-                         f"support {int(np.any(us.coef_, 0).sum())}, "
-                         f"solver {us.solver_}"))
+                         f"skmtl tol={tol:g}; max|W-W*| {error(us):.0e} / "
+                         f"{error(sk):.0e}; at tol={TOL:g}: ratio "
+                         f"{t_same / t_sk:.2f}, max|W-W*| {error(same):.0e}; "
+                         f"support {int(np.any(us.coef_, 0).sum())}"))
     return rows
 
 
@@ -92,17 +122,27 @@ def cv_row(shape, repeat, label):
     n, p = shape
     X, Y, _, _ = data(n, p)
     cv = KFold(5)
-    (t_us, t_sk), (us, sk) = best_of(
-        repeat,
-        lambda: MultiTaskLinearRegressorCV(L21(), n_alphas=20, cv=cv, tol=TOL,
-                                           max_iter=10000).fit(X, Y),
-        lambda: MultiTaskLassoCV(alphas=20, cv=cv, tol=TOL, max_iter=10000).fit(X, Y))
+
+    def ours(tol):
+        return MultiTaskLinearRegressorCV(L21(), n_alphas=20, cv=cv, tol=tol,
+                                          max_iter=100000).fit(X, Y)
+
+    def theirs():
+        return MultiTaskLassoCV(alphas=20, cv=cv, tol=TOL, max_iter=10000).fit(X, Y)
+
+    exact = ours(1e-10).mse_path_
+
+    def error(est):
+        return float(np.abs(est.mse_path_ - exact).max() / exact.max())
+
+    tol = equal_accuracy_tol(ours, error, error(theirs()))
+    (t_us, t_sk), (us, sk) = best_of(repeat, lambda: ours(tol), theirs)
     same = "same alpha_" if np.isclose(us.alpha_, sk.alpha_) else (
         f"alpha_ x{us.alpha_ / sk.alpha_:.3g}")
-    mse = float(np.abs(us.mse_path_ - sk.mse_path_).max() / sk.mse_path_.max())
     return (f"CV 20 alphas x 5 folds n={n} p={p} {label}", t_us, t_sk, "-",
             float(np.abs(us.coef_ - sk.coef_).max()), 1.0,
-            f"{same}, mse_path rel. diff {mse:.1e}")
+            f"skmtl tol={tol:g}; {same}; mse_path rel. error {error(us):.0e} / "
+            f"{error(sk):.0e}")
 
 
 def penalty_rows(shape, repeat, label):
@@ -150,7 +190,12 @@ def main(quick=False, threads=(1,), repeat=5):
           f"{max(1, min(repeat, 2))}), both with the BLAS threads in brackets; "
           f"iterations: skmtl outer iterations (block sweeps in parentheses for "
           f"'cd', inner FISTA iterations are not counted for 'alternating') / "
-          f"scikit-learn epochs; tol={TOL}, 20 tasks, every label present. "
+          f"scikit-learn epochs. At equal accuracy: scikit-learn runs at "
+          f"tol={TOL:g}, skmtl at the largest tol in {TOLS} whose distance to "
+          f"a tol=1e-10 solution (max|W-W*|, CV: max relative error of "
+          f"mse_path_) is at most scikit-learn's (skmtl / scikit-learn in the "
+          f"note); max|dW| = skmtl against scikit-learn. 20 tasks, every label "
+          f"present. "
           f"Total {time.perf_counter() - start:.0f} s.")
 
 
