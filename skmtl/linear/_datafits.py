@@ -112,10 +112,11 @@ class Quadratic:
         self.D = D
         self.labelled = labelled
         Y0 = np.where(labelled, Y, 0.0)
-        # Shared pattern: every column sees the same rows with the same weights.
+        # Shared pattern: every column sees the same rows with the same weights
+        # (shared_weights, summing to 1; uniform_weights: all equal).
         self.shared = bool(np.all(E == E[:, :1]))
-        self._shared_weights = E[:, 0] if self.shared else None
-        self._uniform = self.shared and bool(np.all(E[:, 0] == E[0, 0]))
+        self.shared_weights = E[:, 0] if self.shared else None
+        self.uniform_weights = self.shared and bool(np.all(E[:, 0] == E[0, 0]))
         if fit_intercept:
             if self.shared:
                 self.x_mean = np.asarray(X.T @ E[:, 0]).ravel()[:, None]  # (p, 1)
@@ -148,7 +149,7 @@ class Quadratic:
         if full:
             if sp.issparse(X):
                 G = np.asarray((X.T @ X.multiply(weights[:, None])).todense())
-            elif self._uniform:
+            elif self.uniform_weights:
                 G = X.T @ X  # symmetric rank-k update
                 G *= weights[0]
             else:
@@ -158,7 +159,7 @@ class Quadratic:
             Xr = X[:, columns]
             if sp.issparse(Xr):
                 G = np.asarray((Xr.multiply(weights[:, None]).T @ X).todense())
-            elif self._uniform:
+            elif self.uniform_weights:
                 G = Xr.T @ X
                 G *= weights[0]
             else:
@@ -181,7 +182,7 @@ class Quadratic:
         done = self._rows_done
         new = rows[~done[rows]] if rows is not None else np.flatnonzero(~done)
         if new.size:
-            weights, mean = self._shared_weights, self.x_mean[:, 0]
+            weights, mean = self.shared_weights, self.x_mean[:, 0]
             if new.size + done.sum() > 0.25 * p:
                 # Most of it is needed: one symmetric product is cheaper.
                 self.G = self._weighted_cross(None, weights, mean, full=True)
@@ -283,10 +284,10 @@ class Quadratic:
                 return self.gram_rows(rows)[:, rows], None
         X = self.X[:, rows]
         if self.shared:
-            w = self._shared_weights
+            w = self.shared_weights
             if sp.issparse(X):
                 G = np.asarray((X.T @ X.multiply(w[:, None])).todense())
-            elif self._uniform:
+            elif self.uniform_weights:
                 G = X.T @ X
                 G *= w[0]
             else:
@@ -307,10 +308,10 @@ class Quadratic:
         if self._diagonal is not None:
             return self._diagonal
         X = self.X
-        weights = self._shared_weights[:, None] if self.shared else self.D
+        weights = self.shared_weights[:, None] if self.shared else self.D
         if sp.issparse(X):
             sq = np.asarray(X.multiply(X).T @ weights)
-        elif self._uniform:
+        elif self.uniform_weights:
             sq = np.einsum("ij,ij->j", X, X)[:, None] * weights[0]
         else:
             sq = (X * X).T @ weights

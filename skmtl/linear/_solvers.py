@@ -1,4 +1,5 @@
-"""Solvers: FISTA with restart, working-set block coordinate descent, alternating.
+"""Solvers: FISTA with restart and alternating minimization (block coordinate
+descent, ``"cd"``, lives in ``_cd.py`` and ``_sweeps.py``).
 
 Each solver states the penalty and datafit methods it needs
 (:data:`REQUIREMENTS`); :func:`check_capabilities` fails with a message that

@@ -318,14 +318,14 @@ def solve_x(df, pen, ws, W, R, target, size):
     yy = df.yy
     mean = df.x_mean[ws] if df.fit_intercept else None
     # H_k <= Xb^T diag(max_k D_k) Xb bounds the blocks of a non-shared pattern.
-    weights = df._shared_weights if df.shared else D.max(axis=1)
+    weights = df.shared_weights if df.shared else D.max(axis=1)
     plans = []
     for a, b in blocks_of(ws.size, size):
         block = slice(a, b)
         Xb = X[:, block]
         if hasattr(Xb, "multiply"):
             Gb = np.asarray((Xb.T @ Xb.multiply(weights[:, None])).todense())
-        elif df._uniform:
+        elif df.uniform_weights:
             Gb = Xb.T @ Xb
             Gb *= weights[0]
         else:
