@@ -16,6 +16,7 @@ below.
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 __all__ = ["entry_weights", "Quadratic", "Logistic"]
@@ -76,6 +77,12 @@ class Quadratic:
     Hessian, block diagonal over columns), which is computed on a Gram
     matrix (``mode="gram"``) or through ``X`` (``mode="x"``).
 
+    ``X`` is never copied or centered: products with ``Xc`` add a rank-one
+    correction, and ``Xc^T U = X^T U`` whenever every column of ``U`` sums to
+    zero, which holds for ``U = D * Z`` with ``Z`` a product ``Xc W`` or a
+    residual. The Gram matrix is built lazily: the coordinate descent solver
+    asks for the rows of its working sets only, proximal gradient for all.
+
     Parameters
     ----------
     X : ndarray or sparse matrix (n, p)
@@ -92,6 +99,10 @@ class Quadratic:
                  mode="auto"):
         n, p = X.shape
         labelled = ~np.isnan(Y)
+        if sp.issparse(X):
+            X = X.tocsc().astype(np.float64, copy=False)  # column slices
+        else:
+            X = np.asarray(X, dtype=np.float64)
         self.X = X
         self.n_features = p
         self.n_columns = M = Y.shape[1]
@@ -101,10 +112,11 @@ class Quadratic:
         self.D = D
         self.labelled = labelled
         Y0 = np.where(labelled, Y, 0.0)
-        # Shared pattern: every column sees the same rows with the same weights.
+        # Shared pattern: every column sees the same rows with the same weights
+        # (shared_weights, summing to 1; uniform_weights: all equal).
         self.shared = bool(np.all(E == E[:, :1]))
-        self._shared_weights = E[:, 0] if self.shared else None
-        sparse = sp.issparse(X)
+        self.shared_weights = E[:, 0] if self.shared else None
+        self.uniform_weights = self.shared and bool(np.all(E[:, 0] == E[0, 0]))
         if fit_intercept:
             if self.shared:
                 self.x_mean = np.asarray(X.T @ E[:, 0]).ravel()[:, None]  # (p, 1)
@@ -121,85 +133,136 @@ class Quadratic:
         self.B = np.asarray(X.T @ (D * Yc))
         if mode == "auto":
             n_entries = p * p * (1 if self.shared else M)
-            cost_gram = M * p * p
-            nnz = X.nnz if sparse else n * p
-            mode = ("gram" if n_entries <= _GRAM_ENTRIES and cost_gram < 2 * nnz * M
-                    else "x")
+            nnz = X.nnz if sp.issparse(X) else n * p
+            mode = "gram" if n_entries <= _GRAM_ENTRIES and p * p < 2 * nnz else "x"
         self.mode = mode
-        if mode == "gram":
-            self._build_gram(E)
-        else:
-            self._x_centered = None
-            if not sparse and self.shared and fit_intercept:
-                self._x_centered = X - self.x_mean[:, 0]
+        self.G = None           # shared Gram (p, p) of the E-weighted centered X
+        self.H = None           # per-column Hessians (M, p, p) otherwise
+        self._rows_done = None  # which rows of G are computed (lazy rows)
         self._lipschitz = None
+        self._diagonal = None
 
-    # -- Gram construction -------------------------------------------------
-    def _weighted_gram(self, rows, weights, mean, columns=None):
-        X = self.X[rows]
-        if columns is not None:
-            X = X[:, columns]
-        if sp.issparse(X):
-            G = np.asarray((X.T @ X.multiply(weights[:, None])).todense())
+    # -- Gram matrices (mode "gram") ----------------------------------------
+    def _weighted_cross(self, columns, weights, mean, full=False):
+        """``Xc[:, columns]^T diag(weights) Xc`` (r, p), or the full Gram."""
+        X = self.X
+        if full:
+            if sp.issparse(X):
+                G = np.asarray((X.T @ X.multiply(weights[:, None])).todense())
+            elif self.uniform_weights:
+                G = X.T @ X  # symmetric rank-k update
+                G *= weights[0]
+            else:
+                Xs = X * np.sqrt(weights)[:, None]
+                G = Xs.T @ Xs
         else:
-            G = X.T @ (X * weights[:, None])
-        total = weights.sum()
+            Xr = X[:, columns]
+            if sp.issparse(Xr):
+                G = np.asarray((Xr.multiply(weights[:, None]).T @ X).todense())
+            elif self.uniform_weights:
+                G = Xr.T @ X
+                G *= weights[0]
+            else:
+                G = (Xr * weights[:, None]).T @ X
         if self.fit_intercept:
-            G -= total * np.outer(mean, mean)
-        return 0.5 * (G + G.T)
+            if full and G.flags.c_contiguous:
+                # In place: G.T is Fortran-ordered, G symmetric.
+                blas.dger(-weights.sum(), mean, mean, a=G.T, overwrite_a=True)
+            else:
+                rows = slice(None) if full else columns
+                G -= weights.sum() * np.outer(mean[rows], mean)
+        return G
 
-    def _build_gram(self, E):
+    def gram_rows(self, rows):
+        """Rows ``rows`` of the shared Gram matrix (built lazily, then cached)."""
+        p = self.n_features
+        if self.G is None:
+            self.G = np.empty((p, p))
+            self._rows_done = np.zeros(p, dtype=bool)
+        done = self._rows_done
+        new = rows[~done[rows]] if rows is not None else np.flatnonzero(~done)
+        if new.size:
+            weights, mean = self.shared_weights, self.x_mean[:, 0]
+            if new.size + done.sum() > 0.25 * p:
+                # Most of it is needed: one symmetric product is cheaper.
+                self.G = self._weighted_cross(None, weights, mean, full=True)
+                done[:] = True
+            else:
+                self.G[new] = self._weighted_cross(new, weights, mean)
+                done[new] = True
+        return self.G if rows is None else self.G[rows]
+
+    @property
+    def gram_complete(self):
+        """Whether the shared Gram matrix is fully built."""
+        return self._rows_done is not None and bool(self._rows_done.all())
+
+    def _full_gram(self):
         if self.shared:
-            rows = np.flatnonzero(E[:, 0] > 0)
-            self.G = self._weighted_gram(rows, E[rows, 0], self.x_mean[:, 0])
-            self.H = None
-        else:
-            self.G = None
-            self.H = np.empty((self.n_columns, self.n_features, self.n_features))
-            for k in range(self.n_columns):
-                rows = np.flatnonzero(E[:, k] > 0)
-                self.H[k] = (self._weighted_gram(rows, E[rows, k], self.x_mean[:, k])
-                             * self.column_weights[k])
+            return self.gram_rows(None)
+        if self.H is None:
+            p, M = self.n_features, self.n_columns
+            self.H = np.empty((M, p, p))
+            for k in range(M):
+                rows = np.flatnonzero(self.D[:, k] > 0)
+                X = self.X[rows]
+                d = self.D[rows, k]
+                if sp.issparse(X):
+                    G = np.asarray((X.T @ X.multiply(d[:, None])).todense())
+                else:
+                    G = X.T @ (X * d[:, None])
+                if self.fit_intercept:
+                    G -= d.sum() * np.outer(self.x_mean[:, k], self.x_mean[:, k])
+                self.H[k] = 0.5 * (G + G.T)
+        return self.H
 
     # -- products ----------------------------------------------------------
-    def _xc_dot(self, W):
-        """``Z_k = Xc_k w_k`` (n, M), zero on missing entries."""
-        if self._x_centered is not None:
-            return self._x_centered @ W
-        Z = np.asarray(self.X @ W)
+    def xc_dot(self, W, rows=None):
+        """``Z_k = Xc_k w_k`` (n, M) for ``W`` on features ``rows`` (all if None).
+
+        Entries of unlabelled rows are not zeroed: callers multiply by ``D``.
+        """
+        X = self.X if rows is None else self.X[:, rows]
+        Z = np.asarray(X @ W)
         if self.fit_intercept:
-            Z = Z - np.sum(self.x_mean * W, axis=0)
-        if not self.shared:
-            Z = Z * self.labelled
+            mean = self.x_mean if rows is None else self.x_mean[rows]
+            Z -= np.sum(mean * W, axis=0)
         return Z
+
+    def residual(self, W):
+        """Weighted residual ``D * (Yc - Xc W)`` (n, M); its columns sum to 0."""
+        support = np.flatnonzero(np.any(W != 0, axis=1))
+        R = self.Yc.copy()
+        if support.size:
+            R -= self.xc_dot(W[support], support)
+        R *= self.D
+        return R
+
+    def xt_dot(self, U, rows=None):
+        """``X^T U`` for the features ``rows``.
+
+        Equals ``Xc^T U`` when the columns of ``U`` sum to zero.
+        """
+        X = self.X if rows is None else self.X[:, rows]
+        return np.asarray(X.T @ U)
 
     def hessian_dot(self, W, rows=None):
         """``H W`` (p, M); with ``rows``, only for those features (W zero elsewhere)."""
         if self.mode == "gram":
-            if rows is None:
-                if self.shared:
-                    return (self.G @ W) * self.column_weights
-                return np.einsum("kij,jk->ik", self.H, W)
             if self.shared:
-                return (self.G[:, rows] @ W) * self.column_weights
-            return np.einsum("kij,jk->ik", self.H[:, :, rows], W)
-        Z = self._xc_dot_rows(W, rows)
-        U = self.D * Z
-        if self._x_centered is not None:
-            return self._x_centered.T @ U
-        return np.asarray(self.X.T @ U)  # centering vanishes: sum_i U_ik = 0
-
-    def _xc_dot_rows(self, W, rows):
-        if rows is None:
-            return self._xc_dot(W)
-        if self._x_centered is not None:
-            return self._x_centered[:, rows] @ W
-        Z = np.asarray(self.X[:, rows] @ W)
-        if self.fit_intercept:
-            Z = Z - np.sum(self.x_mean[rows] * W, axis=0)
-        if not self.shared:
-            Z = Z * self.labelled
-        return Z
+                if rows is None:
+                    return (self.gram_rows(None) @ W) * self.column_weights
+                if self.gram_complete and rows.size > self.n_features // 4:
+                    # A product with the whole matrix beats copying its rows.
+                    full = np.zeros((self.n_features, W.shape[1]))
+                    full[rows] = W
+                    return (self.G @ full) * self.column_weights
+                return (self.gram_rows(rows).T @ W) * self.column_weights
+            H = self._full_gram()
+            if rows is None:
+                return np.einsum("kij,jk->ik", H, W)
+            return np.einsum("kij,jk->ik", H[:, :, rows], W)
+        return self.xt_dot(self.D * self.xc_dot(W, rows))
 
     def local_hessian(self, rows):
         """Hessian blocks restricted to features ``rows``.
@@ -208,43 +271,57 @@ class Quadratic:
         or ``(None, H)`` with ``H`` of shape (M, r, r).
         """
         if self.mode == "gram":
-            if self.shared:
-                return self.G[np.ix_(rows, rows)], None
-            return None, self.H[:, rows][:, :, rows]
+            if not self.shared:
+                return None, self._full_gram()[:, rows][:, :, rows]
+            if rows.size == self.n_features:  # sorted working set: every row
+                return self.gram_rows(None), None
+            missing = rows.size if self.G is None else int(
+                np.sum(~self._rows_done[rows]))
+            # Rows cost n p each, the block alone n r^2: compute whole rows only
+            # when they are few (working-set features outside the support
+            # often never need theirs).
+            if not missing or rows.size ** 2 >= self.n_features * missing:
+                return self.gram_rows(rows)[:, rows], None
+        X = self.X[:, rows]
         if self.shared:
-            if self._x_centered is not None:
-                X = self._x_centered[:, rows]
-                G = X.T @ (X * self._shared_weights[:, None])
-                return 0.5 * (G + G.T), None
-            nz = np.flatnonzero(self._shared_weights > 0)
-            return self._weighted_gram(nz, self._shared_weights[nz],
-                                       self.x_mean[rows, 0], columns=rows), None
-        H = np.empty((self.n_columns, len(rows), len(rows)))
-        for k in range(self.n_columns):
-            nz = np.flatnonzero(self.D[:, k] > 0)
-            X = self.X[nz][:, rows]
+            w = self.shared_weights
             if sp.issparse(X):
-                X = X.toarray()
+                G = np.asarray((X.T @ X.multiply(w[:, None])).todense())
+            elif self.uniform_weights:
+                G = X.T @ X
+                G *= w[0]
+            else:
+                G = X.T @ (X * w[:, None])
             if self.fit_intercept:
-                X = X - self.x_mean[rows, k]
-            H[k] = X.T @ (X * self.D[nz, k][:, None])
+                G -= np.outer(self.x_mean[rows, 0], self.x_mean[rows, 0])
+            return 0.5 * (G + G.T), None
+        if sp.issparse(X):
+            X = X.toarray()
+        H = np.einsum("ia,ik,ib->kab", X, self.D, X, optimize=True)
+        if self.fit_intercept:
+            m = self.x_mean[rows]
+            H -= self.column_weights[:, None, None] * np.einsum("ak,bk->kab", m, m)
         return None, H
 
     def hessian_diagonal(self):
         """Diagonal of each column's Hessian, (p, M)."""
-        if self.mode == "gram":
-            if self.shared:
-                return np.diag(self.G)[:, None] * self.column_weights
-            return np.einsum("kjj->jk", self.H)
+        if self._diagonal is not None:
+            return self._diagonal
         X = self.X
+        weights = self.shared_weights[:, None] if self.shared else self.D
         if sp.issparse(X):
-            sq = np.asarray(X.multiply(X).T @ self.D)
+            sq = np.asarray(X.multiply(X).T @ weights)
+        elif self.uniform_weights:
+            sq = np.einsum("ij,ij->j", X, X)[:, None] * weights[0]
         else:
-            sq = (X * X).T @ self.D
+            sq = (X * X).T @ weights
         if self.fit_intercept:
             # sum_i D_ik (x_ij - m_jk)^2 = sum D x^2 - lambda_k m_jk^2
-            sq = sq - self.column_weights * self.x_mean ** 2
-        return np.maximum(sq, 0.0)
+            sq = sq - (1.0 if self.shared else self.column_weights) * self.x_mean ** 2
+        if self.shared:
+            sq = sq * self.column_weights
+        self._diagonal = np.maximum(sq, 0.0)
+        return self._diagonal
 
     # -- quantities --------------------------------------------------------
     def value(self, W, HW):
@@ -263,37 +340,33 @@ class Quadratic:
     def _compute_lipschitz(self):
         p, M = self.n_features, self.n_columns
         if self.mode == "gram" and self.shared:
-            return _top_eigenvalue(lambda v: self.G @ v, p) * self.column_weights.max()
+            G = self.gram_rows(None)
+            return _top_eigenvalue(lambda v: G @ v, p) * self.column_weights.max()
         if self.mode == "gram":
-            return max(_top_eigenvalue(lambda v, k=k: self.H[k] @ v, p)
-                       for k in range(M))
+            H = self._full_gram()
+            return max(_top_eigenvalue(lambda v, k=k: H[k] @ v, p) for k in range(M))
         if self.shared:
             k = int(np.argmax(self.column_weights))
+            columns = [k]
+        else:
+            columns = [k for k in range(M) if self.column_weights[k]]
+        values = [0.0]
+        for k in columns:
+            d, mean = self.D[:, k], self.x_mean[:, min(k, self.x_mean.shape[1] - 1)]
 
-            def matvec(v, k=k):
-                W = np.zeros((p, M))
-                W[:, k] = v
-                return self.hessian_dot(W)[:, k]
+            def matvec(v, d=d, mean=mean):
+                z = np.asarray(self.X @ v).ravel()
+                if self.fit_intercept:
+                    z = z - mean @ v
+                return np.asarray(self.X.T @ (d * z)).ravel()
 
-            return _top_eigenvalue(matvec, p)
-        values = []
-        for k in range(M):
-            def matvec(v, k=k):
-                W = np.zeros((p, M))
-                W[:, k] = v
-                return self.hessian_dot(W)[:, k]
-
-            values.append(_top_eigenvalue(matvec, p) if self.column_weights[k] else 0.0)
+            values.append(_top_eigenvalue(matvec, p))
         return max(values)
 
     def intercept(self, W):
         if not self.fit_intercept:
             return np.zeros(self.n_columns)
         return self.y_mean - np.sum(self.x_mean * W, axis=0)
-
-    def column_sq_norms(self):
-        """``max_k sum_i D_ik xc_ijk^2`` per feature, for screening."""
-        return self.hessian_diagonal().max(axis=1)
 
 
 class Logistic:

@@ -35,14 +35,17 @@ _COMMON_DOC = """
         ``lambda_k`` multiplying each task's averaged loss (see Notes).
     solver : {"auto", "fista", "cd", "alternating"}, default="auto"
         ``"fista"``: accelerated proximal gradient with restart, on the Gram
-        matrix when ``n_samples > n_features`` and no label is missing, on
-        ``X`` otherwise; ``"cd"``: working-set block coordinate descent with
-        gap-safe screening (squared loss, row-separable penalties);
+        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
+        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
+        block coordinate descent with gap-safe screening and dual
+        extrapolation (squared loss, row-separable penalties: :class:`L1`,
+        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
+        its working sets need or through ``X`` in the same cases;
         ``"alternating"``: alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for sparse
-        penalties, ``"alternating"`` where needed and ``"fista"`` otherwise.
-        A solver that cannot handle the penalty fails with a message naming
-        the missing capability.
+        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
+        row-separable penalties with the squared loss, ``"alternating"``
+        where needed and ``"fista"`` otherwise. A solver that cannot handle
+        the penalty fails with a message naming the missing capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``).
@@ -141,6 +144,7 @@ class _LinearMultiTask:
         self._intercept_full = np.asarray(result.intercept, dtype=float)
         self._coef_full = W.T.copy()
         self.n_iter_ = result.n_iter
+        self._inner_iter = getattr(result, "inner_iter", None)
         self.dual_gap_ = result.dual_gap
         self.objective_ = np.asarray(result.objective)
         if penalty.n_parts > 1:

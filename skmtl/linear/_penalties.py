@@ -43,9 +43,10 @@ class Penalty(ParamsMixin):
     """Base class of the penalties on ``W`` (n_features, n_columns).
 
     Subclasses define ``value(W)`` and, as they can, ``prox(W, step)`` (the
-    proximal operator of ``step * penalty``), ``prox_rows`` (row-separable
-    penalties, for coordinate descent), ``dual_norm`` and ``conjugate`` (for
-    duality gaps and ``alpha_max``).
+    proximal operator of ``step * penalty``), ``prox_rows(Z, steps)``
+    (row-separable penalties, for coordinate descent: row ``j`` of ``Z`` with
+    step ``steps[j]``, or one scalar step for every row), ``dual_norm`` and
+    ``conjugate`` (for duality gaps and ``alpha_max``).
 
     Attributes
     ----------
@@ -116,10 +117,7 @@ class Ridge(Penalty):
         return W / (1.0 + step * self.alpha)
 
     def prox_rows(self, Z, steps):
-        return Z / (1.0 + steps[:, None] * self.alpha)
-
-    def prox_row(self, z, step):
-        return z / (1.0 + step * self.alpha)
+        return Z / (1.0 + np.reshape(steps, (-1, 1)) * self.alpha)
 
     def dual_scale(self, V):
         return 1.0
@@ -159,10 +157,10 @@ class _ElasticNorm(Penalty):
                 + 0.5 * self._l2 * float(np.vdot(W, W)))
 
     def prox(self, W, step):
-        return self.prox_rows(W, np.full(W.shape[0], float(step)))
+        return self.prox_rows(W, float(step))
 
     def dual_scale(self, V):
-        if self._l2 > 0:
+        if self._l2 > 0 or self.strength == 0:
             return 1.0
         norm = self.dual_norm(V)
         return 1.0 if norm <= self.strength else self.strength / norm
@@ -200,16 +198,10 @@ class L1(_ElasticNorm):
         return float(np.abs(W).sum())
 
     def prox_rows(self, Z, steps):
-        t = steps[:, None]
+        t = np.reshape(steps, (-1, 1))
         out = np.sign(Z) * np.maximum(np.abs(Z) - t * self.strength, 0.0)
         if self._l2:
             out /= 1.0 + t * self._l2
-        return out
-
-    def prox_row(self, z, step):
-        out = np.sign(z) * np.maximum(np.abs(z) - step * self.strength, 0.0)
-        if self._l2:
-            out /= 1.0 + step * self._l2
         return out
 
     def dual_norm(self, V):
@@ -220,7 +212,8 @@ class L1(_ElasticNorm):
 
     def conjugate(self, V):
         if self._l2 == 0:
-            return 0.0
+            # Indicator of the dual ball; without any penalty it is {0}.
+            return 0.0 if self.strength > 0 or not np.any(V) else np.inf
         excess = np.maximum(np.abs(V) - self.strength, 0.0)
         return float(np.vdot(excess, excess)) / (2.0 * self._l2)
 
@@ -263,23 +256,14 @@ class L21(_ElasticNorm):
         return float(_row_norms(W).sum())
 
     def prox_rows(self, Z, steps):
-        norms = _row_norms(Z)
-        threshold = steps * self.strength
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
+        # Rows shrink by max(0, 1 - t / |z|): one pass, no division by zero.
+        threshold = np.multiply(steps, self.strength)
+        scale = threshold / np.maximum(_row_norms(Z), 1e-300)
+        np.subtract(1.0, scale, out=scale)
+        np.maximum(scale, 0.0, out=scale)
         if self._l2:
-            scale = scale / (1.0 + steps * self._l2)
+            scale /= 1.0 + np.multiply(steps, self._l2)
         return Z * scale[:, None]
-
-    def prox_row(self, z, step):
-        norm = np.sqrt(z @ z)
-        threshold = step * self.strength
-        if norm <= threshold:
-            return z * 0.0
-        scale = 1.0 - threshold / norm
-        if self._l2:
-            scale /= 1.0 + step * self._l2
-        return z * scale
 
     def dual_norm(self, V):
         return float(_row_norms(V).max()) if V.size else 0.0
@@ -289,7 +273,8 @@ class L21(_ElasticNorm):
 
     def conjugate(self, V):
         if self._l2 == 0:
-            return 0.0
+            # Indicator of the dual ball; without any penalty it is {0}.
+            return 0.0 if self.strength > 0 or not np.any(V) else np.inf
         excess = np.maximum(_row_norms(V) - self.strength, 0.0)
         return float(excess @ excess) / (2.0 * self._l2)
 

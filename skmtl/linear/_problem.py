@@ -8,17 +8,19 @@ matrices, centering) and solve it for one or many penalties.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ..base import resolve_task_weights
+from ._cd import coordinate_descent
 from ._datafits import Logistic, Quadratic
 from ._solvers import (
     alternating,
     check_capabilities,
     choose_solver,
-    coordinate_descent,
     fista,
 )
+from ._sweeps import blas_threads
 
 
 def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
@@ -102,6 +104,15 @@ def initial_variable(penalty, p, M, coef=None):
     return np.zeros((p, M)) if coef is None else np.array(coef, dtype=float)
 
 
+def _product_size(datafit):
+    """Multiply-adds of one gradient: small problems run on one BLAS thread."""
+    X = datafit.X
+    per_column = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+    if getattr(datafit, "mode", "x") == "gram":
+        per_column = min(per_column, X.shape[1] ** 2)
+    return per_column * datafit.n_columns
+
+
 def solve(datafit, penalty, solver, V0, b0=None, max_iter=1000, tol=1e-4,
           warn=True, owner="estimator"):
     """Run the solver; warn (ConvergenceWarning) if it stops at ``max_iter``."""
@@ -117,12 +128,18 @@ def solve(datafit, penalty, solver, V0, b0=None, max_iter=1000, tol=1e-4,
         if hasattr(penalty, "structure_step"):
             penalty.structure_step(W)
         return SolverResult(V, datafit.intercept(W), 0, 0.0, True, [0.0]), solver
-    if solver == "cd":
-        result = coordinate_descent(datafit, penalty, V0, max_iter=max_iter, tol=tol)
-    elif solver == "alternating":
-        result = alternating(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
-    else:
-        result = fista(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
+    with blas_threads(_product_size(datafit)):
+        if solver == "cd":
+            result = coordinate_descent(datafit, penalty, V0, max_iter=max_iter,
+                                        tol=tol)
+        elif solver == "alternating":
+            result = alternating(datafit, penalty, V0, b0=b0, max_iter=max_iter,
+                                 tol=tol)
+        else:
+            result = fista(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
+            if hasattr(penalty, "structure_step"):
+                # The task structure that goes with the solution.
+                penalty.structure_step(penalty.coef(result.coef))
     if warn and not result.converged:
         criterion = ("duality gap" if np.isfinite(result.dual_gap)
                      else "relative objective change")

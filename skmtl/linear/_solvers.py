@@ -1,4 +1,5 @@
-"""Solvers: FISTA with restart, working-set block coordinate descent, alternating.
+"""Solvers: FISTA with restart and alternating minimization (block coordinate
+descent, ``"cd"``, lives in ``_cd.py`` and ``_sweeps.py``).
 
 Each solver states the penalty and datafit methods it needs
 (:data:`REQUIREMENTS`); :func:`check_capabilities` fails with a message that
@@ -17,11 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["SOLVERS", "REQUIREMENTS", "check_capabilities", "fista",
-           "coordinate_descent", "alternating", "SolverResult"]
+           "alternating", "SolverResult"]
 
 REQUIREMENTS = {
     "fista": {"penalty": ("value", "prox"), "datafit": ()},
-    "cd": {"penalty": ("value", "prox_row", "prox_rows", "dual_scale", "conjugate"),
+    "cd": {"penalty": ("value", "prox_rows", "dual_scale", "conjugate"),
            "datafit": ("hessian_dot", "local_hessian")},
     "alternating": {"penalty": ("value", "conditional_prox", "structure_step"),
                     "datafit": ()},
@@ -29,11 +30,6 @@ REQUIREMENTS = {
 """Methods each solver needs from the penalty and from the datafit."""
 
 SOLVERS = ("auto", "fista", "cd", "alternating")
-
-# Working sets larger than this are solved by FISTA on their Gram matrix
-# instead of Python-level coordinate sweeps.
-_CD_INNER_MAX = 200
-
 
 def check_capabilities(solver, penalty, datafit):
     """Raise ``ValueError`` naming what ``solver`` needs that is missing."""
@@ -62,11 +58,11 @@ def _suggest(penalty, datafit):
 
 def choose_solver(penalty, datafit):
     """The solver ``"auto"`` picks."""
-    if hasattr(penalty, "structure_step"):
+    if hasattr(penalty, "structure_step") and not hasattr(penalty, "prox"):
         return "alternating"
-    if (datafit.is_quadratic and hasattr(penalty, "row_dual_norms")
-            and getattr(penalty, "strength", 0) > 0):
-        return "cd"
+    if datafit.is_quadratic and all(hasattr(penalty, m)
+                                    for m in REQUIREMENTS["cd"]["penalty"]):
+        return "cd"  # row-separable: L1, L2,1, L2
     return "fista"
 
 
@@ -221,37 +217,8 @@ def fista_intercepts_only(df, max_iter=200):
 
 
 # ---------------------------------------------------------------------------
-# Working-set block coordinate descent with gap-safe screening
+# A working set's problem, for FISTA (see _cd.py)
 # ---------------------------------------------------------------------------
-
-def _inner_cd(pen, G, H, lam, B, W, steps, target_gap, yy, max_epochs):
-    """Block coordinate descent on a working set's local quadratic problem."""
-    w = W.shape[0]
-    Q = (G @ W) * lam if G is not None else np.einsum("kij,jk->ik", H, W)
-    prox_row = pen.prox_row
-    for epoch in range(1, max_epochs + 1):
-        for i in range(w):
-            step = steps[i]
-            if step == 0.0:
-                continue
-            old = W[i]
-            new = prox_row(old - step * (Q[i] - B[i]), step)
-            delta = new - old
-            if delta.any():
-                W[i] = new
-                if G is not None:
-                    Q += np.outer(G[i], lam * delta)
-                else:
-                    Q += H[:, :, i].T * delta
-        if epoch % 5 == 0 or epoch == max_epochs:
-            f = 0.5 * (float(np.vdot(W, Q)) - 2.0 * float(np.vdot(B, W)) + yy)
-            V = B - Q
-            s = pen.dual_scale(V)
-            dual = s * (yy - float(np.vdot(B, W))) - s * s * f - pen.conjugate(s * V)
-            if f + pen.value(W) - dual <= target_gap:
-                break
-    return W, epoch
-
 
 class _LocalQuadratic:
     """The squared-loss problem restricted to a working set (for inner FISTA)."""
@@ -285,98 +252,6 @@ class _LocalQuadratic:
 
     def intercept(self, W):
         return np.zeros(self.n_columns)
-
-
-def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
-    """Working-set block coordinate descent over features, with gap-safe screening.
-
-    Each outer iteration computes the full gradient and duality gap, discards
-    the features that the gap-safe sphere proves inactive (pure L1 / L2,1
-    penalties), and builds a working set of the current support plus the
-    features closest to violating their optimality condition. The working
-    set's problem is solved on its Gram matrix by block coordinate sweeps (one
-    block = one feature across all tasks) or, for large working sets, by
-    FISTA, to a fraction of the outer gap.
-
-    Notes
-    -----
-    Ndiaye, Fercoq, Gramfort & Salmon (2017), "Gap safe screening rules for
-    sparsity enforcing penalties", JMLR 18; Massias, Gramfort & Salmon (2018),
-    "Celer: a fast solver for the Lasso with dual extrapolation", ICML
-    (working sets).
-    """
-    p, M = W0.shape
-    W = np.array(W0, dtype=float)
-    lam = df.column_weights
-    diag = df.hessian_diagonal()  # (p, M)
-    row_L = diag.max(axis=1)
-    col_norms = np.sqrt(row_L)
-    alive = row_L > 0
-    W[~alive] = 0.0
-    can_screen = (screening and hasattr(pen, "row_dual_norms")
-                  and getattr(pen, "_l2", 1.0) == 0 and pen.strength > 0)
-    sparse_penalty = hasattr(pen, "row_dual_norms") and pen.strength > 0
-    tol_abs = tol * df.yy
-    objective = []
-    gap = np.nan
-    converged = False
-    ws_size = 0
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
-        support = np.flatnonzero(np.any(W != 0, axis=1))
-        HW = (df.hessian_dot(W[support], rows=support) if support.size
-              else np.zeros((p, M)))
-        f = df.value(W, HW)
-        pen_value = pen.value(W)
-        objective.append(f + pen_value)
-        gap = _dual_gap(df, pen, W, HW, f, pen_value)
-        if gap <= tol_abs:
-            converged = True
-            break
-        V = df.B - HW
-        if sparse_penalty:
-            s = pen.dual_scale(V)
-            dual_norms = pen.row_dual_norms(s * V)
-            if can_screen:
-                radius = np.sqrt(2.0 * max(gap, 0.0))
-                safe = dual_norms + radius * col_norms < pen.strength
-                alive &= ~safe
-                W[~alive] = 0.0
-                support = np.flatnonzero(np.any(W != 0, axis=1))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                priority = (pen.strength - dual_norms) / col_norms
-            priority[support] = -np.inf
-            priority[~alive] = np.inf
-            ws_size = max(ws_size, 2 * support.size, 10)
-            n_alive = int(alive.sum())
-            ws_size = min(ws_size, n_alive)
-            ws = np.sort(np.argpartition(priority, ws_size - 1)[:ws_size]) if \
-                ws_size < p else np.flatnonzero(alive)
-            ws = ws[alive[ws]]
-        else:
-            ws = np.flatnonzero(alive)
-        if ws.size == 0:
-            converged = True
-            break
-        G, H = df.local_hessian(ws)
-        B_ws = df.B[ws]
-        W_ws = W[ws]
-        target = max(0.3 * gap, 0.5 * tol_abs)
-        if ws.size <= _CD_INNER_MAX:
-            steps = np.where(row_L[ws] > 0, 1.0 / np.where(row_L[ws] > 0, row_L[ws], 1),
-                             0.0)
-            W_ws, _ = _inner_cd(pen, G, H, lam, B_ws, W_ws.copy(), steps,
-                                target, df.yy, max_epochs=1000)
-        else:
-            local = _LocalQuadratic(G, H, lam, B_ws, df.yy)
-            result = fista(local, pen, W_ws, max_iter=10000,
-                           tol=target / max(df.yy, 1e-300))
-            W_ws = result.coef
-        W[:] = 0.0
-        W[ws] = W_ws
-        if ws.size >= int(alive.sum()) and sparse_penalty:
-            ws_size = ws.size
-    return SolverResult(W, df.intercept(W), n_iter, gap, converged, objective)
 
 
 # ---------------------------------------------------------------------------

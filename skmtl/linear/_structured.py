@@ -69,10 +69,13 @@ class TaskRelationship(_StructuredPenalty):
     Notes
     -----
     Zhang & Yeung (2010), "A convex formulation for learning task
-    relationships in multi-task learning", UAI. Fitted by alternating
-    minimization over ``W`` and :math:`\Sigma`; :math:`\Sigma` is computed
-    from :math:`W^\top W + \epsilon I` with a tiny :math:`\epsilon` so that it
-    stays invertible.
+    relationships in multi-task learning", UAI. The closed form in
+    :math:`W` is a squared trace norm, whose proximal operator shrinks the
+    singular values like the prox of a squared L1 norm, so ``solver="auto"``
+    fits it by FISTA and sets :math:`\Sigma` from the solution;
+    ``solver="alternating"`` alternates between ``W`` and :math:`\Sigma`
+    (computed from :math:`W^\top W + \epsilon I` with a tiny
+    :math:`\epsilon` so that it stays invertible), as in the paper.
 
     Examples
     --------
@@ -119,6 +122,29 @@ class TaskRelationship(_StructuredPenalty):
         s = np.linalg.svd(W, compute_uv=False)
         return 0.5 * self.alpha * (float(s @ s) + self.relationship_ratio
                                    * float(s.sum()) ** 2)
+
+    def prox(self, W, step):
+        """Proximal operator of ``step * penalty`` (singular values shrunk).
+
+        With ``t = step * alpha`` and singular values ``s`` of ``W``, the new
+        singular values minimize ``|x - s|^2 / 2 + t/2 (|x|^2 + gamma
+        (sum x)^2)``: the prox of ``lam/2 (sum x)^2`` at ``s / (1 + t)`` with
+        ``lam = t gamma / (1 + t)``, i.e. ``max(s / (1 + t) - tau, 0)`` with
+        ``tau = lam / (1 + k lam) * sum_{i<=k} s_i / (1 + t)`` for the
+        largest ``k`` that keeps the ``k``-th value positive.
+        """
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        t = step * self.alpha
+        shrunk = s / (1.0 + t)
+        lam = t * self.relationship_ratio / (1.0 + t)
+        k = np.arange(1, s.size + 1)
+        tau = lam / (1.0 + k * lam) * np.cumsum(shrunk)
+        active = np.flatnonzero(shrunk > tau)
+        if not active.size:
+            return np.zeros_like(W)
+        values = np.maximum(shrunk - tau[active[-1]], 0.0)
+        keep = values > 0
+        return (U[:, keep] * values[keep]) @ Vt[keep]
 
 
 class Clustered(_StructuredPenalty):

@@ -59,8 +59,8 @@ def test_solver_names_missing_capability(data):
     X, Y = data
     with pytest.raises(ValueError, match="prox_row.*TraceNorm"):
         MultiTaskLinearRegressor(TraceNorm(), solver="cd").fit(X, Y)
-    with pytest.raises(ValueError, match="prox.*TaskRelationship.*alternating"):
-        MultiTaskLinearRegressor(TaskRelationship(), solver="fista").fit(X, Y)
+    with pytest.raises(ValueError, match="prox.*Clustered.*alternating"):
+        MultiTaskLinearRegressor(Clustered(), solver="fista").fit(X, Y)
     Xc, Yc = make_multitask_classification(n_samples=60, n_tasks=2, random_state=0)
     with pytest.raises(ValueError, match="hessian_dot.*logistic"):
         MultiTaskLogisticClassifier(L21(), solver="cd").fit(Xc, Yc)
