@@ -21,7 +21,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmtl import PooledBaseline, SingleTaskBaseline
+from skmtl import (
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+    PooledBaseline,
+    SingleTaskBaseline,
+)
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.metrics import make_multitask_scorer
 from skmtl.utils import all_estimators
@@ -32,6 +38,16 @@ INSTANCES = {
                            SingleTaskBaseline(LogisticRegression())],
     "PooledBaseline": [PooledBaseline(Ridge()),
                        PooledBaseline(LogisticRegression(), task_indicators=True)],
+    # Small, fast networks: every check's fit takes a few milliseconds.
+    "MultiTaskRegressor": [MultiTaskRegressor(hidden_layer_sizes=(16,), lr=0.02,
+                                              max_epochs=20, batch_size=32,
+                                              random_state=0)],
+    "MultiTaskClassifier": [MultiTaskClassifier(hidden_layer_sizes=(16,), lr=0.02,
+                                                max_epochs=20, batch_size=32,
+                                                random_state=0)],
+    "MultiTaskEstimator": [MultiTaskEstimator(hidden_layer_sizes=(16,), lr=0.02,
+                                              max_epochs=20, batch_size=32,
+                                              random_state=0)],
 }
 
 # A small grid per estimator class for the GridSearchCV test.
@@ -40,6 +56,11 @@ GRIDS = {
         {"estimator__C": [0.1, 1.0]} if is_classifier(est)
         else {"estimator__alpha": [0.1, 10.0]}),
     "PooledBaseline": lambda est: {"task_indicators": [False, True]},
+    # task weights as tuples, and a prefixed parameter routed to the optimizer
+    **{name: lambda est: {"task_weights": [None, (1.0, 3.0, 1.0)],
+                          "optimizer__weight_decay": [0.0, 1e-3]}
+       for name in ("MultiTaskRegressor", "MultiTaskClassifier",
+                    "MultiTaskEstimator")},
 }
 
 # {estimator class name: {check name: reason}}; every entry needs a reason.

@@ -1,0 +1,119 @@
+"""Masked per-task losses of a batch.
+
+Each task type of :mod:`skmtl.tasks` owns its masked torch loss (the mean over
+the task's labelled entries in the batch, exactly 0 when it has none). This
+module applies them to a network's outputs: it splits the target matrix into
+the tasks' columns, routes the query ids to ranking tasks and returns the
+vector of task losses, which a weighting strategy turns into one objective.
+"""
+
+import numpy as np
+import torch
+
+from ._data import group_names
+
+__all__ = ["TaskLosses", "outputs_by_task"]
+
+
+def outputs_by_task(y_pred, task_names):
+    """The module's outputs as a list in task order.
+
+    A module may return a tuple or list (task order), a dict keyed by task
+    name, or a single tensor when there is one task.
+    """
+    if isinstance(y_pred, dict):
+        missing = [n for n in task_names if n not in y_pred]
+        if missing:
+            raise ValueError(f"the module's output dict has no entry for task(s) "
+                             f"{missing}; its keys are {list(y_pred)}.")
+        return [y_pred[n] for n in task_names]
+    if isinstance(y_pred, torch.Tensor):
+        y_pred = (y_pred,)
+    if len(y_pred) != len(task_names):
+        raise ValueError(f"the module returned {len(y_pred)} output(s) but there are "
+                         f"{len(task_names)} tasks {task_names}; return one output "
+                         f"per task (a tuple in task order or a dict by name).")
+    return list(y_pred)
+
+
+class TaskLosses:
+    """Compute the vector of masked task losses for a batch.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        Fitted tasks (with ``columns_``), in output order.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skmtl.tasks import resolve_tasks
+    >>> from skmtl.neural._losses import TaskLosses
+    >>> tasks = resolve_tasks(None, np.zeros((3, 2)))
+    >>> losses, counts = TaskLosses(tasks)(
+    ...     (torch.ones(3, 1), torch.zeros(3, 1)),
+    ...     torch.tensor([[0.0, float("nan")], [0.0, float("nan")],
+    ...                   [float("nan"), float("nan")]]))
+    >>> losses.tolist(), counts.tolist()
+    ([1.0, 0.0], [2.0, 0.0])
+    """
+
+    def __init__(self, tasks):
+        self.tasks = list(tasks)
+        self.names = [t.name for t in self.tasks]
+        self.slices = []
+        for task in self.tasks:
+            cols = np.asarray(task.columns_)
+            contiguous = cols.size and np.array_equal(
+                cols, np.arange(cols[0], cols[0] + cols.size))
+            self.slices.append(slice(int(cols[0]), int(cols[-1]) + 1) if contiguous
+                               else torch.as_tensor(cols, dtype=torch.long))
+        names = group_names(self.tasks)
+        self.group_columns = [
+            names.index(t.group) if t.type == "ranking" and t.group else None
+            for t in self.tasks]
+        n_outputs = sum(t.n_outputs for t in self.tasks)
+        membership = torch.zeros(n_outputs, len(self.tasks))
+        for k, task in enumerate(self.tasks):
+            membership[np.asarray(task.columns_), k] = 1.0
+        self.membership = membership
+
+    def __call__(self, outputs, targets, groups=None):
+        """Task losses and labelled-entry counts.
+
+        Parameters
+        ----------
+        outputs : tuple, list or dict of tensors
+            Raw outputs of the module, one per task.
+        targets : tensor of shape (batch, n_outputs)
+            Encoded targets, NaN where missing.
+        groups : tensor of shape (batch, n_groups), optional
+            Integer query ids of the ranking tasks.
+
+        Returns
+        -------
+        losses : tensor of shape (n_tasks,)
+            Masked mean loss of each task (0 where the task has no label).
+        counts : tensor of shape (n_tasks,)
+            Number of labelled entries of each task in the batch (no
+            gradient).
+        """
+        outputs = outputs_by_task(outputs, self.names)
+        losses = []
+        for k, task in enumerate(self.tasks):
+            target = targets[:, self.slices[k]]
+            column = self.group_columns[k]
+            if column is not None and groups is None:
+                raise ValueError(f"ranking task {task.name!r} ranks within groups "
+                                 f"{task.group!r} but the batch has no query ids.")
+            g = None if column is None else groups[:, column]
+            raw = outputs[k]
+            if raw.ndim == 1:
+                raw = raw[:, None]
+            losses.append(task.loss_fn(raw, target, groups=g))
+        with torch.no_grad():
+            if self.membership.device != targets.device:
+                self.membership = self.membership.to(targets.device)
+            labelled = (~torch.isnan(targets)).to(self.membership.dtype)
+            counts = labelled.sum(0) @ self.membership
+        return torch.stack(losses), counts
