@@ -14,14 +14,19 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["TaskDataset", "BatchIterator", "encode_groups", "group_names"]
+__all__ = ["TaskDataset", "BatchIterator", "encode_groups", "group_names",
+           "is_complete"]
 
 
-def _as_float_tensor(X):
-    """float32 tensor of ``X``, copied so the caller's array is never shared."""
+def _as_float_tensor(X, copy=True):
+    """float32 tensor of ``X``; with ``copy=False`` it may share ``X``'s memory."""
     if isinstance(X, torch.Tensor):
-        return X.detach().to(torch.float32).clone()
+        X = X.detach().to(torch.float32)
+        return X.clone() if copy else X
     X = np.asarray(X)
+    if not copy and X.dtype == np.float32 and X.flags.c_contiguous and \
+            X.flags.writeable:
+        return torch.from_numpy(X)
     return torch.from_numpy(np.array(X, dtype=np.float32, order="C", copy=True))
 
 
@@ -86,6 +91,10 @@ class TaskDataset(Dataset):
         label is missing.
     groups : array-like of int of shape (n_samples, n_groups), default=None
         Integer query ids of the ranking tasks (see :func:`encode_groups`).
+    copy : bool, default=True
+        Copy ``X`` even when it is already a C-contiguous float32 array (so
+        that later changes to the caller's array cannot reach the dataset);
+        False shares its memory (used for prediction).
 
     Notes
     -----
@@ -103,8 +112,8 @@ class TaskDataset(Dataset):
     ((2, 3), (2, 2), torch.float32)
     """
 
-    def __init__(self, X, y=None, groups=None):
-        self.X = _as_float_tensor(X)
+    def __init__(self, X, y=None, groups=None, copy=True):
+        self.X = _as_float_tensor(X, copy=copy)
         n = self.X.shape[0]
         self.y = None if y is None else _as_float_tensor(y)
         if self.y is not None and self.y.ndim == 1:
@@ -158,6 +167,24 @@ def _resolve(dataset):
     raise TypeError(f"BatchIterator needs a TaskDataset (or a Subset of one), got "
                     f"{type(dataset).__name__}; pass dataset=TaskDataset or use "
                     f"iterator_train=torch.utils.data.DataLoader.")
+
+
+def is_complete(dataset):
+    """True if every target of a TaskDataset (or Subset of one) is labelled.
+
+    None when it cannot tell (another dataset type, or no targets).
+    """
+    if isinstance(dataset, Subset):
+        inner = dataset.dataset
+        if isinstance(inner, TaskDataset) and inner.y is not None:
+            if not torch.isnan(inner.y).any():
+                return True
+            index = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
+            return not bool(torch.isnan(inner.y[index]).any())
+        return None
+    if isinstance(dataset, TaskDataset) and dataset.y is not None:
+        return not bool(torch.isnan(dataset.y).any())
+    return None
 
 
 class BatchIterator:

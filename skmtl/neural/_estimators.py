@@ -391,7 +391,6 @@ class _MultiTaskNetwork(BaseEstimator):
         raw = self.net_.predict_raw(X)
         out = []
         for task, r in zip(self.tasks_, raw):
-            r = np.asarray(r, dtype=np.float64)
             if task.type == "regression":
                 cols = task.columns_
                 r = r * self.target_scale_[cols] + self.target_mean_[cols]

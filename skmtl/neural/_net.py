@@ -1,16 +1,17 @@
 """MultiTaskNet: a skorch NeuralNet whose module returns one output per task."""
 
 import copy
+import math
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import to_device
+from skorch.utils import TeeGenerator, to_device
 
 from ..base import resolve_task_weights
-from ._data import BatchIterator, TaskDataset
+from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
 
@@ -173,6 +174,14 @@ class MultiTaskNet(NeuralNet):
             for name, param in weighting.named_parameters():
                 yield f"weighting.{name}", param
 
+    def _set_training(self, training=True):
+        # skorch switches every submodule's mode on every batch; switching only
+        # when the mode changes saves a walk over the module tree per batch.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
     # -- losses --------------------------------------------------------------
 
     def _split_targets(self, y_true):
@@ -187,11 +196,14 @@ class MultiTaskNet(NeuralNet):
         Returns
         -------
         losses : torch.Tensor of shape (n_tasks,)
-        counts : torch.Tensor of shape (n_tasks,)
-            Labelled entries of each task in the batch.
+        counts : torch.Tensor of shape (n_tasks,) or None
+            Labelled entries of each task in the batch; None when every
+            entry is labelled.
         """
         targets, groups = self._split_targets(y_true)
-        return self.task_losses_(y_pred, targets, groups)
+        complete = getattr(self, "_complete_", {}).get(
+            "train" if training else "valid")
+        return self.task_losses_(y_pred, targets, groups, complete=complete)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted joint loss ``sum_k lambda_k L_k`` of a batch."""
@@ -202,29 +214,37 @@ class MultiTaskNet(NeuralNet):
         penalty = getattr(self.module_, "penalty", None)
         return penalty() if callable(penalty) else None
 
-    def _record(self, prefix, losses, counts):
-        stats = torch.cat([losses.detach(), counts]).cpu().numpy().astype(np.float64)
-        n = len(self.tasks)
-        values, counts = stats[:n], stats[n:]
-        if not np.all(np.isfinite(values)):
-            k = int(np.flatnonzero(~np.isfinite(values))[0])
-            epoch = self.history[-1, "epoch"] if len(self.history) else 0
-            batch = len(self.history[-1, "batches"]) if len(self.history) else 0
-            raise ValueError(
-                f"the {prefix} loss of task {self.tasks[k].name!r} became "
-                f"{values[k]} at epoch {epoch} (batch {batch}); training stopped. "
-                f"Lower the learning rate, scale the inputs and targets, or lower "
-                f"this task's weight.")
-        sums, seen = self._epoch_sums_[prefix]
-        sums += values * counts
-        seen += counts
+    def _record(self, prefix, losses, counts, n_rows):
+        """Accumulate the batch's task losses for the epoch means (no sync)."""
+        sums = self._epoch_sums_[prefix]
+        self._last_losses_ = losses.detach()
+        if counts is None:
+            sums[0].add_(self._last_losses_, alpha=n_rows)
+            sums[2] += n_rows
+        else:
+            sums[0].add_(self._last_losses_ * counts)
+            sums[1].add_(counts)
+
+    def _check_finite(self, loss, training):
+        if math.isfinite(loss):
+            return
+        values = self._last_losses_.cpu().numpy()
+        bad = np.flatnonzero(~np.isfinite(values))
+        which = (f"task {self.tasks[bad[0]].name!r} became {values[bad[0]]}"
+                 if bad.size else f"objective became {loss}")
+        raise ValueError(
+            f"the {'training' if training else 'validation'} loss of {which} at "
+            f"epoch {self.history[-1, 'epoch']} (batch "
+            f"{len(self.history[-1, 'batches'])}); training stopped. Lower the "
+            f"learning rate, scale the inputs and targets, or lower this task's "
+            f"weight.")
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
         losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
-        self._record("train", losses, counts)
+        self._record("train", losses, counts, Xi.shape[0])
         loss = self.weighting_.backward(losses, self, penalty=self._penalty())
         return {"loss": loss, "y_pred": y_pred}
 
@@ -235,22 +255,35 @@ class MultiTaskNet(NeuralNet):
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=False)
             loss = self.weighting_.combine(losses, training=False)
-        self._record("valid", losses, counts)
+        self._record("valid", losses, counts, Xi.shape[0])
         return {"loss": loss, "y_pred": y_pred}
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        loss = kwargs.get("loss")
+        if loss is not None:
+            self._check_finite(loss.item(), training)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train,
                                dataset_valid=dataset_valid, **kwargs)
         n = len(self.tasks)
-        self._epoch_sums_ = {p: (np.zeros(n), np.zeros(n)) for p in ("train", "valid")}
+        self._epoch_sums_ = {
+            p: [torch.zeros(n, device=self.device), torch.zeros(n, device=self.device),
+                0] for p in ("train", "valid")}
+        self._complete_ = {"train": is_complete(dataset_train),
+                           "valid": is_complete(dataset_valid)}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
                              dataset_valid=dataset_valid, **kwargs)
         train_means = None
-        for prefix, (sums, counts) in self._epoch_sums_.items():
+        per_task = self.task_losses_.outputs_per_task
+        for prefix, (sums, counts, rows) in self._epoch_sums_.items():
+            counts = counts.cpu().numpy() + rows * per_task
             if not counts.any():
                 continue
+            sums = sums.cpu().numpy()
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = np.where(counts > 0, sums / counts, np.nan)
             for task, value in zip(self.tasks, means):
@@ -260,6 +293,19 @@ class MultiTaskNet(NeuralNet):
         self.history.record("task_weights", self.weighting_.weights().tolist())
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
+
+    def train_step(self, batch, **fit_params):
+        # skorch wraps the step in a closure for optimizers that re-evaluate
+        # the loss (LBFGS); others get the cheaper direct call.
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify("on_grad_computed",
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True)
+        self._step_optimizer(None)
+        return step
 
     # -- fitting -------------------------------------------------------------
 
@@ -279,21 +325,37 @@ class MultiTaskNet(NeuralNet):
 
     # -- prediction ----------------------------------------------------------
 
+    def get_dataset(self, X, y=None):
+        if (y is None and self.dataset is TaskDataset
+                and not self.get_params_for("dataset")
+                and not isinstance(X, torch.utils.data.Dataset)):
+            # prediction only reads X: no need for a copy
+            return TaskDataset(X, copy=False)
+        return super().get_dataset(X, y)
+
     def predict_raw(self, X):
         """Raw outputs of every task (logits, values), computed batch by batch.
+
+        The module runs in evaluation mode under ``torch.inference_mode``,
+        one batch of ``iterator_valid`` at a time, through :meth:`infer`;
+        outputs are moved to the CPU batch by batch.
 
         Returns
         -------
         raw : list of ndarray
             One ``(n_samples, task.n_model_outputs)`` float32 array per task.
         """
+        self.check_is_fitted()
         names = [t.name for t in self.tasks]
         dataset = self.get_dataset(X)
         n = len(dataset)
         chunks = [[] for _ in names]
-        for output in self.forward_iter(dataset, training=False):
-            for k, out in enumerate(outputs_by_task(output, names)):
-                chunks[k].append(out.reshape(out.shape[0], -1))
+        self._set_training(False)
+        with torch.inference_mode():
+            for Xi, _ in self.get_iterator(dataset, training=False):
+                output = outputs_by_task(self.infer(Xi), names)
+                for k, out in enumerate(output):
+                    chunks[k].append(out.reshape(out.shape[0], -1).cpu())
         if not chunks[0]:
             return [np.empty((0, t.n_model_outputs), dtype=np.float32)
                     for t in self.tasks]

@@ -55,6 +55,7 @@ class Fixed(Weighting):
             weights = resolve_task_weights(self.task_weights, tasks)
         self.weights_ = np.asarray(weights, dtype=float)
         self._lambda = torch.as_tensor(self.weights_, dtype=torch.float32)
+        self._unit = bool(np.all(self.weights_ == 1.0))
         return self
 
     def to(self, device):
@@ -62,6 +63,8 @@ class Fixed(Weighting):
         return self
 
     def combine(self, task_losses, training=True):
+        if self._unit:
+            return task_losses.sum()
         if self._lambda.device != task_losses.device:
             self._lambda = self._lambda.to(task_losses.device)
         return (self._lambda * task_losses).sum()
