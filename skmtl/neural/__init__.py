@@ -23,12 +23,13 @@ from ._architectures import (
 from ._data import BatchIterator, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._net import MultiTaskNet
-from ._trunks import MLP, build_trunk
+from ._trunks import MLP, ConvNet, build_trunk
 
 __all__ = [
     "ARCHITECTURES",
     "BatchIterator",
     "CGC",
+    "ConvNet",
     "CrossStitch",
     "HardSharing",
     "MLP",

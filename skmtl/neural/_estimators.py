@@ -1,5 +1,6 @@
 """Scikit-learn estimators around MultiTaskNet."""
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -49,10 +50,23 @@ def _accepted(callable_, names):
     return {n for n in names if n in params}
 
 
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Use ``n_threads`` torch threads inside the block (None: leave as is)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 class _MultiTaskNetwork(BaseEstimator):
     """Shared implementation of the neural estimators (see MultiTaskEstimator)."""
 
-    _allow_nd = True
     _expected_kind = None  # "regression" or "classification" for the conveniences
 
     _parameter_constraints = {
@@ -73,13 +87,14 @@ class _MultiTaskNetwork(BaseEstimator):
         "callbacks": [None, list],
         "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"),
                         Interval(numbers.Integral, 2, None, closed="left"), callable],
+        "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(self, tasks=None, trunk=None, architecture="hard",
                  hidden_layer_sizes=(100,), task_weights=None, weighting=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=100, batch_size=128,
                  standardize_targets=True, device="cpu", random_state=None, verbose=0,
-                 callbacks=None, train_split=None, **kwargs):
+                 callbacks=None, train_split=None, n_threads=None, **kwargs):
         self.tasks = tasks
         self.trunk = trunk
         self.architecture = architecture
@@ -96,6 +111,7 @@ class _MultiTaskNetwork(BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.train_split = train_split
+        self.n_threads = n_threads
         vars(self).update(kwargs)
 
     # -- parameters ----------------------------------------------------------
@@ -262,7 +278,7 @@ class _MultiTaskNetwork(BaseEstimator):
     def _train(self, dataset, seed, epochs=None):
         device = check_device(self.device)
         forked = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=forked):
+        with _torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
             if not hasattr(self, "net_"):
                 self.net_ = self._build_net(self.input_shape_, seed)
@@ -411,7 +427,9 @@ class _MultiTaskNetwork(BaseEstimator):
             classification tasks (1-D when ``y`` was 1-D at fit).
         """
         X = self._validate_X(X)
-        return self._format_prediction(self._decode_raw(self._raw_outputs(X)))
+        with _torch_threads(self.n_threads):
+            raw = self._raw_outputs(X)
+        return self._format_prediction(self._decode_raw(raw))
 
     @available_if(_has_classification_task)
     def predict_proba(self, X):
@@ -424,7 +442,9 @@ class _MultiTaskNetwork(BaseEstimator):
             column of ``Y`` (None for the columns of other task types).
         """
         X = self._validate_X(X)
-        return self._proba_from_raw(self._raw_outputs(X))
+        with _torch_threads(self.n_threads):
+            raw = self._raw_outputs(X)
+        return self._proba_from_raw(raw)
 
     # -- fitted state --------------------------------------------------------
 
@@ -520,6 +540,10 @@ nn.Module class or instance, default="hard"
         Internal validation split: a fraction or a number of folds (skorch's
         ``ValidSplit``) or any skorch split callable. Its per-task losses are
         recorded in ``history_``. None trains on all samples.
+    n_threads : int, default=None
+        Torch threads used by ``fit`` and ``predict`` (restored afterwards);
+        None leaves torch's setting. Small networks on a busy machine are
+        often fastest with 1.
     **kwargs
         Prefixed parameters routed like skorch's: ``module__...`` (the
         architecture), ``trunk__...`` (the trunk class), ``optimizer__...``,
@@ -547,6 +571,7 @@ nn.Module class or instance, default="hard"
 
 
 class MultiTaskEstimator(MultiTaskMixin, _MultiTaskNetwork):
+    _allow_nd = True  # images and other N-D samples
     _default_task_type = "auto"
 
     def __sklearn_tags__(self):
@@ -556,11 +581,13 @@ class MultiTaskEstimator(MultiTaskMixin, _MultiTaskNetwork):
 
 
 class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _MultiTaskNetwork):
+    _allow_nd = True  # images and other N-D samples
     _default_task_type = "regression"
     _expected_kind = "regression"
 
 
 class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _MultiTaskNetwork):
+    _allow_nd = True  # images and other N-D samples
     _default_task_type = "classification"
     _expected_kind = "classification"
 

@@ -219,8 +219,8 @@ class MultiTaskNet(NeuralNet):
         sums = self._epoch_sums_[prefix]
         self._last_losses_ = losses.detach()
         if counts is None:
-            sums[0].add_(self._last_losses_, alpha=n_rows)
-            sums[2] += n_rows
+            sums[2].add_(self._last_losses_, alpha=n_rows)
+            sums[3] += n_rows
         else:
             sums[0].add_(self._last_losses_ * counts)
             sums[1].add_(counts)
@@ -268,9 +268,11 @@ class MultiTaskNet(NeuralNet):
         super().on_epoch_begin(net, dataset_train=dataset_train,
                                dataset_valid=dataset_valid, **kwargs)
         n = len(self.tasks)
+        # per prefix: loss sums and entry counts of incomplete batches, loss
+        # sums (weighted by rows) and row count of complete batches
         self._epoch_sums_ = {
             p: [torch.zeros(n, device=self.device), torch.zeros(n, device=self.device),
-                0] for p in ("train", "valid")}
+                torch.zeros(n, device=self.device), 0] for p in ("train", "valid")}
         self._complete_ = {"train": is_complete(dataset_train),
                            "valid": is_complete(dataset_valid)}
 
@@ -279,11 +281,12 @@ class MultiTaskNet(NeuralNet):
                              dataset_valid=dataset_valid, **kwargs)
         train_means = None
         per_task = self.task_losses_.outputs_per_task
-        for prefix, (sums, counts, rows) in self._epoch_sums_.items():
+        for prefix, (sums, counts, sums_complete, rows) in self._epoch_sums_.items():
+            # complete batches added loss * rows; each row holds per_task entries
             counts = counts.cpu().numpy() + rows * per_task
             if not counts.any():
                 continue
-            sums = sums.cpu().numpy()
+            sums = sums.cpu().numpy() + sums_complete.cpu().numpy() * per_task
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = np.where(counts > 0, sums / counts, np.nan)
             for task, value in zip(self.tasks, means):

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MLP", "build_trunk", "feature_size"]
+__all__ = ["MLP", "ConvNet", "build_trunk", "feature_size"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid,
                 "gelu": nn.GELU, "identity": nn.Identity}
@@ -75,6 +75,55 @@ class MLP(nn.Sequential):
             blocks.append(nn.Flatten())
         super().__init__(*blocks)
         self.out_features = in_features
+
+
+class ConvNet(nn.Sequential):
+    """Small convolutional trunk for images: conv blocks, then a dense layer.
+
+    Each entry of ``channels`` adds a block ``Conv2d(3×3, padding 1)`` →
+    ReLU → ``MaxPool2d(2)`` (halving height and width); the result is
+    flattened and mapped to ``out_features`` by ``Linear`` + ReLU. With the
+    defaults on 28×28 images: two blocks → 64·7·7 → 256.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    channels : tuple of int, default=(32, 64)
+        Output channels of each conv block.
+    out_features : int, default=256
+        Size of the features the trunk returns.
+
+    Attributes
+    ----------
+    out_features : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmtl.neural import ConvNet
+    >>> trunk = ConvNet((3, 28, 28))
+    >>> trunk(torch.zeros(2, 3, 28, 28)).shape
+    torch.Size([2, 256])
+    """
+
+    def __init__(self, input_shape, channels=(32, 64), out_features=256):
+        if len(input_shape) != 3:
+            raise ValueError(f"ConvNet needs images shaped (channels, height, width); "
+                             f"got samples of shape {tuple(input_shape)}.")
+        in_channels, height, width = (int(s) for s in input_shape)
+        layers = []
+        for c in channels:
+            layers += [nn.Conv2d(in_channels, int(c), 3, padding=1), nn.ReLU(),
+                       nn.MaxPool2d(2)]
+            in_channels, height, width = int(c), height // 2, width // 2
+        if height < 1 or width < 1:
+            raise ValueError(f"{len(channels)} pooling blocks shrink images of shape "
+                             f"{tuple(input_shape)} to nothing; use fewer channels.")
+        layers += [nn.Flatten(), nn.Linear(in_channels * height * width, out_features),
+                   nn.ReLU()]
+        super().__init__(*layers)
+        self.out_features = int(out_features)
 
 
 def _accepts(callable_, name):
