@@ -11,7 +11,7 @@ from scipy.ndimage import zoom
 from sklearn.datasets import load_digits
 from sklearn.utils import check_random_state
 
-__all__ = ["make_digit_localization"]
+__all__ = ["make_digit_localization", "box_iou"]
 
 _SUBSETS = ("train", "test", "all")
 
@@ -160,3 +160,42 @@ def make_digit_localization(n_samples=2000, *, subset="all", test_fraction=0.25,
         return X, Y, [Task("digit", "classification"),
                       Task("bbox", "regression", n_outputs=4)]
     return X, Y
+
+
+def box_iou(boxes_true, boxes_pred):
+    """Intersection over union of pairs of boxes ``(x_min, y_min, x_max, y_max)``.
+
+    Parameters
+    ----------
+    boxes_true, boxes_pred : array-like of shape (n_samples, 4)
+
+    Returns
+    -------
+    iou : ndarray of shape (n_samples,)
+        Area of the intersection over area of the union, in [0, 1]; 0 for
+        disjoint boxes (a predicted box with ``max < min`` has no area).
+
+    Examples
+    --------
+    >>> from skmtl.datasets import box_iou
+    >>> box_iou([[0, 0, 2, 2]], [[1, 0, 3, 2]]).tolist()
+    [0.3333333333333333]
+    """
+    t = np.asarray(boxes_true, dtype=float)
+    p = np.asarray(boxes_pred, dtype=float)
+    if t.shape != p.shape or t.ndim != 2 or t.shape[1] != 4:
+        raise ValueError(f"boxes must be two arrays of shape (n_samples, 4), got "
+                         f"{t.shape} and {p.shape}.")
+    width = np.clip(np.minimum(t[:, 2], p[:, 2]) - np.maximum(t[:, 0], p[:, 0]), 0,
+                    None)
+    height = np.clip(np.minimum(t[:, 3], p[:, 3]) - np.maximum(t[:, 1], p[:, 1]), 0,
+                     None)
+    inter = width * height
+
+    def area(b):
+        return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0,
+                                                             None)
+
+    union = area(t) + area(p) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
