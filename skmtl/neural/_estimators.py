@@ -327,7 +327,8 @@ class _MultiTaskNetwork(BaseEstimator):
         return self
 
     def _continue_data(self, X, y):
-        X = validate_data(self, X, reset=False, **self._x_params())
+        X = self._check_input_shape(
+            validate_data(self, X, reset=False, **self._x_params()))
         Y, _, _ = check_targets(y)
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
@@ -403,6 +404,16 @@ class _MultiTaskNetwork(BaseEstimator):
 
     # -- prediction ----------------------------------------------------------
 
+    def _check_input_shape(self, X):
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} but the "
+                             f"network was fitted on samples of shape "
+                             f"{self.input_shape_}.")
+        return X
+
+    def _validate_input(self, X):
+        return self._check_input_shape(self._validate_X(X))
+
     def _raw_outputs(self, X):
         raw = self.net_.predict_raw(X)
         out = []
@@ -426,7 +437,7 @@ class _MultiTaskNetwork(BaseEstimator):
             float64 values for regression-like tasks, class labels for
             classification tasks (1-D when ``y`` was 1-D at fit).
         """
-        X = self._validate_X(X)
+        X = self._validate_input(X)
         with _torch_threads(self.n_threads):
             raw = self._raw_outputs(X)
         return self._format_prediction(self._decode_raw(raw))
@@ -441,7 +452,7 @@ class _MultiTaskNetwork(BaseEstimator):
             The array itself for a single column; otherwise one entry per
             column of ``Y`` (None for the columns of other task types).
         """
-        X = self._validate_X(X)
+        X = self._validate_input(X)
         with _torch_threads(self.n_threads):
             raw = self._raw_outputs(X)
         return self._proba_from_raw(raw)
