@@ -21,8 +21,12 @@ import torch
 from skorch.callbacks import LRScheduler
 
 from skmtl.datasets import box_iou, make_digit_localization
-from skmtl.neural import ConvNet, MultiTaskClassifier, MultiTaskEstimator, \
-    MultiTaskRegressor
+from skmtl.neural import (
+    ConvNet,
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+)
 
 
 def network(cls, n_samples, epochs=15, batch_size=64, lr=3e-3, seed=0, **params):

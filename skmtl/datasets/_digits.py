@@ -38,10 +38,13 @@ def _source_digits(subset, test_fraction, split_random_state):
     return images[keep], target[keep]
 
 
-def _ink_extent(image):
-    """First and last (row, column) holding ink, end exclusive, in source pixels."""
-    rows = np.flatnonzero(image.max(axis=1) > 0)
-    cols = np.flatnonzero(image.max(axis=0) > 0)
+_INK = 0.05  # patch intensity from which a pixel counts as ink
+
+
+def _ink_extent(patch):
+    """First and last (row, column) holding ink, end exclusive, in pixels."""
+    rows = np.flatnonzero(patch.max(axis=1) > _INK)
+    cols = np.flatnonzero(patch.max(axis=0) > _INK)
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
@@ -55,9 +58,10 @@ def make_digit_localization(n_samples=2000, *, subset="all", test_fraction=0.25,
     it to a random size in ``digit_size`` pixels, gives it a random colour and
     places it at a random position on a black ``canvas_size`` × ``canvas_size``
     canvas with ``n_channels`` channels and a little uniform noise. The targets
-    are the digit's class and the bounding box of its ink, as
-    ``(x_min, y_min, x_max, y_max)`` in canvas units divided by
-    ``canvas_size`` (so in [0, 1]).
+    are the digit's class and the bounding box of its ink (the pixels where
+    the rescaled digit exceeds 0.05 of full intensity), as
+    ``(x_min, y_min, x_max, y_max)`` in pixels divided by ``canvas_size`` (so
+    in [0, 1]; a box spans whole pixels).
 
     ``subset="train"`` and ``subset="test"`` draw from two disjoint sets of
     source digits (``test_fraction`` of each class held out, the split fixed
@@ -143,17 +147,14 @@ def make_digit_localization(n_samples=2000, *, subset="all", test_fraction=0.25,
     colours = rng.uniform(0.4, 1.0, size=(n_samples, n_channels))
     for i in range(n_samples):
         source = images[chosen[i]]
-        size = sizes[i]
-        scale = size / 8.0
-        patch = np.clip(zoom(source, scale, order=1), 0.0, 1.0)
+        patch = np.clip(zoom(source, sizes[i] / 8.0, order=1), 0.0, 1.0)
         size = patch.shape[0]
         top, left = (corners[i] * (canvas_size - size + 1)).astype(int)
         block = X[i, :, top:top + size, left:left + size]
         np.maximum(block, colours[i][:, None, None] * patch, out=block)
-        r0, r1, c0, c1 = _ink_extent(source)
+        r0, r1, c0, c1 = _ink_extent(patch)
         Y[i, 0] = target[chosen[i]]
-        Y[i, 1:] = np.array([left + c0 * scale, top + r0 * scale,
-                             left + c1 * scale, top + r1 * scale]) / canvas_size
+        Y[i, 1:] = np.array([left + c0, top + r0, left + c1, top + r1]) / canvas_size
     if return_tasks:
         from ..tasks import Task
 

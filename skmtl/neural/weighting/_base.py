@@ -17,9 +17,10 @@ class Weighting:
     (so the constructor parameter is never changed by training), calls
     :meth:`initialize` once per fit, then for every training batch
     :meth:`backward` with the vector of masked per-task losses, and
-    :meth:`on_epoch_end` after each epoch; the weights returned by
-    :meth:`weights` are recorded in the net's ``history`` every epoch (key
-    ``"task_weights"``).
+    :meth:`on_epoch_end` after each epoch. Just before that call, the
+    weights returned by :meth:`weights` are recorded in the net's ``history``
+    (key ``"task_weights"``): they should be the weights used during the epoch
+    (their mean, for strategies that change them every step).
 
     Like scikit-learn estimators, strategies store their constructor
     arguments unchanged and expose them through :meth:`get_params` and
