@@ -179,7 +179,7 @@ class SoftSharing(MultiTaskModule):
     >>> import torch
     >>> from skmtl.neural import SoftSharing
     >>> net = SoftSharing([1, 1], input_shape=(3,), strength=0.1)
-    >>> float(net.penalty())  # identical trunks at start
+    >>> net.penalty().item()  # identical trunks at start
     0.0
     """
 

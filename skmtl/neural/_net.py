@@ -139,6 +139,15 @@ class MultiTaskNet(NeuralNet):
         self.weighting = weighting
         self.task_weights = task_weights
 
+    # transient per-epoch state: tensors on the training device, not pickled
+    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for key in self._TRANSIENT:
+            state.pop(key, None)
+        return state
+
     # -- initialization ------------------------------------------------------
 
     @property

@@ -222,6 +222,20 @@ def test_device_moves_and_pickles_on_cpu(fitted):
     assert moved.net_.device == "cpu"
     np.testing.assert_array_equal(moved.predict(X), est.predict(X))
     assert next(moved.net_.module_.parameters()).device.type == "cpu"
+    # per-epoch training state (tensors on the training device) is not pickled
+    assert not {"_epoch_sums_", "_last_losses_"} & set(vars(moved.net_))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_a_net_saved_on_cuda_loads_on_a_machine_without_it(fitted):
+    est, X, _ = fitted
+    saved = copy.deepcopy(est)
+    saved.net_.device = "cuda"  # as if fitted there: skorch maps it back
+    with pytest.warns(UserWarning) as caught:
+        restored = pickle.loads(pickle.dumps(saved))
+    assert any("no CUDA devices are available" in str(w.message) for w in caught)
+    assert torch.device(restored.net_.device).type == "cpu"
+    np.testing.assert_array_equal(restored.predict(X), est.predict(X))
 
 
 def test_partial_fit_trains_one_epoch_per_call():
