@@ -264,8 +264,8 @@ class _MultiTaskNetwork(BaseEstimator):
             self.target_mean_[task.columns_] = mean
             self.target_scale_[task.columns_] = np.where(scale > 0, scale, 1.0)
 
-    def _dataset(self, X, Y, groups):
-        targets = self._encode_targets(Y)
+    def _dataset(self, X, targets, groups):
+        """TaskDataset of ``X``, the encoded ``targets`` and the query ids."""
         targets = (targets - self.target_mean_) / self.target_scale_
         codes = encode_groups(groups, self.tasks_, X.shape[0])
         return TaskDataset(X, targets, codes)
@@ -292,11 +292,12 @@ class _MultiTaskNetwork(BaseEstimator):
         X, Y = self._validate_fit_data(X, y, tasks=tasks)
         self._check_tasks()
         self.input_shape_ = tuple(X.shape[1:])
-        self._fit_target_scaling(self._encode_targets(Y))
+        targets = self._encode_targets(Y)
+        self._fit_target_scaling(targets)
         if hasattr(self, "net_"):
             del self.net_
         self._set_classes()
-        return X, Y
+        return X, targets
 
     def fit(self, X, y, groups=None):
         """Build the network and train it for ``max_epochs`` epochs.
@@ -320,10 +321,10 @@ class _MultiTaskNetwork(BaseEstimator):
         -------
         self : object
         """
-        X, Y = self._start(X, y)
+        X, targets = self._start(X, y)
         seed = self._seed()
         self._train_seed = seed
-        self._train(self._dataset(X, Y, groups), seed)
+        self._train(self._dataset(X, targets, groups), seed)
         return self
 
     def _continue_data(self, X, y):
@@ -360,14 +361,15 @@ class _MultiTaskNetwork(BaseEstimator):
         if not hasattr(self, "net_"):
             Y_checked, names, _ = check_targets(y)
             tasks = self._tasks_with_classes(Y_checked, names, classes)
-            X, Y = self._start(X, y, tasks=tasks)
+            X, targets = self._start(X, y, tasks=tasks)
             self._train_seed = self._seed()
             seed = self._train_seed
         else:
             X, Y = self._continue_data(X, y)
+            targets = self._encode_targets(Y)
             self._train_seed += 1
             seed = self._train_seed
-        self._train(self._dataset(X, Y, groups), seed, epochs=1)
+        self._train(self._dataset(X, targets, groups), seed, epochs=1)
         return self
 
     def _tasks_with_classes(self, Y, names, classes):
