@@ -20,7 +20,28 @@ from .tasks import TASK_TYPES, Task
 
 __version__ = "0.1.0.dev0"
 
+# Torch-backed names, imported from skmtl.neural on first access.
+_NEURAL = ("MultiTaskClassifier", "MultiTaskEstimator", "MultiTaskNet",
+           "MultiTaskRegressor")
+
+
+def __getattr__(name):
+    if name in _NEURAL:
+        from . import neural
+
+        return getattr(neural, name)
+    raise AttributeError(f"module 'skmtl' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NEURAL))
+
+
 __all__ = [
+    "MultiTaskClassifier",
+    "MultiTaskEstimator",
+    "MultiTaskNet",
+    "MultiTaskRegressor",
     "TASK_TYPES",
     "MultiTaskLinearRegressor",
     "MultiTaskLinearRegressorCV",

@@ -22,7 +22,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks, set_random_state
 
-from skmtl import PooledBaseline, SingleTaskBaseline
+from skmtl import (
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+    PooledBaseline,
+    SingleTaskBaseline,
+)
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.linear import (
     L21,
@@ -36,6 +42,16 @@ INSTANCES = {
                            SingleTaskBaseline(LogisticRegression())],
     "PooledBaseline": [PooledBaseline(Ridge()),
                        PooledBaseline(LogisticRegression(), task_indicators=True)],
+    # Small, fast networks: every check's fit takes a few milliseconds.
+    "MultiTaskRegressor": [MultiTaskRegressor(hidden_layer_sizes=(16,), lr=0.02,
+                                              max_epochs=20, batch_size=32,
+                                              random_state=0)],
+    "MultiTaskClassifier": [MultiTaskClassifier(hidden_layer_sizes=(16,), lr=0.02,
+                                                max_epochs=20, batch_size=32,
+                                                random_state=0)],
+    "MultiTaskEstimator": [MultiTaskEstimator(hidden_layer_sizes=(16,), lr=0.02,
+                                              max_epochs=20, batch_size=32,
+                                              random_state=0)],
 }
 
 # A small grid per estimator class for the GridSearchCV test.
@@ -48,6 +64,11 @@ GRIDS = {
     "MultiTaskLogisticClassifier": lambda est: {"penalty": [L21(0.01), "ridge"]},
     "MultiTaskLinearRegressorCV": lambda est: {"n_alphas": [3, 4]},
     "MultiTaskLogisticClassifierCV": lambda est: {"eps": [1e-2, 1e-1]},
+    # task weights as tuples, and a prefixed parameter routed to the optimizer
+    **{name: lambda est: {"task_weights": [None, (1.0, 3.0, 1.0)],
+                          "optimizer__weight_decay": [0.0, 1e-3]}
+       for name in ("MultiTaskRegressor", "MultiTaskClassifier",
+                    "MultiTaskEstimator")},
 }
 
 # {estimator class name: {check name: reason}}; every entry needs a reason.

@@ -22,13 +22,19 @@ def _public_modules():
         yield importlib.import_module(info.name)
 
 
+def _is_skorch_net(cls):
+    return any(base.__name__ == "NeuralNet" and base.__module__.startswith("skorch")
+               for base in cls.__mro__)
+
+
 def all_estimators(type_filter=None):
     """Every public estimator class of skmtl.
 
     Walks the public modules of the package (importing them, so the neural
     family's torch import happens here) and collects the concrete
     :class:`~sklearn.base.BaseEstimator` subclasses that skmtl defines and
-    exports.
+    exports. skorch nets (``MultiTaskNet``) are left out: they are training
+    loops that take encoded targets, not estimators of NaN-masked ``Y``.
 
     Parameters
     ----------
@@ -52,7 +58,7 @@ def all_estimators(type_filter=None):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if (name.startswith("_") or not issubclass(obj, BaseEstimator)
                     or not obj.__module__.startswith("skmtl")
-                    or inspect.isabstract(obj)
+                    or inspect.isabstract(obj) or _is_skorch_net(obj)
                     or (exported is not None and name not in exported)):
                 continue
             found[name] = obj

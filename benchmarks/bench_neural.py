@@ -1,0 +1,181 @@
+"""Speed of MultiTaskEstimator against a plain torch training loop.
+
+Same network (MLP trunk 2×256, one linear head per task), same data (100 000
+rows × 100 features, 3 tasks: regression, 4-class classification, binary),
+same optimizer (Adam, lr 1e-3), batch size 256 and number of threads, in one
+process. The plain loop is what one would write by hand: a random permutation
+per epoch, slices of tensors, the sum of the three losses, ``backward``,
+``step``. A second reference computes the same masked task losses as skmtl
+(mean over labelled entries), which separates the cost of masking from the
+cost of skorch and the data path.
+
+Reported: seconds per epoch (median over epochs after a warm-up epoch, and
+whole ``fit`` wall time divided by epochs) and prediction throughput (rows per
+second, median of repeats), each as a ratio to the plain loop.
+
+Run: ``python benchmarks/bench_neural.py`` (about a minute; ``--quick`` for a
+smaller run).
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from skmtl import Task
+from skmtl.neural import HardSharing, MultiTaskEstimator
+from skmtl.tasks import resolve_tasks
+
+TASKS = [Task("value"), Task("kind", "classification"), Task("flag", "binary")]
+
+
+def make_data(n_samples, n_features, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_samples, n_features).astype(np.float32)
+    W = rng.randn(n_features, 3)
+    Z = X @ W / np.sqrt(n_features)
+    Y = np.c_[Z[:, 0] + 0.1 * rng.randn(n_samples),
+              np.digitize(Z[:, 1], [-0.7, 0.0, 0.7]),
+              (Z[:, 2] > 0)].astype(np.float64)
+    return X, Y
+
+
+def plain_loop(X, Y, epochs, batch_size, masked, seed=0):
+    """Hand-written training loop; returns (model, per-epoch seconds)."""
+    torch.manual_seed(seed)
+    tasks = resolve_tasks(TASKS, Y)
+    model = HardSharing(tasks, input_shape=(X.shape[1],),
+                        trunk=lambda input_shape: _mlp(input_shape))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(Y.astype(np.float32))
+    value, kind, flag = yt[:, 0:1], yt[:, 1].long(), yt[:, 2:3]
+    n = X.shape[0]
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            outputs = model(Xt[idx])
+            if masked:
+                target = yt[idx]
+                loss = sum(task.loss_fn(out, target[:, task.columns_])
+                           for task, out in zip(tasks, outputs))
+            else:
+                loss = (F.mse_loss(outputs[0], value[idx])
+                        + F.cross_entropy(outputs[1], kind[idx])
+                        + F.binary_cross_entropy_with_logits(outputs[2], flag[idx]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss.item()  # as any loop that logs its loss
+        times.append(time.perf_counter() - start)
+    return model, times
+
+
+def _mlp(input_shape):
+    from skmtl.neural import MLP
+
+    return MLP(input_shape, hidden_layer_sizes=(256, 256))
+
+
+def plain_predict(model, X, batch_size):
+    model.eval()
+    Xt = torch.from_numpy(np.asarray(X, dtype=np.float32))
+    outs = [[], [], []]
+    with torch.no_grad():
+        for i in range(0, Xt.shape[0], batch_size):
+            for k, o in enumerate(model(Xt[i:i + batch_size])):
+                outs[k].append(o)
+    raw = [torch.cat(o).numpy() for o in outs]
+    return np.c_[raw[0], raw[1].argmax(1), raw[2] > 0]
+
+
+def skmtl_fit(X, Y, epochs, batch_size, seed=0):
+    est = MultiTaskEstimator(tasks=TASKS, hidden_layer_sizes=(256, 256),
+                             batch_size=batch_size, max_epochs=epochs, lr=1e-3,
+                             random_state=seed)
+    start = time.perf_counter()
+    est.fit(X, Y)
+    wall = time.perf_counter() - start
+    return est, list(est.history_[:, "dur"]), wall
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="20 000 rows instead of 100 000")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved repetitions of every measurement")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    n = 20_000 if args.quick else 100_000
+    epochs, batch_size = 3, 256
+    X, Y = make_data(n, 100)
+
+    # Runs are interleaved so that load from other processes on a shared
+    # machine hits every contender alike; the first epoch of each run is a
+    # warm-up. "best" is the least disturbed measurement, "median" the typical.
+    fit = {"plain loop": [], "plain loop, masked losses": [],
+           "MultiTaskEstimator": []}
+    wall = {"plain loop": [], "MultiTaskEstimator": []}
+    for rep in range(args.rounds):
+        start = time.perf_counter()
+        model, t = plain_loop(X, Y, epochs, batch_size, masked=False, seed=rep)
+        wall["plain loop"].append((time.perf_counter() - start) / epochs)
+        fit["plain loop"] += t[1:]
+        _, t = plain_loop(X, Y, epochs, batch_size, masked=True, seed=rep)
+        fit["plain loop, masked losses"] += t[1:]
+        est, t, seconds = skmtl_fit(X, Y, epochs, batch_size, seed=rep)
+        fit["MultiTaskEstimator"] += t[1:]
+        wall["MultiTaskEstimator"].append(seconds / epochs)
+
+    predict = {"plain loop": [], "MultiTaskEstimator": []}
+    for _ in range(5 * args.rounds):
+        predict["plain loop"].append(
+            n / _timed(lambda: plain_predict(model, X, batch_size)))
+        predict["MultiTaskEstimator"].append(n / _timed(lambda: est.predict(X)))
+
+    rows = []
+    for what, table, unit in (("fit s/epoch", fit, "s"),
+                              ("fit wall / epochs", wall, "s"),
+                              ("predict rows/s", predict, "rows/s")):
+        best = min if unit == "s" else max
+        ref_best = best(table["plain loop"]) if what != "fit wall / epochs" else \
+            best(fit["plain loop"])
+        ref_median = statistics.median(
+            table["plain loop"] if what != "fit wall / epochs" else fit["plain loop"])
+        for name, values in table.items():
+            b, m = best(values), statistics.median(values)
+            rows.append((f"{what}: {name}", b, b / ref_best, m, m / ref_median))
+
+    print(f"MultiTaskEstimator vs plain torch loop: {n} x 100, MLP 2x256, 3 tasks, "
+          f"batch {batch_size}, Adam, {args.threads} threads, torch "
+          f"{torch.__version__}, {args.rounds} interleaved rounds")
+    width = max(len(r[0]) for r in rows)
+    header = (f"{'measure':<{width}}  {'best':>10}  {'ratio':>6}  {'median':>10}  "
+              f"{'ratio':>6}")
+    print(header)
+    print("-" * len(header))
+    for name, b, rb, m, rm in rows:
+        fmt = "10.4f" if b < 100 else "10.0f"
+        print(f"{name:<{width}}  {b:{fmt}}  {rb:6.3f}  {m:{fmt}}  {rm:6.3f}")
+    print("ratios: time over the plain loop's per-epoch time (fit rows, wall rows "
+          "included), throughput over the plain loop's (predict rows); targets: fit "
+          "<= 1.10, predict >= 0.90")
+
+
+if __name__ == "__main__":
+    main()

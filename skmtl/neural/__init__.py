@@ -1,0 +1,48 @@
+"""Multi-task neural networks on torch and skorch.
+
+:class:`MultiTaskEstimator` (and the single-type :class:`MultiTaskRegressor`
+and :class:`MultiTaskClassifier`) is a scikit-learn estimator that builds and
+trains a :class:`MultiTaskNet`, a skorch ``NeuralNet`` whose module returns
+one output per task. Architectures decide how the tasks share parameters,
+:mod:`skmtl.neural.weighting` how their losses are combined.
+
+Importing this module imports torch and skorch; ``import skmtl`` does not.
+"""
+
+from . import weighting
+from ._architectures import (
+    ARCHITECTURES,
+    CGC,
+    PLE,
+    CrossStitch,
+    HardSharing,
+    MMoE,
+    MultiTaskModule,
+    SoftSharing,
+)
+from ._data import BatchIterator, TaskDataset, encode_groups
+from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from ._net import MultiTaskNet
+from ._trunks import MLP, ConvNet, build_trunk
+
+__all__ = [
+    "ARCHITECTURES",
+    "BatchIterator",
+    "CGC",
+    "ConvNet",
+    "CrossStitch",
+    "HardSharing",
+    "MLP",
+    "MMoE",
+    "MultiTaskClassifier",
+    "MultiTaskEstimator",
+    "MultiTaskModule",
+    "MultiTaskNet",
+    "MultiTaskRegressor",
+    "PLE",
+    "SoftSharing",
+    "TaskDataset",
+    "build_trunk",
+    "encode_groups",
+    "weighting",
+]

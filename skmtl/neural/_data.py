@@ -1,0 +1,252 @@
+"""Fast data path: tensors held once, batches fetched by slicing.
+
+skorch's default dataset returns one sample per ``__getitem__`` call and lets
+the ``DataLoader`` collate them, which costs more than the network itself for
+small models. :class:`TaskDataset` converts the data to tensors once and
+:class:`BatchIterator` fetches a whole batch with one indexing operation per
+tensor (a view when the batch is a contiguous slice).
+"""
+
+import math
+import numbers
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Subset
+
+__all__ = ["TaskDataset", "BatchIterator", "encode_groups", "group_names",
+           "is_complete"]
+
+
+def _as_float_tensor(X, copy=True):
+    """float32 tensor of ``X``; with ``copy=False`` it may share ``X``'s memory."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().to(torch.float32)
+        return X.clone() if copy else X
+    X = np.asarray(X)
+    if not copy and X.dtype == np.float32 and X.flags.c_contiguous and \
+            X.flags.writeable:
+        return torch.from_numpy(X)
+    return torch.from_numpy(np.array(X, dtype=np.float32, order="C", copy=True))
+
+
+def group_names(tasks):
+    """Names of the query-id columns the ranking tasks use, in a fixed order."""
+    return sorted({t.group for t in tasks if t.type == "ranking" and t.group})
+
+
+def encode_groups(groups, tasks, n_samples):
+    """Query ids of the ranking tasks as an int64 array (n_samples, n_groups).
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,), dict or None
+        One array of query ids shared by every ranking task that declares a
+        ``group``, or a dict mapping group names (``Task(..., group=name)``)
+        to arrays (a DataFrame works too).
+    tasks : list of Task
+    n_samples : int
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples, n_groups) or None
+        Integer codes of the query ids, one column per name of
+        :func:`group_names`; None when no task ranks within groups.
+    """
+    names = group_names(tasks)
+    if not names:
+        return None
+    if groups is None:
+        needing = [t.name for t in tasks if t.type == "ranking" and t.group]
+        raise ValueError(f"ranking task(s) {needing} rank within groups "
+                         f"{names}; pass the query ids as fit(X, y, groups=...).")
+    columns = []
+    for name in names:
+        if hasattr(groups, "keys"):
+            if name not in groups:
+                raise ValueError(f"groups has no entry {name!r}; the ranking tasks "
+                                 f"need the query ids {names}.")
+            values = groups[name]
+        else:
+            values = groups
+        values = np.asarray(values)
+        if values.ndim != 1 or values.shape[0] != n_samples:
+            raise ValueError(f"groups {name!r} must be a 1-D array with one query id "
+                             f"per sample ({n_samples}), got shape {values.shape}.")
+        _, codes = np.unique(values, return_inverse=True)
+        columns.append(codes.astype(np.int64))
+    return np.column_stack(columns)
+
+
+class TaskDataset(Dataset):
+    """Inputs, encoded targets and query ids held as tensors.
+
+    Parameters
+    ----------
+    X : array-like or tensor of shape (n_samples, ...)
+        Inputs, any number of dimensions (tabular rows, images), stored as
+        float32.
+    y : array-like of shape (n_samples, n_outputs), default=None
+        Encoded float targets (see :meth:`skmtl.Task.encode`), NaN where a
+        label is missing.
+    groups : array-like of int of shape (n_samples, n_groups), default=None
+        Integer query ids of the ranking tasks (see :func:`encode_groups`).
+    copy : bool, default=True
+        Copy ``X`` even when it is already a C-contiguous float32 array (so
+        that later changes to the caller's array cannot reach the dataset);
+        False shares its memory (used for prediction).
+
+    Notes
+    -----
+    A batch is ``(X[idx], y[idx])``, or ``(X[idx], (y[idx], groups[idx]))``
+    with query ids, or ``(X[idx], None)`` without targets; iterate with
+    :class:`BatchIterator`, which fetches a whole batch in one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.neural import TaskDataset
+    >>> ds = TaskDataset(np.zeros((5, 3)), np.ones((5, 2)))
+    >>> Xb, yb = ds.batch(slice(0, 2))
+    >>> tuple(Xb.shape), tuple(yb.shape), Xb.dtype
+    ((2, 3), (2, 2), torch.float32)
+    """
+
+    def __init__(self, X, y=None, groups=None, copy=True):
+        self.X = _as_float_tensor(X, copy=copy)
+        n = self.X.shape[0]
+        self.y = None if y is None else _as_float_tensor(y)
+        if self.y is not None and self.y.ndim == 1:
+            self.y = self.y[:, None]
+        self.groups = None if groups is None else torch.as_tensor(
+            np.asarray(groups, dtype=np.int64)).reshape(n, -1)
+        for name, value in (("y", self.y), ("groups", self.groups)):
+            if value is not None and value.shape[0] != n:
+                raise ValueError(f"X has {n} samples but {name} has "
+                                 f"{value.shape[0]}.")
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def batch(self, index):
+        """Batch at ``index`` (a slice, or a tensor or array of positions)."""
+        Xb = self.X[index]
+        if self.y is None:
+            return Xb, None
+        if self.groups is None:
+            return Xb, self.y[index]
+        return Xb, (self.y[index], self.groups[index])
+
+    def __getitem__(self, i):
+        if isinstance(i, numbers.Integral):
+            Xb, yb = self.batch(slice(i, i + 1))
+            if yb is None:
+                return Xb[0], torch.zeros(0)
+            if isinstance(yb, tuple):
+                return Xb[0], tuple(t[0] for t in yb)
+            return Xb[0], yb[0]
+        return self.batch(i)
+
+    def take(self, indices):
+        """A new dataset with the samples at ``indices`` (copied once)."""
+        indices = torch.as_tensor(np.asarray(indices), dtype=torch.long)
+        taken = TaskDataset.__new__(TaskDataset)
+        taken.X = self.X[indices]
+        taken.y = None if self.y is None else self.y[indices]
+        taken.groups = None if self.groups is None else self.groups[indices]
+        return taken
+
+
+def _resolve(dataset):
+    """The TaskDataset behind ``dataset`` (unwrapping skorch's Subset splits)."""
+    if isinstance(dataset, TaskDataset):
+        return dataset
+    if isinstance(dataset, Subset):
+        inner = _resolve(dataset.dataset)
+        return inner.take(np.asarray(dataset.indices))
+    raise TypeError(f"BatchIterator needs a TaskDataset (or a Subset of one), got "
+                    f"{type(dataset).__name__}; pass dataset=TaskDataset or use "
+                    f"iterator_train=torch.utils.data.DataLoader.")
+
+
+def is_complete(dataset):
+    """True if every target of a TaskDataset (or Subset of one) is labelled.
+
+    None when it cannot tell (another dataset type, or no targets).
+    """
+    if isinstance(dataset, Subset):
+        inner = dataset.dataset
+        if isinstance(inner, TaskDataset) and inner.y is not None:
+            if not torch.isnan(inner.y).any():
+                return True
+            index = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
+            return not bool(torch.isnan(inner.y[index]).any())
+        return None
+    if isinstance(dataset, TaskDataset) and dataset.y is not None:
+        return not bool(torch.isnan(dataset.y).any())
+    return None
+
+
+class BatchIterator:
+    """Iterate over a :class:`TaskDataset` in batches fetched by slicing.
+
+    Plays the role of torch's ``DataLoader`` for skorch
+    (``iterator_train=BatchIterator``): without shuffling each batch is a
+    view of the stored tensors; with shuffling, one random permutation per
+    epoch (from torch's global generator, so seeding torch makes it
+    reproducible) and one gather per batch.
+
+    Parameters
+    ----------
+    dataset : TaskDataset or torch.utils.data.Subset of one
+    batch_size : int, default=128
+    shuffle : bool, default=False
+    drop_last : bool, default=False
+        Skip the last batch when it is smaller than ``batch_size``.
+    pad_last : bool, default=False
+        When the dataset has no targets (prediction), pad the last batch with
+        zero rows up to ``batch_size``: every batch then has the same shape,
+        so the network computes each row the same way whichever rows are
+        predicted with it (float32 matrix products otherwise round
+        differently for different batch shapes). The caller drops the
+        padding rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.neural import BatchIterator, TaskDataset
+    >>> ds = TaskDataset(np.arange(10.0)[:, None])
+    >>> [len(Xb) for Xb, _ in BatchIterator(ds, batch_size=4)]
+    [4, 4, 2]
+    """
+
+    def __init__(self, dataset, batch_size=128, shuffle=False, drop_last=False,
+                 pad_last=False):
+        self.dataset = _resolve(dataset)
+        self.pad_last = pad_last
+        self.batch_size = int(batch_size)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}.")
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+
+    def __len__(self):
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        size = self.batch_size
+        order = torch.randperm(n) if self.shuffle else None
+        for b in range(len(self)):
+            start = b * size
+            index = slice(start, min(start + size, n))
+            if order is not None:
+                index = order[index]
+            Xb, yb = self.dataset.batch(index)
+            if self.pad_last and yb is None and Xb.shape[0] < size:
+                padding = Xb.new_zeros((size - Xb.shape[0], *Xb.shape[1:]))
+                Xb = torch.cat([Xb, padding])
+            yield Xb, yb

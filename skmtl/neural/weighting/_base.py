@@ -1,0 +1,178 @@
+"""The interface every task-weighting strategy implements."""
+
+import inspect
+
+import numpy as np
+
+__all__ = ["Weighting", "WEIGHTINGS", "resolve_weighting"]
+
+
+class Weighting:
+    """Base class of task-weighting strategies: how ``L_1, ..., L_K`` become one step.
+
+    The joint objective of a multi-task network is ``sum_k lambda_k L_k``;
+    a strategy decides the ``lambda_k`` (loss level) or how the per-task
+    gradients of the shared parameters are combined (gradient level).
+    :class:`~skmtl.neural.MultiTaskNet` deep-copies the strategy it is given
+    (so the constructor parameter is never changed by training), calls
+    :meth:`initialize` once per fit, then for every training batch
+    :meth:`backward` with the vector of masked per-task losses, and
+    :meth:`on_epoch_end` after each epoch. Just before that call, the
+    weights returned by :meth:`weights` are recorded in the net's ``history``
+    (key ``"task_weights"``): they should be the weights used during the epoch
+    (their mean, for strategies that change them every step).
+
+    Like scikit-learn estimators, strategies store their constructor
+    arguments unchanged and expose them through :meth:`get_params` and
+    :meth:`set_params`, so ``GridSearchCV`` reaches them as
+    ``weighting__<param>``.
+
+    Subclassing
+    -----------
+    A **loss-level** strategy (``level = "loss"``) implements
+    :meth:`combine`, returning the scalar objective for a vector of task
+    losses (e.g. ``(lambda * task_losses).sum()``), and :meth:`weights`. Its
+    learnable parameters (e.g. log-variances) are returned by
+    :meth:`named_parameters` and trained by the net's optimizer.
+
+    A **gradient-level** strategy (``level = "gradient"``) overrides
+    :meth:`backward`: it may compute per-task gradients of
+    ``net.module_.shared_parameters()`` with ``torch.autograd.grad``, combine
+    them and write the parameters' ``.grad``; it must leave the gradients of
+    every learnable parameter set for the optimizer step that follows, and
+    return the scalar loss to report.
+
+    Attributes
+    ----------
+    level : {"loss", "gradient"}
+        Where the strategy acts.
+    n_tasks_ : int
+        Number of tasks (after :meth:`initialize`).
+    """
+
+    level = "loss"
+
+    # -- parameters, as in scikit-learn ---------------------------------------
+
+    @classmethod
+    def _get_param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return sorted(p.name for p in signature.parameters.values()
+                      if p.name != "self" and p.kind not in (p.VAR_KEYWORD,
+                                                             p.VAR_POSITIONAL))
+
+    def get_params(self, deep=True):
+        """Constructor parameters of the strategy (dict)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters; returns self."""
+        valid = self._get_param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {key!r}; "
+                                 f"its parameters are {valid}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self):
+        params = self.get_params()
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items()
+                          if not _same(v, defaults.get(k, inspect.Parameter.empty)))
+        return f"{type(self).__name__}({shown})"
+
+    # -- training hooks ------------------------------------------------------
+
+    def initialize(self, tasks, task_weights):
+        """Prepare for training (once per fit); returns self.
+
+        Parameters
+        ----------
+        tasks : list of Task
+            The fitted tasks, in the order of the loss vector.
+        task_weights : ndarray of shape (n_tasks,)
+            The manual task importance from the estimator's ``task_weights``
+            (ones when not given).
+        """
+        self.n_tasks_ = len(tasks)
+        self.task_names_ = [t.name for t in tasks]
+        self.task_weights_ = np.asarray(task_weights, dtype=float)
+        return self
+
+    def named_parameters(self):
+        """Learnable parameters of the strategy, as ``(name, tensor)`` pairs."""
+        return iter(())
+
+    def to(self, device):
+        """Move the strategy's tensors to ``device``; returns self."""
+        return self
+
+    def combine(self, task_losses, training=True):
+        """Scalar objective from the per-task losses (tensor of shape (n_tasks,))."""
+        raise NotImplementedError(f"{type(self).__name__} must implement combine().")
+
+    def backward(self, task_losses, net, penalty=None):
+        """Back-propagate one training batch and return the loss to report.
+
+        The default (loss level) back-propagates ``combine(task_losses)`` plus
+        the architecture's ``penalty``.
+
+        Parameters
+        ----------
+        task_losses : torch.Tensor of shape (n_tasks,)
+            Masked mean loss of each task on the batch (0 for a task without
+            labels in the batch).
+        net : MultiTaskNet
+            The net being trained (its ``module_`` gives
+            ``shared_parameters()``).
+        penalty : torch.Tensor or None
+            Regularization of the architecture (e.g. soft sharing's pull).
+
+        Returns
+        -------
+        loss : torch.Tensor, scalar
+        """
+        total = self.combine(task_losses, training=True)
+        if penalty is not None:
+            total = total + penalty
+        total.backward()
+        return total
+
+    def on_epoch_end(self, net, task_losses):
+        """Called after each epoch with the epoch's mean training loss per task."""
+
+    def weights(self):
+        """The current task weights ``lambda`` (ndarray of shape (n_tasks,))."""
+        raise NotImplementedError(f"{type(self).__name__} must implement weights().")
+
+
+def _same(value, default):
+    if value is default:
+        return True
+    if isinstance(value, str | int | float | bool) and type(value) is type(default):
+        return value == default
+    return False
+
+
+WEIGHTINGS = {}
+"""Strategies by name, as accepted by ``MultiTaskEstimator(weighting=...)``."""
+
+
+def resolve_weighting(weighting):
+    """A strategy instance from None, a name, a class or an instance."""
+    if weighting is None:
+        weighting = "fixed"
+    if isinstance(weighting, str):
+        key = weighting.lower().replace("-", "_")
+        if key not in WEIGHTINGS:
+            raise ValueError(f"unknown weighting {weighting!r}; choose one of "
+                             f"{sorted(WEIGHTINGS)} or pass a Weighting object.")
+        return WEIGHTINGS[key]()
+    if isinstance(weighting, type) and issubclass(weighting, Weighting):
+        return weighting()
+    if isinstance(weighting, Weighting):
+        return weighting
+    raise TypeError(f"weighting must be None, a name in {sorted(WEIGHTINGS)}, or a "
+                    f"Weighting object; got {weighting!r}.")
