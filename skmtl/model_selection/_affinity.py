@@ -11,7 +11,7 @@ from ._transfer import _greater_is_better_scores, _splits
 
 __all__ = ["task_affinity", "AFFINITY_METHODS"]
 
-AFFINITY_METHODS = ("pairwise", "covariance", "coefficients")
+AFFINITY_METHODS = ("pairwise", "lookahead", "covariance", "coefficients")
 
 
 def _resolve(estimator, Y, names):
@@ -73,8 +73,27 @@ def _task_coefficients(fitted):
     return np.asarray(coef, dtype=float).reshape(len(fitted.tasks_), -1)
 
 
+def _lookahead(estimator, X, Y, every):
+    if "callbacks" not in estimator.get_params():
+        raise ValueError(f"method='lookahead' needs a neural multi-task estimator "
+                         f"(skmtl.neural.MultiTaskEstimator); got "
+                         f"{type(estimator).__name__}. Use method='pairwise'.")
+    from ..neural import LookaheadAffinity
+
+    model = clone(estimator)
+    name = "skmtl_lookahead_affinity"
+    callbacks = list(model.get_params()["callbacks"] or [])
+    model.set_params(callbacks=callbacks + [(name, LookaheadAffinity(every=every))])
+    model.fit(X, Y)
+    affinity = dict(model.net_.callbacks_)[name].affinity_
+    if affinity is None:
+        raise ValueError("no training step was measured; train for at least one "
+                         "batch.")
+    return affinity
+
+
 def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
-                  n_jobs=None, random_state=0):
+                  every=1, n_jobs=None, random_state=0):
     """An ``n_tasks × n_tasks`` matrix of how much task i helps task j.
 
     Methods:
@@ -83,6 +102,10 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
       task j's score when the estimator learns tasks i and j together instead of
       task j alone. It costs ``n_tasks`` + ``n_tasks (n_tasks - 1) / 2`` fits per
       fold, so it suits linear models and small networks.
+    - ``"lookahead"`` (neural estimators): one training run in which, every
+      ``every`` batches, a gradient step on task i's loss alone is tried and the
+      relative change of task j's loss recorded (Fifty et al. 2021; see
+      :class:`~skmtl.neural.LookaheadAffinity`).
     - ``"covariance"``: the task correlation a task-relationship model learns
       (``task_correlation_`` or ``task_covariance_`` after one fit).
     - ``"coefficients"``: cosine similarity of the per-task coefficient
@@ -94,12 +117,15 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples, n_outputs)
         NaN-masked targets.
-    method : {"pairwise", "covariance", "coefficients"}, default="pairwise"
+    method : {"pairwise", "lookahead", "covariance", "coefficients"}, \
+            default="pairwise"
     cv : int or splitter, default=3
         Folds of the pairwise method (an int gives shuffled folds stratified by
         label pattern, as in :func:`transfer_report`).
     metric : str or dict, default=None
         Per-task metric (greater is better; losses negated).
+    every : int, default=1
+        Measure every ``every``-th batch (``method="lookahead"``).
     n_jobs : int, default=None
         Parallel fits of the pairwise method.
     random_state : int, default=0
@@ -108,7 +134,8 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     -------
     affinity : ndarray of shape (n_tasks, n_tasks)
         ``affinity[i, j]``: effect of task i on task j (zero diagonal for the
-        pairwise gain; ones for similarities).
+        pairwise gain; ones for similarities; a task's effect on itself for
+        the look-ahead).
 
     See Also
     --------
@@ -120,7 +147,7 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     "Which tasks should be learned together in multi-task learning?" (ICML),
     approximate; Fifty et al. (2021), "Efficiently identifying task groupings
     for multi-task learning" (NeurIPS), measure it inside one training run by a
-    look-ahead step.
+    look-ahead step (``method="lookahead"``).
 
     Examples
     --------
@@ -142,6 +169,8 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
         if len(tasks) < 2:
             raise ValueError("task affinity needs at least two tasks.")
         return _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state)
+    if method == "lookahead":
+        return _lookahead(estimator, X, Y, every)
     fitted = clone(estimator).fit(X, Y)
     if method == "covariance":
         matrix = getattr(fitted, "task_correlation_", None)

@@ -10,6 +10,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 """
 
 from . import weighting
+from ._affinity import LookaheadAffinity
 from ._architectures import (
     ARCHITECTURES,
     CGC,
@@ -32,6 +33,7 @@ __all__ = [
     "ConvNet",
     "CrossStitch",
     "HardSharing",
+    "LookaheadAffinity",
     "MLP",
     "MMoE",
     "MultiTaskClassifier",
