@@ -13,6 +13,9 @@ that fall into two planted clusters:
    task *j*;
 3. :func:`~skmtl.model_selection.suggest_task_groups` turns the affinity
    into groups of tasks to train together, and recovers the clusters.
+
+It ends on real data: the look-ahead affinity of a network trained on three
+tasks about penguins.
 """
 
 # %%
@@ -92,3 +95,39 @@ for group in groups:
     gains[group] = group_report.difference
 print("gain of grouped pooling per task:", gains.round(3))
 print("gain of pooling everything:      ", report.difference.round(3))
+
+# %%
+# On real data: three tasks about penguins
+# ----------------------------------------
+#
+# The Palmer penguins carry three labels of mixed types: the species
+# (classification), the sex (binary, missing for some birds) and the body mass
+# (regression). A small network with a shared layer learns them together;
+# ``method="lookahead"`` measures the affinity inside one training run: every
+# batch, a gradient step on one task's loss alone is tried and the change of
+# every task's loss recorded (Fifty et al. 2021).
+from sklearn.preprocessing import StandardScaler
+
+from skmtl.datasets import load_penguins
+from skmtl.neural import MultiTaskEstimator
+
+penguins = load_penguins()
+X_penguins = StandardScaler().fit_transform(penguins.data)
+network = MultiTaskEstimator(tasks=penguins.tasks, hidden_layer_sizes=(32,),
+                             lr=0.01, max_epochs=30, batch_size=32,
+                             random_state=0, n_threads=1)
+penguin_affinity = task_affinity(network, X_penguins, penguins.target,
+                                 method="lookahead")
+plot_task_affinity(penguin_affinity,
+                   task_names=[t.name for t in penguins.tasks],
+                   values_format=".4f")
+plt.title("Look-ahead affinity of the penguin tasks")
+plt.tight_layout()
+
+# %%
+# Each row is the task stepped on, each column the task affected; the
+# diagonal is a task's effect on itself. Learning the sex helps the two
+# others a little, and no task hurts another. The transfer report confirms it
+# on held-out birds: the shared network is at least as good as one model per
+# task on every task.
+print(transfer_report(network, X_penguins, penguins.target, cv=5))
