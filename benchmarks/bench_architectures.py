@@ -69,7 +69,8 @@ def main(n_tasks=4, threads=1):
     print(f"{'architecture':<28}{'parameters':>11}{'ratio':>7}{'step (ms)':>11}"
           f"{'ratio':>7}")
     for name, (n_parameters, seconds) in rows.items():
-        print(f"{name:<28}{n_parameters:>11d}{n_parameters / reference_parameters:>7.1f}"
+        size_ratio = n_parameters / reference_parameters
+        print(f"{name:<28}{n_parameters:>11d}{size_ratio:>7.1f}"
               f"{seconds * 1e3:>11.2f}{seconds / reference_time:>7.1f}")
 
 
