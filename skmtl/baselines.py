@@ -9,7 +9,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from .base import MultiTaskMixin
+from .base import MultiTaskMixin, unfit_on_error
 from .tasks import missing_mask
 
 __all__ = ["SingleTaskBaseline", "PooledBaseline"]
@@ -30,6 +30,10 @@ def _common_tags(estimator):
     """Estimator type and tags shared by every estimator in ``estimator``."""
     estimators = list(estimator.values()) if isinstance(estimator, dict) else [
         estimator]
+    for e in estimators:
+        if not hasattr(e, "fit") or isinstance(e, type):
+            raise TypeError(f"estimator must be a scikit-learn estimator instance "
+                            f"(with fit) or a dict of them, got {e!r}.")
     tags = [get_tags(e) for e in estimators]
     types = {t.estimator_type for t in tags}
     return tags, (types.pop() if len(types) == 1 else None)
@@ -150,6 +154,7 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
             est = wrapper(est)
         return est
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit one clone of the estimator per task on its labelled rows.
 
@@ -296,6 +301,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             return sp.hstack([X, sp.csr_matrix(indicator)], format="csr")
         return np.hstack([X, indicator])
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit one model on all labelled (sample, task) pairs.
 
