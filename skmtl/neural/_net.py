@@ -2,6 +2,7 @@
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -50,7 +51,9 @@ class MultiTaskNet(NeuralNet):
     epoch the history gets ``train_loss_<task>`` (and ``valid_loss_<task>``
     with a validation split), the mean of the task's loss over its labelled
     entries, and ``task_weights``. A non-finite task loss stops training with
-    a ``ValueError`` naming the task and the epoch.
+    a ``ValueError`` naming the task and the epoch, or, with
+    ``on_divergence="restore"``, restores the parameters of the last epoch
+    that ended with finite losses and stops with a warning.
 
     Data go through :class:`TaskDataset` and :class:`BatchIterator` by
     default: a whole batch is fetched by slicing tensors, and predictions are
@@ -80,6 +83,14 @@ class MultiTaskNet(NeuralNet):
     train_split : callable or None, default=None
         skorch's internal validation split (e.g. ``ValidSplit(0.2)``); None
         trains on everything.
+    on_divergence : {"raise", "restore"}, default="raise"
+        What a non-finite task loss does: ``"raise"`` stops training with a
+        ``ValueError`` naming the task and the epoch; ``"restore"`` puts back
+        the module, optimizer and weighting state saved at the end of the
+        last good epoch (the initial state if the first epoch diverged),
+        drops the unfinished epoch from the history and stops training with
+        a ``RuntimeWarning``. The snapshot costs one copy of the parameters
+        and optimizer state per epoch.
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter, including prefixed
         ones (``module__...``, ``optimizer__...``, ``callbacks__...``).
@@ -127,7 +138,7 @@ class MultiTaskNet(NeuralNet):
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10,
                  batch_size=128, iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, dataset=TaskDataset, train_split=None,
-                 **kwargs):
+                 on_divergence="raise", **kwargs):
         kwargs.setdefault("iterator_train__shuffle", True)
         if iterator_valid is BatchIterator:
             kwargs.setdefault("iterator_valid__pad_last", True)
@@ -138,9 +149,10 @@ class MultiTaskNet(NeuralNet):
         self.tasks = tasks
         self.weighting = weighting
         self.task_weights = task_weights
+        self.on_divergence = on_divergence
 
     # transient per-epoch state: tensors on the training device, not pickled
-    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_")
+    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_", "_good_state_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -157,6 +169,9 @@ class MultiTaskNet(NeuralNet):
                 if name == "print_log" else (name, cb) for name, cb in callbacks]
 
     def initialize(self):
+        if self.on_divergence not in ("raise", "restore"):
+            raise ValueError(f"on_divergence must be 'raise' or 'restore', got "
+                             f"{self.on_divergence!r}.")
         check_device(self.device)
         return super().initialize()
 
@@ -173,8 +188,14 @@ class MultiTaskNet(NeuralNet):
         self.task_losses_ = TaskLosses(self.tasks)
         weights = resolve_task_weights(self.task_weights, self.tasks)
         strategy = copy.deepcopy(resolve_weighting(self.weighting))
-        self.weighting_ = strategy.initialize(self.tasks, weights).to(self.device)
+        self.weighting_ = strategy.initialize(self.tasks, weights).to(
+            self._compute_device())
         return self
+
+    def _compute_device(self):
+        """Where the module computes (``device``; the accelerator's device when
+        Accelerate places the tensors, see AcceleratedMultiTaskNet)."""
+        return self.device
 
     def get_all_learnable_params(self):
         yield from super().get_all_learnable_params()
@@ -241,12 +262,51 @@ class MultiTaskNet(NeuralNet):
         bad = np.flatnonzero(~np.isfinite(values))
         which = (f"task {self.tasks[bad[0]].name!r} became {values[bad[0]]}"
                  if bad.size else f"objective became {loss}")
-        raise ValueError(
-            f"the {'training' if training else 'validation'} loss of {which} at "
-            f"epoch {self.history[-1, 'epoch']} (batch "
-            f"{len(self.history[-1, 'batches'])}); training stopped. Lower the "
-            f"learning rate, scale the inputs and targets, or lower this task's "
-            f"weight.")
+        where = (f"the {'training' if training else 'validation'} loss of {which} "
+                 f"at epoch {self.history[-1, 'epoch']} (batch "
+                 f"{len(self.history[-1, 'batches'])})")
+        advice = ("Lower the learning rate, scale the inputs and targets, or lower "
+                  "this task's weight.")
+        if self.on_divergence == "restore" and getattr(self, "_good_state_", None):
+            epoch = self._restore_good_state()
+            warnings.warn(f"{where}; restored the parameters at the end of epoch "
+                          f"{epoch} and stopped training. {advice}", RuntimeWarning,
+                          stacklevel=2)
+            raise KeyboardInterrupt  # skorch's way to stop the fit loop
+        raise ValueError(f"{where}; training stopped. {advice}")
+
+    # -- divergence: snapshot of the last good epoch --------------------------
+
+    def _save_good_state(self):
+        """Keep a copy of the state at the end of an epoch with finite losses."""
+        if self.on_divergence != "restore":
+            return
+        self._good_state_ = {
+            "epoch": len(self.history) if self.history else 0,
+            "module": {k: v.detach().clone()
+                       for k, v in self.module_.state_dict().items()},
+            "optimizers": {name: copy.deepcopy(getattr(self, name + "_").state_dict())
+                           for name in self._optimizers},
+            "weighting": copy.deepcopy(self.weighting_),
+        }
+
+    def _restore_good_state(self):
+        """Put the last good state back; drop the unfinished epoch; its number."""
+        good = self._good_state_
+        self.module_.load_state_dict(good["module"])
+        self.weighting_ = copy.deepcopy(good["weighting"])
+        # the optimizer is rebuilt so that it holds the restored weighting's
+        # parameters, then gets its saved state (moments, step counts) back
+        self._initialize_optimizer()
+        for name, state in good["optimizers"].items():
+            getattr(self, name + "_").load_state_dict(state)
+        if self.history and len(self.history) > good["epoch"]:
+            self.history.pop()
+        return good["epoch"]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._save_good_state()
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
@@ -279,9 +339,10 @@ class MultiTaskNet(NeuralNet):
         n = len(self.tasks)
         # per prefix: loss sums and entry counts of incomplete batches, loss
         # sums (weighted by rows) and row count of complete batches
+        device = self._compute_device()
         self._epoch_sums_ = {
-            p: [torch.zeros(n, device=self.device), torch.zeros(n, device=self.device),
-                torch.zeros(n, device=self.device), 0] for p in ("train", "valid")}
+            p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
+                torch.zeros(n, device=device), 0] for p in ("train", "valid")}
         self._complete_ = {"train": is_complete(dataset_train),
                            "valid": is_complete(dataset_valid)}
 
@@ -305,6 +366,7 @@ class MultiTaskNet(NeuralNet):
         self.history.record("task_weights", self.weighting_.weights().tolist())
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
+        self._save_good_state()
 
     def train_step(self, batch, **fit_params):
         # skorch wraps the step in a closure for optimizers that re-evaluate
