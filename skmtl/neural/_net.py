@@ -52,8 +52,8 @@ class MultiTaskNet(NeuralNet):
     with a validation split), the mean of the task's loss over its labelled
     entries, and ``task_weights``. A non-finite task loss stops training with
     a ``ValueError`` naming the task and the epoch, or, with
-    ``on_divergence="restore"``, restores the parameters of the last epoch
-    that ended with finite losses and stops with a warning.
+    ``on_divergence="restore"``, restores the parameters of the best epoch
+    of the run (lowest weighted loss) and stops with a warning.
 
     Data go through :class:`TaskDataset` and :class:`BatchIterator` by
     default: a whole batch is fetched by slicing tensors, and predictions are
@@ -87,10 +87,12 @@ class MultiTaskNet(NeuralNet):
         What a non-finite task loss does: ``"raise"`` stops training with a
         ``ValueError`` naming the task and the epoch; ``"restore"`` puts back
         the module, optimizer and weighting state saved at the end of the
-        last good epoch (the initial state if the first epoch diverged),
-        drops the unfinished epoch from the history and stops training with
-        a ``RuntimeWarning``. The snapshot costs one copy of the parameters
-        and optimizer state per epoch.
+        best epoch of this call of ``fit``/``partial_fit`` (lowest weighted
+        validation loss, or training loss without a validation split; the
+        initial state if the first epoch diverged), drops the unfinished
+        epoch from the history and stops training with a
+        ``RuntimeWarning``. Each improving epoch costs one copy of the
+        parameters and optimizer state.
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter, including prefixed
         ones (``module__...``, ``optimizer__...``, ``callbacks__...``).
@@ -260,7 +262,8 @@ class MultiTaskNet(NeuralNet):
             return
         values = self._last_losses_.cpu().numpy()
         bad = np.flatnonzero(~np.isfinite(values))
-        which = (f"task {self.tasks[bad[0]].name!r} became {values[bad[0]]}"
+        which = (", ".join(f"task {self.tasks[k].name!r} became {values[k]}"
+                           for k in bad)
                  if bad.size else f"objective became {loss}")
         where = (f"the {'training' if training else 'validation'} loss of {which} "
                  f"at epoch {self.history[-1, 'epoch']} (batch "
@@ -270,18 +273,24 @@ class MultiTaskNet(NeuralNet):
         if self.on_divergence == "restore" and getattr(self, "_good_state_", None):
             epoch = self._restore_good_state()
             warnings.warn(f"{where}; restored the parameters at the end of epoch "
-                          f"{epoch} and stopped training. {advice}", RuntimeWarning,
-                          stacklevel=2)
+                          f"{epoch} (the lowest loss of this run) and stopped "
+                          f"training. {advice}", RuntimeWarning, stacklevel=2)
             raise KeyboardInterrupt  # skorch's way to stop the fit loop
         raise ValueError(f"{where}; training stopped. {advice}")
 
     # -- divergence: snapshot of the last good epoch --------------------------
 
-    def _save_good_state(self):
-        """Keep a copy of the state at the end of an epoch with finite losses."""
+    def _save_good_state(self, loss=np.inf):
+        """Keep a copy of the state when ``loss`` is the run's best so far."""
         if self.on_divergence != "restore":
             return
+        best = getattr(self, "_good_state_", None)
+        if best is not None and not loss < best["loss"]:
+            return
+        if not all(bool(torch.isfinite(p).all()) for p in self.module_.parameters()):
+            return
         self._good_state_ = {
+            "loss": loss,
             "epoch": len(self.history) if self.history else 0,
             "module": {k: v.detach().clone()
                        for k, v in self.module_.state_dict().items()},
@@ -306,6 +315,7 @@ class MultiTaskNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._good_state_ = None
         self._save_good_state()
 
     def train_step_single(self, batch, **fit_params):
@@ -332,6 +342,12 @@ class MultiTaskNet(NeuralNet):
         loss = kwargs.get("loss")
         if loss is not None:
             self._check_finite(loss.item(), training)
+            good = getattr(self, "_good_state_", None)
+            if training and good is not None and good["loss"] == np.inf:
+                # the run's first batch: its loss is the initial state's, so
+                # that an epoch that blows up on the way never counts as best
+                good["loss"] = float(np.nansum(
+                    self.weighting_.weights() * self._last_losses_.cpu().numpy()))
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train,
@@ -349,7 +365,7 @@ class MultiTaskNet(NeuralNet):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
                              dataset_valid=dataset_valid, **kwargs)
-        train_means = None
+        train_means = monitored = None
         per_task = self.task_losses_.outputs_per_task
         for prefix, (sums, counts, sums_complete, rows) in self._epoch_sums_.items():
             # complete batches added loss * rows; each row holds per_task entries
@@ -363,10 +379,13 @@ class MultiTaskNet(NeuralNet):
                 self.history.record(f"{prefix}_loss_{task.name}", float(value))
             if prefix == "train":
                 train_means = means
-        self.history.record("task_weights", self.weighting_.weights().tolist())
+            monitored = means  # the validation losses when there are some
+        weights = self.weighting_.weights()
+        self.history.record("task_weights", weights.tolist())
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
-        self._save_good_state()
+        if monitored is not None:
+            self._save_good_state(float(np.nansum(weights * monitored)))
 
     def train_step(self, batch, **fit_params):
         # skorch wraps the step in a closure for optimizers that re-evaluate

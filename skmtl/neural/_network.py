@@ -317,6 +317,9 @@ class _MultiTaskNetwork(BaseEstimator):
 
     def _torch_device(self):
         if self.accelerator is not None:
+            from ._accelerate import require_accelerate
+
+            require_accelerate()
             return torch.device(self.accelerator.device)
         return check_device(self.device)
 
@@ -394,8 +397,9 @@ class _MultiTaskNetwork(BaseEstimator):
         One call is one pass over the chunk ``(X, y)``, recorded as one epoch
         in ``history_``; calling it on successive chunks trains on a stream
         of data too large for memory (see the user guide on scaling). The
-        first call fixes the tasks, their classes (pass ``classes`` when the
-        first chunk may not show them all) and, with
+        first call fixes the tasks (it needs a label of every task), their
+        classes (pass ``classes`` when the first chunk may not show them
+        all) and, with
         ``standardize_targets``, the target scaling (from that chunk).
 
         A chunk that fails validation raises and leaves the model as it was;
