@@ -26,15 +26,26 @@ def _estimator_for(estimator, task):
                      f"be task names or task types such as {task.type!r}).")
 
 
-def _common_tags(estimator):
-    """Estimator type and tags shared by every estimator in ``estimator``."""
-    estimators = list(estimator.values()) if isinstance(estimator, dict) else [
-        estimator]
-    for e in estimators:
-        if not hasattr(e, "fit") or isinstance(e, type):
+def _wrapped(estimator):
+    """The estimators in ``estimator`` (one, or the values of a dict)."""
+    return list(estimator.values()) if isinstance(estimator, dict) else [estimator]
+
+
+def _is_estimator(e):
+    return hasattr(e, "fit") and not isinstance(e, type)
+
+
+def _check_estimators(estimator):
+    for e in _wrapped(estimator):
+        if not _is_estimator(e):
             raise TypeError(f"estimator must be a scikit-learn estimator instance "
                             f"(with fit) or a dict of them, got {e!r}.")
-    tags = [get_tags(e) for e in estimators]
+
+
+def _common_tags(estimator):
+    """Estimator type and tags shared by every estimator in ``estimator``."""
+    # invalid entries are reported by fit; tags must not fail on them
+    tags = [get_tags(e) for e in _wrapped(estimator) if _is_estimator(e)]
     types = {t.estimator_type for t in tags}
     return tags, (types.pop() if len(types) == 1 else None)
 
@@ -170,6 +181,7 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
         -------
         self : object
         """
+        _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
@@ -320,6 +332,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         if isinstance(self.estimator, dict):
             raise TypeError("PooledBaseline pools every task into one model: give "
                             "one estimator, not a dict.")
+        _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
         kinds = {t.is_classification for t in self.tasks_}
         if len(kinds) > 1:

@@ -482,7 +482,7 @@ class _MultiTaskNetwork(BaseEstimator):
 
     def _validate_input(self, X):
         ndim = getattr(X, "ndim", None)
-        if ndim is not None and hasattr(self, "input_shape_") and (
+        if ndim is not None and ndim >= 2 and hasattr(self, "input_shape_") and (
                 ndim != len(self.input_shape_) + 1):
             raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} but the "
                              f"network was fitted on samples of shape "
