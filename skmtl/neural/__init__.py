@@ -10,6 +10,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 """
 
 from . import weighting
+from ._accelerate import AcceleratedMultiTaskNet
 from ._architectures import (
     ARCHITECTURES,
     CGC,
@@ -27,6 +28,7 @@ from ._trunks import MLP, ConvNet, build_trunk
 
 __all__ = [
     "ARCHITECTURES",
+    "AcceleratedMultiTaskNet",
     "BatchIterator",
     "CGC",
     "ConvNet",
