@@ -26,8 +26,12 @@ from skmtl import (
     Task,
 )
 from skmtl.linear import L21
-from skmtl.neural import ConvNet, MultiTaskClassifier, MultiTaskEstimator, \
-    MultiTaskRegressor
+from skmtl.neural import (
+    ConvNet,
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+)
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(40, 3)

@@ -93,7 +93,10 @@ def _id(estimator):
 
 def test_every_estimator_is_covered():
     names = {name for name, _ in all_estimators()}
-    assert {"SingleTaskBaseline", "PooledBaseline"} <= names
+    assert {"SingleTaskBaseline", "PooledBaseline", "MultiTaskLinearRegressor",
+            "MultiTaskLogisticClassifier", "MultiTaskLinearRegressorCV",
+            "MultiTaskLogisticClassifierCV", "MultiTaskEstimator",
+            "MultiTaskRegressor", "MultiTaskClassifier"} <= names
     assert names <= set(GRIDS), f"add a grid for {sorted(names - set(GRIDS))}"
     for reasons in EXPECTED_FAILED_CHECKS.values():
         assert all(isinstance(r, str) and r for r in reasons.values())
