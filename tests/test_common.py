@@ -93,7 +93,10 @@ def _id(estimator):
 
 def test_every_estimator_is_covered():
     names = {name for name, _ in all_estimators()}
-    assert {"SingleTaskBaseline", "PooledBaseline"} <= names
+    assert {"SingleTaskBaseline", "PooledBaseline", "MultiTaskLinearRegressor",
+            "MultiTaskLogisticClassifier", "MultiTaskLinearRegressorCV",
+            "MultiTaskLogisticClassifierCV", "MultiTaskEstimator",
+            "MultiTaskRegressor", "MultiTaskClassifier"} <= names
     assert names <= set(GRIDS), f"add a grid for {sorted(names - set(GRIDS))}"
     for reasons in EXPECTED_FAILED_CHECKS.values():
         assert all(isinstance(r, str) and r for r in reasons.values())
@@ -140,6 +143,24 @@ def test_pickle_and_joblib_round_trips_give_identical_predictions(estimator,
     np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
 
 
+def _fitted_arrays(est, prefix=""):
+    """Every fitted array of ``est``: its ``..._`` arrays, those of the models
+    it wraps (``estimator_``, ``estimators_``) and a network's parameters."""
+    for name, value in sorted(vars(est).items()):
+        if not name.endswith("_") or name.startswith("__"):
+            continue
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            yield prefix + name, value
+        elif name == "estimator_":
+            yield from _fitted_arrays(value, f"{prefix}{name}.")
+        elif name == "estimators_":
+            for k, inner in enumerate(value):
+                yield from _fitted_arrays(inner, f"{prefix}{name}[{k}].")
+        elif name == "net_":
+            for key, tensor in value.module_.state_dict().items():
+                yield f"{prefix}net_.module_.{key}", tensor.cpu().numpy()
+
+
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)
 def test_same_random_state_gives_identical_fits(estimator):
     X, Y = _masked_data(estimator)
@@ -148,9 +169,12 @@ def test_same_random_state_gives_identical_fits(estimator):
     second = clone(first)
     np.testing.assert_array_equal(first.fit(X, Y).predict(X),
                                   second.fit(X, Y).predict(X))
-    for name, value in vars(first).items():
-        if name.endswith("_") and isinstance(value, np.ndarray):
-            np.testing.assert_array_equal(value, getattr(second, name), err_msg=name)
+    arrays = dict(_fitted_arrays(first))
+    others = dict(_fitted_arrays(second))
+    assert arrays.keys() == others.keys()
+    assert any("coef" in k or "net_" in k for k in arrays), sorted(arrays)
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(value, others[name], err_msg=name)
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=_id)

@@ -10,6 +10,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
 
+from ..base import unfit_on_error
+from ..tasks import missing_mask
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._penalties import resolve_penalty
 
@@ -139,6 +141,20 @@ def _fold_path(estimator, X, Y, sample_weight, train, test, alphas, scorer):
     return np.asarray(values)
 
 
+def _check_folds_have_labels(tasks, Y, folds):
+    """Every task needs a label in every training fold (else its fit fails)."""
+    labelled = ~missing_mask(Y)
+    for f, (train, _) in enumerate(folds):
+        for task in tasks:
+            if not labelled[np.ix_(train, task.columns_)].any():
+                n_labelled = int(labelled[:, task.columns_].any(axis=1).sum())
+                raise ValueError(
+                    f"task {task.name!r} has no labelled sample in the training "
+                    f"rows of cross-validation fold {f} ({n_labelled} labelled "
+                    f"row(s) in all); use fewer folds, a shuffled or stratified "
+                    f"splitter, or more labels.")
+
+
 class _CVMixin:
     """Cross-validated ``alpha`` on a warm-started path, folds in parallel."""
 
@@ -166,6 +182,7 @@ class _CVMixin:
             return self.scoring
         return make_multitask_scorer(self.scoring)
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Choose ``alpha`` by cross-validation, then refit on all the data.
 
@@ -194,9 +211,14 @@ class _CVMixin:
             alphas = alpha_grid(datafit, probe, self.n_alphas, self.eps)
         else:
             alphas = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
+            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(
+                    alphas < 0):
+                raise ValueError(f"alphas must be a non-empty array of finite "
+                                 f"values >= 0, got {self.alphas!r}.")
         cv = (KFold(self.cv, shuffle=True, random_state=0)
               if isinstance(self.cv, Integral) else check_cv(self.cv))
         folds = list(cv.split(X))
+        _check_folds_have_labels(base.tasks_, Y, folds)
         scorer = self._scorer()
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_path)(base, X, Y, sample_weight, train, test, alphas, scorer)

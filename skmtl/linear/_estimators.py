@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ..base import MultiTaskMixin
+from ..base import MultiTaskMixin, unfit_on_error
 from ._penalties import resolve_penalty
 from ._problem import (
     classification_problem,
@@ -229,6 +229,7 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
 
     _default_task_type = "regression"
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model on NaN-masked targets.
 
@@ -342,6 +343,7 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
 
     _default_task_type = "classification"
 
+    @unfit_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the classifier on NaN-masked class labels.
 

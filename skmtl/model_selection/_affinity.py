@@ -20,23 +20,20 @@ def _resolve(estimator, Y, names):
                          names=names)
 
 
-def _subset_scores(estimator, X, Y, tasks, subset, splits, metric):
-    """Per-fold test scores of each task in ``subset`` fitted on ``subset`` only."""
+def _subset_fold_scores(estimator, X, Y, tasks, subset, train, test, metric):
+    """Test scores of each task in ``subset``, fitted on ``subset`` only, one fold."""
     columns = np.concatenate([tasks[k].columns_ for k in subset])
     rows = ~missing_mask(Y[:, columns]).all(axis=1)
     model = clone(estimator)
     if "tasks" in model.get_params() and model.get_params()["tasks"] is not None:
         specs = model.get_params()["tasks"]
         model.set_params(tasks=[specs[k] for k in subset])
-    scores = np.full((len(splits), len(subset)), np.nan)
-    for f, (train, test) in enumerate(splits):
-        train = train[rows[train]]
-        test = test[rows[test]]
-        fitted = clone(model).fit(X[train], Y[np.ix_(train, columns)])
-        table = per_task_scores(Y[np.ix_(test, columns)], fitted.predict(X[test]),
-                                fitted.tasks_, metric, as_frame=False)
-        scores[f] = _greater_is_better_scores(table)
-    return subset, scores
+    train = train[rows[train]]
+    test = test[rows[test]]
+    fitted = model.fit(X[train], Y[np.ix_(train, columns)])
+    table = per_task_scores(Y[np.ix_(test, columns)], fitted.predict(X[test]),
+                            fitted.tasks_, metric, as_frame=False)
+    return _greater_is_better_scores(table)
 
 
 def _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state):
@@ -44,10 +41,14 @@ def _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state):
     splits = _splits(cv, X, Y, random_state)
     subsets = [(k,) for k in range(n_tasks)] + [
         (i, j) for i in range(n_tasks) for j in range(i + 1, n_tasks)]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_subset_scores)(estimator, X, Y, tasks, s, splits, metric)
-        for s in subsets)
-    alone = np.empty((len(splits), n_tasks))
+    # one job per (subset, fold): enough jobs to keep every worker busy
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_subset_fold_scores)(estimator, X, Y, tasks, s, train, test, metric)
+        for s in subsets for train, test in splits)
+    n_folds = len(splits)
+    results = [(s, np.vstack(scores[i * n_folds:(i + 1) * n_folds]))
+               for i, s in enumerate(subsets)]
+    alone = np.empty((n_folds, n_tasks))
     together = {}
     for subset, scores in results:
         if len(subset) == 1:
@@ -127,7 +128,8 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     every : int, default=1
         Measure every ``every``-th batch (``method="lookahead"``).
     n_jobs : int, default=None
-        Parallel fits of the pairwise method.
+        Parallel fits of the pairwise method (one joblib job per subset of
+        tasks and fold).
     random_state : int, default=0
 
     Returns

@@ -10,6 +10,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 """
 
 from . import weighting
+from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
 from ._architectures import (
     ARCHITECTURES,
@@ -28,6 +29,7 @@ from ._trunks import MLP, ConvNet, build_trunk
 
 __all__ = [
     "ARCHITECTURES",
+    "AcceleratedMultiTaskNet",
     "BatchIterator",
     "CGC",
     "ConvNet",

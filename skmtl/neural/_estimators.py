@@ -52,11 +52,12 @@ nn.Module class or instance, default="hard"
     device : str, default="cpu"
         Torch device for training and prediction (``"cuda"``, ``"cuda:1"``);
         batches are moved there one at a time, predictions come back as
-        NumPy. Asking for CUDA without it raises a ``ValueError``.
+        NumPy. Asking for CUDA without it raises a ``ValueError``;
+        :meth:`to` moves a fitted network (e.g. back to the CPU).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling and dropout (torch's global
         generator is restored after fit). The same value gives the same
-        predictions.
+        parameters on the CPU.
     verbose : int, default=0
         1 prints skorch's table of per-epoch (per-task) losses.
     callbacks : list of skorch callbacks, default=None
@@ -70,6 +71,23 @@ nn.Module class or instance, default="hard"
         Torch threads used by ``fit`` and ``predict`` (restored afterwards);
         None leaves torch's setting. Small networks on a busy machine are
         often fastest with 1.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` trains the network ``max_epochs`` more
+        epochs instead of building a new one. Every epoch is seeded from
+        ``(random_state, epoch number)``, so fitting ``E1`` epochs, pickling,
+        loading and warm-starting ``E2`` more gives exactly the parameters of
+        one ``E1 + E2``-epoch fit (on the CPU).
+    on_divergence : {{"raise", "restore"}}, default="raise"
+        A task loss that becomes NaN or infinite stops training with a
+        ``ValueError`` naming the task and the epoch (``"raise"``; the
+        estimator is then unfitted), or puts back the parameters of the
+        run's best epoch and stops with a ``RuntimeWarning`` (``"restore"``).
+    accelerator : accelerate.Accelerator, default=None
+        Opt-in training through Hugging Face Accelerate (several GPUs with
+        ``accelerate launch``, mixed precision); ``device`` is then ignored.
+        Needs the ``accelerate`` extra; see the user guide for its limits
+        (no gradient-level weighting; on several processes no pickling or
+        ``GridSearchCV``).
     **kwargs
         Prefixed parameters routed like skorch's: ``module__...`` (the
         architecture), ``trunk__...`` (the trunk class), ``optimizer__...``,
@@ -123,6 +141,8 @@ _NOTES = """
     -----
     The network is trained by skorch: ``callbacks`` (early stopping,
     checkpoints, learning-rate schedules) and ``device`` work as in skorch.
+    A failed ``fit`` leaves the estimator unfitted; ``partial_fit`` trains
+    one epoch on a chunk of data (streams larger than memory).
     Batches are fetched by slicing tensors (:class:`TaskDataset`,
     :class:`BatchIterator`). A task without a label in a batch adds nothing
     to that batch's loss; a loss that becomes NaN or infinite stops training

@@ -2,6 +2,7 @@
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -50,7 +51,9 @@ class MultiTaskNet(NeuralNet):
     epoch the history gets ``train_loss_<task>`` (and ``valid_loss_<task>``
     with a validation split), the mean of the task's loss over its labelled
     entries, and ``task_weights``. A non-finite task loss stops training with
-    a ``ValueError`` naming the task and the epoch.
+    a ``ValueError`` naming the task and the epoch, or, with
+    ``on_divergence="restore"``, restores the parameters of the best epoch
+    of the run (lowest weighted loss) and stops with a warning.
 
     Data go through :class:`TaskDataset` and :class:`BatchIterator` by
     default: a whole batch is fetched by slicing tensors, and predictions are
@@ -80,6 +83,16 @@ class MultiTaskNet(NeuralNet):
     train_split : callable or None, default=None
         skorch's internal validation split (e.g. ``ValidSplit(0.2)``); None
         trains on everything.
+    on_divergence : {"raise", "restore"}, default="raise"
+        What a non-finite task loss does: ``"raise"`` stops training with a
+        ``ValueError`` naming the task and the epoch; ``"restore"`` puts back
+        the module, optimizer and weighting state saved at the end of the
+        best epoch of this call of ``fit``/``partial_fit`` (lowest weighted
+        validation loss, or training loss without a validation split; the
+        initial state if the first epoch diverged), drops the unfinished
+        epoch from the history and stops training with a
+        ``RuntimeWarning``. Each improving epoch costs one copy of the
+        parameters and optimizer state.
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter, including prefixed
         ones (``module__...``, ``optimizer__...``, ``callbacks__...``).
@@ -127,7 +140,7 @@ class MultiTaskNet(NeuralNet):
                  criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10,
                  batch_size=128, iterator_train=BatchIterator,
                  iterator_valid=BatchIterator, dataset=TaskDataset, train_split=None,
-                 **kwargs):
+                 on_divergence="raise", **kwargs):
         kwargs.setdefault("iterator_train__shuffle", True)
         if iterator_valid is BatchIterator:
             kwargs.setdefault("iterator_valid__pad_last", True)
@@ -138,9 +151,10 @@ class MultiTaskNet(NeuralNet):
         self.tasks = tasks
         self.weighting = weighting
         self.task_weights = task_weights
+        self.on_divergence = on_divergence
 
     # transient per-epoch state: tensors on the training device, not pickled
-    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_")
+    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_", "_good_state_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -157,6 +171,9 @@ class MultiTaskNet(NeuralNet):
                 if name == "print_log" else (name, cb) for name, cb in callbacks]
 
     def initialize(self):
+        if self.on_divergence not in ("raise", "restore"):
+            raise ValueError(f"on_divergence must be 'raise' or 'restore', got "
+                             f"{self.on_divergence!r}.")
         check_device(self.device)
         return super().initialize()
 
@@ -173,8 +190,14 @@ class MultiTaskNet(NeuralNet):
         self.task_losses_ = TaskLosses(self.tasks)
         weights = resolve_task_weights(self.task_weights, self.tasks)
         strategy = copy.deepcopy(resolve_weighting(self.weighting))
-        self.weighting_ = strategy.initialize(self.tasks, weights).to(self.device)
+        self.weighting_ = strategy.initialize(self.tasks, weights).to(
+            self._compute_device())
         return self
+
+    def _compute_device(self):
+        """Where the module computes (``device``; the accelerator's device when
+        Accelerate places the tensors, see AcceleratedMultiTaskNet)."""
+        return self.device
 
     def get_all_learnable_params(self):
         yield from super().get_all_learnable_params()
@@ -239,14 +262,61 @@ class MultiTaskNet(NeuralNet):
             return
         values = self._last_losses_.cpu().numpy()
         bad = np.flatnonzero(~np.isfinite(values))
-        which = (f"task {self.tasks[bad[0]].name!r} became {values[bad[0]]}"
+        which = (", ".join(f"task {self.tasks[k].name!r} became {values[k]}"
+                           for k in bad)
                  if bad.size else f"objective became {loss}")
-        raise ValueError(
-            f"the {'training' if training else 'validation'} loss of {which} at "
-            f"epoch {self.history[-1, 'epoch']} (batch "
-            f"{len(self.history[-1, 'batches'])}); training stopped. Lower the "
-            f"learning rate, scale the inputs and targets, or lower this task's "
-            f"weight.")
+        where = (f"the {'training' if training else 'validation'} loss of {which} "
+                 f"at epoch {self.history[-1, 'epoch']} (batch "
+                 f"{len(self.history[-1, 'batches'])})")
+        advice = ("Lower the learning rate, scale the inputs and targets, or lower "
+                  "this task's weight.")
+        if self.on_divergence == "restore" and getattr(self, "_good_state_", None):
+            epoch = self._restore_good_state()
+            warnings.warn(f"{where}; restored the parameters at the end of epoch "
+                          f"{epoch} (the lowest loss of this run) and stopped "
+                          f"training. {advice}", RuntimeWarning, stacklevel=2)
+            raise KeyboardInterrupt  # skorch's way to stop the fit loop
+        raise ValueError(f"{where}; training stopped. {advice}")
+
+    # -- divergence: snapshot of the last good epoch --------------------------
+
+    def _save_good_state(self, loss=np.inf):
+        """Keep a copy of the state when ``loss`` is the run's best so far."""
+        if self.on_divergence != "restore":
+            return
+        best = getattr(self, "_good_state_", None)
+        if best is not None and not loss < best["loss"]:
+            return
+        if not all(bool(torch.isfinite(p).all()) for p in self.module_.parameters()):
+            return
+        self._good_state_ = {
+            "loss": loss,
+            "epoch": len(self.history) if self.history else 0,
+            "module": {k: v.detach().clone()
+                       for k, v in self.module_.state_dict().items()},
+            "optimizers": {name: copy.deepcopy(getattr(self, name + "_").state_dict())
+                           for name in self._optimizers},
+            "weighting": copy.deepcopy(self.weighting_),
+        }
+
+    def _restore_good_state(self):
+        """Put the last good state back; drop the unfinished epoch; its number."""
+        good = self._good_state_
+        self.module_.load_state_dict(good["module"])
+        self.weighting_ = copy.deepcopy(good["weighting"])
+        # the optimizer is rebuilt so that it holds the restored weighting's
+        # parameters, then gets its saved state (moments, step counts) back
+        self._initialize_optimizer()
+        for name, state in good["optimizers"].items():
+            getattr(self, name + "_").load_state_dict(state)
+        if self.history and len(self.history) > good["epoch"]:
+            self.history.pop()
+        return good["epoch"]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._good_state_ = None
+        self._save_good_state()
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
@@ -272,6 +342,12 @@ class MultiTaskNet(NeuralNet):
         loss = kwargs.get("loss")
         if loss is not None:
             self._check_finite(loss.item(), training)
+            good = getattr(self, "_good_state_", None)
+            if training and good is not None and good["loss"] == np.inf:
+                # the run's first batch: its loss is the initial state's, so
+                # that an epoch that blows up on the way never counts as best
+                good["loss"] = float(np.nansum(
+                    self.weighting_.weights() * self._last_losses_.cpu().numpy()))
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train,
@@ -279,16 +355,17 @@ class MultiTaskNet(NeuralNet):
         n = len(self.tasks)
         # per prefix: loss sums and entry counts of incomplete batches, loss
         # sums (weighted by rows) and row count of complete batches
+        device = self._compute_device()
         self._epoch_sums_ = {
-            p: [torch.zeros(n, device=self.device), torch.zeros(n, device=self.device),
-                torch.zeros(n, device=self.device), 0] for p in ("train", "valid")}
+            p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
+                torch.zeros(n, device=device), 0] for p in ("train", "valid")}
         self._complete_ = {"train": is_complete(dataset_train),
                            "valid": is_complete(dataset_valid)}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
                              dataset_valid=dataset_valid, **kwargs)
-        train_means = None
+        train_means = monitored = None
         per_task = self.task_losses_.outputs_per_task
         for prefix, (sums, counts, sums_complete, rows) in self._epoch_sums_.items():
             # complete batches added loss * rows; each row holds per_task entries
@@ -302,9 +379,13 @@ class MultiTaskNet(NeuralNet):
                 self.history.record(f"{prefix}_loss_{task.name}", float(value))
             if prefix == "train":
                 train_means = means
-        self.history.record("task_weights", self.weighting_.weights().tolist())
+            monitored = means  # the validation losses when there are some
+        weights = self.weighting_.weights()
+        self.history.record("task_weights", weights.tolist())
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
+        if monitored is not None:
+            self._save_good_state(float(np.nansum(weights * monitored)))
 
     def train_step(self, batch, **fit_params):
         # skorch wraps the step in a closure for optimizers that re-evaluate

@@ -16,9 +16,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.dataset import ValidSplit
 from torch import nn
 
-from ..base import check_targets
+from ..base import check_targets, clear_fitted_state, unfit_on_error
 from ..tasks import Task, infer_tasks
 from ._architectures import ARCHITECTURES
+from ._callbacks import EpochSeed
 from ._data import TaskDataset, encode_groups
 from ._net import MultiTaskNet, check_device
 from ._trunks import MLP
@@ -88,13 +89,17 @@ class _MultiTaskNetwork(BaseEstimator):
         "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"),
                         Interval(numbers.Integral, 2, None, closed="left"), callable],
         "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "on_divergence": [StrOptions({"raise", "restore"})],
+        "accelerator": "no_validation",
     }
 
     def __init__(self, tasks=None, trunk=None, architecture="hard",
                  hidden_layer_sizes=(100,), task_weights=None, weighting=None,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=100, batch_size=128,
                  standardize_targets=True, device="cpu", random_state=None, verbose=0,
-                 callbacks=None, train_split=None, n_threads=None, **kwargs):
+                 callbacks=None, train_split=None, n_threads=None, warm_start=False,
+                 on_divergence="raise", accelerator=None, **kwargs):
         self.tasks = tasks
         self.trunk = trunk
         self.architecture = architecture
@@ -112,6 +117,9 @@ class _MultiTaskNetwork(BaseEstimator):
         self.callbacks = callbacks
         self.train_split = train_split
         self.n_threads = n_threads
+        self.warm_start = warm_start
+        self.on_divergence = on_divergence
+        self.accelerator = accelerator
         vars(self).update(kwargs)
 
     # -- parameters ----------------------------------------------------------
@@ -180,6 +188,13 @@ class _MultiTaskNetwork(BaseEstimator):
                              f"must start with one of {list(_PREFIXES)}.")
 
     def _check_tasks(self):
+        for task in self.tasks_:
+            if task.type == "classification" and len(task.classes_) < 2:
+                raise ValueError(
+                    f"task {task.name!r} has only one class ({task.classes_[0]!r}) "
+                    f"in Y; a classifier needs at least two classes per task "
+                    f"(declare them with Task({task.name!r}, 'classification', "
+                    f"classes=[...]) if later data holds the others).")
         kind = self._expected_kind
         if kind is None:
             return
@@ -239,13 +254,22 @@ class _MultiTaskNetwork(BaseEstimator):
         net_kwargs = {k: v for k, v in self._prefixed_params().items()
                       if k.startswith(_NET_PREFIXES)}
         net_kwargs.update({f"module__{k}": v for k, v in module_kwargs.items()})
-        return MultiTaskNet(
+        # every epoch's randomness follows from (seed, epoch): resumable runs
+        callbacks = [("epoch_seed", EpochSeed(seed))] + list(
+            copy.deepcopy(self.callbacks) or [])
+        net_class, device = MultiTaskNet, self.device
+        if self.accelerator is not None:
+            from ._accelerate import accelerated_net_kwargs
+
+            net_class, device, extra = accelerated_net_kwargs(self, net_kwargs)
+            net_kwargs.update(extra)
+        return net_class(
             module, tasks=self.tasks_, weighting=copy.deepcopy(self.weighting),
             task_weights=self.task_weights, optimizer=self.optimizer, lr=self.lr,
             max_epochs=self.max_epochs, batch_size=self.batch_size,
-            train_split=self._train_split(seed),
-            callbacks=copy.deepcopy(self.callbacks), verbose=self.verbose,
-            device=self.device, **net_kwargs)
+            train_split=self._train_split(seed), callbacks=callbacks,
+            verbose=self.verbose, device=device, on_divergence=self.on_divergence,
+            **net_kwargs)
 
     # -- targets -------------------------------------------------------------
 
@@ -276,19 +300,33 @@ class _MultiTaskNetwork(BaseEstimator):
         return int(check_random_state(self.random_state).randint(2 ** 31 - 1))
 
     def _train(self, dataset, seed, epochs=None):
-        device = check_device(self.device)
+        """Train ``epochs`` epochs (building the net first when there is none).
+
+        torch's global random state is restored afterwards; inside, the
+        weights are initialized from ``seed`` and every epoch is seeded
+        from ``(seed, epoch number)`` by the net's ``EpochSeed`` callback.
+        """
+        device = self._torch_device()
         forked = [device.index or 0] if device.type == "cuda" else []
         with _torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
-            torch.manual_seed(seed)
             if not hasattr(self, "net_"):
+                torch.manual_seed(seed)
                 self.net_ = self._build_net(self.input_shape_, seed)
                 self.net_.initialize()
             self.net_.partial_fit(dataset, None, epochs=epochs)
 
+    def _torch_device(self):
+        if self.accelerator is not None:
+            from ._accelerate import require_accelerate
+
+            require_accelerate()
+            return torch.device(self.accelerator.device)
+        return check_device(self.device)
+
     def _start(self, X, y, tasks=None):
         self._validate_params()
         self._check_extra_params()
-        check_device(self.device)
+        self._torch_device()
         X, Y = self._validate_fit_data(X, y, tasks=tasks)
         self._check_tasks()
         self.input_shape_ = tuple(X.shape[1:])
@@ -299,8 +337,13 @@ class _MultiTaskNetwork(BaseEstimator):
         self._set_classes()
         return X, targets
 
+    @unfit_on_error
     def fit(self, X, y, groups=None):
         """Build the network and train it for ``max_epochs`` epochs.
+
+        With ``warm_start=True`` and a fitted network, train it
+        ``max_epochs`` more epochs instead (on the data given now; tasks,
+        classes and target scaling stay those of the first fit).
 
         Parameters
         ----------
@@ -321,10 +364,17 @@ class _MultiTaskNetwork(BaseEstimator):
         -------
         self : object
         """
+        if self.warm_start and hasattr(self, "net_"):
+            self._validate_params()
+            X, Y = self._continue_data(X, y)
+            dataset = self._dataset(X, self._encode_targets(Y), groups)
+            self._train(dataset, self._train_seed, epochs=self.max_epochs)
+            return self
         X, targets = self._start(X, y)
         seed = self._seed()
         self._train_seed = seed
-        self._train(self._dataset(X, targets, groups), seed)
+        self._train(self._dataset(X, targets, groups), seed,
+                    epochs=self.max_epochs)
         return self
 
     def _continue_data(self, X, y):
@@ -344,6 +394,17 @@ class _MultiTaskNetwork(BaseEstimator):
     def partial_fit(self, X, y, groups=None, classes=None):
         """Train for one epoch, building the network on the first call.
 
+        One call is one pass over the chunk ``(X, y)``, recorded as one epoch
+        in ``history_``; calling it on successive chunks trains on a stream
+        of data too large for memory (see the user guide on scaling). The
+        first call fixes the tasks (it needs a label of every task), their
+        classes (pass ``classes`` when the first chunk may not show them
+        all) and, with
+        ``standardize_targets``, the target scaling (from that chunk).
+
+        A chunk that fails validation raises and leaves the model as it was;
+        a failure during training (a diverging loss) leaves it unfitted.
+
         Parameters
         ----------
         X, y, groups
@@ -359,17 +420,23 @@ class _MultiTaskNetwork(BaseEstimator):
         self : object
         """
         if not hasattr(self, "net_"):
-            Y_checked, names, _ = check_targets(y)
-            tasks = self._tasks_with_classes(Y_checked, names, classes)
-            X, targets = self._start(X, y, tasks=tasks)
-            self._train_seed = self._seed()
-            seed = self._train_seed
-        else:
-            X, Y = self._continue_data(X, y)
-            targets = self._encode_targets(Y)
-            self._train_seed += 1
-            seed = self._train_seed
-        self._train(self._dataset(X, targets, groups), seed, epochs=1)
+            return self._first_partial_fit(X, y, groups, classes)
+        X, Y = self._continue_data(X, y)
+        dataset = self._dataset(X, self._encode_targets(Y), groups)
+        try:
+            self._train(dataset, self._train_seed, epochs=1)
+        except Exception:
+            clear_fitted_state(self)
+            raise
+        return self
+
+    @unfit_on_error
+    def _first_partial_fit(self, X, y, groups, classes):
+        Y_checked, names, _ = check_targets(y)
+        tasks = self._tasks_with_classes(Y_checked, names, classes)
+        X, targets = self._start(X, y, tasks=tasks)
+        self._train_seed = self._seed()
+        self._train(self._dataset(X, targets, groups), self._train_seed, epochs=1)
         return self
 
     def _tasks_with_classes(self, Y, names, classes):
@@ -414,6 +481,12 @@ class _MultiTaskNetwork(BaseEstimator):
         return X
 
     def _validate_input(self, X):
+        ndim = getattr(X, "ndim", None)
+        if ndim is not None and ndim >= 2 and hasattr(self, "input_shape_") and (
+                ndim != len(self.input_shape_) + 1):
+            raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} but the "
+                             f"network was fitted on samples of shape "
+                             f"{self.input_shape_}.")
         return self._check_input_shape(self._validate_X(X))
 
     def _raw_outputs(self, X):
@@ -472,9 +545,36 @@ class _MultiTaskNetwork(BaseEstimator):
         """Task weights used in each epoch, ndarray (n_epochs, n_tasks)."""
         return np.asarray(self.history_[:, "task_weights"], dtype=float)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = vars(self).get("net_")
+        if net is not None and net.device is not None \
+                and getattr(self, "accelerator", None) is None \
+                and str(net.device) != str(self.device):
+            # skorch loaded the tensors of a model pickled on a device that
+            # this machine lacks (CUDA) onto the CPU, with a DeviceWarning;
+            # later training and prediction use where the tensors are.
+            self.device = str(net.device)
+
     def to(self, device):
-        """Move the fitted network to ``device`` (e.g. ``"cpu"`` after training
-        on ``"cuda"``) and use it for later predictions; returns self."""
+        """Move the fitted network to ``device`` and use it from now on.
+
+        E.g. ``est.to("cpu")`` after training on ``"cuda"``, before pickling
+        the model for a machine without a GPU. Moves the module, the
+        optimizer state and the weighting strategy, and sets the ``device``
+        parameter (so a later ``partial_fit`` or warm-started ``fit`` trains
+        there too). A model pickled on a GPU also loads on a CPU-only
+        machine: skorch maps its tensors to the CPU (with a
+        ``DeviceWarning``) and ``device`` becomes ``"cpu"``.
+
+        Parameters
+        ----------
+        device : str or torch.device
+
+        Returns
+        -------
+        self : object
+        """
         check_is_fitted(self, "net_")
         check_device(device)
         net = self.net_

@@ -1,4 +1,4 @@
-"""Utilities: discovery of the public estimators."""
+"""Utilities: discovery of the public estimators, row chunks for streaming."""
 
 import importlib
 import inspect
@@ -6,7 +6,9 @@ import pkgutil
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators"]
+from ._chunks import iter_chunks
+
+__all__ = ["all_estimators", "iter_chunks"]
 
 _TYPE_OF = {"classifier": "classifier", "regressor": "regressor"}
 

@@ -369,8 +369,12 @@ def test_ranking_within_groups_needs_and_uses_query_ids():
     ranker.fit(X, Y, groups=groups)
     assert ranker.score(X, Y) > 0.95  # NDCG
     scores = ranker.predict(X)[:, 0]
-    # the learned score orders items by x0, the relevance signal
-    assert np.corrcoef(scores, X[:, 0])[0, 1] > 0.9
+    # within each query the learned score orders items by x0, the relevance
+    # signal (across queries it may carry any offset: only order within a
+    # query is trained)
+    within = [np.corrcoef(scores[groups == g], X[groups == g, 0])[0, 1]
+              for g in range(24)]
+    assert np.mean(within) > 0.95
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(ranker.set_fit_request(groups=True),
                               {"lr": [0.01, 0.02]}, cv=GroupKFold(3),

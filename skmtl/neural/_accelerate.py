@@ -1,0 +1,129 @@
+"""Opt-in training through Hugging Face Accelerate (several GPUs, mixed precision).
+
+``MultiTaskEstimator(accelerator=Accelerator(...))`` trains an
+:class:`AcceleratedMultiTaskNet`: skorch's ``AccelerateMixin`` on top of
+:class:`MultiTaskNet`. It is opt-in because an accelerated net has limits a
+plain one does not (see the user guide on GPUs): on several processes the
+accelerator cannot be pickled or cloned, so such a model cannot go through
+``GridSearchCV`` or ``pickle`` while it holds it.
+"""
+
+import torch
+from skorch.dataset import unpack_data
+from skorch.hf import AccelerateMixin
+from skorch.utils import TeeGenerator, to_device
+
+from ._net import MultiTaskNet
+
+__all__ = ["AcceleratedMultiTaskNet", "accelerated_net_kwargs", "require_accelerate"]
+
+
+def require_accelerate():
+    """Import ``accelerate`` or raise an ImportError naming the extra to install."""
+    try:
+        import accelerate
+    except ImportError as exc:
+        raise ImportError(
+            "accelerator= needs Hugging Face Accelerate, which is not installed: "
+            "pip install 'skmtl[accelerate]' (or pip install accelerate).") from exc
+    return accelerate
+
+
+class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
+    """:class:`MultiTaskNet` trained through an ``accelerate.Accelerator``.
+
+    The accelerator prepares the module, the optimizer and the training
+    data loader (so with ``accelerate launch`` each process trains on its
+    shard and gradients are averaged across GPUs) and runs the forward pass
+    under its autocast (mixed precision). Each step records the per-task
+    losses as :class:`MultiTaskNet` does and back-propagates the weighted
+    joint loss (plus the architecture's penalty) with
+    ``accelerator.backward``. After training the module is unwrapped
+    (``unwrap_after_train=True``), so prediction runs on the plain module,
+    batch by batch on the accelerator's device, in the calling process.
+
+    Parameters
+    ----------
+    accelerator : accelerate.Accelerator
+    device : None
+        Leave None: the accelerator places tensors.
+    **kwargs
+        As :class:`MultiTaskNet`.
+
+    Notes
+    -----
+    Only loss-level weighting strategies work: gradient-level ones compute
+    per-task gradients with ``torch.autograd.grad``, outside the
+    accelerator's gradient synchronisation and loss scaling. With several
+    processes each records the losses of its own shard in its history.
+    """
+
+    def _compute_device(self):
+        return torch.device(self.accelerator.device)
+
+    def initialize_module(self):
+        super().initialize_module()
+        if getattr(self.weighting_, "level", "loss") != "loss":
+            raise ValueError(
+                f"weighting {type(self.weighting_).__name__} works on per-task "
+                f"gradients, which Accelerate does not synchronise across "
+                f"processes; use a loss-level weighting with accelerator=.")
+        return self
+
+    def infer(self, x, **fit_params):
+        # training batches come placed by the prepared data loader; prediction
+        # batches (plain iterator, see predict_raw) are moved here
+        return super().infer(to_device(x, self._compute_device()), **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        with self.accelerator.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
+            self._record("train", losses, counts, Xi.shape[0])
+            loss = self.weighting_.combine(losses, training=True)
+            penalty = self._penalty()
+            if penalty is not None:
+                loss = loss + penalty
+        self.accelerator.backward(loss)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        with self.accelerator.accumulate(self.module_):
+            self._zero_grad_optimizer()
+            step = self.train_step_single(batch, **fit_params)
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+            for name in self._optimizers:
+                getattr(self, name + "_").step()
+        return step
+
+    def get_iterator(self, dataset, training=False):
+        if getattr(self, "_predicting", False):
+            # every row predicted in this process (no sharding across GPUs)
+            return MultiTaskNet.get_iterator(self, dataset, training=training)
+        return super().get_iterator(dataset, training=training)
+
+    def predict_raw(self, X):
+        self._predicting = True
+        try:
+            return super().predict_raw(X)
+        finally:
+            self._predicting = False
+
+
+def accelerated_net_kwargs(estimator, net_kwargs):
+    """(net class, device, extra kwargs) for an estimator with an accelerator."""
+    require_accelerate()
+    extra = {"accelerator": estimator.accelerator}
+    if not estimator.verbose:
+        # skorch's PrintLog is silenced by verbose=0 only with the print sink
+        extra["callbacks__print_log__sink"] = print
+    # Accelerate shards and places DataLoaders; it passes other iterators
+    # through untouched, so the slicing BatchIterator is replaced here.
+    for key in ("iterator_train", "iterator_valid"):
+        if key not in net_kwargs:
+            extra[key] = torch.utils.data.DataLoader
+    return AcceleratedMultiTaskNet, None, extra
