@@ -105,7 +105,8 @@ print("best:", search.best_params_)
 # The cross-validated R² of the main task against the auxiliary task's
 # weight (the band is one standard deviation over the folds; weight 0, the
 # main task alone, is the dashed line). The more the auxiliary task weighs,
-# the better the main task does, up to the largest weight tried.
+# the better the main task does, until the score levels off at the largest
+# weights (which score alike, within their spread over the folds).
 #
 # This is less odd than it looks. The network is trained by Adam, which
 # scales each parameter's step by the size of its own gradients: the main
