@@ -59,10 +59,13 @@ class MultiTaskModule(nn.Module):
 
     Notes
     -----
-    Two hooks serve the training loop: :meth:`shared_parameters` lists the
+    Three hooks serve the training loop: :meth:`shared_parameters` lists the
     parameters every task's loss reaches (what gradient-level weighting
-    strategies combine), and :meth:`penalty` returns a term added to the
-    training loss (None when there is none).
+    strategies combine), :meth:`shared_representation` returns the features
+    every head read in the last training forward pass, for architectures
+    that have one (what :class:`~skmtl.neural.weighting.MGDAUB` works on),
+    and :meth:`penalty` returns a term added to the training loss (None when
+    there is none).
     """
 
     def __init__(self, tasks, input_shape, head_hidden=()):
@@ -87,6 +90,42 @@ class MultiTaskModule(nn.Module):
     def shared_parameters(self):
         """Parameters shared by the tasks (list of tensors)."""
         return []
+
+    def shared_representation(self):
+        """The features every task's head read in the last training forward pass.
+
+        Recorded by architectures with one representation shared by all
+        tasks (:class:`HardSharing`) when the forward pass runs in training
+        mode with gradients enabled; the others raise a ``TypeError``.
+
+        Returns
+        -------
+        features : torch.Tensor of shape (batch, ...)
+            Part of the autograd graph of the last forward pass.
+        """
+        raise TypeError(
+            f"{type(self).__name__} has no single representation shared by all "
+            f"tasks (each task reads its own mixture or column), so methods that "
+            f"work on the shared representation (MGDAUB) do not apply; use MGDA, "
+            f"which works on the shared parameters, or HardSharing.")
+
+    def _record_representation(self, features):
+        if self.training and torch.is_grad_enabled():
+            self._representation = features
+
+    def _recorded_representation(self):
+        features = getattr(self, "_representation", None)
+        if features is None:
+            raise RuntimeError(f"{type(self).__name__} has recorded no shared "
+                               f"representation: call it in training mode with "
+                               f"gradients enabled first.")
+        return features
+
+    def __getstate__(self):
+        # the last batch's features belong to an autograd graph: not state
+        state = dict(super().__getstate__())
+        state.pop("_representation", None)
+        return state
 
     def penalty(self):
         """Regularization added to the training loss, or None."""
@@ -139,10 +178,14 @@ class HardSharing(MultiTaskModule):
 
     def forward(self, X):
         features = self.trunk(X)
+        self._record_representation(features)
         return tuple(head(features) for head in self.heads)
 
     def shared_parameters(self):
         return list(self.trunk.parameters())
+
+    def shared_representation(self):
+        return self._recorded_representation()
 
 
 class SoftSharing(MultiTaskModule):
