@@ -91,16 +91,24 @@ class MultiTaskModule(nn.Module):
         """Parameters shared by the tasks (list of tensors)."""
         return []
 
-    def shared_representation(self):
+    def shared_representation(self, per_task=False):
         """The features every task's head read in the last training forward pass.
 
         Recorded by architectures with one representation shared by all
         tasks (:class:`HardSharing`) when the forward pass runs in training
         mode with gradients enabled; the others raise a ``TypeError``.
 
+        Parameters
+        ----------
+        per_task : bool, default=False
+            Return the aliases of the representation that each head read
+            (one view per task): the gradient of the sum of the task losses
+            with respect to them gives every task's gradient of the
+            representation in one backward pass.
+
         Returns
         -------
-        features : torch.Tensor of shape (batch, ...)
+        features : torch.Tensor of shape (batch, ...), or list of them
             Part of the autograd graph of the last forward pass.
         """
         raise TypeError(
@@ -109,17 +117,25 @@ class MultiTaskModule(nn.Module):
             f"work on the shared representation (MGDAUB) do not apply; use MGDA, "
             f"which works on the shared parameters, or HardSharing.")
 
-    def _record_representation(self, features):
-        if self.training and torch.is_grad_enabled():
-            self._representation = features
+    def _heads_on_representation(self, features):
+        """Apply the heads to ``features``; record it in training with gradients.
 
-    def _recorded_representation(self):
-        features = getattr(self, "_representation", None)
-        if features is None:
+        Each head reads its own view of ``features`` (free: no copy), so that
+        one backward pass separates the tasks' gradients of the representation.
+        """
+        if not (self.training and torch.is_grad_enabled()):
+            return tuple(head(features) for head in self.heads)
+        inputs = [features.view_as(features) for _ in self.heads]
+        self._representation = (features, inputs)
+        return tuple(head(x) for head, x in zip(self.heads, inputs))
+
+    def _recorded_representation(self, per_task):
+        recorded = getattr(self, "_representation", None)
+        if recorded is None:
             raise RuntimeError(f"{type(self).__name__} has recorded no shared "
                                f"representation: call it in training mode with "
                                f"gradients enabled first.")
-        return features
+        return list(recorded[1]) if per_task else recorded[0]
 
     def __getstate__(self):
         # the last batch's features belong to an autograd graph: not state
@@ -177,15 +193,13 @@ class HardSharing(MultiTaskModule):
         self._build_heads(feature_size(self.trunk, self.input_shape))
 
     def forward(self, X):
-        features = self.trunk(X)
-        self._record_representation(features)
-        return tuple(head(features) for head in self.heads)
+        return self._heads_on_representation(self.trunk(X))
 
     def shared_parameters(self):
         return list(self.trunk.parameters())
 
-    def shared_representation(self):
-        return self._recorded_representation()
+    def shared_representation(self, per_task=False):
+        return self._recorded_representation(per_task)
 
 
 class SoftSharing(MultiTaskModule):

@@ -79,7 +79,8 @@ class TaskWeightsDisplay:
         self.strategy_name = strategy_name
 
     @classmethod
-    def from_estimator(cls, estimator, *, ax=None, line_kw=None, legend=True):
+    def from_estimator(cls, estimator, *, ax=None, yscale="linear", line_kw=None,
+                       legend=True):
         """Draw the task weights of a fitted neural estimator (or its pipeline).
 
         Parameters
@@ -87,6 +88,9 @@ class TaskWeightsDisplay:
         estimator : fitted MultiTaskEstimator, MultiTaskRegressor or \
 MultiTaskClassifier, or a Pipeline ending in one
         ax : matplotlib Axes, default=None
+        yscale : {"linear", "log"}, default="linear"
+            "log" shows weights of very different sizes (learned uncertainty
+            weights follow the inverse losses).
         line_kw : dict, default=None
             Passed to every ``ax.plot`` call.
         legend : bool, default=True
@@ -101,14 +105,15 @@ MultiTaskClassifier, or a Pipeline ending in one
                       task_names=[t.name for t in model.tasks_],
                       epochs=np.asarray(model.history_[:, "epoch"]),
                       strategy_name=type(strategy).__name__)
-        return display.plot(ax=ax, line_kw=line_kw, legend=legend)
+        return display.plot(ax=ax, yscale=yscale, line_kw=line_kw, legend=legend)
 
-    def plot(self, ax=None, *, line_kw=None, legend=True):
+    def plot(self, ax=None, *, yscale="linear", line_kw=None, legend=True):
         """Draw one line per task.
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
+        yscale : {"linear", "log"}, default="linear"
         line_kw : dict, default=None
         legend : bool, default=True
 
@@ -133,6 +138,7 @@ MultiTaskClassifier, or a Pipeline ending in one
             (self.lines_[name],) = ax.plot(epochs, weights[:, k], label=name, **kw)
         ax.set_xlabel("epoch")
         ax.set_ylabel("task weight")
+        ax.set_yscale(yscale)
         if self.strategy_name:
             ax.set_title(self.strategy_name)
         if legend:

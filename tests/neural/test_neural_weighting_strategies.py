@@ -85,9 +85,13 @@ def _one_step(weighting, X, Y, architecture="hard", hidden=(6,), step_rows=None)
     return net, combined.double().numpy(), torch.stack(per_task).double().numpy()
 
 
-def test_pcgrad_on_conflicting_gradients_leaves_no_conflict_in_the_network_grad():
+@pytest.mark.parametrize("architecture", ["hard", "mmoe"])
+def test_pcgrad_on_conflicting_gradients_leaves_no_conflict_in_the_network_grad(
+        architecture):
+    # HardSharing exposes its representation (one pass per task through the
+    # trunk, batched); MMoE does not (one full backward pass per task)
     X, Y = _conflicting_problem()
-    _, d, J = _one_step(PCGrad(), X, Y)
+    _, d, J = _one_step(PCGrad(), X, Y, architecture=architecture)
     g1, g2 = J
     assert g1 @ g2 < 0  # the problem does conflict
     assert d @ g1 >= -1e-6 * np.linalg.norm(g1) ** 2
@@ -165,6 +169,11 @@ def test_nash_mtl_gains_are_inverse_to_the_weights():
     gains = J @ d  # each task's gain along d, on the normalized Gram matrix
     scale = np.linalg.norm(J @ J.T)
     np.testing.assert_allclose(gains * alpha / scale, 1.0, rtol=1e-4)
+    # the heads are trained on sum_k alpha_k L_k too
+    module = net.module_
+    for a, head, own in zip(alpha, module.heads, module.own_head_grads):
+        for param, grad in zip(head.parameters(), own):
+            torch.testing.assert_close(param.grad, a * grad)
 
 
 def test_upgrad_matches_torchjd_and_conflicts_with_no_task():

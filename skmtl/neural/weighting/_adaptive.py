@@ -11,6 +11,7 @@ every weight to zero.
 import torch
 
 from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
+from ._jacobian import per_task_representation, representation_gradients
 
 __all__ = ["GradNorm", "MetaWeighting"]
 
@@ -126,10 +127,22 @@ class GradNorm(Weighting):
 
     def backward(self, task_losses, net, penalty=None):
         layer = _last_shared_weight(net.module_, "GradNorm")
-        norms = torch.stack([
-            _norm(torch.autograd.grad(task_losses[k], layer, retain_graph=True,
-                                      allow_unused=True)[0], layer)
-            for k in range(self.n_tasks_)])
+        recorded = per_task_representation(net.module_)
+        if recorded is not None:
+            # every task's gradient of the representation in one pass through
+            # the heads, then one batched pass down to the layer
+            features, aliases = recorded
+            per_task, _ = representation_gradients(task_losses, aliases)
+            (grads,) = torch.autograd.grad(features, layer, grad_outputs=per_task,
+                                           is_grads_batched=True, retain_graph=True,
+                                           allow_unused=True)
+            norms = (torch.zeros(self.n_tasks_, device=layer.device) if grads is None
+                     else torch.linalg.vector_norm(grads.flatten(1), dim=1))
+        else:
+            norms = torch.stack([
+                _norm(torch.autograd.grad(task_losses[k], layer, retain_graph=True,
+                                          allow_unused=True)[0], layer)
+                for k in range(self.n_tasks_)])
         weights = self.weights_.detach().clone()
         total = (weights * task_losses).sum()
         if penalty is not None:

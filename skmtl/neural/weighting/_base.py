@@ -28,11 +28,10 @@ class Weighting:
     :meth:`set_params`, so ``GridSearchCV`` reaches them as
     ``weighting__<param>``.
 
-    Subclassing
-    -----------
-    A **loss-level** strategy (``level = "loss"``) implements
-    :meth:`combine`, returning the scalar objective for a vector of task
-    losses (e.g. ``(lambda * task_losses).sum()``), and :meth:`weights`. Its
+    To write a strategy: a **loss-level** one (``level = "loss"``)
+    implements :meth:`combine`, returning the scalar objective for a vector
+    of task losses (e.g. ``(lambda * task_losses).sum()``), and
+    :meth:`weights`. Its
     learnable parameters (e.g. log-variances) are returned by
     :meth:`named_parameters` and trained by the net's optimizer, in a
     parameter group of their own when :meth:`optimizer_options` returns

@@ -22,7 +22,14 @@ from ...utils._gradient_combination import (
     pcgrad_weights,
 )
 from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
-from ._jacobian import gram_matrix, split_parameters, task_gradients, write_gradients
+from ._jacobian import (
+    gram_matrix,
+    per_task_representation,
+    representation_gradients,
+    split_parameters,
+    task_jacobian,
+    write_gradients,
+)
 
 __all__ = ["PCGrad", "MGDA", "MGDAUB", "CAGrad", "NashMTL", "UPGrad"]
 
@@ -46,13 +53,13 @@ class _GradientCombination(Weighting):
 
     def backward(self, task_losses, net, penalty=None):
         shared, others = split_parameters(net.module_, type(self).__name__)
-        grads = task_gradients(task_losses, shared + others)
-        jacobian, rest = grads[:len(shared)], grads[len(shared):]
+        jacobian, other_gradients = task_jacobian(task_losses, net.module_, shared,
+                                                  others)
         weights = self._active_weights(gram_matrix(jacobian))
         write_gradients(shared, jacobian, weights)
         heads = (weights if self._head_coefficients == "weights"
                  else np.ones(self.n_tasks_))
-        write_gradients(others, rest, heads)
+        write_gradients(others, other_gradients(heads))
         self._mean.add(weights)
         return _finish(task_losses, penalty)
 
@@ -245,22 +252,25 @@ class MGDAUB(Weighting):
             raise TypeError(f"MGDAUB needs the shared representation of the last "
                             f"forward pass, but {type(module).__name__} has no "
                             f"shared_representation() method; use MGDA.")
-        features = shared_representation()
+        features = shared_representation()  # TypeError when there is none
         K = self.n_tasks_
-        grads = []
-        for k in range(K):
-            if not task_losses[k].requires_grad:
-                grads.append(torch.zeros_like(features))
-                continue
-            (g,) = torch.autograd.grad(task_losses[k], features, retain_graph=True,
-                                       allow_unused=True)
-            if g is None:
-                raise RuntimeError(f"the shared representation of "
-                                   f"{type(module).__name__} is not part of the "
-                                   f"loss of task {self.task_names_[k]!r}: it must "
-                                   f"come from the current forward pass.")
-            grads.append(g)
-        gram = gram_matrix([torch.stack(grads)])
+        recorded = per_task_representation(module)
+        if recorded is not None:
+            grads, _ = representation_gradients(task_losses, recorded[1])
+        else:
+            # a module that records one tensor: one pass through the heads per task
+            grads = []
+            for k in range(K):
+                (g,) = torch.autograd.grad(task_losses[k], features,
+                                           retain_graph=True, allow_unused=True)
+                if g is None:
+                    raise RuntimeError(f"the shared representation of "
+                                       f"{type(module).__name__} is not part of the "
+                                       f"loss of task {self.task_names_[k]!r}: it "
+                                       f"must come from the current forward pass.")
+                grads.append(g)
+            grads = torch.stack(grads)
+        gram = gram_matrix([grads])
         weights = np.zeros(K)
         active = np.diag(gram) > 0
         if active.any():
