@@ -20,12 +20,12 @@
 
    * digits: ``make_digit_localization`` (class: accuracy; box: mean IoU on
      test images of unseen handwriting), ConvNet trunk with channels (16, 32)
-     and 128 features, 2000 training images, 8 epochs, batch 64, Adam lr
+     and 128 features, 1600 training images, 8 epochs, batch 64, Adam lr
      2e-3 — a cheaper configuration than ``bench_digits.py``;
    * tabular: 6 regression tasks of rank 2 (``make_multitask_regression``,
      ``structure="low_rank"``), 300 training rows with 30% of labels
      missing, extra label noise of standard deviation 1 and 2 (in units of
-     the task's spread) on two tasks; MLP (64, 64), 80 epochs, batch 32;
+     the task's spread) on two tasks; MLP (64, 64), 60 epochs, batch 32;
      mean test R² over the tasks (test labels noisy too).
 
 Run from the repository root: ``python benchmarks/bench_weighting.py
@@ -193,7 +193,7 @@ def _mean_std(values):
 
 
 def digits_scores(args, strategies):
-    n_train = 500 if args.quick else 2000
+    n_train = 500 if args.quick else 1600
     epochs = 2 if args.quick else 8
     X, Y, tasks = make_digit_localization(n_train, subset="train", random_state=0,
                                           return_tasks=True)
@@ -248,7 +248,7 @@ def tabular_problem(seed):
 
 
 def tabular_scores(args, strategies):
-    epochs = 10 if args.quick else 80
+    epochs = 10 if args.quick else 60
     common = dict(hidden_layer_sizes=(64, 64), lr=1e-3, max_epochs=epochs,
                   batch_size=32)
     rows = {}

@@ -66,10 +66,11 @@ for name, weighting in strategies.items():
 # each task by about ``1 / (2 L_k)``: the clean tasks, whose training loss
 # becomes tiny, end with weights in the hundreds, the noisy ``task_3`` below
 # one. ``GradNorm`` does the opposite: it sees a task that learns slowly and
-# pushes it. ``DWA`` hardly moves here (after the first epochs every loss
-# falls at a similar rate) and ``PCGrad`` stays near equal weights (the
-# tasks' gradients rarely conflict). ``MGDA-UB`` takes a convex combination
-# (weights summing to one) that all but drops the noisy task.
+# pushes it; ``DWA`` too, a little and for a while (its weights follow the
+# ratio of successive epoch losses, which soon fall at similar rates).
+# ``PCGrad`` stays near equal weights: the tasks' gradients rarely conflict.
+# ``MGDA-UB`` takes a convex combination (weights summing to one) that all
+# but drops the noisy task.
 fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharex=True)
 for ax, (name, model) in zip(axes.ravel(), models.items()):
     TaskWeightsDisplay.from_estimator(model, ax=ax, yscale="log",

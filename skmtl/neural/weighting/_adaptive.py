@@ -91,7 +91,7 @@ class GradNorm(Weighting):
     ...                          hidden_layer_sizes=(16,), max_epochs=10,
     ...                          random_state=0).fit(X, Y)
     >>> weights = est.task_weights_history_[-1]
-    >>> round(weights.sum(), 6), bool(weights[1] > weights[0])
+    >>> round(float(weights.sum()), 6), bool(weights[1] > weights[0])
     (2.0, True)
     """
 

@@ -138,7 +138,7 @@ class Uncertainty(Weighting):
     >>> from skmtl.neural.weighting import Uncertainty
     >>> strategy = Uncertainty().initialize(
     ...     [Task("value"), Task("kind", "classification")], [1.0, 1.0])
-    >>> float(strategy.combine(torch.tensor([2.0, 2.0])))  # 2/2 + 2/1
+    >>> strategy.combine(torch.tensor([2.0, 2.0])).item()  # 2/2 + 2/1
     3.0
     >>> [name for name, _ in strategy.named_parameters()]
     ['log_variances']
