@@ -1,7 +1,9 @@
 """Gradient-level strategies: combine the tasks' gradients of the shared parameters.
 
 Each step forms the per-task gradients ``J`` (n_tasks × n_shared) of the
-shared parameters (one backward pass per task), their Gram matrix
+shared parameters (see ``_jacobian.py``: one batched backward pass through
+the trunk when the architecture exposes its shared representation, one
+backward pass per task otherwise), their Gram matrix
 ``G = J @ J.T``, weights ``w`` from ``G`` (the kernels of
 :mod:`skmtl.utils._gradient_combination`, or torchjd's UPGrad) and writes
 ``w @ J`` into the shared parameters' ``.grad``. Task-specific parameters
@@ -109,9 +111,10 @@ class PCGrad(_GradientCombination):
     The projections are computed on the Gram matrix of the task gradients
     (:func:`~skmtl.utils._gradient_combination.pcgrad_weights`): the result
     is ``w @ J`` with weights tracked through the projections. The visiting
-    order is drawn from torch's generator each step. One backward pass per
-    task: the step costs about ``(1 + 2K) / 3`` plain steps. The recorded
-    weights are the epoch means of ``w``. Reference: [1]_.
+    order is drawn from torch's generator each step. The per-task gradients
+    cost a backward pass per task through the shared layers (batched into
+    one with :class:`~skmtl.neural.HardSharing`). The recorded weights are
+    the epoch means of ``w``. Reference: [1]_.
 
     References
     ----------
