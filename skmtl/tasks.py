@@ -256,7 +256,11 @@ class Count(TaskType):
 
         mask = ~torch.isnan(target)
         safe_target = torch.where(mask, target, torch.zeros_like(target))
-        per_entry = torch.exp(raw) - safe_target * raw
+        # Half the Poisson deviance: the negative log-likelihood shifted by its
+        # minimum (same gradient), so the loss is >= 0 and 0 at a perfect fit,
+        # as the weighting strategies that take ratios or logs of losses need.
+        per_entry = (torch.exp(raw) - safe_target * raw
+                     - safe_target + torch.special.xlogy(safe_target, safe_target))
         return _masked_mean(per_entry, mask)
 
 

@@ -34,6 +34,7 @@ from skmtl.linear import (
     L21,
 )
 from skmtl.metrics import make_multitask_scorer
+from skmtl.neural.weighting import PCGrad, Uncertainty
 from skmtl.utils import all_estimators
 
 # Estimators whose constructor needs arguments, as the instances to check.
@@ -43,16 +44,33 @@ INSTANCES = {
     "PooledBaseline": [PooledBaseline(Ridge()),
                        PooledBaseline(LogisticRegression(), task_indicators=True)],
     # Small, fast networks: every check's fit takes a few milliseconds.
+    # ... and with a gradient-level and a learned loss-level weighting
     "MultiTaskRegressor": [MultiTaskRegressor(hidden_layer_sizes=(16,), lr=0.02,
                                               max_epochs=20, batch_size=32,
-                                              random_state=0)],
+                                              random_state=0),
+                           MultiTaskRegressor(hidden_layer_sizes=(16,), lr=0.02,
+                                              max_epochs=20, batch_size=32,
+                                              weighting=PCGrad(), random_state=0)],
     "MultiTaskClassifier": [MultiTaskClassifier(hidden_layer_sizes=(16,), lr=0.02,
                                                 max_epochs=20, batch_size=32,
+                                                random_state=0),
+                            MultiTaskClassifier(hidden_layer_sizes=(16,), lr=0.02,
+                                                max_epochs=20, batch_size=32,
+                                                weighting=Uncertainty(lr=0.05),
                                                 random_state=0)],
     "MultiTaskEstimator": [MultiTaskEstimator(hidden_layer_sizes=(16,), lr=0.02,
                                               max_epochs=20, batch_size=32,
                                               random_state=0)],
 }
+
+def _network_weights_grid(est):
+    """Task weights, or the strategy's parameter when it chooses them itself."""
+    if est.weighting is None:
+        return {"task_weights": [None, (1.0, 3.0, 1.0)]}
+    if hasattr(est.weighting, "lr"):
+        return {"weighting__lr": [0.01, 0.05]}
+    return {"weighting": [est.weighting, "mgda"]}
+
 
 # A small grid per estimator class for the GridSearchCV test.
 GRIDS = {
@@ -65,7 +83,7 @@ GRIDS = {
     "MultiTaskLinearRegressorCV": lambda est: {"n_alphas": [3, 4]},
     "MultiTaskLogisticClassifierCV": lambda est: {"eps": [1e-2, 1e-1]},
     # task weights as tuples, and a prefixed parameter routed to the optimizer
-    **{name: lambda est: {"task_weights": [None, (1.0, 3.0, 1.0)],
+    **{name: lambda est: {**_network_weights_grid(est),
                           "optimizer__weight_decay": [0.0, 1e-3]}
        for name in ("MultiTaskRegressor", "MultiTaskClassifier",
                     "MultiTaskEstimator")},

@@ -199,7 +199,11 @@ def test_classification_binary_count_losses_by_hand():
     count = _fitted(Task("c", "count"), np.array([[1.0], [2.0]]))
     raw_c = torch.tensor([[0.0], [np.log(2.0)]])
     y_c = torch.tensor([[1.0], [3.0]])
-    by_hand = ((1.0 - 0.0) + (2.0 - 3.0 * np.log(2.0))) / 2
+    # half Poisson deviance: mu - y*log(mu) - (y - y*log(y)), 0 at mu = y
+    by_hand = ((1.0 - 0.0 - 1.0) + (2.0 - 3.0 * np.log(2.0) - 3.0
+                                    + 3.0 * np.log(3.0))) / 2
+    assert by_hand > 0
+    assert count.loss_fn(torch.log(y_c), y_c).abs().max() < 1e-6
     assert torch.allclose(count.loss_fn(raw_c, y_c), torch.tensor(by_hand))
 
 

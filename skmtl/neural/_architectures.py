@@ -59,10 +59,13 @@ class MultiTaskModule(nn.Module):
 
     Notes
     -----
-    Two hooks serve the training loop: :meth:`shared_parameters` lists the
+    Three hooks serve the training loop: :meth:`shared_parameters` lists the
     parameters every task's loss reaches (what gradient-level weighting
-    strategies combine), and :meth:`penalty` returns a term added to the
-    training loss (None when there is none).
+    strategies combine), :meth:`shared_representation` returns the features
+    every head read in the last training forward pass, for architectures
+    that have one (what :class:`~skmtl.neural.weighting.MGDAUB` works on),
+    and :meth:`penalty` returns a term added to the training loss (None when
+    there is none).
     """
 
     def __init__(self, tasks, input_shape, head_hidden=()):
@@ -87,6 +90,58 @@ class MultiTaskModule(nn.Module):
     def shared_parameters(self):
         """Parameters shared by the tasks (list of tensors)."""
         return []
+
+    def shared_representation(self, per_task=False):
+        """The features every task's head read in the last training forward pass.
+
+        Recorded by architectures with one representation shared by all
+        tasks (:class:`HardSharing`) when the forward pass runs in training
+        mode with gradients enabled; the others raise a ``TypeError``.
+
+        Parameters
+        ----------
+        per_task : bool, default=False
+            Return the aliases of the representation that each head read
+            (one view per task): the gradient of the sum of the task losses
+            with respect to them gives every task's gradient of the
+            representation in one backward pass.
+
+        Returns
+        -------
+        features : torch.Tensor of shape (batch, ...), or list of them
+            Part of the autograd graph of the last forward pass.
+        """
+        raise TypeError(
+            f"{type(self).__name__} has no single representation shared by all "
+            f"tasks (each task reads its own mixture or column), so methods that "
+            f"work on the shared representation (MGDAUB) do not apply; use MGDA, "
+            f"which works on the shared parameters, or HardSharing.")
+
+    def _heads_on_representation(self, features):
+        """Apply the heads to ``features``; record it in training with gradients.
+
+        Each head reads its own view of ``features`` (free: no copy), so that
+        one backward pass separates the tasks' gradients of the representation.
+        """
+        if not (self.training and torch.is_grad_enabled()):
+            return tuple(head(features) for head in self.heads)
+        inputs = [features.view_as(features) for _ in self.heads]
+        self._representation = (features, inputs)
+        return tuple(head(x) for head, x in zip(self.heads, inputs))
+
+    def _recorded_representation(self, per_task):
+        recorded = getattr(self, "_representation", None)
+        if recorded is None:
+            raise RuntimeError(f"{type(self).__name__} has recorded no shared "
+                               f"representation: call it in training mode with "
+                               f"gradients enabled first.")
+        return list(recorded[1]) if per_task else recorded[0]
+
+    def __getstate__(self):
+        # the last batch's features belong to an autograd graph: not state
+        state = dict(super().__getstate__())
+        state.pop("_representation", None)
+        return state
 
     def penalty(self):
         """Regularization added to the training loss, or None."""
@@ -138,11 +193,13 @@ class HardSharing(MultiTaskModule):
         self._build_heads(feature_size(self.trunk, self.input_shape))
 
     def forward(self, X):
-        features = self.trunk(X)
-        return tuple(head(features) for head in self.heads)
+        return self._heads_on_representation(self.trunk(X))
 
     def shared_parameters(self):
         return list(self.trunk.parameters())
+
+    def shared_representation(self, per_task=False):
+        return self._recorded_representation(per_task)
 
 
 class SoftSharing(MultiTaskModule):

@@ -24,7 +24,8 @@ def _dense_regression(task, raw, target):
 
 
 def _dense_count(task, raw, target):
-    return (torch.exp(raw) - target * raw).mean()
+    return (torch.exp(raw) - target * raw - target
+            + torch.special.xlogy(target, target)).mean()
 
 
 def _dense_classification(task, raw, target):

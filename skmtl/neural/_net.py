@@ -154,7 +154,8 @@ class MultiTaskNet(NeuralNet):
         self.on_divergence = on_divergence
 
     # transient per-epoch state: tensors on the training device, not pickled
-    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_", "_good_state_")
+    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_", "_good_state_",
+                  "_train_batch_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -206,6 +207,33 @@ class MultiTaskNet(NeuralNet):
             for name, param in weighting.named_parameters():
                 yield f"weighting.{name}", param
 
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        """skorch's optimizer arguments, with the strategy's own parameter group.
+
+        When the weighting strategy asks for its own optimizer options (e.g.
+        ``Uncertainty(lr=0.05)``), its parameters go to a separate parameter
+        group with those options, unless an ``optimizer__param_groups``
+        pattern already placed them.
+        """
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        weighting = getattr(self, "weighting_", None)
+        options = weighting.optimizer_options() if (
+            weighting is not None and prefix == "optimizer") else {}
+        if not options:
+            return args, kwargs
+        own = {id(p) for _, p in weighting.named_parameters()}
+        groups = list(args[0])
+        for group in groups:
+            if set(group) != {"params"}:
+                continue  # a group configured by the user keeps its options
+            mine = [p for p in group["params"] if id(p) in own]
+            if mine:
+                group["params"] = [p for p in group["params"] if id(p) not in own]
+                groups.append({"params": mine, **options})
+                break
+        groups = [g for g in groups if g["params"]]
+        return (groups,) + tuple(args[1:]), kwargs
+
     def _set_training(self, training=True):
         # skorch switches every submodule's mode on every batch; switching only
         # when the mode changes saves a walk over the module tree per batch.
@@ -236,6 +264,27 @@ class MultiTaskNet(NeuralNet):
         complete = getattr(self, "_complete_", {}).get(
             "train" if training else "valid")
         return self.task_losses_(y_pred, targets, groups, complete=complete)
+
+    def batch_task_losses(self, X, y, parameters=None, training=True):
+        """Per-task losses of the module on a batch (tensor of shape (n_tasks,)).
+
+        Parameters
+        ----------
+        X, y
+            A batch as the iterator yields it (``y``: encoded targets, or the
+            pair (targets, query ids)).
+        parameters : dict, default=None
+            Values to use instead of the module's parameters, by name (a
+            one-step lookahead, with ``torch.func.functional_call``).
+        training : bool, default=True
+        """
+        if parameters is None:
+            y_pred = self.infer(X)
+        else:
+            y_pred = torch.func.functional_call(
+                self.module_, parameters, (to_device(X, self.device),))
+        losses, _ = self.get_task_losses(y_pred, y, X=X, training=training)
+        return losses
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted joint loss ``sum_k lambda_k L_k`` of a batch."""
@@ -321,6 +370,8 @@ class MultiTaskNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
+        # the batch, for strategies that evaluate the model again on it
+        self._train_batch_ = (Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
         losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
         self._record("train", losses, counts, Xi.shape[0])
@@ -391,13 +442,15 @@ class MultiTaskNet(NeuralNet):
         # skorch wraps the step in a closure for optimizers that re-evaluate
         # the loss (LBFGS); others get the cheaper direct call.
         if isinstance(self.optimizer_, torch.optim.LBFGS):
-            return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        self.notify("on_grad_computed",
-                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                    batch=batch, training=True)
-        self._step_optimizer(None)
+            step = super().train_step(batch, **fit_params)
+        else:
+            self._zero_grad_optimizer()
+            step = self.train_step_single(batch, **fit_params)
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+            self._step_optimizer(None)
+        self.weighting_.after_step(self)
         return step
 
     # -- fitting -------------------------------------------------------------

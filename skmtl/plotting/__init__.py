@@ -9,12 +9,15 @@ only when something is drawn.
 from ._base import task_coefficients
 from ._heatmaps import CoefficientHeatmapDisplay, TaskSimilarityDisplay
 from ._scores import PerTaskScoreDisplay
+from ._training import LearningCurveDisplay, TaskWeightsDisplay
 from ._transfer import TransferReportDisplay, plot_task_affinity
 
 __all__ = [
     "CoefficientHeatmapDisplay",
+    "LearningCurveDisplay",
     "PerTaskScoreDisplay",
     "TaskSimilarityDisplay",
+    "TaskWeightsDisplay",
     "TransferReportDisplay",
     "plot_task_affinity",
     "task_coefficients",

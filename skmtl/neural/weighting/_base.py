@@ -16,8 +16,9 @@ class Weighting:
     :class:`~skmtl.neural.MultiTaskNet` deep-copies the strategy it is given
     (so the constructor parameter is never changed by training), calls
     :meth:`initialize` once per fit, then for every training batch
-    :meth:`backward` with the vector of masked per-task losses, and
-    :meth:`on_epoch_end` after each epoch. Just before that call, the
+    :meth:`backward` with the vector of masked per-task losses and, after
+    the optimizer's step, :meth:`after_step`; and :meth:`on_epoch_end`
+    after each epoch. Just before that call, the
     weights returned by :meth:`weights` are recorded in the net's ``history``
     (key ``"task_weights"``): they should be the weights used during the epoch
     (their mean, for strategies that change them every step).
@@ -27,13 +28,14 @@ class Weighting:
     :meth:`set_params`, so ``GridSearchCV`` reaches them as
     ``weighting__<param>``.
 
-    Subclassing
-    -----------
-    A **loss-level** strategy (``level = "loss"``) implements
-    :meth:`combine`, returning the scalar objective for a vector of task
-    losses (e.g. ``(lambda * task_losses).sum()``), and :meth:`weights`. Its
+    To write a strategy: a **loss-level** one (``level = "loss"``)
+    implements :meth:`combine`, returning the scalar objective for a vector
+    of task losses (e.g. ``(lambda * task_losses).sum()``), and
+    :meth:`weights`. Its
     learnable parameters (e.g. log-variances) are returned by
-    :meth:`named_parameters` and trained by the net's optimizer.
+    :meth:`named_parameters` and trained by the net's optimizer, in a
+    parameter group of their own when :meth:`optimizer_options` returns
+    options (e.g. a learning rate).
 
     A **gradient-level** strategy (``level = "gradient"``) overrides
     :meth:`backward`: it may compute per-task gradients of
@@ -41,6 +43,11 @@ class Weighting:
     them and write the parameters' ``.grad``; it must leave the gradients of
     every learnable parameter set for the optimizer step that follows, and
     return the scalar loss to report.
+
+    During a training step, ``net.batch_task_losses(X, y, parameters=...)``
+    evaluates the task losses on any batch, optionally with other parameter
+    values (a lookahead), and ``net._train_batch_`` holds the current batch
+    ``(X, y)``.
 
     Attributes
     ----------
@@ -105,6 +112,14 @@ class Weighting:
         """Learnable parameters of the strategy, as ``(name, tensor)`` pairs."""
         return iter(())
 
+    def optimizer_options(self):
+        """Options of the optimizer's parameter group for :meth:`named_parameters`.
+
+        A dict such as ``{"lr": 0.05}``; empty (the default) puts the
+        strategy's parameters in the net's default group.
+        """
+        return {}
+
     def to(self, device):
         """Move the strategy's tensors to ``device``; returns self."""
         return self
@@ -140,12 +155,56 @@ class Weighting:
         total.backward()
         return total
 
+    def after_step(self, net):
+        """Called after the optimizer's step of every training batch."""
+
     def on_epoch_end(self, net, task_losses):
         """Called after each epoch with the epoch's mean training loss per task."""
 
     def weights(self):
         """The current task weights ``lambda`` (ndarray of shape (n_tasks,))."""
         raise NotImplementedError(f"{type(self).__name__} must implement weights().")
+
+
+def _reject_task_weights(strategy):
+    """A strategy that sets the weights itself cannot take manual ones too."""
+    if not np.all(strategy.task_weights_ == 1.0):
+        name = type(strategy).__name__
+        raise ValueError(f"{name} chooses the task weights itself, but the estimator "
+                         f"was given task_weights={strategy.task_weights_.tolist()}; "
+                         f"drop task_weights, or use weighting=Fixed(...) for "
+                         f"manual weights.")
+
+
+class _RunningMean:
+    """Mean of the weights used over an epoch, accumulated without a device sync."""
+
+    def __init__(self, n_tasks):
+        self.last = np.ones(n_tasks)
+        self.reset()
+
+    def reset(self):
+        self.total = None
+        self.count = 0
+
+    def add(self, weights):
+        if hasattr(weights, "detach"):
+            weights = weights.detach()
+        self.total = weights + 0 if self.total is None else self.total + weights
+        self.count += 1
+
+    def value(self):
+        """The mean since the last reset (the previous mean if nothing was added)."""
+        if self.count:
+            total = self.total
+            if hasattr(total, "cpu"):
+                total = total.cpu().numpy()
+            self.last = np.asarray(total, dtype=float) / self.count
+        return self.last.copy()
+
+    def close_epoch(self):
+        self.value()
+        self.reset()
 
 
 def _same(value, default):

@@ -4,9 +4,9 @@ import numpy as np
 import torch
 
 from ...base import resolve_task_weights
-from ._base import WEIGHTINGS, Weighting
+from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
 
-__all__ = ["Fixed"]
+__all__ = ["Fixed", "Uncertainty", "DWA", "RLW", "FAMO"]
 
 
 class Fixed(Weighting):
@@ -74,3 +74,411 @@ class Fixed(Weighting):
 
 
 WEIGHTINGS["fixed"] = Fixed
+
+
+_GAUSSIAN_TYPES = ("regression", "count")
+
+
+class Uncertainty(Weighting):
+    """Learned homoscedastic uncertainty weights (Kendall, Gal & Cipolla, 2018).
+
+    Each task ``k`` gets a learned log-variance ``s_k = log sigma_k²`` and
+    the objective is
+
+        ``sum_k c_k exp(-s_k) L_k + s_k / 2``,
+
+    the negative log-likelihood of the tasks under a noise of scale
+    ``sigma_k``: ``c_k = 1/2`` for regression and count tasks (Gaussian,
+    ``L / (2 sigma²) + log sigma``) and ``c_k = 1`` for classification,
+    binary and ranking tasks (scaled softmax, ``L / sigma² + log sigma``).
+    The weights are ``lambda_k = c_k exp(-s_k)``; at the optimum of ``s_k``,
+    ``lambda_k = 1 / (2 L_k)``: tasks with a larger loss (noisier labels)
+    get less weight, and two regression tasks with noise variances
+    ``sigma_1²`` and ``sigma_2²`` end with weights in the ratio
+    ``sigma_2² / sigma_1²``.
+
+    Parameters
+    ----------
+    lr : float, default=None
+        Learning rate of the log-variances, in an optimizer parameter group
+        of their own; None uses the net's learning rate, with which the
+        log-variances of a short training barely move (their gradient is of
+        order 1, a network's rate of order 1e-3). A learning-rate schedule
+        that sets every group's rate (e.g. ``OneCycleLR`` with one
+        ``max_lr``) overrides it.
+    init_log_variance : float, default=0.0
+        Starting value of every ``s_k``.
+
+    Attributes
+    ----------
+    log_variances_ : torch.nn.Parameter of shape (n_tasks,)
+        The learned ``s_k`` (trained by the net's optimizer).
+
+    See Also
+    --------
+    DWA, GradNorm, FAMO : Other adaptive loss weights.
+
+    Notes
+    -----
+    The recorded weights of an epoch are the mean of ``lambda`` over its
+    steps. Kendall et al. [1]_ introduced the weighting for scene geometry
+    and semantics; the classification form follows their Boltzmann
+    likelihood with temperature ``sigma²``.
+
+    References
+    ----------
+    .. [1] A. Kendall, Y. Gal and R. Cipolla, "Multi-task learning using
+       uncertainty to weigh losses for scene geometry and semantics", CVPR
+       2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmtl import Task
+    >>> from skmtl.neural.weighting import Uncertainty
+    >>> strategy = Uncertainty().initialize(
+    ...     [Task("value"), Task("kind", "classification")], [1.0, 1.0])
+    >>> strategy.combine(torch.tensor([2.0, 2.0])).item()  # 2/2 + 2/1
+    3.0
+    >>> [name for name, _ in strategy.named_parameters()]
+    ['log_variances']
+    """
+
+    def __init__(self, lr=None, init_log_variance=0.0):
+        self.lr = lr
+        self.init_log_variance = init_log_variance
+
+    def initialize(self, tasks, task_weights):
+        super().initialize(tasks, task_weights)
+        _reject_task_weights(self)
+        if self.lr is not None and not self.lr > 0:
+            raise ValueError(f"Uncertainty: lr must be a positive float or None, got "
+                             f"{self.lr!r}.")
+        self.log_variances_ = torch.nn.Parameter(
+            torch.full((self.n_tasks_,), float(self.init_log_variance)))
+        self.scales_ = torch.tensor([0.5 if t.type in _GAUSSIAN_TYPES else 1.0
+                                     for t in tasks])
+        self._mean = _RunningMean(self.n_tasks_)
+        self._mean.last = self.scales_.numpy() * np.exp(-self.init_log_variance)
+        return self
+
+    def named_parameters(self):
+        yield "log_variances", self.log_variances_
+
+    def optimizer_options(self):
+        return {} if self.lr is None else {"lr": float(self.lr)}
+
+    def to(self, device):
+        # in place, so that the optimizer keeps referring to the parameter
+        self.log_variances_.data = self.log_variances_.data.to(device)
+        self.scales_ = self.scales_.to(device)
+        return self
+
+    def combine(self, task_losses, training=True):
+        s = self.log_variances_
+        weights = self.scales_ * torch.exp(-s)
+        if training:
+            self._mean.add(weights)
+        return (weights * task_losses).sum() + 0.5 * s.sum()
+
+    def on_epoch_end(self, net, task_losses):
+        self._mean.close_epoch()
+
+    def weights(self):
+        return self._mean.value()
+
+
+class DWA(Weighting):
+    """Dynamic weight average (Liu, Johns & Davison, 2019).
+
+    The weights of epoch ``t`` follow how fast each task's mean training
+    loss fell over the two previous epochs:
+
+        ``lambda_k(t) = K exp(r_k / T) / sum_i exp(r_i / T)``, with
+        ``r_k = L_k(t-1) / L_k(t-2)``,
+
+    so a task whose loss decreases slowly (``r_k`` near 1) gets more weight;
+    the weights sum to the number of tasks ``K`` and are 1 for the first two
+    epochs.
+
+    Parameters
+    ----------
+    temperature : float, default=2.0
+        ``T``: a large temperature makes the weights equal.
+
+    See Also
+    --------
+    GradNorm : Balances the tasks' gradient norms instead.
+
+    Notes
+    -----
+    Costs nothing per step: the weights change once per epoch, from the
+    losses the net records anyway. Proposed with the multi-task attention
+    network [1]_.
+
+    References
+    ----------
+    .. [1] S. Liu, E. Johns and A. J. Davison, "End-to-end multi-task
+       learning with attention", CVPR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import Task
+    >>> from skmtl.neural.weighting import DWA
+    >>> strategy = DWA(temperature=1.0).initialize([Task("a"), Task("b")], [1, 1])
+    >>> strategy.on_epoch_end(None, np.array([1.0, 1.0]))
+    >>> strategy.on_epoch_end(None, np.array([0.5, 1.0]))  # task a learns faster
+    >>> np.round(strategy.weights(), 3).tolist()
+    [0.755, 1.245]
+    """
+
+    def __init__(self, temperature=2.0):
+        self.temperature = temperature
+
+    def initialize(self, tasks, task_weights):
+        super().initialize(tasks, task_weights)
+        _reject_task_weights(self)
+        if not self.temperature > 0:
+            raise ValueError(f"DWA: temperature must be > 0, got "
+                             f"{self.temperature!r}.")
+        self.history_ = []
+        self.weights_ = np.ones(self.n_tasks_)
+        self._lambda = torch.ones(self.n_tasks_)
+        return self
+
+    def to(self, device):
+        self._lambda = self._lambda.to(device)
+        return self
+
+    def combine(self, task_losses, training=True):
+        if self._lambda.device != task_losses.device:
+            self._lambda = self._lambda.to(task_losses.device)
+        return (self._lambda * task_losses).sum()
+
+    def on_epoch_end(self, net, task_losses):
+        self.history_ = (self.history_ + [np.asarray(task_losses, dtype=float)])[-2:]
+        if len(self.history_) < 2:
+            return
+        before, last = self.history_
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = last / before
+        ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+        z = ratio / self.temperature
+        z = np.exp(z - z.max())
+        self.weights_ = self.n_tasks_ * z / z.sum()
+        self._lambda = torch.as_tensor(self.weights_, dtype=torch.float32,
+                                       device=self._lambda.device)
+
+    def weights(self):
+        return self.weights_.copy()
+
+
+_RLW_DISTRIBUTIONS = ("normal", "uniform", "dirichlet")
+
+
+class RLW(Weighting):
+    """Random loss weighting (Lin et al., 2022): new random weights every step.
+
+    Each training step draws ``lambda = K * p`` with ``p`` on the simplex:
+    ``p = softmax(z)``, ``z ~ N(0, I)`` (``"normal"``, the paper's default),
+    ``p = u / sum(u)`` with ``u ~ U(0, 1)`` (``"uniform"``) or ``p ~
+    Dirichlet(1)`` (``"dirichlet"``). The weights average to about one per
+    task; the validation loss uses ``lambda = 1``.
+
+    Parameters
+    ----------
+    distribution : {"normal", "uniform", "dirichlet"}, default="normal"
+
+    Notes
+    -----
+    Lin et al. [1]_ show that random weights match many adaptive methods
+    at no cost: a strong baseline. The draws come from torch's generator,
+    which the estimator seeds with ``random_state``. The recorded weights of
+    an epoch are the mean of its draws.
+
+    References
+    ----------
+    .. [1] B. Lin, F. Ye, Y. Zhang and I. W. Tsang, "Reasonable
+       effectiveness of random weighting: a litmus test for multi-task
+       learning", TMLR 2022.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmtl import Task
+    >>> from skmtl.neural.weighting import RLW
+    >>> strategy = RLW().initialize([Task("a"), Task("b"), Task("c")], [1, 1, 1])
+    >>> _ = torch.manual_seed(0)
+    >>> loss = strategy.combine(torch.ones(3))  # the weights sum to 3
+    >>> round(float(loss), 4)
+    3.0
+    """
+
+    def __init__(self, distribution="normal"):
+        self.distribution = distribution
+
+    def initialize(self, tasks, task_weights):
+        super().initialize(tasks, task_weights)
+        _reject_task_weights(self)
+        if self.distribution not in _RLW_DISTRIBUTIONS:
+            raise ValueError(f"RLW: distribution must be one of {_RLW_DISTRIBUTIONS}, "
+                             f"got {self.distribution!r}.")
+        self._mean = _RunningMean(self.n_tasks_)
+        return self
+
+    def _draw(self, device):
+        K = self.n_tasks_
+        if self.distribution == "normal":
+            p = torch.softmax(torch.randn(K, device=device), dim=0)
+        elif self.distribution == "uniform":
+            u = torch.rand(K, device=device)
+            p = u / u.sum()
+        else:
+            e = -torch.log(torch.rand(K, device=device).clamp_min(1e-12))
+            p = e / e.sum()
+        return K * p
+
+    def combine(self, task_losses, training=True):
+        if not training:
+            return task_losses.sum()
+        weights = self._draw(task_losses.device)
+        self._mean.add(weights)
+        return (weights * task_losses).sum()
+
+    def on_epoch_end(self, net, task_losses):
+        self._mean.close_epoch()
+
+    def weights(self):
+        return self._mean.value()
+
+
+_FAMO_UPDATES = ("same_batch", "next_batch")
+
+
+class FAMO(Weighting):
+    """Fast adaptive multitask optimization (Liu et al., 2023).
+
+    FAMO keeps task logits ``xi`` and minimizes ``sum_k z_k log L_k`` with
+    ``z = softmax(xi)``, which decreases every task's loss at a rate close
+    to the same *relative* rate. The gradient is that of ``sum_k lambda_k
+    L_k`` with
+
+        ``lambda_k = K z_k / (c L_k)``, ``c = sum_i z_i / L_i``
+
+    (scaled here by the number of tasks ``K``, so that equal weights are
+    ones). After each step, the logits move (Adam, with ``lr`` and
+    ``weight_decay``) against the gradient of ``softmax(xi)`` along the
+    observed decrease of the log-losses: a task whose loss fell less than
+    the others gains weight.
+
+    Parameters
+    ----------
+    lr : float, default=0.025
+        Learning rate of the logits (their own Adam optimizer).
+    weight_decay : float, default=0.01
+        Regularization ``gamma`` of the logits toward equal weights.
+    update : {"same_batch", "next_batch"}, default="same_batch"
+        Which losses measure the decrease: the batch's losses after the step
+        (as the authors' code; one extra forward pass without gradients per
+        step) or the next batch's losses (free, noisier).
+
+    Notes
+    -----
+    The losses must be non-negative with 0 at a perfect fit (true of every
+    task type's loss). A task with no label in a batch is left out of that
+    step's weights and update. FAMO [1]_ is a loss-level method: its cost
+    does not grow with the number of tasks.
+
+    References
+    ----------
+    .. [1] B. Liu, Y. Feng, P. Stone and Q. Liu, "FAMO: fast adaptive
+       multitask optimization", NeurIPS 2023.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmtl import Task
+    >>> from skmtl.neural.weighting import FAMO
+    >>> strategy = FAMO().initialize([Task("a"), Task("b")], [1, 1])
+    >>> losses = torch.tensor([1.0, 4.0])
+    >>> _ = strategy.combine(losses)
+    >>> strategy.weights().round(3).tolist()  # equal z: lambda ~ 1 / L
+    [1.6, 0.4]
+    """
+
+    _eps = 1e-8
+
+    def __init__(self, lr=0.025, weight_decay=0.01, update="same_batch"):
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.update = update
+
+    def initialize(self, tasks, task_weights):
+        super().initialize(tasks, task_weights)
+        _reject_task_weights(self)
+        if self.update not in _FAMO_UPDATES:
+            raise ValueError(f"FAMO: update must be one of {_FAMO_UPDATES}, got "
+                             f"{self.update!r}.")
+        self.logits_ = torch.zeros(self.n_tasks_, requires_grad=True)
+        self._optimizer = torch.optim.Adam([self.logits_], lr=self.lr,
+                                           weight_decay=self.weight_decay)
+        self._previous = None
+        self._mean = _RunningMean(self.n_tasks_)
+        return self
+
+    def to(self, device):
+        self.logits_.data = self.logits_.data.to(device)
+        for state in self._optimizer.state.values():
+            for key, value in state.items():
+                if isinstance(value, torch.Tensor) and key != "step":
+                    state[key] = value.to(device)
+        return self
+
+    def combine(self, task_losses, training=True):
+        if not training:
+            return task_losses.sum()
+        losses = task_losses.detach()
+        if self.update == "next_batch" and self._previous is not None:
+            self._update_logits(self._previous, losses)
+        active = losses > 0
+        with torch.no_grad():
+            z = torch.softmax(self.logits_, dim=0)
+            inverse = torch.where(active, z / (losses + self._eps),
+                                  torch.zeros_like(z))
+            weights = self.n_tasks_ * inverse / inverse.sum().clamp_min(1e-30)
+        self._mean.add(weights)
+        self._previous = losses
+        # the gradient of K sum_k z_k / c log L_k, with a readable value
+        return (weights * task_losses).sum()
+
+    def after_step(self, net):
+        if self.update != "same_batch" or self._previous is None:
+            return
+        X, y = net._train_batch_
+        with torch.no_grad():
+            losses = net.batch_task_losses(X, y, training=True)
+        self._update_logits(self._previous, losses)
+        self._previous = None
+
+    def _update_logits(self, before, after):
+        active = (before > 0) & (after > 0)
+        delta = torch.where(active, torch.log(before + self._eps)
+                            - torch.log(after + self._eps), torch.zeros_like(before))
+        with torch.no_grad():
+            z = torch.softmax(self.logits_, dim=0)
+            # the gradient of softmax(xi) along delta
+            self.logits_.grad = z * (delta - (z * delta).sum())
+        self._optimizer.step()
+
+    def on_epoch_end(self, net, task_losses):
+        self._mean.close_epoch()
+
+    def weights(self):
+        return self._mean.value()
+
+
+WEIGHTINGS["uncertainty"] = Uncertainty
+WEIGHTINGS["dwa"] = DWA
+WEIGHTINGS["rlw"] = RLW
+WEIGHTINGS["famo"] = FAMO

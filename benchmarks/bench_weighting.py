@@ -1,0 +1,310 @@
+"""Task-weighting strategies: cost per training step, and test scores.
+
+1. Cost. Seconds per training step of ``MultiTaskEstimator`` with each
+   strategy, relative to equal weighting (``Fixed``) in the same run, for
+   T = 3 and T = 10 tasks (regression, 4-class classification and binary
+   tasks in turn). Setting (DESIGN §8 at a smaller size): 6 400 rows × 100
+   features, MLP trunk 2×256 with a linear head per task, Adam, batch 256,
+   25 steps per epoch, 8 epochs (200 steps) per fit; the time of an epoch
+   (skorch's ``dur``) divided by its steps, the fastest epoch after the
+   first over ``--rounds`` interleaved rounds (the machine is shared: the
+   minimum is the measurement least disturbed by other processes). The
+   reference "torchjd UPGrad" is torchjd's own pipeline
+   (``mtl_backward(losses, features=h)`` then ``jac_to_grad(shared_params,
+   UPGrad())``) in the same training loop.
+   Targets: loss-level <= 1.1×, MGDA-UB <= 1.6×, the other gradient-level
+   methods no slower than torchjd's UPGrad.
+
+2. Scores, mean ± std over ``--seeds`` seeds, with equal weighting and
+   single-task training (one network per task) as references:
+
+   * digits: ``make_digit_localization`` (class: accuracy; box: mean IoU on
+     test images of unseen handwriting), ConvNet trunk with channels (16, 32)
+     and 128 features, 1600 training images, 8 epochs, batch 64, Adam lr
+     2e-3 — a cheaper configuration than ``bench_digits.py``;
+   * tabular: 6 regression tasks of rank 2 (``make_multitask_regression``,
+     ``structure="low_rank"``), 300 training rows with 30% of labels
+     missing, extra label noise of standard deviation 1 and 2 (in units of
+     the task's spread) on two tasks; MLP (64, 64), 60 epochs, batch 32;
+     mean test R² over the tasks (test labels noisy too).
+
+Run from the repository root: ``python benchmarks/bench_weighting.py
+--threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost`` or
+``--part scores`` for one part, ``--quick`` for a smoke run.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from skmtl import SingleTaskBaseline, Task
+from skmtl.datasets import box_iou, make_digit_localization, make_multitask_regression
+from skmtl.metrics import masked_r2_score
+from skmtl.neural import (
+    ConvNet,
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+)
+from skmtl.neural.weighting import (
+    DWA,
+    FAMO,
+    MGDA,
+    MGDAUB,
+    RLW,
+    CAGrad,
+    Fixed,
+    GradNorm,
+    MetaWeighting,
+    NashMTL,
+    PCGrad,
+    Uncertainty,
+    UPGrad,
+    Weighting,
+)
+
+LOSS_LEVEL = {
+    "equal (Fixed)": Fixed,
+    "Uncertainty (lr 0.05)": lambda: Uncertainty(lr=0.05),
+    "DWA": DWA,
+    "RLW": RLW,
+    "FAMO": FAMO,
+    "FAMO (next batch)": lambda: FAMO(update="next_batch"),
+    "GradNorm": GradNorm,
+    "MetaWeighting": MetaWeighting,
+    "MetaWeighting (every 10)": lambda: MetaWeighting(every=10),
+}
+GRADIENT_LEVEL = {
+    "PCGrad": PCGrad,
+    "MGDA": MGDA,
+    "MGDA-UB": MGDAUB,
+    "CAGrad": CAGrad,
+    "NashMTL": NashMTL,
+    "UPGrad": UPGrad,
+}
+
+
+class TorchjdUPGrad(Weighting):
+    """torchjd's own pipeline, as its documentation shows it: the reference."""
+
+    level = "gradient"
+
+    def initialize(self, tasks, task_weights):
+        from torchjd.aggregation import UPGrad as Aggregator
+
+        super().initialize(tasks, task_weights)
+        self._aggregator = Aggregator()
+        return self
+
+    def combine(self, task_losses, training=True):
+        return task_losses.sum()
+
+    def backward(self, task_losses, net, penalty=None):
+        from torchjd.autojac import jac_to_grad, mtl_backward
+
+        module = net.module_
+        # the losses are entries of one stacked tensor: keep the graph
+        # between torchjd's per-task passes
+        mtl_backward(list(task_losses.unbind()),
+                     features=module.shared_representation(), retain_graph=True)
+        jac_to_grad(module.shared_parameters(), self._aggregator)
+        return task_losses.detach().sum()
+
+    def weights(self):
+        return np.ones(self.n_tasks_)
+
+
+# -- 1. cost per step ---------------------------------------------------------
+
+
+def cost_problem(n_tasks, n_samples, n_features=100, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n_samples, n_features).astype(np.float32)
+    Z = X @ rng.randn(n_features, n_tasks) / np.sqrt(n_features)
+    tasks, columns = [], []
+    for k in range(n_tasks):
+        kind = ("regression", "classification", "binary")[k % 3]
+        tasks.append(Task(f"t{k}", kind))
+        if kind == "regression":
+            columns.append(Z[:, k] + 0.1 * rng.randn(n_samples))
+        elif kind == "classification":
+            columns.append(np.digitize(Z[:, k], [-0.7, 0.0, 0.7]))
+        else:
+            columns.append(Z[:, k] > 0)
+    return X, np.column_stack(columns).astype(float), tasks
+
+
+def seconds_per_step(weighting, X, Y, tasks, epochs, batch_size):
+    est = MultiTaskEstimator(tasks=tasks, weighting=weighting,
+                             hidden_layer_sizes=(256, 256), batch_size=batch_size,
+                             max_epochs=epochs, lr=1e-3, random_state=0)
+    est.fit(X, Y)
+    steps = int(np.ceil(len(X) / batch_size))
+    return min(est.history_[1:, "dur"]) / steps
+
+
+def run_cost(args):
+    strategies = dict(LOSS_LEVEL)
+    strategies.update(GRADIENT_LEVEL)
+    strategies["torchjd UPGrad (reference)"] = TorchjdUPGrad
+    n_samples = 256 * (10 if args.quick else 25)
+    epochs = 2 if args.quick else 8
+    results = {}
+    for n_tasks in (3, 10):
+        X, Y, tasks = cost_problem(n_tasks, n_samples)
+        times = {name: [] for name in strategies}
+        for _ in range(args.rounds):
+            for name, make in strategies.items():
+                times[name].append(seconds_per_step(make(), X, Y, tasks, epochs, 256))
+        results[n_tasks] = {name: min(t) for name, t in times.items()}
+    base = {T: results[T]["equal (Fixed)"] for T in results}
+    print(f"\nCost per training step relative to equal weighting (same run): "
+          f"{n_samples} rows x 100 features, MLP 2x256, batch 256, "
+          f"{n_samples // 256} steps/epoch, fastest of epochs 2-{epochs} in "
+          f"{args.rounds} rounds, {args.threads} thread(s)")
+    header = (f"{'strategy':<28} {'level':<9} {'T=3 ms':>7} {'T=3':>6} "
+              f"{'T=10 ms':>8} {'T=10':>6}")
+    print(header)
+    print("-" * len(header))
+    for name in strategies:
+        level = ("reference" if "reference" in name else
+                 "gradient" if name in GRADIENT_LEVEL else "loss")
+        r3, r10 = results[3][name], results[10][name]
+        print(f"{name:<28} {level:<9} {r3 * 1e3:7.2f} {r3 / base[3]:5.2f}x "
+              f"{r10 * 1e3:8.2f} {r10 / base[10]:5.2f}x")
+
+
+# -- 2. scores ----------------------------------------------------------------
+
+
+def _strategies_for_scores():
+    out = {"equal (Fixed)": Fixed}
+    for table in (LOSS_LEVEL, GRADIENT_LEVEL):
+        for name, make in table.items():
+            if name not in out and "every" not in name:
+                out[name] = make
+    return out
+
+
+def _mean_std(values):
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def digits_scores(args, strategies):
+    n_train = 500 if args.quick else 1600
+    epochs = 2 if args.quick else 8
+    X, Y, tasks = make_digit_localization(n_train, subset="train", random_state=0,
+                                          return_tasks=True)
+    X_test, Y_test = make_digit_localization(1000, subset="test", random_state=1)
+    common = dict(trunk=ConvNet, trunk__channels=(16, 32), trunk__out_features=128,
+                  lr=2e-3, max_epochs=epochs, batch_size=64)
+    rows = {}
+    for name, make in strategies.items():
+        acc, iou, seconds = [], [], []
+        for seed in range(args.seeds):
+            start = time.perf_counter()
+            est = MultiTaskEstimator(tasks=tasks, weighting=make(), random_state=seed,
+                                     **common).fit(X, Y)
+            seconds.append(time.perf_counter() - start)
+            P = est.predict(X_test)
+            acc.append(np.mean(P[:, 0] == Y_test[:, 0]))
+            iou.append(np.mean(box_iou(Y_test[:, 1:], P[:, 1:].astype(float))))
+        rows[name] = (acc, iou, seconds)
+    acc, iou, seconds = [], [], []
+    for seed in range(args.seeds):
+        start = time.perf_counter()
+        digit = MultiTaskClassifier(random_state=seed, **common).fit(
+            X, Y[:, 0].astype(int))
+        box = MultiTaskRegressor(random_state=seed, **common).fit(X, Y[:, 1:])
+        seconds.append(time.perf_counter() - start)
+        acc.append(np.mean(digit.predict(X_test) == Y_test[:, 0]))
+        iou.append(np.mean(box_iou(Y_test[:, 1:], box.predict(X_test))))
+    rows["single-task (2 networks)"] = (acc, iou, seconds)
+    print(f"\nDigits class + box: {n_train} training images, 1000 test images of "
+          f"unseen handwriting, ConvNet (16, 32) -> 128, {epochs} epochs, batch 64, "
+          f"Adam lr 2e-3; mean ± std over {args.seeds} seeds")
+    header = f"{'strategy':<28} {'accuracy':>15} {'mean IoU':>15} {'fit (s)':>8}"
+    print(header)
+    print("-" * len(header))
+    for name, (acc, iou, seconds) in rows.items():
+        print(f"{name:<28} {_mean_std(acc):>15} {_mean_std(iou):>15} "
+              f"{np.mean(seconds):8.1f}")
+
+
+def tabular_problem(seed):
+    X, Y = make_multitask_regression(n_samples=2300, n_features=20, n_tasks=6,
+                                     structure="low_rank", rank=2, noise=0.1,
+                                     random_state=seed)
+    rng = np.random.RandomState(seed)
+    Y = Y + rng.randn(*Y.shape) * Y.std(0) * np.array([0, 0, 0, 0, 1.0, 2.0])
+    X_train, Y_train, X_test, Y_test = X[:300], Y[:300].copy(), X[300:], Y[300:]
+    Y_train[rng.rand(*Y_train.shape) < 0.3] = np.nan
+    for k in range(Y.shape[1]):  # keep a few labels per task
+        if np.isnan(Y_train[:, k]).sum() > 290:
+            Y_train[:10, k] = Y[:10, k]
+    return X_train, Y_train, X_test, Y_test
+
+
+def tabular_scores(args, strategies):
+    epochs = 10 if args.quick else 60
+    common = dict(hidden_layer_sizes=(64, 64), lr=1e-3, max_epochs=epochs,
+                  batch_size=32)
+    rows = {}
+    problems = [tabular_problem(seed) for seed in range(args.seeds)]
+    for name, make in strategies.items():
+        scores, worst, seconds = [], [], []
+        for seed, (X, Y, X_test, Y_test) in enumerate(problems):
+            start = time.perf_counter()
+            est = MultiTaskRegressor(weighting=make(), random_state=seed,
+                                     **common).fit(X, Y)
+            seconds.append(time.perf_counter() - start)
+            r2 = masked_r2_score(Y_test, est.predict(X_test), multioutput="raw_values")
+            scores.append(np.mean(r2))
+            worst.append(np.min(r2[:4]))
+        rows[name] = (scores, worst, seconds)
+    scores, worst, seconds = [], [], []
+    for seed, (X, Y, X_test, Y_test) in enumerate(problems):
+        start = time.perf_counter()
+        est = SingleTaskBaseline(MultiTaskRegressor(random_state=seed, **common))
+        est.fit(X, Y)
+        seconds.append(time.perf_counter() - start)
+        r2 = masked_r2_score(Y_test, est.predict(X_test), multioutput="raw_values")
+        scores.append(np.mean(r2))
+        worst.append(np.min(r2[:4]))
+    rows["single-task (6 networks)"] = (scores, worst, seconds)
+    print(f"\nTabular: 6 low-rank regression tasks, 300 training rows (30% labels "
+          f"missing), extra label noise on tasks 5 and 6; MLP (64, 64), {epochs} "
+          f"epochs, batch 32, Adam lr 1e-3; test R², mean ± std over {args.seeds} "
+          f"seeds")
+    header = (f"{'strategy':<28} {'mean R²':>15} {'worst clean R²':>15} "
+              f"{'fit (s)':>8}")
+    print(header)
+    print("-" * len(header))
+    for name, (scores, worst, seconds) in rows.items():
+        print(f"{name:<28} {_mean_std(scores):>15} {_mean_std(worst):>15} "
+              f"{np.mean(seconds):8.1f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--part", choices=("cost", "scores", "all"), default="all")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    if args.part in ("cost", "all"):
+        run_cost(args)
+    if args.part in ("scores", "all"):
+        strategies = _strategies_for_scores()
+        tabular_scores(args, strategies)
+        digits_scores(args, strategies)
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Per-task gradients of a batch, their Gram matrix, and writing a combination.
+
+The gradient-level strategies need the Jacobian ``J`` (n_tasks × n_shared) of
+the task losses with respect to the shared parameters, its Gram matrix
+``J @ J.T`` and, once the weights ``w`` are chosen, ``w @ J`` in the shared
+parameters' ``.grad``. The other parameters (task heads, gates, task
+columns) get ``sum_k c_k grad L_k`` with coefficients the strategy chooses
+(ones: each head keeps its own task's gradient).
+
+Two ways to the Jacobian:
+
+* when the architecture exposes its shared representation ``h`` with one
+  alias per head (:meth:`~skmtl.neural.MultiTaskModule.shared_representation`
+  with ``per_task=True``, e.g. :class:`~skmtl.neural.HardSharing`), one
+  backward pass through the heads gives every task's gradient of ``h``, and
+  one batched (vmapped) backward pass through the trunk turns them into
+  ``J``;
+* otherwise, one backward pass per task through the whole network.
+"""
+
+import numpy as np
+import torch
+
+__all__ = ["split_parameters", "per_task_representation", "representation_gradients",
+           "task_jacobian", "gram_matrix", "write_gradients"]
+
+
+def split_parameters(module, owner):
+    """(shared, other) trainable parameters of a multi-task module."""
+    shared_fn = getattr(module, "shared_parameters", None)
+    shared = [p for p in (shared_fn() if callable(shared_fn) else [])
+              if p.requires_grad]
+    if not shared:
+        raise ValueError(f"{owner} combines the task gradients of the shared "
+                         f"parameters, but {type(module).__name__} shares none "
+                         f"(shared_parameters() is empty, e.g. SoftSharing); use "
+                         f"an architecture with shared layers or a loss-level "
+                         f"strategy.")
+    ids = {id(p) for p in shared}
+    others = [p for p in module.parameters() if p.requires_grad and id(p) not in ids]
+    return shared, others
+
+
+def per_task_representation(module):
+    """(representation, per-head aliases) of the last forward pass, or None."""
+    get = getattr(module, "shared_representation", None)
+    if not callable(get):
+        return None
+    try:
+        features = get()
+        aliases = get(per_task=True)
+    except (TypeError, RuntimeError):
+        return None
+    if isinstance(aliases, torch.Tensor) or len(aliases) == 0:
+        return None
+    return features, list(aliases)
+
+
+def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
+    """Each task's gradient of the representation, in one backward pass.
+
+    Parameters
+    ----------
+    task_losses : tensor of shape (n_tasks,)
+    aliases : list of tensors
+        The views of the representation read by each task's head.
+    extra : list of tensors
+        Other inputs whose gradient of ``sum_k L_k`` is wanted too.
+
+    Returns
+    -------
+    grads : tensor of shape (n_tasks, *representation.shape)
+    extra_grads : list of tensors or None
+    """
+    wanted = list(aliases) + list(extra)
+    grads = torch.autograd.grad(task_losses.sum(), wanted, retain_graph=retain_graph,
+                                allow_unused=True)
+    if all(g is None for g in grads[:len(aliases)]):
+        raise RuntimeError("the recorded shared representation is not part of the "
+                           "task losses' graph: it must come from the forward pass "
+                           "of the current batch, in training mode.")
+    per_task = torch.stack([torch.zeros_like(a) if g is None else g
+                            for a, g in zip(aliases, grads)])
+    return per_task, list(grads[len(aliases):])
+
+
+def _per_task_loop(task_losses, params, retain_graph=False):
+    """One backward pass per task: list over params of (K, *shape) or None."""
+    K = task_losses.shape[0]
+    per_task = []
+    for k in range(K):
+        keep = retain_graph or k < K - 1
+        if task_losses[k].requires_grad:
+            per_task.append(torch.autograd.grad(task_losses[k], params,
+                                                retain_graph=keep, allow_unused=True))
+        else:
+            per_task.append((None,) * len(params))
+    out = []
+    for j, p in enumerate(params):
+        column = [g[j] for g in per_task]
+        if all(g is None for g in column):
+            out.append(None)
+        else:
+            out.append(torch.stack([torch.zeros_like(p) if g is None else g
+                                    for g in column]))
+    return out
+
+
+def task_jacobian(task_losses, module, shared, others):
+    """Per-task gradients of the shared parameters, and the others' gradients.
+
+    Returns
+    -------
+    jacobian : list of tensors
+        For each shared parameter, ``(n_tasks, *param.shape)`` (None when no
+        task reaches it).
+    other_gradients : callable
+        ``other_gradients(coefficients)`` returns, for each other parameter,
+        ``sum_k coefficients[k] grad L_k`` (None when no task reaches it).
+    """
+    recorded = per_task_representation(module)
+    if recorded is None:
+        grads = _per_task_loop(task_losses, shared + others)
+        jacobian, rest = grads[:len(shared)], grads[len(shared):]
+
+        def other_gradients(coefficients):
+            c = torch.as_tensor(np.asarray(coefficients), dtype=task_losses.dtype,
+                                device=task_losses.device)
+            return [None if g is None else torch.tensordot(c, g, dims=1)
+                    for g in rest]
+
+        return jacobian, other_gradients
+
+    features, aliases = recorded
+    per_task, summed = representation_gradients(task_losses, aliases, others)
+    jacobian = list(torch.autograd.grad(features, shared, grad_outputs=per_task,
+                                        is_grads_batched=True, retain_graph=True,
+                                        allow_unused=True))
+
+    def other_gradients(coefficients):
+        coefficients = np.asarray(coefficients, dtype=float)
+        if np.all(coefficients == 1.0):
+            return summed
+        c = torch.as_tensor(coefficients, dtype=task_losses.dtype,
+                            device=task_losses.device)
+        return list(torch.autograd.grad((c * task_losses).sum(), others,
+                                        allow_unused=True))
+
+    return jacobian, other_gradients
+
+
+def gram_matrix(grads):
+    """``J @ J.T`` (float64 ndarray) of per-task gradients given per parameter."""
+    total = None
+    for g in grads:
+        if g is None:
+            continue
+        flat = g.reshape(g.shape[0], -1)
+        part = flat @ flat.T
+        total = part if total is None else total + part
+    if total is None:
+        raise ValueError("no task reaches the shared parameters in this batch.")
+    return total.detach().cpu().double().numpy()
+
+
+def write_gradients(params, grads, coefficients=None):
+    """Add ``sum_k coefficients[k] * grads[k]`` (or ``grads`` itself) to ``.grad``."""
+    weights = None
+    for p, g in zip(params, grads):
+        if g is None:
+            continue
+        if coefficients is None:
+            combined = g
+        else:
+            if weights is None:
+                weights = torch.as_tensor(np.asarray(coefficients), dtype=g.dtype,
+                                          device=g.device)
+            combined = torch.tensordot(weights, g, dims=1)
+        if p.grad is None:
+            p.grad = combined.detach()
+        else:
+            p.grad.add_(combined.detach())
