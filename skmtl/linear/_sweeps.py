@@ -31,7 +31,7 @@ __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
 # Features per block. Fixed (not a function of n_samples): weighted and
 # repeated rows then take the same steps; tests lower it to exercise blocks.
 BLOCK = 64
-_BLOCK_STEPS = 2       # proximal gradient steps per block and sweep
+_BLOCK_STEPS = 3       # proximal gradient steps per block and sweep
 _X_CHECK = 2           # sweeps between gap checks through X
 _MAX_SWEEPS = 5000     # per working-set problem
 _EXTRAPOLATE = 5       # iterates combined by Anderson and dual extrapolation
