@@ -9,7 +9,8 @@ head, trained with Adam and a one-cycle learning rate, against the same
 network trained on each task alone.
 
 Run: ``python benchmarks/bench_digits.py`` (about 2-3 minutes on 2 idle
-cores; on a busy machine ``--threads 1`` is much faster). ``--unscaled`` adds
+cores; on a busy machine ``--threads 1`` is much faster; ``--device cuda``
+on a GPU). ``--unscaled`` adds
 the multi-task network trained on raw box coordinates, whose loss is ~100x
 smaller than the cross-entropy; ``--bbox-weight 4`` one with a larger task
 weight on the box.
@@ -31,12 +32,13 @@ from skmtl.neural import (
 )
 
 
-def network(cls, n_samples, epochs=15, batch_size=64, lr=3e-3, seed=0, **params):
+def network(cls, n_samples, epochs=15, batch_size=64, lr=3e-3, seed=0, device="cpu",
+            **params):
     steps = epochs * int(np.ceil(n_samples / batch_size))
     schedule = LRScheduler(policy=torch.optim.lr_scheduler.OneCycleLR, max_lr=lr,
                            total_steps=steps, step_every="batch")
     return cls(trunk=ConvNet, lr=lr, max_epochs=epochs, batch_size=batch_size,
-               callbacks=[schedule], random_state=seed, **params)
+               callbacks=[schedule], random_state=seed, device=device, **params)
 
 
 def main(argv=None):
@@ -44,6 +46,8 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu",
+                        help='torch device of the networks, e.g. "cuda"')
     parser.add_argument("--unscaled", action="store_true")
     parser.add_argument("--multi-task-only", action="store_true",
                         help="skip the per-task networks")
@@ -67,14 +71,17 @@ def main(argv=None):
         est.fit(X, y)
         return time.perf_counter() - start
 
-    mtl = network(MultiTaskEstimator, args.n_train, args.epochs, tasks=tasks)
+    mtl = network(MultiTaskEstimator, args.n_train, args.epochs, tasks=tasks,
+                  device=args.device)
     seconds = timed_fit(mtl, X, Y)
     P = mtl.predict(X_test)
     report("multi-task (class + box)", P[:, 0], P[:, 1:], seconds)
 
     if not args.multi_task_only:
-        digit = network(MultiTaskClassifier, args.n_train, args.epochs)
-        box = network(MultiTaskRegressor, args.n_train, args.epochs)
+        digit = network(MultiTaskClassifier, args.n_train, args.epochs,
+                        device=args.device)
+        box = network(MultiTaskRegressor, args.n_train, args.epochs,
+                      device=args.device)
         seconds = timed_fit(digit, X, Y[:, 0].astype(int))
         seconds += timed_fit(box, X, Y[:, 1:])
         report("one network per task", digit.predict(X_test), box.predict(X_test),
@@ -82,7 +89,7 @@ def main(argv=None):
 
     if args.bbox_weight is not None:
         weighted = network(MultiTaskEstimator, args.n_train, args.epochs, tasks=tasks,
-                           task_weights={"bbox": args.bbox_weight})
+                           task_weights={"bbox": args.bbox_weight}, device=args.device)
         seconds = timed_fit(weighted, X, Y)
         P = weighted.predict(X_test)
         report(f"multi-task, bbox weight {args.bbox_weight:g}", P[:, 0], P[:, 1:],
@@ -90,14 +97,14 @@ def main(argv=None):
 
     if args.unscaled:
         raw = network(MultiTaskEstimator, args.n_train, args.epochs, tasks=tasks,
-                      standardize_targets=False)
+                      standardize_targets=False, device=args.device)
         seconds = timed_fit(raw, X, Y)
         P = raw.predict(X_test)
         report("multi-task, raw box targets", P[:, 0], P[:, 1:], seconds)
 
     print(f"digit class + box: {args.n_train} training images, 2000 test images of "
           f"unseen handwriting, ConvNet trunk, {args.epochs} epochs, batch 64, "
-          f"Adam one-cycle lr 3e-3, {args.threads} threads")
+          f"Adam one-cycle lr 3e-3, {args.threads} threads, device {args.device}")
     width = max(len(r[0]) for r in rows)
     print(f"{'model':<{width}}  {'accuracy':>8}  {'mean IoU':>8}  {'fit (s)':>8}")
     print("-" * (width + 30))

@@ -14,7 +14,7 @@ whole ``fit`` wall time divided by epochs) and prediction throughput (rows per
 second, median of repeats), each as a ratio to the plain loop.
 
 Run: ``python benchmarks/bench_neural.py`` (about a minute; ``--quick`` for a
-smaller run).
+smaller run; ``--device cuda`` runs both contenders on a GPU).
 """
 
 import argparse
@@ -43,12 +43,16 @@ def make_data(n_samples, n_features, seed=0):
     return X, Y
 
 
-def plain_loop(X, Y, epochs, batch_size, masked, seed=0):
-    """Hand-written training loop; returns (model, per-epoch seconds)."""
+def plain_loop(X, Y, epochs, batch_size, masked, seed=0, device="cpu"):
+    """Hand-written training loop; returns (model, per-epoch seconds).
+
+    The data stay in host memory and each batch moves to ``device`` when it
+    is used, as in skmtl (and as with a ``DataLoader``).
+    """
     torch.manual_seed(seed)
     tasks = resolve_tasks(TASKS, Y)
     model = HardSharing(tasks, input_shape=(X.shape[1],),
-                        trunk=lambda input_shape: _mlp(input_shape))
+                        trunk=lambda input_shape: _mlp(input_shape)).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(Y.astype(np.float32))
@@ -61,21 +65,26 @@ def plain_loop(X, Y, epochs, batch_size, masked, seed=0):
         perm = torch.randperm(n)
         for i in range(0, n, batch_size):
             idx = perm[i:i + batch_size]
-            outputs = model(Xt[idx])
+            outputs = model(Xt[idx].to(device))
             if masked:
-                target = yt[idx]
+                target = yt[idx].to(device)
                 loss = sum(task.loss_fn(out, target[:, task.columns_])
                            for task, out in zip(tasks, outputs))
             else:
-                loss = (F.mse_loss(outputs[0], value[idx])
-                        + F.cross_entropy(outputs[1], kind[idx])
-                        + F.binary_cross_entropy_with_logits(outputs[2], flag[idx]))
+                loss = (F.mse_loss(outputs[0], value[idx].to(device))
+                        + F.cross_entropy(outputs[1], kind[idx].to(device))
+                        + F.binary_cross_entropy_with_logits(outputs[2],
+                                                             flag[idx].to(device)))
             opt.zero_grad()
             loss.backward()
             opt.step()
             loss.item()  # as any loop that logs its loss
         times.append(time.perf_counter() - start)
     return model, times
+
+
+def _device_of(model):
+    return next(model.parameters()).device
 
 
 def _mlp(input_shape):
@@ -90,16 +99,17 @@ def plain_predict(model, X, batch_size):
     outs = [[], [], []]
     with torch.no_grad():
         for i in range(0, Xt.shape[0], batch_size):
-            for k, o in enumerate(model(Xt[i:i + batch_size])):
+            batch = Xt[i:i + batch_size].to(_device_of(model))
+            for k, o in enumerate(model(batch)):
                 outs[k].append(o)
-    raw = [torch.cat(o).numpy() for o in outs]
+    raw = [torch.cat(o).cpu().numpy() for o in outs]
     return np.c_[raw[0], raw[1].argmax(1), raw[2] > 0]
 
 
-def skmtl_fit(X, Y, epochs, batch_size, seed=0):
+def skmtl_fit(X, Y, epochs, batch_size, seed=0, device="cpu"):
     est = MultiTaskEstimator(tasks=TASKS, hidden_layer_sizes=(256, 256),
                              batch_size=batch_size, max_epochs=epochs, lr=1e-3,
-                             random_state=seed)
+                             random_state=seed, device=device)
     start = time.perf_counter()
     est.fit(X, Y)
     wall = time.perf_counter() - start
@@ -117,6 +127,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="20 000 rows instead of 100 000")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu",
+                        help='torch device of both contenders, e.g. "cuda"')
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved repetitions of every measurement")
     args = parser.parse_args(argv)
@@ -133,12 +145,15 @@ def main(argv=None):
     wall = {"plain loop": [], "MultiTaskEstimator": []}
     for rep in range(args.rounds):
         start = time.perf_counter()
-        model, t = plain_loop(X, Y, epochs, batch_size, masked=False, seed=rep)
+        model, t = plain_loop(X, Y, epochs, batch_size, masked=False, seed=rep,
+                              device=args.device)
         wall["plain loop"].append((time.perf_counter() - start) / epochs)
         fit["plain loop"] += t[1:]
-        _, t = plain_loop(X, Y, epochs, batch_size, masked=True, seed=rep)
+        _, t = plain_loop(X, Y, epochs, batch_size, masked=True, seed=rep,
+                          device=args.device)
         fit["plain loop, masked losses"] += t[1:]
-        est, t, seconds = skmtl_fit(X, Y, epochs, batch_size, seed=rep)
+        est, t, seconds = skmtl_fit(X, Y, epochs, batch_size, seed=rep,
+                                   device=args.device)
         fit["MultiTaskEstimator"] += t[1:]
         wall["MultiTaskEstimator"].append(seconds / epochs)
 
@@ -162,8 +177,8 @@ def main(argv=None):
             rows.append((f"{what}: {name}", b, b / ref_best, m, m / ref_median))
 
     print(f"MultiTaskEstimator vs plain torch loop: {n} x 100, MLP 2x256, 3 tasks, "
-          f"batch {batch_size}, Adam, {args.threads} threads, torch "
-          f"{torch.__version__}, {args.rounds} interleaved rounds")
+          f"batch {batch_size}, Adam, {args.threads} threads, device {args.device}, "
+          f"torch {torch.__version__}, {args.rounds} interleaved rounds")
     width = max(len(r[0]) for r in rows)
     header = (f"{'measure':<{width}}  {'best':>10}  {'ratio':>6}  {'median':>10}  "
               f"{'ratio':>6}")

@@ -25,11 +25,13 @@ Prints one row per case and exits non-zero if any case fails (or, with the
 default ``--device cuda``, when CUDA is not available).
 
 Run on a machine with a GPU: ``python benchmarks/gpu_check.py`` (about a
-minute); ``--device cpu`` runs the same checks on the CPU (a dry run of the
-script itself).
+minute; ``--weightings all`` checks every task-weighting strategy, UPGrad
+only where torchjd is installed); ``--device cpu`` runs the same checks on
+the CPU (a dry run of the script itself).
 """
 
 import argparse
+import importlib.util
 import pickle
 import sys
 import time
@@ -158,7 +160,7 @@ def _format(row):
         value = row.get(key)
         return format(value, fmt) if isinstance(value, float) else "-"
 
-    return (f"{row['case']:<24} {row['weighting']:<12} {num('fit_s', '8.2f')} "
+    return (f"{row['case']:<24} {row['weighting']:<14} {num('fit_s', '8.2f')} "
             f"{num('vs_cpu', '7.2f')} {num('cpu_gap', '10.2e')} "
             f"{num('labels_same', '7.3f')} {num('resume_gap', '10.2e')}  "
             f"{row['status']}")
@@ -168,12 +170,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--architectures", nargs="*", default=sorted(ARCHITECTURES))
+    parser.add_argument("--weightings", nargs="*", default=list(PREFERRED_WEIGHTINGS),
+                        help='strategies checked on hard sharing ("all": every one; '
+                             'the first also runs every architecture)')
     args = parser.parse_args(argv)
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
         print(f"device {args.device!r}: CUDA is not available on this machine "
               f"(torch {torch.__version__}); nothing checked.")
         return 2
-    weightings = [w for w in PREFERRED_WEIGHTINGS if w in WEIGHTINGS]
+    if args.weightings == ["all"]:
+        names = {}  # one name per strategy (WEIGHTINGS holds aliases too)
+        for name in sorted(WEIGHTINGS, key=lambda w: (w != "fixed", w)):
+            names.setdefault(WEIGHTINGS[name], name)
+        weightings = list(names.values())
+        if importlib.util.find_spec("torchjd") is None:
+            weightings.remove("upgrad")
+            print("torchjd is not installed: UPGrad not checked")
+    else:
+        weightings = [w for w in args.weightings if w in WEIGHTINGS]
     name = (torch.cuda.get_device_name(torch.device(args.device))
             if torch.device(args.device).type == "cuda" else "CPU")
     print(f"device {args.device} ({name}), torch {torch.__version__}, "
@@ -181,7 +195,7 @@ def main(argv=None):
     cases = [(a, weightings[0], False) for a in args.architectures]
     cases += [("hard", w, False) for w in weightings[1:]]
     cases += [("hard", weightings[0], True)]
-    header = (f"{'case':<24} {'weighting':<12} {'fit_s':>8} {'vs_cpu':>7} "
+    header = (f"{'case':<24} {'weighting':<14} {'fit_s':>8} {'vs_cpu':>7} "
               f"{'cpu_gap':>10} {'labels':>7} {'resume_gap':>10}  status")
     print(header)
     print("-" * len(header))
@@ -204,7 +218,7 @@ def main(argv=None):
             row["status"] = "ok"
             print(_format(row))
         else:
-            print(f"{'accelerate':<24} {'-':<12} (not installed: skipped)")
+            print(f"{'accelerate':<24} {'-':<14} (not installed: skipped)")
     except Exception as exc:
         failures += 1
         print(f"{'accelerate':<24} FAILED: {type(exc).__name__}: {exc}")
