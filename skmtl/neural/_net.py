@@ -18,6 +18,10 @@ from .weighting import resolve_weighting
 
 __all__ = ["MultiTaskNet", "check_device"]
 
+# Predicted values gathered on the device before one transfer to the CPU
+# (16 MB of float32).
+_PREDICT_TRANSFER = 1 << 22
+
 
 def check_device(device):
     """Raise a clear ``ValueError`` when ``device`` is unknown or unavailable."""
@@ -483,8 +487,10 @@ class MultiTaskNet(NeuralNet):
         """Raw outputs of every task (logits, values), computed batch by batch.
 
         The module runs in evaluation mode under ``torch.inference_mode``,
-        one batch of ``iterator_valid`` at a time, through :meth:`infer`;
-        outputs are moved to the CPU batch by batch.
+        one batch of ``iterator_valid`` at a time, through :meth:`infer`.
+        The outputs of all tasks travel to the CPU together, in one transfer
+        per :data:`_PREDICT_TRANSFER` values (not one per batch and task:
+        on a GPU each transfer waits for the device).
 
         Returns
         -------
@@ -495,18 +501,27 @@ class MultiTaskNet(NeuralNet):
         names = [t.name for t in self.tasks]
         dataset = self.get_dataset(X)
         n = len(dataset)
-        chunks = [[] for _ in names]
+        moved, pending, pending_size, widths = [], [], 0, None
         self._set_training(False)
         with torch.inference_mode():
             for Xi, _ in self.get_iterator(dataset, training=False):
-                output = outputs_by_task(self.infer(Xi), names)
-                for k, out in enumerate(output):
-                    chunks[k].append(out.reshape(out.shape[0], -1).cpu())
-        if not chunks[0]:
+                output = [out.reshape(out.shape[0], -1) for out in
+                          outputs_by_task(self.infer(Xi), names)]
+                widths = [out.shape[1] for out in output]
+                pending.append(torch.cat(output, dim=1).to(torch.float32))
+                pending_size += pending[-1].numel()
+                if pending_size >= _PREDICT_TRANSFER:
+                    moved.append(torch.cat(pending).cpu())
+                    pending, pending_size = [], 0
+            if pending:
+                moved.append(torch.cat(pending).cpu())
+        if not moved:
             return [np.empty((0, t.n_model_outputs), dtype=np.float32)
                     for t in self.tasks]
         # [:n] drops the rows that pad the last batch (see BatchIterator)
-        return [torch.cat(c)[:n].numpy() for c in chunks]
+        everything = torch.cat(moved)[:n]
+        return [part.contiguous().numpy()
+                for part in torch.split(everything, widths, dim=1)]
 
     def predict(self, X):
         """Predictions of every task in label space, ``(n_samples, n_outputs)``.

@@ -61,6 +61,21 @@ def fitted():
     return small().fit(X, Y), X, Y
 
 
+def test_raw_outputs_do_not_depend_on_how_they_travel_to_the_cpu(fitted, monkeypatch):
+    # one transfer per batch (a tiny budget) or one for everything
+    from skmtl.neural import _net
+
+    est, X, _ = fitted
+    together = est.net_.predict_raw(X)
+    monkeypatch.setattr(_net, "_PREDICT_TRANSFER", 1)
+    per_batch = est.net_.predict_raw(X)
+    assert [r.shape for r in together] == [(len(X), 1), (len(X), 3), (len(X), 1),
+                                           (len(X), 1)]
+    for a, b in zip(together, per_batch):
+        assert a.dtype == np.float32 and a.flags.c_contiguous
+        np.testing.assert_array_equal(a, b)
+
+
 def test_mixed_tasks_predict_every_task_with_decoded_labels(fitted):
     est, X, Y = fitted
     P = est.predict(X)
