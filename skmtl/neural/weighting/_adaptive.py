@@ -10,7 +10,13 @@ every weight to zero.
 
 import torch
 
-from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
+from ._base import (
+    WEIGHTINGS,
+    Weighting,
+    _move_parameter,
+    _reject_task_weights,
+    _RunningMean,
+)
 from ._jacobian import per_task_representation, representation_gradients
 
 __all__ = ["GradNorm", "MetaWeighting"]
@@ -113,13 +119,9 @@ class GradNorm(Weighting):
         return self
 
     def to(self, device):
-        self.weights_.data = self.weights_.data.to(device)
+        _move_parameter(self.weights_, self._optimizer, device)
         if self.initial_losses_ is not None:
             self.initial_losses_ = self.initial_losses_.to(device)
-        for state in self._optimizer.state.values():
-            for key, value in state.items():
-                if isinstance(value, torch.Tensor) and key != "step":
-                    state[key] = value.to(device)
         return self
 
     def combine(self, task_losses, training=True):
@@ -315,12 +317,8 @@ class MetaWeighting(Weighting):
         return self
 
     def to(self, device):
-        self.logits_.data = self.logits_.data.to(device)
+        _move_parameter(self.logits_, self._optimizer, device)
         self.main_mask_ = self.main_mask_.to(device)
-        for state in self._optimizer.state.values():
-            for key, value in state.items():
-                if isinstance(value, torch.Tensor) and key != "step":
-                    state[key] = value.to(device)
         return self
 
     def _lambda(self):

@@ -176,6 +176,19 @@ def _reject_task_weights(strategy):
                          f"manual weights.")
 
 
+def _move_parameter(parameter, optimizer, device):
+    """Move a strategy's own parameter and its optimizer's state to ``device``.
+
+    In place (``.data``), so that the optimizer keeps referring to the
+    parameter; the step counters stay where torch keeps them.
+    """
+    parameter.data = parameter.data.to(device)
+    for state in optimizer.state.values():
+        for key, value in state.items():
+            if hasattr(value, "to") and key != "step":
+                state[key] = value.to(device)
+
+
 class _RunningMean:
     """Mean of the weights used over an epoch, accumulated without a device sync."""
 

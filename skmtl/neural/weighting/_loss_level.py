@@ -4,7 +4,13 @@ import numpy as np
 import torch
 
 from ...base import resolve_task_weights
-from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
+from ._base import (
+    WEIGHTINGS,
+    Weighting,
+    _move_parameter,
+    _reject_task_weights,
+    _RunningMean,
+)
 
 __all__ = ["Fixed", "Uncertainty", "DWA", "RLW", "FAMO"]
 
@@ -428,11 +434,7 @@ class FAMO(Weighting):
         return self
 
     def to(self, device):
-        self.logits_.data = self.logits_.data.to(device)
-        for state in self._optimizer.state.values():
-            for key, value in state.items():
-                if isinstance(value, torch.Tensor) and key != "step":
-                    state[key] = value.to(device)
+        _move_parameter(self.logits_, self._optimizer, device)
         return self
 
     def combine(self, task_losses, training=True):
