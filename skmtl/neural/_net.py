@@ -489,8 +489,8 @@ class MultiTaskNet(NeuralNet):
         The module runs in evaluation mode under ``torch.inference_mode``,
         one batch of ``iterator_valid`` at a time, through :meth:`infer`.
         The outputs of all tasks travel to the CPU together, in one transfer
-        per :data:`_PREDICT_TRANSFER` values (not one per batch and task:
-        on a GPU each transfer waits for the device).
+        per 4M values (not one per batch and task: on a GPU each transfer
+        waits for the device).
 
         Returns
         -------
