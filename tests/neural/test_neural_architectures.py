@@ -47,6 +47,26 @@ def test_image_input_with_a_conv_trunk(name):
     assert [tuple(o.shape) for o in net(torch.zeros(2, 3, 8, 8))] == [(2, 10), (2, 4)]
 
 
+def test_conv_trunk_runs_channels_last_with_the_same_function():
+    torch.manual_seed(0)
+    trunk = ConvNet((3, 12, 12), channels=(4, 8), out_features=5)
+    conv = trunk[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(6, 3, 12, 12)
+    # the same layers on NCHW tensors, by hand
+    h = x
+    for layer in trunk:
+        if isinstance(layer, nn.Conv2d):
+            h = torch.nn.functional.conv2d(h, layer.weight.contiguous(), layer.bias,
+                                           padding=1)
+        else:
+            h = layer(h)
+    for inputs in (x, x.contiguous(memory_format=torch.channels_last)):
+        torch.testing.assert_close(trunk(inputs), h, rtol=1e-5, atol=1e-6)
+    copy_ = build_trunk(trunk, (3, 12, 12))  # fresh copies keep the layout
+    assert copy_[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_hard_sharing_shares_the_trunk():
     net = HardSharing([1, 1], input_shape=(4,))
     assert net.shared_parameters() == list(net.trunk.parameters())
