@@ -8,7 +8,7 @@ blocks -> 64·7·7 -> 256, ``ConvNet``) with a 10-class head and a 4-value box
 head, trained with Adam and a one-cycle learning rate, against the same
 network trained on each task alone.
 
-Run: ``python benchmarks/bench_digits.py`` (about 2-3 minutes on 2 idle
+Run: ``python benchmarks/bench_digits.py`` (about 1.5 minutes on 2 idle
 cores; on a busy machine ``--threads 1`` is much faster; ``--device cuda``
 on a GPU). ``--unscaled`` adds
 the multi-task network trained on raw box coordinates, whose loss is ~100x
