@@ -19,10 +19,26 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-__all__ = ["entry_weights", "Quadratic", "Logistic"]
+__all__ = ["entry_weights", "weighted_gram", "Quadratic", "Logistic"]
 
 # Largest number of float64 entries of per-task Gram matrices we build.
 _GRAM_ENTRIES = 2.5e7
+
+
+
+def weighted_gram(X, weights, uniform=False):
+    """``X^T diag(weights) X`` for dense or sparse ``X`` (columns of a design).
+
+    ``uniform``: every weight equals ``weights[0]``, so the product is the
+    symmetric rank-k update ``X^T X`` scaled once.
+    """
+    if sp.issparse(X):
+        return np.asarray((X.T @ X.multiply(weights[:, None])).todense())
+    if uniform:
+        G = X.T @ X
+        G *= weights[0]
+        return G
+    return X.T @ (X * weights[:, None])
 
 
 def entry_weights(labelled, sample_weight, column_weights):
@@ -147,13 +163,10 @@ class Quadratic:
         """``Xc[:, columns]^T diag(weights) Xc`` (r, p), or the full Gram."""
         X = self.X
         if full:
-            if sp.issparse(X):
-                G = np.asarray((X.T @ X.multiply(weights[:, None])).todense())
-            elif self.uniform_weights:
-                G = X.T @ X  # symmetric rank-k update
-                G *= weights[0]
+            if sp.issparse(X) or self.uniform_weights:
+                G = weighted_gram(X, weights, self.uniform_weights)
             else:
-                Xs = X * np.sqrt(weights)[:, None]
+                Xs = X * np.sqrt(weights)[:, None]  # symmetric, as the others
                 G = Xs.T @ Xs
         else:
             Xr = X[:, columns]
@@ -284,14 +297,7 @@ class Quadratic:
                 return self.gram_rows(rows)[:, rows], None
         X = self.X[:, rows]
         if self.shared:
-            w = self.shared_weights
-            if sp.issparse(X):
-                G = np.asarray((X.T @ X.multiply(w[:, None])).todense())
-            elif self.uniform_weights:
-                G = X.T @ X
-                G *= w[0]
-            else:
-                G = X.T @ (X * w[:, None])
+            G = weighted_gram(X, self.shared_weights, self.uniform_weights)
             if self.fit_intercept:
                 G -= np.outer(self.x_mean[rows, 0], self.x_mean[rows, 0])
             return 0.5 * (G + G.T), None

@@ -23,6 +23,7 @@ from collections import deque
 
 import numpy as np
 
+from ._datafits import weighted_gram
 from ._solvers import _LocalQuadratic, fista
 
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
@@ -323,13 +324,7 @@ def solve_x(df, pen, ws, W, R, target, size):
     for a, b in blocks_of(ws.size, size):
         block = slice(a, b)
         Xb = X[:, block]
-        if hasattr(Xb, "multiply"):
-            Gb = np.asarray((Xb.T @ Xb.multiply(weights[:, None])).todense())
-        elif df.uniform_weights:
-            Gb = Xb.T @ Xb
-            Gb *= weights[0]
-        else:
-            Gb = Xb.T @ (Xb * weights[:, None])
+        Gb = weighted_gram(Xb, weights, df.uniform_weights)
         if df.shared and df.fit_intercept:
             Gb -= np.outer(mean[block, 0], mean[block, 0])
         L = float(np.linalg.eigvalsh(Gb)[-1]) * (float(lam.max()) if df.shared else 1.0)
