@@ -12,10 +12,10 @@ import torch
 
 from ._base import (
     WEIGHTINGS,
-    Weighting,
     _move_parameter,
     _reject_task_weights,
     _RunningMean,
+    _StepAveraged,
 )
 from ._jacobian import per_task_representation, representation_gradients
 
@@ -34,7 +34,7 @@ def _last_shared_weight(module, owner):
     return (matrices or shared)[-1]
 
 
-class GradNorm(Weighting):
+class GradNorm(_StepAveraged):
     """Gradient normalization (Chen et al., 2018): balance the tasks' training rates.
 
     With ``W`` the last shared layer's weights and ``G_k = lambda_k ||grad_W
@@ -177,12 +177,6 @@ class GradNorm(Weighting):
             w = self.weights_.clamp_min(1e-3)
             self.weights_.copy_(self.n_tasks_ * w / w.sum())
 
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
-
 
 def _norm(gradient, like):
     if gradient is None:
@@ -201,7 +195,7 @@ def _take(batch, index):
     return batch[index.numpy()]
 
 
-class MetaWeighting(Weighting):
+class MetaWeighting(_StepAveraged):
     """Task weights learned by meta-gradient: keep what helps held-out data.
 
     The weights are ``lambda = K softmax(psi)`` (they sum to the number of
@@ -368,12 +362,6 @@ class MetaWeighting(Weighting):
         self._optimizer.zero_grad()
         self.logits_.grad = gradient.detach()
         self._optimizer.step()
-
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
 
 
 WEIGHTINGS["gradnorm"] = GradNorm

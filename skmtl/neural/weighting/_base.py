@@ -189,6 +189,20 @@ def _move_parameter(parameter, optimizer, device):
                 state[key] = value.to(device)
 
 
+class _StepAveraged(Weighting):
+    """A strategy whose weights change every step: it records their epoch mean.
+
+    Subclasses create ``self._mean = _RunningMean(n_tasks)`` in
+    ``initialize`` and ``add`` the weights of each step to it.
+    """
+
+    def on_epoch_end(self, net, task_losses):
+        self._mean.close_epoch()
+
+    def weights(self):
+        return self._mean.value()
+
+
 class _RunningMean:
     """Mean of the weights used over an epoch, accumulated without a device sync."""
 

@@ -23,7 +23,12 @@ from ...utils._gradient_combination import (
     nash_weights,
     pcgrad_weights,
 )
-from ._base import WEIGHTINGS, Weighting, _reject_task_weights, _RunningMean
+from ._base import (
+    WEIGHTINGS,
+    _reject_task_weights,
+    _RunningMean,
+    _StepAveraged,
+)
 from ._jacobian import (
     gram_matrix,
     per_task_representation,
@@ -36,7 +41,7 @@ from ._jacobian import (
 __all__ = ["PCGrad", "MGDA", "MGDAUB", "CAGrad", "NashMTL", "UPGrad"]
 
 
-class _GradientCombination(Weighting):
+class _GradientCombination(_StepAveraged):
     """Common step of the methods that weight the shared parameters' task gradients."""
 
     level = "gradient"
@@ -75,12 +80,6 @@ class _GradientCombination(Weighting):
 
     def _combination(self, gram):
         raise NotImplementedError
-
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
 
 
 def _finish(task_losses, penalty):
@@ -189,7 +188,7 @@ class MGDA(_GradientCombination):
         return min_norm_weights(gram)
 
 
-class MGDAUB(Weighting):
+class MGDAUB(_StepAveraged):
     """MGDA on the shared representation: the upper-bound variant (Sener & Koltun).
 
     Instead of the gradients of the shared parameters, MGDA-UB takes each
@@ -287,12 +286,6 @@ class MGDAUB(Weighting):
         self._mean.add(weights)
         loss = task_losses.detach().sum()
         return loss if penalty is None else loss + penalty.detach()
-
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
 
 
 class CAGrad(_GradientCombination):

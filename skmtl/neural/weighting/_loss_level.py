@@ -10,6 +10,7 @@ from ._base import (
     _move_parameter,
     _reject_task_weights,
     _RunningMean,
+    _StepAveraged,
 )
 
 __all__ = ["Fixed", "Uncertainty", "DWA", "RLW", "FAMO"]
@@ -85,7 +86,7 @@ WEIGHTINGS["fixed"] = Fixed
 _GAUSSIAN_TYPES = ("regression", "count")
 
 
-class Uncertainty(Weighting):
+class Uncertainty(_StepAveraged):
     """Learned homoscedastic uncertainty weights (Kendall, Gal & Cipolla, 2018).
 
     Each task ``k`` gets a learned log-variance ``s_k = log sigma_k²`` and
@@ -187,12 +188,6 @@ class Uncertainty(Weighting):
             self._mean.add(weights)
         return (weights * task_losses).sum() + 0.5 * s.sum()
 
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
-
 
 class DWA(Weighting):
     """Dynamic weight average (Liu, Johns & Davison, 2019).
@@ -283,7 +278,7 @@ class DWA(Weighting):
 _RLW_DISTRIBUTIONS = ("normal", "uniform", "dirichlet")
 
 
-class RLW(Weighting):
+class RLW(_StepAveraged):
     """Random loss weighting (Lin et al., 2022): new random weights every step.
 
     Each training step draws ``lambda = K * p`` with ``p`` on the simplex:
@@ -352,17 +347,11 @@ class RLW(Weighting):
         self._mean.add(weights)
         return (weights * task_losses).sum()
 
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
-
 
 _FAMO_UPDATES = ("same_batch", "next_batch")
 
 
-class FAMO(Weighting):
+class FAMO(_StepAveraged):
     """Fast adaptive multitask optimization (Liu et al., 2023).
 
     FAMO keeps task logits ``xi`` and minimizes ``sum_k z_k log L_k`` with
@@ -472,12 +461,6 @@ class FAMO(Weighting):
             # the gradient of softmax(xi) along delta
             self.logits_.grad = z * (delta - (z * delta).sum())
         self._optimizer.step()
-
-    def on_epoch_end(self, net, task_losses):
-        self._mean.close_epoch()
-
-    def weights(self):
-        return self._mean.value()
 
 
 WEIGHTINGS["uncertainty"] = Uncertainty
