@@ -1,4 +1,5 @@
-"""Utilities: discovery of the public estimators, row chunks for streaming."""
+"""Utilities: discovery of the public estimators, row chunks for streaming,
+named options and sample weights."""
 
 import importlib
 import inspect
@@ -7,8 +8,10 @@ import pkgutil
 from sklearn.base import BaseEstimator
 
 from ._chunks import iter_chunks
+from ._validation import check_sample_weight, resolve_option, valid_options
 
-__all__ = ["all_estimators", "iter_chunks"]
+__all__ = ["all_estimators", "check_sample_weight", "iter_chunks", "resolve_option",
+           "valid_options"]
 
 _TYPE_OF = {"classifier": "classifier", "regressor": "regressor"}
 
