@@ -11,7 +11,6 @@ from skorch.callbacks import PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_device
 
-from ..base import resolve_task_weights
 from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
@@ -193,10 +192,18 @@ class MultiTaskNet(NeuralNet):
         if not self.tasks:
             raise ValueError("MultiTaskNet needs the list of fitted tasks (tasks=).")
         self.task_losses_ = TaskLosses(self.tasks)
-        weights = resolve_task_weights(self.task_weights, self.tasks)
         strategy = copy.deepcopy(resolve_weighting(self.weighting))
-        self.weighting_ = strategy.initialize(self.tasks, weights).to(
-            self._compute_device())
+        if self.task_weights is not None:
+            from .weighting import Fixed
+
+            if not isinstance(strategy, Fixed) or strategy.task_weights is not None:
+                raise ValueError(
+                    f"task_weights is shorthand for weighting=Fixed(task_weights), "
+                    f"but weighting={self.weighting!r} was given too: "
+                    f"{type(strategy).__name__} chooses the task weights itself; "
+                    f"drop task_weights, or give the weights as Fixed(...).")
+            strategy = Fixed(self.task_weights)
+        self.weighting_ = strategy.initialize(self.tasks).to(self._compute_device())
         return self
 
     def _compute_device(self):

@@ -27,21 +27,19 @@ def _est(**params):
     return MultiTaskEstimator(**defaults)
 
 
-def test_fixed_weights_from_the_estimator_or_given_here():
+def test_fixed_weights_by_task_order_or_name():
     fitted = resolve_tasks_pair()
-    assert Fixed().initialize(fitted, np.array([1.0, 2.0])).weights().tolist() == \
-        [1.0, 2.0]
-    fixed = Fixed({"b": 4.0}).initialize(fitted, np.ones(2))
+    assert Fixed([1.0, 2.0]).initialize(fitted).weights().tolist() == [1.0, 2.0]
+    assert Fixed().initialize(fitted).weights().tolist() == [1.0, 1.0]
+    fixed = Fixed({"b": 4.0}).initialize(fitted)
     assert fixed.weights().tolist() == [1.0, 4.0]
     losses = torch.tensor([0.5, 0.25], requires_grad=True)
     total = fixed.combine(losses)
     assert total.item() == pytest.approx(0.5 + 4.0 * 0.25)
     total.backward()
     assert losses.grad.tolist() == [1.0, 4.0]
-    with pytest.raises(ValueError, match="task weights were given twice"):
-        Fixed((1.0, 2.0)).initialize(fitted, np.array([1.0, 3.0]))
     with pytest.raises(ValueError, match="unknown task"):
-        Fixed({"c": 1.0}).initialize(fitted, np.ones(2))
+        Fixed({"c": 1.0}).initialize(fitted)
 
 
 def resolve_tasks_pair():
@@ -91,8 +89,8 @@ def test_estimator_weighting_object_is_copied_and_grid_searchable():
 class _TrendWeights(Weighting):
     """A loss-level strategy whose weights follow the epoch's losses."""
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         self.current_ = np.ones(self.n_tasks_)
         self.seen_ = []
         return self

@@ -276,7 +276,7 @@ def test_uncertainty_log_variances_have_their_own_learning_rate():
 
 def test_uncertainty_uses_the_classification_form_for_classification_tasks():
     strategy = Uncertainty(init_log_variance=np.log(2.0)).initialize(
-        [Task("v"), Task("c", "classification")], np.ones(2))
+        [Task("v"), Task("c", "classification")])
     losses = torch.tensor([1.0, 1.0])
     # 1/(2 sigma²) L + log sigma and 1/sigma² L + log sigma, sigma² = 2
     expected = 0.25 + 0.5 + 2 * 0.5 * np.log(2.0)
@@ -333,7 +333,7 @@ def test_famo_favours_the_task_whose_loss_falls_less():
 def test_rlw_weights_are_random_on_the_simplex_scaled_by_the_number_of_tasks():
     tasks = [Task("a"), Task("b"), Task("c")]
     for distribution in ("normal", "uniform", "dirichlet"):
-        strategy = RLW(distribution).initialize(tasks, np.ones(3))
+        strategy = RLW(distribution).initialize(tasks)
         torch.manual_seed(0)
         draws = []
         for _ in range(200):
@@ -344,7 +344,7 @@ def test_rlw_weights_are_random_on_the_simplex_scaled_by_the_number_of_tasks():
         assert steps.min() >= 0 and steps.std(0).min() > 0.1
         np.testing.assert_allclose(strategy.weights(), 1.0, atol=0.2)
     with pytest.raises(ValueError, match="RLW: distribution"):
-        RLW("cauchy").initialize(tasks, np.ones(3))
+        RLW("cauchy").initialize(tasks)
 
 
 def test_meta_weighting_lowers_the_weight_of_a_harmful_noisy_task():
@@ -362,7 +362,7 @@ def test_meta_weighting_lowers_the_weight_of_a_harmful_noisy_task():
 
 def test_meta_weighting_checks_its_main_tasks():
     with pytest.raises(ValueError, match=r"main_tasks \['nope'\]"):
-        MetaWeighting(main_tasks=["nope"]).initialize([Task("a")], np.ones(1))
+        MetaWeighting(main_tasks=["nope"]).initialize([Task("a")])
 
 
 def test_adaptive_strategies_refuse_manual_task_weights():
@@ -375,7 +375,7 @@ def test_adaptive_strategies_refuse_manual_task_weights():
 def test_upgrad_without_torchjd_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torchjd.aggregation", None)
     with pytest.raises(ImportError, match=r"skmtl\[weighting\]"):
-        UPGrad().initialize([Task("a"), Task("b")], np.ones(2))
+        UPGrad().initialize([Task("a"), Task("b")])
 
 
 # -- the estimator contract, for every strategy ------------------------------

@@ -13,7 +13,6 @@ import torch
 from ._base import (
     WEIGHTINGS,
     _move_parameter,
-    _reject_task_weights,
     _RunningMean,
     _StepAveraged,
 )
@@ -107,9 +106,8 @@ class GradNorm(_StepAveraged):
         self.alpha = alpha
         self.lr = lr
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if not self.lr > 0:
             raise ValueError(f"GradNorm: lr must be > 0, got {self.lr!r}.")
         self.weights_ = torch.ones(self.n_tasks_, requires_grad=True)
@@ -286,9 +284,8 @@ class MetaWeighting(_StepAveraged):
         self.lookahead_lr = lookahead_lr
         self.every = every
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if not 0 < self.holdout < 1:
             raise ValueError(f"MetaWeighting: holdout must be in (0, 1), got "
                              f"{self.holdout!r}.")

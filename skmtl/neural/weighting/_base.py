@@ -92,20 +92,16 @@ class Weighting:
 
     # -- training hooks ------------------------------------------------------
 
-    def initialize(self, tasks, task_weights):
+    def initialize(self, tasks):
         """Prepare for training (once per fit); returns self.
 
         Parameters
         ----------
         tasks : list of Task
             The fitted tasks, in the order of the loss vector.
-        task_weights : ndarray of shape (n_tasks,)
-            The manual task importance from the estimator's ``task_weights``
-            (ones when not given).
         """
         self.n_tasks_ = len(tasks)
         self.task_names_ = [t.name for t in tasks]
-        self.task_weights_ = np.asarray(task_weights, dtype=float)
         return self
 
     def named_parameters(self):
@@ -164,16 +160,6 @@ class Weighting:
     def weights(self):
         """The current task weights ``lambda`` (ndarray of shape (n_tasks,))."""
         raise NotImplementedError(f"{type(self).__name__} must implement weights().")
-
-
-def _reject_task_weights(strategy):
-    """A strategy that sets the weights itself cannot take manual ones too."""
-    if not np.all(strategy.task_weights_ == 1.0):
-        name = type(strategy).__name__
-        raise ValueError(f"{name} chooses the task weights itself, but the estimator "
-                         f"was given task_weights={strategy.task_weights_.tolist()}; "
-                         f"drop task_weights, or use weighting=Fixed(...) for "
-                         f"manual weights.")
 
 
 def _move_parameter(parameter, optimizer, device):

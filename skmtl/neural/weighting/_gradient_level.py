@@ -25,7 +25,6 @@ from ...utils._gradient_combination import (
 )
 from ._base import (
     WEIGHTINGS,
-    _reject_task_weights,
     _RunningMean,
     _StepAveraged,
 )
@@ -49,9 +48,8 @@ class _GradientCombination(_StepAveraged):
     # or "weights" (the combination weights)
     _head_coefficients = "own"
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         self._mean = _RunningMean(self.n_tasks_)
         return self
 
@@ -238,9 +236,8 @@ class MGDAUB(_StepAveraged):
     def __init__(self):
         pass
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         self._mean = _RunningMean(self.n_tasks_)
         return self
 
@@ -327,8 +324,8 @@ class CAGrad(_GradientCombination):
         self.c = c
         self.rescale = rescale
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if not self.c >= 0:
             raise ValueError(f"CAGrad: c must be >= 0, got {self.c!r}.")
         return self
@@ -380,8 +377,8 @@ class NashMTL(_GradientCombination):
     def __init__(self, update_every=1):
         self.update_every = update_every
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if int(self.update_every) != self.update_every or self.update_every < 1:
             raise ValueError(f"NashMTL: update_every must be a positive integer, "
                              f"got {self.update_every!r}.")
@@ -470,8 +467,8 @@ class UPGrad(_GradientCombination):
     def __init__(self, pref_vector=None):
         self.pref_vector = pref_vector
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if self.pref_vector is not None and len(self.pref_vector) != self.n_tasks_:
             raise ValueError(f"UPGrad: pref_vector has {len(self.pref_vector)} "
                              f"entries but there are {self.n_tasks_} tasks.")

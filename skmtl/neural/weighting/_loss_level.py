@@ -8,7 +8,6 @@ from ._base import (
     WEIGHTINGS,
     Weighting,
     _move_parameter,
-    _reject_task_weights,
     _RunningMean,
     _StepAveraged,
 )
@@ -19,17 +18,16 @@ __all__ = ["Fixed", "Uncertainty", "DWA", "RLW", "FAMO"]
 class Fixed(Weighting):
     """Constant task weights: ``loss = sum_k lambda_k L_k`` with given ``lambda``.
 
-    The manual importance of each task. By default the weights come from the
-    estimator's ``task_weights`` parameter (so that
-    ``GridSearchCV(est, {"task_weights": [...]})`` tunes them); they may
-    instead be given here.
+    The manual importance of each task. The estimator's ``task_weights``
+    parameter is shorthand for this strategy: ``MultiTaskEstimator(
+    task_weights=w)`` trains with ``Fixed(w)`` (so that
+    ``GridSearchCV(est, {"task_weights": [...]})`` tunes them).
 
     Parameters
     ----------
     task_weights : None, sequence of float or dict, default=None
         One weight per task, or a dict ``{task name: weight}`` (unnamed tasks
-        get 1). None uses the estimator's ``task_weights`` (all ones when
-        that is None too). Giving both raises a ``ValueError``.
+        get 1). None gives every task weight 1.
 
     See Also
     --------
@@ -40,7 +38,7 @@ class Fixed(Weighting):
     >>> import torch
     >>> from skmtl import Task
     >>> from skmtl.neural.weighting import Fixed
-    >>> strategy = Fixed({"b": 3.0}).initialize([Task("a"), Task("b")], [1.0, 1.0])
+    >>> strategy = Fixed({"b": 3.0}).initialize([Task("a"), Task("b")])
     >>> strategy.weights()
     array([1., 3.])
     >>> float(strategy.combine(torch.tensor([0.5, 0.5])))
@@ -50,16 +48,9 @@ class Fixed(Weighting):
     def __init__(self, task_weights=None):
         self.task_weights = task_weights
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        if self.task_weights is None:
-            weights = self.task_weights_
-        else:
-            if not np.all(self.task_weights_ == 1.0):
-                raise ValueError("task weights were given twice, as the estimator's "
-                                 "task_weights and as Fixed(task_weights=...); give "
-                                 "them once.")
-            weights = resolve_task_weights(self.task_weights, tasks)
+    def initialize(self, tasks):
+        super().initialize(tasks)
+        weights = resolve_task_weights(self.task_weights, tasks)
         self.weights_ = np.asarray(weights, dtype=float)
         self._lambda = torch.as_tensor(self.weights_, dtype=torch.float32)
         self._unit = bool(np.all(self.weights_ == 1.0))
@@ -144,7 +135,7 @@ class Uncertainty(_StepAveraged):
     >>> from skmtl import Task
     >>> from skmtl.neural.weighting import Uncertainty
     >>> strategy = Uncertainty().initialize(
-    ...     [Task("value"), Task("kind", "classification")], [1.0, 1.0])
+    ...     [Task("value"), Task("kind", "classification")])
     >>> strategy.combine(torch.tensor([2.0, 2.0])).item()  # 2/2 + 2/1
     3.0
     >>> [name for name, _ in strategy.named_parameters()]
@@ -155,9 +146,8 @@ class Uncertainty(_StepAveraged):
         self.lr = lr
         self.init_log_variance = init_log_variance
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"Uncertainty: lr must be a positive float or None, got "
                              f"{self.lr!r}.")
@@ -227,7 +217,7 @@ class DWA(Weighting):
     >>> import numpy as np
     >>> from skmtl import Task
     >>> from skmtl.neural.weighting import DWA
-    >>> strategy = DWA(temperature=1.0).initialize([Task("a"), Task("b")], [1, 1])
+    >>> strategy = DWA(temperature=1.0).initialize([Task("a"), Task("b")])
     >>> strategy.on_epoch_end(None, np.array([1.0, 1.0]))
     >>> strategy.on_epoch_end(None, np.array([0.5, 1.0]))  # task a learns faster
     >>> np.round(strategy.weights(), 3).tolist()
@@ -237,9 +227,8 @@ class DWA(Weighting):
     def __init__(self, temperature=2.0):
         self.temperature = temperature
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if not self.temperature > 0:
             raise ValueError(f"DWA: temperature must be > 0, got "
                              f"{self.temperature!r}.")
@@ -309,7 +298,7 @@ class RLW(_StepAveraged):
     >>> import torch
     >>> from skmtl import Task
     >>> from skmtl.neural.weighting import RLW
-    >>> strategy = RLW().initialize([Task("a"), Task("b"), Task("c")], [1, 1, 1])
+    >>> strategy = RLW().initialize([Task("a"), Task("b"), Task("c")])
     >>> _ = torch.manual_seed(0)
     >>> loss = strategy.combine(torch.ones(3))  # the weights sum to 3
     >>> round(float(loss), 4)
@@ -319,9 +308,8 @@ class RLW(_StepAveraged):
     def __init__(self, distribution="normal"):
         self.distribution = distribution
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if self.distribution not in _RLW_DISTRIBUTIONS:
             raise ValueError(f"RLW: distribution must be one of {_RLW_DISTRIBUTIONS}, "
                              f"got {self.distribution!r}.")
@@ -395,7 +383,7 @@ class FAMO(_StepAveraged):
     >>> import torch
     >>> from skmtl import Task
     >>> from skmtl.neural.weighting import FAMO
-    >>> strategy = FAMO().initialize([Task("a"), Task("b")], [1, 1])
+    >>> strategy = FAMO().initialize([Task("a"), Task("b")])
     >>> losses = torch.tensor([1.0, 4.0])
     >>> _ = strategy.combine(losses)
     >>> strategy.weights().round(3).tolist()  # equal z: lambda ~ 1 / L
@@ -409,9 +397,8 @@ class FAMO(_StepAveraged):
         self.weight_decay = weight_decay
         self.update = update
 
-    def initialize(self, tasks, task_weights):
-        super().initialize(tasks, task_weights)
-        _reject_task_weights(self)
+    def initialize(self, tasks):
+        super().initialize(tasks)
         if self.update not in _FAMO_UPDATES:
             raise ValueError(f"FAMO: update must be one of {_FAMO_UPDATES}, got "
                              f"{self.update!r}.")
