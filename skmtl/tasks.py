@@ -106,11 +106,13 @@ def _sigmoid(raw):
     return out
 
 
-def _masked_mean(per_entry, mask):
-    """Mean of ``per_entry`` over ``mask``; exactly 0 (with gradient) if empty."""
-    n = mask.sum()
-    total = (per_entry * mask).sum()
-    return total / n.clamp(min=1)
+def _weighted_mean(per_entry, weight):
+    """``sum(weight * per_entry) / sum(weight)``; exactly 0 (with gradient) when
+    every weight is 0 (no labelled entry)."""
+    import torch
+
+    total = weight.sum()
+    return (per_entry * weight).sum() / total.clamp(min=torch.finfo(total.dtype).tiny)
 
 
 class TaskType:
@@ -178,8 +180,33 @@ class TaskType:
         """Class probabilities per column, or None for non-probabilistic types."""
         return None
 
-    def loss(self, task, raw, target, groups=None):
-        """Masked torch loss: mean over the labelled entries of ``target``.
+    def per_entry_loss(self, task, raw, target):
+        """Unreduced torch loss of every entry, ``(n, n_outputs)``.
+
+        ``target`` holds no NaN here (missing entries are replaced by 0 and
+        weighted 0 by :meth:`loss`). The one definition of the type's loss: a
+        new type implements this (or overrides :meth:`loss` when its loss is
+        not a mean over entries, as ranking's pairwise loss).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement "
+                                  f"per_entry_loss().")
+
+    def mean_loss(self, task, raw, target):
+        """Mean of :meth:`per_entry_loss` over a batch without missing labels.
+
+        The same value as the masked mean; a type may override it with a
+        fused torch function (fewer operations per training step).
+        """
+        return self.per_entry_loss(task, raw, target).mean()
+
+    def loss(self, task, raw, target, groups=None, sample_weight=None,
+             complete=False):
+        """Masked torch loss: weighted mean over the labelled entries.
+
+        ``L = sum_i w_i m_ij l_ij / sum_i w_i m_ij`` over rows ``i`` and the
+        task's columns ``j``, with ``m_ij = 1`` where the label is present and
+        ``w_i`` the sample weight (1 by default): a weight of 0 drops a row,
+        an integer weight ``k`` counts it ``k`` times.
 
         Parameters
         ----------
@@ -188,13 +215,28 @@ class TaskType:
             Encoded targets, NaN where missing.
         groups : torch.Tensor of shape (n,), optional
             Query ids for ranking tasks.
+        sample_weight : torch.Tensor of shape (n,), optional
+        complete : bool, default=False
+            The caller knows that ``target`` holds no NaN (skips the mask).
 
         Returns
         -------
         loss : torch.Tensor, scalar
             Zero (not NaN) when no entry is labelled.
         """
-        raise NotImplementedError
+        import torch
+
+        if complete and sample_weight is None:
+            return self.mean_loss(task, raw, target)
+        if complete:
+            safe, weight = target, torch.ones_like(target)
+        else:
+            mask = ~torch.isnan(target)
+            safe = torch.where(mask, target, torch.zeros_like(target))
+            weight = mask.to(raw.dtype)
+        if sample_weight is not None:
+            weight = weight * sample_weight[:, None]
+        return _weighted_mean(self.per_entry_loss(task, raw, safe), weight)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -218,18 +260,19 @@ class Regression(TaskType):
                 f"{self.losses} for regression tasks."
             )
 
-    def loss(self, task, raw, target, groups=None):
-        import torch
+    def per_entry_loss(self, task, raw, target):
         import torch.nn.functional as F
 
-        mask = ~torch.isnan(target)
-        safe_target = torch.where(mask, target, torch.zeros_like(target))
         if task.loss == "huber":
-            per_entry = F.huber_loss(raw, safe_target, reduction="none",
-                                     delta=task.huber_delta)
-        else:
-            per_entry = (raw - safe_target) ** 2
-        return _masked_mean(per_entry, mask)
+            return F.huber_loss(raw, target, reduction="none", delta=task.huber_delta)
+        return (raw - target) ** 2
+
+    def mean_loss(self, task, raw, target):
+        import torch.nn.functional as F
+
+        if task.loss == "huber":
+            return F.huber_loss(raw, target, delta=task.huber_delta)
+        return F.mse_loss(raw, target)
 
 
 class Count(TaskType):
@@ -251,17 +294,14 @@ class Count(TaskType):
     def transform(self, task, raw):
         return np.exp(np.asarray(raw, dtype=np.float64))
 
-    def loss(self, task, raw, target, groups=None):
+    def per_entry_loss(self, task, raw, target):
         import torch
 
-        mask = ~torch.isnan(target)
-        safe_target = torch.where(mask, target, torch.zeros_like(target))
         # Half the Poisson deviance: the negative log-likelihood shifted by its
         # minimum (same gradient), so the loss is >= 0 and 0 at a perfect fit,
         # as the weighting strategies that take ratios or logs of losses need.
-        per_entry = (torch.exp(raw) - safe_target * raw
-                     - safe_target + torch.special.xlogy(safe_target, safe_target))
-        return _masked_mean(per_entry, mask)
+        return (torch.exp(raw) - target * raw - target
+                + torch.special.xlogy(target, target))
 
 
 class Ranking(TaskType):
@@ -292,7 +332,14 @@ class Ranking(TaskType):
                 f"include {_show(np.nanmin(values))}; relevance must be >= 0."
             )
 
-    def loss(self, task, raw, target, groups=None):
+    def loss(self, task, raw, target, groups=None, sample_weight=None,
+             complete=False):
+        """Pairwise logistic loss, the weighted mean over ordered pairs.
+
+        Pairs ``(i, j)`` with ``rel_i > rel_j`` (both labelled, same group
+        when ``groups`` is given) weigh ``w_i w_j``, so that an integer
+        sample weight ``k`` counts a row as ``k`` copies of it.
+        """
         import torch
         import torch.nn.functional as F
 
@@ -302,9 +349,11 @@ class Ranking(TaskType):
         pair = (rel[:, None] > rel[None, :]) & mask[:, None] & mask[None, :]
         if groups is not None:
             pair = pair & (groups[:, None] == groups[None, :])
-        diff = score[:, None] - score[None, :]
-        per_pair = F.softplus(-diff)
-        return _masked_mean(per_pair, pair)
+        weight = pair.to(raw.dtype)
+        if sample_weight is not None:
+            weight = weight * sample_weight[:, None] * sample_weight[None, :]
+        per_pair = F.softplus(-(score[:, None] - score[None, :]))
+        return _weighted_mean(per_pair, weight)
 
 
 class _Categorical(TaskType):
@@ -379,15 +428,15 @@ class Classification(_Categorical):
         raw = np.asarray(raw)
         return task.classes_[np.argmax(raw, axis=1)][:, None]
 
-    def loss(self, task, raw, target, groups=None):
-        import torch
+    def per_entry_loss(self, task, raw, target):
         import torch.nn.functional as F
 
-        y = target[:, 0]
-        mask = ~torch.isnan(y)
-        safe = torch.where(mask, y, torch.zeros_like(y)).long()
-        per_sample = F.cross_entropy(raw, safe, reduction="none")
-        return _masked_mean(per_sample, mask)
+        return F.cross_entropy(raw, target[:, 0].long(), reduction="none")[:, None]
+
+    def mean_loss(self, task, raw, target):
+        import torch.nn.functional as F
+
+        return F.cross_entropy(raw, target[:, 0].long())
 
 
 class Binary(_Categorical):
@@ -425,14 +474,15 @@ class Binary(_Categorical):
         raw = np.asarray(raw)
         return task.classes_[(raw > 0).astype(int)]
 
-    def loss(self, task, raw, target, groups=None):
-        import torch
+    def per_entry_loss(self, task, raw, target):
         import torch.nn.functional as F
 
-        mask = ~torch.isnan(target)
-        safe = torch.where(mask, target, torch.zeros_like(target))
-        per_entry = F.binary_cross_entropy_with_logits(raw, safe, reduction="none")
-        return _masked_mean(per_entry, mask)
+        return F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+
+    def mean_loss(self, task, raw, target):
+        import torch.nn.functional as F
+
+        return F.binary_cross_entropy_with_logits(raw, target)
 
 
 def _unique_labels(labelled, task):
@@ -617,9 +667,10 @@ class Task:
         probabilistic task)."""
         return self.type_.predict_proba(self, raw)
 
-    def loss_fn(self, raw, target, groups=None):
+    def loss_fn(self, raw, target, groups=None, sample_weight=None, complete=False):
         """Masked torch loss of this task (see :meth:`TaskType.loss`)."""
-        return self.type_.loss(self, raw, target, groups=groups)
+        return self.type_.loss(self, raw, target, groups=groups,
+                               sample_weight=sample_weight, complete=complete)
 
     @property
     def n_model_outputs(self):

@@ -140,7 +140,7 @@ FIT_CASES = [
     ("device-unknown", lambda: net(device="nope"), fit(X, Y),
      ValueError, "device='nope' is not a torch device"),
     ("architecture-unknown", lambda: net(architecture="nope"), fit(X, Y),
-     ValueError, "'architecture' parameter"),
+     ValueError, "unknown architecture 'nope'; valid choices are 'cgc'"),
     ("weighting-unknown", lambda: net(weighting="nope"), fit(X, Y),
      ValueError, "unknown weighting 'nope'"),
     ("penalty-unknown", lambda: MultiTaskLinearRegressor(penalty="nope"),

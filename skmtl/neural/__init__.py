@@ -13,6 +13,7 @@ from . import weighting
 from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
 from ._architectures import (
+    ARCHITECTURE_ALIASES,
     ARCHITECTURES,
     CGC,
     PLE,
@@ -22,18 +23,22 @@ from ._architectures import (
     MultiTaskModule,
     SoftSharing,
 )
+from ._callbacks import DivergenceGuard, EpochSeed
 from ._data import BatchIterator, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._net import MultiTaskNet
-from ._trunks import MLP, ConvNet, build_trunk
+from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
+    "ARCHITECTURE_ALIASES",
     "ARCHITECTURES",
     "AcceleratedMultiTaskNet",
     "BatchIterator",
     "CGC",
     "ConvNet",
     "CrossStitch",
+    "DivergenceGuard",
+    "EpochSeed",
     "HardSharing",
     "LookaheadAffinity",
     "MLP",
@@ -45,6 +50,8 @@ __all__ = [
     "MultiTaskRegressor",
     "PLE",
     "SoftSharing",
+    "TRUNKS",
+    "TRUNK_ALIASES",
     "TaskDataset",
     "build_trunk",
     "encode_groups",

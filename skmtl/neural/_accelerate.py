@@ -11,7 +11,7 @@ accelerator cannot be pickled or cloned, so such a model cannot go through
 import torch
 from skorch.dataset import unpack_data
 from skorch.hf import AccelerateMixin
-from skorch.utils import TeeGenerator, to_device
+from skorch.utils import to_device
 
 from ._net import MultiTaskNet
 
@@ -58,7 +58,7 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     processes each records the losses of its own shard in its history.
     """
 
-    def _compute_device(self):
+    def compute_device(self):
         return torch.device(self.accelerator.device)
 
     def initialize_module(self):
@@ -73,32 +73,21 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     def infer(self, x, **fit_params):
         # training batches come placed by the prepared data loader; prediction
         # batches (plain iterator, see predict_raw) are moved here
-        return super().infer(to_device(x, self._compute_device()), **fit_params)
+        return super().infer(to_device(x, self.compute_device()), **fit_params)
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._set_mode(True)
         Xi, yi = unpack_data(batch)
         with self.accelerator.autocast():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
-            self._record("train", losses, counts, Xi.shape[0])
+            task_losses = self._record("train", losses, counts, Xi.shape[0])
             loss = self.weighting_.combine(losses, training=True)
             penalty = self._penalty()
             if penalty is not None:
                 loss = loss + penalty
         self.accelerator.backward(loss)
-        return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        with self.accelerator.accumulate(self.module_):
-            self._zero_grad_optimizer()
-            step = self.train_step_single(batch, **fit_params)
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
-            for name in self._optimizers:
-                getattr(self, name + "_").step()
-        return step
+        return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
     def get_iterator(self, dataset, training=False):
         if getattr(self, "_predicting", False):
@@ -114,11 +103,11 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             self._predicting = False
 
 
-def accelerated_net_kwargs(estimator, net_kwargs):
-    """(net class, device, extra kwargs) for an estimator with an accelerator."""
+def accelerated_net_kwargs(accelerator, verbose, net_kwargs):
+    """(net class, device, extra kwargs) for training through ``accelerator``."""
     require_accelerate()
-    extra = {"accelerator": estimator.accelerator}
-    if not estimator.verbose:
+    extra = {"accelerator": accelerator}
+    if not verbose:
         # skorch's PrintLog is silenced by verbose=0 only with the print sink
         extra["callbacks__print_log__sink"] = print
     # Accelerate shards and places DataLoaders; it passes other iterators

@@ -16,7 +16,7 @@ from torch import nn
 from ._trunks import build_trunk, feature_size
 
 __all__ = ["MultiTaskModule", "HardSharing", "SoftSharing", "CrossStitch", "MMoE",
-           "PLE", "CGC", "ARCHITECTURES"]
+           "PLE", "CGC", "ARCHITECTURES", "ARCHITECTURE_ALIASES"]
 
 
 def _output_size(task):
@@ -521,11 +521,14 @@ class CGC(PLE):
 
 
 ARCHITECTURES = {
-    "hard": HardSharing,
-    "soft": SoftSharing,
+    "hard_sharing": HardSharing,
+    "soft_sharing": SoftSharing,
     "cross_stitch": CrossStitch,
     "mmoe": MMoE,
     "ple": PLE,
     "cgc": CGC,
 }
 """Architectures by name, as accepted by ``MultiTaskEstimator(architecture=...)``."""
+
+ARCHITECTURE_ALIASES = {"hard": "hard_sharing", "soft": "soft_sharing"}
+"""Short names of :data:`ARCHITECTURES`."""

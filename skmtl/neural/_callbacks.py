@@ -1,4 +1,4 @@
-"""Training-loop helpers that make runs reproducible and resumable.
+"""Training-loop callbacks: reproducible, resumable runs and divergence.
 
 :class:`EpochSeed` derives torch's random state at the start of every epoch
 from ``(seed, epoch number)``. The shuffling order, dropout masks and any
@@ -7,13 +7,20 @@ number, never on how many epochs ran in this process: a run that is stopped
 after ``E1`` epochs, saved (pickle, or skorch's ``Checkpoint``), loaded and
 trained ``E2`` more epochs ends with the same parameters as an uninterrupted
 run of ``E1 + E2`` epochs.
+
+:class:`DivergenceGuard` stops training when a loss becomes NaN or infinite,
+naming the task and the epoch, or restores the best epoch.
 """
+
+import copy
+import math
+import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-__all__ = ["EpochSeed", "epoch_seed"]
+__all__ = ["DivergenceGuard", "EpochSeed", "epoch_seed"]
 
 
 def epoch_seed(seed, epoch):
@@ -47,3 +54,120 @@ class EpochSeed(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         torch.manual_seed(epoch_seed(self.seed, net.history[-1, "epoch"]))
+
+
+class DivergenceGuard(Callback):
+    """Stop training when a loss becomes NaN or infinite, naming the task.
+
+    After every batch the joint loss is checked; a non-finite one stops
+    training with a ``ValueError`` that names the task whose loss diverged
+    and the epoch (``on_divergence="raise"``), or puts back the state saved
+    at the end of the best epoch of this call of ``fit``/``partial_fit`` and
+    stops with a ``RuntimeWarning`` (``on_divergence="restore"``). The best
+    epoch has the lowest ``valid_loss`` (``train_loss`` without a validation
+    split); the saved state is the module's parameters, the optimizer's
+    state and the weighting strategy. Before the first epoch ends, the
+    initial state stands in. Each improving epoch costs one copy of the
+    parameters and optimizer state (with ``"restore"`` only).
+
+    :class:`~skmtl.neural.MultiTaskNet` has one by default, named
+    ``"divergence"``: set ``callbacks__divergence__on_divergence="restore"``
+    (:class:`~skmtl.neural.MultiTaskEstimator` does it for its
+    ``on_divergence`` parameter).
+
+    Parameters
+    ----------
+    on_divergence : {"raise", "restore"}, default="raise"
+
+    Attributes
+    ----------
+    best_ : dict or None
+        ``{"loss", "epoch", "module", "optimizer", "weighting"}`` of the best
+        state of the run so far (``"restore"`` only).
+    """
+
+    _ADVICE = ("Lower the learning rate, scale the inputs and targets, or lower "
+               "this task's weight.")
+
+    def __init__(self, on_divergence="raise"):
+        self.on_divergence = on_divergence
+
+    def initialize(self):
+        if self.on_divergence not in ("raise", "restore"):
+            raise ValueError(f"on_divergence must be 'raise' or 'restore', got "
+                             f"{self.on_divergence!r}.")
+        self.best_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = None
+        self._save(net, np.inf)
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None,
+                     task_losses=None, **kwargs):
+        if loss is None:
+            return
+        value = loss.item()
+        if math.isfinite(value):
+            if training and self.best_ is not None and self.best_["loss"] == np.inf:
+                # the run's first batch: its loss is the initial state's, so
+                # that an epoch that blows up on the way never counts as best
+                self.best_["loss"] = value
+            return
+        where = (f"the {'training' if training else 'validation'} loss of "
+                 f"{self._culprit(net, value, task_losses)} at epoch "
+                 f"{net.history[-1, 'epoch']} (batch "
+                 f"{len(net.history[-1, 'batches'])})")
+        if self.on_divergence == "restore" and self.best_ is not None:
+            epoch = self._restore(net)
+            warnings.warn(f"{where}; restored the parameters at the end of epoch "
+                          f"{epoch} (the lowest loss of this run) and stopped "
+                          f"training. {self._ADVICE}", RuntimeWarning, stacklevel=2)
+            raise KeyboardInterrupt  # skorch's way to stop the fit loop
+        raise ValueError(f"{where}; training stopped. {self._ADVICE}")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        monitored = row.get("valid_loss", row.get("train_loss"))
+        if monitored is not None:
+            self._save(net, float(monitored))
+
+    @staticmethod
+    def _culprit(net, value, task_losses):
+        if task_losses is None:
+            return f"the objective became {value}"
+        values = task_losses.detach().cpu().numpy()
+        bad = np.flatnonzero(~np.isfinite(values))
+        if not bad.size:
+            return f"the objective became {value}"
+        return ", ".join(f"task {net.tasks[k].name!r} became {values[k]}"
+                         for k in bad)
+
+    def _save(self, net, loss):
+        if self.on_divergence != "restore":
+            return
+        if self.best_ is not None and not loss < self.best_["loss"]:
+            return
+        if not all(bool(torch.isfinite(p).all()) for p in net.module_.parameters()):
+            return
+        self.best_ = {
+            "loss": loss,
+            "epoch": len(net.history) if net.history else 0,
+            "module": {k: v.detach().clone()
+                       for k, v in net.module_.state_dict().items()},
+            "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+            "weighting": copy.deepcopy(net.weighting_),
+        }
+
+    def _restore(self, net):
+        """Put the best state back; drop the unfinished epoch; its number."""
+        best = self.best_
+        net.module_.load_state_dict(best["module"])
+        net.weighting_ = copy.deepcopy(best["weighting"])
+        # the optimizer is rebuilt so that it holds the restored weighting's
+        # parameters, then gets its saved state (moments, step counts) back
+        net.initialize_optimizer()
+        net.optimizer_.load_state_dict(best["optimizer"])
+        if net.history and len(net.history) > best["epoch"]:
+            net.history.pop()
+        return best["epoch"]

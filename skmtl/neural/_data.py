@@ -79,7 +79,7 @@ def encode_groups(groups, tasks, n_samples):
 
 
 class TaskDataset(Dataset):
-    """Inputs, encoded targets and query ids held as tensors.
+    """Inputs, encoded targets, query ids and sample weights held as tensors.
 
     Parameters
     ----------
@@ -91,6 +91,8 @@ class TaskDataset(Dataset):
         label is missing.
     groups : array-like of int of shape (n_samples, n_groups), default=None
         Integer query ids of the ranking tasks (see :func:`encode_groups`).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row in every task's loss (validated by the caller).
     copy : bool, default=True
         Copy ``X`` even when it is already a C-contiguous float32 array (so
         that later changes to the caller's array cannot reach the dataset);
@@ -98,9 +100,11 @@ class TaskDataset(Dataset):
 
     Notes
     -----
-    A batch is ``(X[idx], y[idx])``, or ``(X[idx], (y[idx], groups[idx]))``
-    with query ids, or ``(X[idx], None)`` without targets; iterate with
-    :class:`BatchIterator`, which fetches a whole batch in one call.
+    A batch is ``(X[idx], y[idx])``; with query ids or sample weights it is
+    ``(X[idx], {"targets": y[idx], "groups": groups[idx], "sample_weight":
+    sample_weight[idx]})`` (the keys that are present), and ``(X[idx], None)``
+    without targets. Iterate with :class:`BatchIterator`, which fetches a
+    whole batch in one call.
 
     Examples
     --------
@@ -112,7 +116,7 @@ class TaskDataset(Dataset):
     ((2, 3), (2, 2), torch.float32)
     """
 
-    def __init__(self, X, y=None, groups=None, copy=True):
+    def __init__(self, X, y=None, groups=None, sample_weight=None, copy=True):
         self.X = _as_float_tensor(X, copy=copy)
         n = self.X.shape[0]
         self.y = None if y is None else _as_float_tensor(y)
@@ -120,7 +124,10 @@ class TaskDataset(Dataset):
             self.y = self.y[:, None]
         self.groups = None if groups is None else torch.as_tensor(
             np.asarray(groups, dtype=np.int64)).reshape(n, -1)
-        for name, value in (("y", self.y), ("groups", self.groups)):
+        self.sample_weight = None if sample_weight is None else _as_float_tensor(
+            np.asarray(sample_weight).reshape(-1))
+        for name, value in (("y", self.y), ("groups", self.groups),
+                            ("sample_weight", self.sample_weight)):
             if value is not None and value.shape[0] != n:
                 raise ValueError(f"X has {n} samples but {name} has "
                                  f"{value.shape[0]}.")
@@ -133,17 +140,22 @@ class TaskDataset(Dataset):
         Xb = self.X[index]
         if self.y is None:
             return Xb, None
-        if self.groups is None:
+        if self.groups is None and self.sample_weight is None:
             return Xb, self.y[index]
-        return Xb, (self.y[index], self.groups[index])
+        yb = {"targets": self.y[index]}
+        if self.groups is not None:
+            yb["groups"] = self.groups[index]
+        if self.sample_weight is not None:
+            yb["sample_weight"] = self.sample_weight[index]
+        return Xb, yb
 
     def __getitem__(self, i):
         if isinstance(i, numbers.Integral):
             Xb, yb = self.batch(slice(i, i + 1))
             if yb is None:
                 return Xb[0], torch.zeros(0)
-            if isinstance(yb, tuple):
-                return Xb[0], tuple(t[0] for t in yb)
+            if isinstance(yb, dict):
+                return Xb[0], {key: value[0] for key, value in yb.items()}
             return Xb[0], yb[0]
         return self.batch(i)
 
@@ -154,6 +166,8 @@ class TaskDataset(Dataset):
         taken.X = self.X[indices]
         taken.y = None if self.y is None else self.y[indices]
         taken.groups = None if self.groups is None else self.groups[indices]
+        taken.sample_weight = (None if self.sample_weight is None
+                               else self.sample_weight[indices])
         return taken
 
 

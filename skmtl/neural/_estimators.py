@@ -1,44 +1,558 @@
-"""Scikit-learn estimators around MultiTaskNet: the public classes and their
-documentation (the implementation they share is in _network.py)."""
+"""The scikit-learn estimators of the neural family.
 
-from sklearn.base import ClassifierMixin, RegressorMixin
+The estimator owns every hyper-parameter. ``fit`` validates the data,
+resolves the hyper-parameters into fitted objects (``tasks_``, the built
+module, the initialized weighting strategy, skorch's settings; see
+_build.py) and hands them to a :class:`~skmtl.neural.MultiTaskNet`, which
+trains them.
+"""
 
-from ..base import MultiTaskMixin
-from ._network import _MultiTaskNetwork
+import contextlib
+import copy
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..base import MultiTaskMixin, check_targets, clear_fitted_state, unfit_on_error
+from ..tasks import Task, infer_tasks
+from ..utils import check_sample_weight
+from ._build import (
+    PREFIXES,
+    build_module,
+    build_train_split,
+    build_trunk_spec,
+    build_weighting,
+    split_prefixed,
+    tasks_with_classes,
+)
+from ._callbacks import EpochSeed
+from ._data import TaskDataset, encode_groups
+from ._net import MultiTaskNet, check_device
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
 
 
-_PARAMETERS_DOC = """
+def _has_classification_task(est):
+    tasks = getattr(est, "tasks_", None)
+    if tasks is None:
+        if est._default_task_type in ("classification", "auto") and est.tasks is None:
+            return True
+        tasks = [est.tasks] if isinstance(est.tasks, Task) else (est.tasks or [])
+    return any(t.is_classification for t in tasks)
+
+
+@contextlib.contextmanager
+def _torch_threads(n_threads):
+    """Use ``n_threads`` torch threads inside the block (None: leave as is)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class _NeuralEstimator(BaseEstimator):
+    """What the three neural estimators share (see MultiTaskEstimator); the
+    public classes put :class:`~skmtl.base.MultiTaskMixin` first, for its
+    masked ``score``."""
+
+    _expected_kind = None  # "regression" or "classification" for the conveniences
+
+    _parameter_constraints = {
+        "tasks": [list, tuple, Task, None],
+        "trunk": [None, str, callable],
+        "architecture": [str, callable],
+        "hidden_layer_sizes": ["array-like"],
+        "task_weights": [None, dict, "array-like"],
+        "weighting": "no_validation",
+        "optimizer": [callable],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "standardize_targets": ["boolean"],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [None, list],
+        "train_split": [None, Interval(numbers.Real, 0, 1, closed="neither"),
+                        Interval(numbers.Integral, 2, None, closed="left"), callable],
+        "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "on_divergence": [StrOptions({"raise", "restore"})],
+        "accelerator": "no_validation",
+    }
+
+    def __init__(self, tasks=None, trunk=None, architecture="hard",
+                 hidden_layer_sizes=(100,), task_weights=None, weighting=None,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=100, batch_size=128,
+                 standardize_targets=True, device="cpu", random_state=None, verbose=0,
+                 callbacks=None, train_split=None, n_threads=None, warm_start=False,
+                 on_divergence="raise", accelerator=None, **kwargs):
+        self.tasks = tasks
+        self.trunk = trunk
+        self.architecture = architecture
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.task_weights = task_weights
+        self.weighting = weighting
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.standardize_targets = standardize_targets
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.train_split = train_split
+        self.n_threads = n_threads
+        self.warm_start = warm_start
+        self.on_divergence = on_divergence
+        self.accelerator = accelerator
+        vars(self).update(kwargs)
+
+    # -- parameters ----------------------------------------------------------
+
+    def _prefixed_params(self):
+        """Constructor keyword arguments beyond the named parameters.
+
+        Valid ones carry a prefix (``module__``, ``optimizer__``, ...); fit
+        rejects the others, as scikit-learn's ``__init__`` never validates.
+        """
+        named = set(self._get_param_names())
+        return {k: v for k, v in vars(self).items()
+                if k not in named and not k.startswith("_") and not k.endswith("_")}
+
+    def get_params(self, deep=True):
+        """Parameters of the estimator, including the prefixed ones
+        (``module__...``, ``optimizer__...``, ``trunk__...``, ...)."""
+        params = super().get_params(deep=deep)
+        params.update(self._prefixed_params())
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; accepts prefixed ones and ``task_weights__<task>``.
+
+        ``task_weights__bbox=3`` sets the weight of task ``"bbox"`` alone
+        (turning ``task_weights`` into a dict), so that a grid can tune one
+        task's weight.
+        """
+        plain = {}
+        extra = self._prefixed_params()
+        for key, value in params.items():
+            if key.startswith(PREFIXES) or key in extra:
+                setattr(self, key, value)
+            elif key.startswith("task_weights__"):
+                self.task_weights = self._with_task_weight(
+                    key[len("task_weights__"):], value)
+            else:
+                plain[key] = value
+        return super().set_params(**plain)
+
+    def _with_task_weight(self, name, value):
+        weights = self.task_weights
+        if weights is None:
+            return {name: value}
+        if isinstance(weights, dict):
+            return {**weights, name: value}
+        tasks = getattr(self, "tasks_", None) or (
+            [self.tasks] if isinstance(self.tasks, Task) else self.tasks)
+        if not tasks:
+            raise ValueError(f"cannot set task_weights__{name}: task_weights is a "
+                             f"sequence and the task names are unknown before fit; "
+                             f"give task_weights as a dict or pass tasks=.")
+        names = [t.name for t in tasks]
+        if len(names) != len(weights):
+            raise ValueError(f"task_weights has {len(weights)} entries but there are "
+                             f"{len(names)} tasks {names}.")
+        return {**dict(zip(names, weights)), name: value}
+
+    # -- fit -----------------------------------------------------------------
+
+    @unfit_on_error
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Build the network and train it for ``max_epochs`` epochs.
+
+        With ``warm_start=True`` and a fitted network, train it
+        ``max_epochs`` more epochs instead (on the data given now; tasks,
+        classes and target scaling stay those of the first fit).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Inputs: tabular rows or N-D samples such as images
+            ``(n_samples, channels, height, width)``; used as float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets ``Y``, one column per task output, ``NaN`` where a label
+            is missing.
+        groups : array-like of shape (n_samples,) or dict, default=None
+            Query ids of the ranking tasks that rank within groups
+            (``Task(..., "ranking", group=name)``): one array for all of them,
+            or a dict ``{group name: array}``. Items are paired within a query
+            and within a batch. In ``GridSearchCV`` with metadata routing
+            enabled, request it with ``set_fit_request(groups=True)``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row in every task's loss: each task's loss is the
+            weighted mean over its labelled entries, so a weight of 0 drops a
+            row and an integer weight ``k`` counts it ``k`` times. Weights
+            must be finite, non-negative and not all zero.
+
+        Returns
+        -------
+        self : object
+        """
+        if self.warm_start and hasattr(self, "net_"):
+            self._validate_params()
+            dataset = self._continuation_dataset(X, y, groups, sample_weight)
+            self._train(dataset, epochs=self.max_epochs)
+            return self
+        dataset = self._first_dataset(X, y, groups, sample_weight)
+        self._train(dataset, epochs=self.max_epochs)
+        return self
+
+    def partial_fit(self, X, y, groups=None, classes=None, sample_weight=None):
+        """Train for one epoch, building the network on the first call.
+
+        One call is one pass over the chunk ``(X, y)``, recorded as one epoch
+        in ``history_``; calling it on successive chunks trains on a stream
+        of data too large for memory (see the user guide on scaling). The
+        first call fixes the tasks (it needs a label of every task), their
+        classes (pass ``classes`` when the first chunk may not show them
+        all) and, with ``standardize_targets``, the target scaling (from
+        that chunk).
+
+        A chunk that fails validation raises and leaves the model as it was;
+        a failure during training (a diverging loss) leaves it unfitted.
+
+        Parameters
+        ----------
+        X, y, groups, sample_weight
+            As in :meth:`fit`.
+        classes : array-like, list or dict, default=None
+            Every class of the classification tasks, needed on the first call
+            when a batch may not show them all: an array for a single
+            classification column, else a dict ``{task name: classes}`` or a
+            list in the order of the classification tasks. Ignored later.
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "net_"):
+            return self._first_partial_fit(X, y, groups, classes, sample_weight)
+        dataset = self._continuation_dataset(X, y, groups, sample_weight)
+        try:
+            self._train(dataset, epochs=1)
+        except Exception:
+            clear_fitted_state(self)
+            raise
+        return self
+
+    @unfit_on_error
+    def _first_partial_fit(self, X, y, groups, classes, sample_weight):
+        tasks = None
+        if classes is not None:
+            Y, names, _ = check_targets(y)
+            tasks = self.tasks if self.tasks is not None else infer_tasks(
+                Y, default_type=self._default_task_type, names=names)
+            tasks = tasks_with_classes(tasks, classes)
+        self._train(self._first_dataset(X, y, groups, sample_weight, tasks=tasks),
+                    epochs=1)
+        return self
+
+    def _first_dataset(self, X, y, groups, sample_weight, tasks=None):
+        """Validate everything, resolve the hyper-parameters, build the net;
+        the training data as a TaskDataset."""
+        self._validate_params()
+        split_prefixed(self._prefixed_params())  # refuses unknown ones early
+        self._torch_device()
+        X, Y = self._validate_fit_data(X, y, tasks=tasks)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        self._check_tasks()
+        self.input_shape_ = tuple(X.shape[1:])
+        targets = self._encode_targets(Y)
+        self._fit_target_scaling(targets)
+        if self._expected_kind == "classification":
+            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
+            self.classes_ = classes[0] if len(classes) == 1 else classes
+        self.train_seed_ = int(check_random_state(self.random_state).randint(
+            2 ** 31 - 1))
+        self.__dict__.pop("net_", None)
+        return self._dataset(X, targets, groups, sample_weight)
+
+    def _continuation_dataset(self, X, y, groups, sample_weight):
+        """The data of a warm-started fit or a later partial_fit, validated
+        against the fitted model."""
+        X = self._check_input_shape(validate_data(self, X, reset=False,
+                                                  **self._x_params()))
+        Y, _, _ = check_targets(y)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {Y.shape[1]} column(s) but the model was fitted "
+                             f"on {self.n_outputs_}.")
+        if Y.dtype.kind == "f" and np.isinf(Y).any():
+            raise ValueError("Y holds inf; labels must be finite (use NaN for a "
+                             "missing label).")
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        return self._dataset(X, self._encode_targets(Y), groups, sample_weight)
+
+    def _check_tasks(self):
+        for task in self.tasks_:
+            if task.type == "classification" and len(task.classes_) < 2:
+                raise ValueError(
+                    f"task {task.name!r} has only one class ({task.classes_[0]!r}) "
+                    f"in Y; a classifier needs at least two classes per task "
+                    f"(declare them with Task({task.name!r}, 'classification', "
+                    f"classes=[...]) if later data holds the others).")
+        kind = self._expected_kind
+        if kind is None:
+            return
+        for task in self.tasks_:
+            if task.is_classification != (kind == "classification"):
+                raise ValueError(
+                    f"task {task.name!r} is a {task.type} task but "
+                    f"{type(self).__name__} learns {kind} tasks only; use "
+                    f"MultiTaskEstimator for mixed task types.")
+
+    def _fit_target_scaling(self, targets):
+        n_outputs = targets.shape[1]
+        self.target_mean_ = np.zeros(n_outputs)
+        self.target_scale_ = np.ones(n_outputs)
+        if not self.standardize_targets:
+            return
+        for task in self.tasks_:
+            if task.type != "regression":
+                continue
+            block = targets[:, task.columns_]
+            scale = np.nanstd(block, axis=0)
+            self.target_mean_[task.columns_] = np.nanmean(block, axis=0)
+            self.target_scale_[task.columns_] = np.where(scale > 0, scale, 1.0)
+
+    def _dataset(self, X, targets, groups, sample_weight):
+        targets = (targets - self.target_mean_) / self.target_scale_
+        codes = encode_groups(groups, self.tasks_, X.shape[0])
+        return TaskDataset(X, targets, codes, sample_weight=sample_weight)
+
+    def _build_net(self):
+        """The net, with the module and strategy this fit resolved (built
+        under the run's seed, so the initial weights follow from it)."""
+        prefixed = split_prefixed(self._prefixed_params())
+        trunk = build_trunk_spec(self.trunk, self.hidden_layer_sizes,
+                                 prefixed["trunk"])
+        module = build_module(self.architecture, self.tasks_, self.input_shape_,
+                              trunk, prefixed["module"])
+        weighting = build_weighting(self.weighting, self.task_weights, self.tasks_)
+        # every epoch's randomness follows from (seed, epoch): resumable runs
+        callbacks = [("epoch_seed", EpochSeed(self.train_seed_))] + list(
+            copy.deepcopy(self.callbacks) or [])
+        net_class, device, net_kwargs = MultiTaskNet, self.device, prefixed["net"]
+        if self.accelerator is not None:
+            from ._accelerate import accelerated_net_kwargs
+
+            net_class, device, extra = accelerated_net_kwargs(
+                self.accelerator, self.verbose, net_kwargs)
+            net_kwargs = {**net_kwargs, **extra}
+        return net_class(
+            module, tasks=self.tasks_, weighting=weighting, optimizer=self.optimizer,
+            lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            train_split=build_train_split(self.train_split, self.train_seed_),
+            callbacks=callbacks, verbose=self.verbose, device=device,
+            callbacks__divergence__on_divergence=self.on_divergence, **net_kwargs)
+
+    def _train(self, dataset, epochs):
+        """Train ``epochs`` epochs (building the net first when there is none).
+
+        torch's global random state is restored afterwards; inside, the
+        weights are initialized from ``train_seed_`` and every epoch is
+        seeded from ``(train_seed_, epoch number)`` by ``EpochSeed``.
+        """
+        device = self._torch_device()
+        forked = [device.index or 0] if device.type == "cuda" else []
+        with _torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
+            if not hasattr(self, "net_"):
+                torch.manual_seed(self.train_seed_)
+                self.net_ = self._build_net()
+                self.net_.initialize()
+            self.net_.partial_fit(dataset, None, epochs=epochs)
+
+    def _torch_device(self):
+        if self.accelerator is not None:
+            from ._accelerate import require_accelerate
+
+            require_accelerate()
+            return torch.device(self.accelerator.device)
+        return check_device(self.device)
+
+    # -- prediction ----------------------------------------------------------
+
+    def _check_input_shape(self, X):
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} but the "
+                             f"network was fitted on samples of shape "
+                             f"{self.input_shape_}.")
+        return X
+
+    def _raw_outputs(self, X):
+        """Every task's raw outputs, regression values on the targets' scale."""
+        ndim = getattr(X, "ndim", None)
+        if ndim is not None and ndim >= 2 and hasattr(self, "input_shape_") and (
+                ndim != len(self.input_shape_) + 1):
+            self._check_input_shape(X)  # raises: the samples' rank differs
+        X = self._check_input_shape(self._validate_X(X))
+        with _torch_threads(self.n_threads):
+            raw = self.net_.predict_raw(X)
+        for k, task in enumerate(self.tasks_):
+            if task.type == "regression":
+                cols = task.columns_
+                raw[k] = raw[k] * self.target_scale_[cols] + self.target_mean_[cols]
+        return raw
+
+    def predict(self, X):
+        """Predict every task for every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float64 values for regression-like tasks, class labels for
+            classification tasks (1-D when ``y`` was 1-D at fit).
+        """
+        return self._format_prediction(self._decode_raw(self._raw_outputs(X)))
+
+    @available_if(_has_classification_task)
+    def predict_proba(self, X):
+        """Class probabilities of each classification column.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or list
+            The array itself for a single column; otherwise one entry per
+            column of ``Y`` (None for the columns of other task types).
+        """
+        return self._proba_from_raw(self._raw_outputs(X))
+
+    # -- fitted state --------------------------------------------------------
+
+    @property
+    def history_(self):
+        """The training history of the net (skorch ``History``)."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    @property
+    def task_weights_history_(self):
+        """Task weights used in each epoch, ndarray (n_epochs, n_tasks)."""
+        return np.asarray(self.history_[:, "task_weights"], dtype=float)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = vars(self).get("net_")
+        if net is not None and net.device is not None \
+                and getattr(self, "accelerator", None) is None \
+                and str(net.device) != str(self.device):
+            # skorch loaded the tensors of a model pickled on a device that
+            # this machine lacks (CUDA) onto the CPU, with a DeviceWarning;
+            # later training and prediction use where the tensors are.
+            self.device = str(net.device)
+
+    def to(self, device):
+        """Move the fitted network to ``device`` and use it from now on.
+
+        E.g. ``est.to("cpu")`` after training on ``"cuda"``, before pickling
+        the model for a machine without a GPU. Moves the module, the
+        optimizer state and the weighting strategy, and sets the ``device``
+        parameter (so a later ``partial_fit`` or warm-started ``fit`` trains
+        there too). A model pickled on a GPU also loads on a CPU-only
+        machine: skorch maps its tensors to the CPU (with a
+        ``DeviceWarning``) and ``device`` becomes ``"cpu"``.
+
+        Parameters
+        ----------
+        device : str or torch.device
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self, "net_")
+        check_device(device)
+        net = self.net_
+        net.module_.to(device)
+        if getattr(net, "optimizer_", None) is not None:
+            for state in net.optimizer_.state.values():
+                for key, value in state.items():
+                    if isinstance(value, torch.Tensor) and key != "step":
+                        state[key] = value.to(device)
+        net.weighting_.to(device)
+        net.device = device
+        self.device = device
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class MultiTaskEstimator(MultiTaskMixin, _NeuralEstimator):
+    """Multi-task neural network: shared layers, task heads.
+
+    Learns tasks of any type at once (regression, classification, binary,
+    ranking, count) from one ``Y`` with a column per task output and ``NaN``
+    where a label is missing. ``fit`` builds the network and a skorch
+    :class:`MultiTaskNet` as ``net_`` and trains it on ``sum_k lambda_k L_k``,
+    each task's loss ``L_k`` averaged over its labelled entries in the batch.
+
     Parameters
     ----------
     tasks : list of Task, default=None
         Task of each column of ``Y``; None infers one task per column
-        ({inferred}).
-    trunk : None, nn.Module class or callable, or nn.Module instance, \
+        (numeric columns become regression tasks, other labels
+        classification tasks; give ``Task(name, "classification")`` for
+        integer class labels).
+    trunk : None, str, nn.Module class or callable, or nn.Module instance, \
 default=None
         The network mapping a batch of inputs to features. None is an
-        :class:`MLP` with ``hidden_layer_sizes``; a class is built with
-        ``input_shape=`` (if it takes it) and the ``trunk__...`` parameters;
-        an instance is copied (never trained in place).
-    architecture : {{"hard", "soft", "cross_stitch", "mmoe", "ple", "cgc"}}, \
-nn.Module class or instance, default="hard"
-        How the tasks share parameters (:class:`HardSharing`,
-        :class:`SoftSharing`, :class:`CrossStitch`, :class:`MMoE`,
-        :class:`PLE`, :class:`CGC`). A class is built with ``tasks=``,
-        ``input_shape=``, ``trunk=`` (those it accepts) and the
-        ``module__...`` parameters (e.g. ``module__n_experts=8``); an instance
-        must return one output per task and is used as given.
+        :class:`MLP` with ``hidden_layer_sizes``; a name is ``"mlp"`` or
+        ``"conv_net"`` (short: ``"conv"``); a class is built with
+        ``input_shape=`` (if it takes it) and the ``trunk__...``
+        parameters; an instance is copied (never trained in place).
+    architecture : str, nn.Module class or instance, default="hard"
+        How the tasks share parameters: ``"hard_sharing"`` (short
+        ``"hard"``, :class:`HardSharing`), ``"soft_sharing"`` (``"soft"``,
+        :class:`SoftSharing`), ``"cross_stitch"`` (:class:`CrossStitch`),
+        ``"mmoe"`` (:class:`MMoE`), ``"ple"`` (:class:`PLE`), ``"cgc"``
+        (:class:`CGC`). A class is built with ``tasks=``, ``input_shape=``,
+        ``trunk=`` (those it accepts) and the ``module__...`` parameters
+        (e.g. ``module__n_experts=8``); an instance must return one output
+        per task and is copied.
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layers of the default MLP trunk.
     task_weights : None, sequence of float or dict, default=None
         Manual weight ``lambda_k`` of each task in the loss
         ``sum_k lambda_k L_k``: a sequence in task order or a dict by task
-        name (unnamed tasks get 1). ``set_params(task_weights__<task>=w)``
-        sets one task's weight.
+        name (unnamed tasks get 1). Shorthand for
+        ``weighting=Fixed(task_weights)``, so it cannot be combined with
+        another strategy. ``set_params(task_weights__<task>=w)`` sets one
+        task's weight.
     weighting : None, str or Weighting, default=None
-        Task-weighting strategy (:mod:`skmtl.neural.weighting`); None is
-        fixed weights from ``task_weights``.
+        Task-weighting strategy (:mod:`skmtl.neural.weighting`), by name or
+        as an object; None is fixed weights (``task_weights``, or all 1).
+        Its parameters are reachable as ``weighting__<param>``.
     optimizer : torch optimizer class, default=torch.optim.Adam
         Built with ``lr`` and the ``optimizer__...`` parameters.
     lr : float, default=1e-3
@@ -77,11 +591,12 @@ nn.Module class or instance, default="hard"
         ``(random_state, epoch number)``, so fitting ``E1`` epochs, pickling,
         loading and warm-starting ``E2`` more gives exactly the parameters of
         one ``E1 + E2``-epoch fit (on the CPU).
-    on_divergence : {{"raise", "restore"}}, default="raise"
+    on_divergence : {"raise", "restore"}, default="raise"
         A task loss that becomes NaN or infinite stops training with a
         ``ValueError`` naming the task and the epoch (``"raise"``; the
         estimator is then unfitted), or puts back the parameters of the
-        run's best epoch and stops with a ``RuntimeWarning`` (``"restore"``).
+        run's best epoch and stops with a ``RuntimeWarning`` (``"restore"``);
+        see :class:`DivergenceGuard`.
     accelerator : accelerate.Accelerator, default=None
         Opt-in training through Hugging Face Accelerate (several GPUs with
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
@@ -91,13 +606,15 @@ nn.Module class or instance, default="hard"
     **kwargs
         Prefixed parameters routed like skorch's: ``module__...`` (the
         architecture), ``trunk__...`` (the trunk class), ``optimizer__...``,
-        ``iterator_train__...``, ``iterator_valid__...``, ``callbacks__...``.
-        They work in ``set_params`` and ``GridSearchCV`` grids.
+        ``iterator_train__...``, ``iterator_valid__...``, ``callbacks__...``,
+        ``dataset__...``. They work in ``set_params`` and ``GridSearchCV``
+        grids.
 
     Attributes
     ----------
     net_ : MultiTaskNet
-        The fitted skorch net (its ``module_`` is the torch module).
+        The fitted skorch net (its ``module_`` is the torch module, its
+        ``weighting_`` the strategy).
     tasks_ : list of Task
         Fitted tasks (columns, classes).
     history_ : skorch History
@@ -107,46 +624,27 @@ nn.Module class or instance, default="hard"
         Task weights used in each epoch.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardization of the regression columns (0 and 1 elsewhere).
+    train_seed_ : int
+        The seed of the run, drawn from ``random_state`` at the first fit.
     input_shape_ : tuple of int
         Shape of one input sample.
     n_features_in_ : int
     n_outputs_ : int
-"""
 
+    See Also
+    --------
+    MultiTaskRegressor, MultiTaskClassifier : Single-type conveniences.
+    skmtl.SingleTaskBaseline : One model per task, the no-sharing reference.
 
-class MultiTaskEstimator(MultiTaskMixin, _MultiTaskNetwork):
-    _allow_nd = True  # images and other N-D samples
-    _default_task_type = "auto"
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = None
-        return tags
-
-
-class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _MultiTaskNetwork):
-    _allow_nd = True  # images and other N-D samples
-    _default_task_type = "regression"
-    _expected_kind = "regression"
-
-
-class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _MultiTaskNetwork):
-    _allow_nd = True  # images and other N-D samples
-    _default_task_type = "classification"
-    _expected_kind = "classification"
-
-
-_NOTES = """
     Notes
     -----
     The network is trained by skorch: ``callbacks`` (early stopping,
     checkpoints, learning-rate schedules) and ``device`` work as in skorch.
     A failed ``fit`` leaves the estimator unfitted; ``partial_fit`` trains
-    one epoch on a chunk of data (streams larger than memory).
-    Batches are fetched by slicing tensors (:class:`TaskDataset`,
+    one epoch on a chunk of data (streams larger than memory). Batches are
+    fetched by slicing tensors (:class:`TaskDataset`,
     :class:`BatchIterator`). A task without a label in a batch adds nothing
-    to that batch's loss; a loss that becomes NaN or infinite stops training
-    with a ``ValueError`` naming the task and the epoch.
+    to that batch's loss.
 
     Multi-task networks with a shared trunk and task heads go back to
     Caruana [1]_; the architectures follow Duong et al. [2]_ (soft sharing),
@@ -164,24 +662,7 @@ _NOTES = """
     .. [4] J. Ma et al., "Modeling task relationships in multi-task learning
        with multi-gate mixture-of-experts", KDD 2018.
     .. [5] H. Tang et al., "Progressive layered extraction (PLE)", RecSys 2020.
-"""
 
-MultiTaskEstimator.__doc__ = """Multi-task neural network: shared layers, task heads.
-
-    Learns tasks of any type at once (regression, classification, binary,
-    ranking, count) from one ``Y`` with a column per task output and ``NaN``
-    where a label is missing. ``fit`` builds a skorch :class:`MultiTaskNet`
-    as ``net_`` and trains it on ``sum_k lambda_k L_k``, each task's loss
-    ``L_k`` averaged over its labelled entries in the batch.
-""" + _PARAMETERS_DOC.format(
-    inferred="numeric columns become regression tasks, other labels "
-             "classification tasks; give Task(name, 'classification') for "
-             "integer class labels") + """
-    See Also
-    --------
-    MultiTaskRegressor, MultiTaskClassifier : Single-type conveniences.
-    skmtl.SingleTaskBaseline : One model per task, the no-sharing reference.
-""" + _NOTES + """
     Examples
     --------
     >>> import numpy as np
@@ -198,20 +679,47 @@ MultiTaskEstimator.__doc__ = """Multi-task neural network: shared layers, task h
     (2, 2)
     >>> est.score(X, Y) > 0.8
     True
-"""
+    """
 
-MultiTaskRegressor.__doc__ = """Multi-task neural network for regression tasks.
+    _allow_nd = True  # images and other N-D samples
+    _default_task_type = "auto"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = None
+        return tags
+
+
+class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _NeuralEstimator):
+    """Multi-task neural network for regression tasks.
 
     :class:`MultiTaskEstimator` whose tasks are regression-like (regression,
     count, ranking); ``tasks=None`` makes every column a regression task, so
     ``fit(X, Y)`` works like scikit-learn's multi-output regressors, with
     ``NaN`` marking missing labels. ``score`` is the mean R² over the tasks'
     labelled entries.
-""" + _PARAMETERS_DOC.format(inferred="regression") + """
+
+    Parameters
+    ----------
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes every column a regression
+        task.
+    trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
+optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
+random_state, verbose, callbacks, train_split, n_threads, warm_start, \
+on_divergence, accelerator, **kwargs
+        As in :class:`MultiTaskEstimator`.
+
+    Attributes
+    ----------
+    net_, tasks_, history_, task_weights_history_, target_mean_, \
+target_scale_, train_seed_, input_shape_, n_features_in_, n_outputs_
+        As in :class:`MultiTaskEstimator`.
+
     See Also
     --------
     MultiTaskEstimator : Mixed task types.
-""" + _NOTES + """
+
     Examples
     --------
     >>> import numpy as np
@@ -224,23 +732,45 @@ MultiTaskRegressor.__doc__ = """Multi-task neural network for regression tasks.
     ...                          random_state=0).fit(X, Y)
     >>> round(est.score(X, Y), 2)
     1.0
-"""
+    """
 
-MultiTaskClassifier.__doc__ = """Multi-task neural network for classification tasks.
+    _allow_nd = True
+    _default_task_type = "regression"
+    _expected_kind = "regression"
+
+
+class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _NeuralEstimator):
+    """Multi-task neural network for classification tasks.
 
     :class:`MultiTaskEstimator` whose tasks are classification or binary
     tasks; ``tasks=None`` makes every column a classification task (any
     number of classes, any label type). ``score`` is the mean accuracy over
     the tasks' labelled entries; ``predict_proba`` gives one array per
     column.
-""" + _PARAMETERS_DOC.format(inferred="classification") + """
+
+    Parameters
+    ----------
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes every column a
+        classification task.
+    trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
+optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
+random_state, verbose, callbacks, train_split, n_threads, warm_start, \
+on_divergence, accelerator, **kwargs
+        As in :class:`MultiTaskEstimator`.
+
+    Attributes
+    ----------
     classes_ : ndarray or list of ndarray
         Class labels, per column of ``Y``.
+    net_, tasks_, history_, task_weights_history_, train_seed_, \
+input_shape_, n_features_in_, n_outputs_
+        As in :class:`MultiTaskEstimator`.
 
     See Also
     --------
     MultiTaskEstimator : Mixed task types.
-""" + _NOTES + """
+
     Examples
     --------
     >>> import numpy as np
@@ -254,4 +784,8 @@ MultiTaskClassifier.__doc__ = """Multi-task neural network for classification ta
     True
     >>> [p.shape for p in est.predict_proba(X[:5])]
     [(5, 2), (5, 2)]
-"""
+    """
+
+    _allow_nd = True
+    _default_task_type = "classification"
+    _expected_kind = "classification"

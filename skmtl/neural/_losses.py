@@ -1,49 +1,20 @@
 """Masked per-task losses of a batch.
 
-Each task type of :mod:`skmtl.tasks` owns its masked torch loss (the mean over
-the task's labelled entries in the batch, exactly 0 when it has none). This
-module applies them to a network's outputs: it splits the target matrix into
-the tasks' columns, routes the query ids to ranking tasks and returns the
-vector of task losses, which a weighting strategy turns into one objective.
+Each task type of :mod:`skmtl.tasks` owns its torch loss (the weighted mean
+over the task's labelled entries in the batch, exactly 0 when it has none;
+:meth:`skmtl.tasks.TaskType.loss`). This module applies them to a network's
+outputs: it splits the target matrix into the tasks' columns, routes the
+query ids to ranking tasks and the sample weights to every task, and returns
+the vector of task losses, which a weighting strategy turns into one
+objective.
 """
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ..tasks import TASK_TYPES
 from ._data import group_names
 
 __all__ = ["TaskLosses", "outputs_by_task"]
-
-
-def _dense_regression(task, raw, target):
-    if task.loss == "huber":
-        return F.huber_loss(raw, target, delta=task.huber_delta)
-    return F.mse_loss(raw, target)
-
-
-def _dense_count(task, raw, target):
-    return (torch.exp(raw) - target * raw - target
-            + torch.special.xlogy(target, target)).mean()
-
-
-def _dense_classification(task, raw, target):
-    return F.cross_entropy(raw, target[:, 0].long())
-
-
-def _dense_binary(task, raw, target):
-    return F.binary_cross_entropy_with_logits(raw, target)
-
-
-# The task types' own losses, written without the mask for batches in which
-# every label is present (they then equal the masked means exactly; a test
-# checks values and gradients). Masking costs a few small tensor operations
-# per task, which is ~10% of a step for small networks. Keyed by the exact
-# type class, so a replaced or new type always gets its own masked loss.
-_DENSE = {type(TASK_TYPES[name]): fn for name, fn in (
-    ("regression", _dense_regression), ("count", _dense_count),
-    ("classification", _dense_classification), ("binary", _dense_binary))}
 
 
 def outputs_by_task(y_pred, task_names):
@@ -108,10 +79,10 @@ class TaskLosses:
         for k, task in enumerate(self.tasks):
             membership[np.asarray(task.columns_), k] = 1.0
         self.membership = membership
-        self.dense = [_DENSE.get(type(t.type_)) for t in self.tasks]
         self.outputs_per_task = membership.sum(0).numpy()
 
-    def __call__(self, outputs, targets, groups=None, complete=None):
+    def __call__(self, outputs, targets, groups=None, complete=None,
+                 sample_weight=None):
         """Task losses and labelled-entry counts.
 
         Parameters
@@ -125,15 +96,18 @@ class TaskLosses:
         complete : bool, optional
             Whether every entry of ``targets`` is labelled, when the caller
             knows it (e.g. for a whole dataset); None checks the batch.
+        sample_weight : tensor of shape (batch,), optional
+            Weight of each row in every task's loss.
 
         Returns
         -------
         losses : tensor of shape (n_tasks,)
-            Masked mean loss of each task (0 where the task has no label).
+            Masked (weighted) mean loss of each task (0 where the task has no
+            label).
         counts : tensor of shape (n_tasks,) or None
-            Number of labelled entries of each task in the batch (no
-            gradient); None when the batch is complete (then every task has
-            ``batch * n_outputs`` of them).
+            Labelled entries of each task in the batch, weighted by the
+            sample weights (no gradient); None when the batch is complete and
+            unweighted (then every task has ``batch * n_outputs`` of them).
         """
         outputs = outputs_by_task(outputs, self.names)
         if self.membership.device != targets.device:
@@ -144,23 +118,24 @@ class TaskLosses:
             complete = not bool(missing.any())
         losses = []
         for k, task in enumerate(self.tasks):
-            target = targets[:, self.slices[k]]
             raw = outputs[k]
             if raw.ndim == 1:
                 raw = raw[:, None]
             column = self.group_columns[k]
-            if complete and self.dense[k] is not None:
-                losses.append(self.dense[k](task, raw, target))
-                continue
             if column is not None and groups is None:
                 raise ValueError(f"ranking task {task.name!r} ranks within groups "
                                  f"{task.group!r} but the batch has no query ids.")
-            g = None if column is None else groups[:, column]
-            losses.append(task.loss_fn(raw, target, groups=g))
-        if complete:
+            losses.append(task.loss_fn(
+                raw, targets[:, self.slices[k]],
+                groups=None if column is None else groups[:, column],
+                sample_weight=sample_weight, complete=complete))
+        if complete and sample_weight is None:
             return torch.stack(losses), None
         with torch.no_grad():
-            if missing is None:
-                missing = torch.isnan(targets)
-            counts = (~missing).to(self.membership.dtype).sum(0) @ self.membership
+            present = (torch.ones_like(targets) if complete else
+                       (~(torch.isnan(targets) if missing is None else missing)
+                        ).to(self.membership.dtype))
+            if sample_weight is not None:
+                present = present * sample_weight[:, None]
+            counts = present.sum(0) @ self.membership
         return torch.stack(losses), counts

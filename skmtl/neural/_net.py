@@ -1,16 +1,13 @@
 """MultiTaskNet: a skorch NeuralNet whose module returns one output per task."""
 
-import copy
-import math
-import warnings
-
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator, to_device
+from skorch.utils import to_device
 
+from ._callbacks import DivergenceGuard
 from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
@@ -43,20 +40,33 @@ def check_device(device):
     return parsed
 
 
+def split_batch_targets(y_true):
+    """``(targets, groups, sample_weight)`` of a batch's ``y`` (see TaskDataset)."""
+    if isinstance(y_true, dict):
+        return (y_true["targets"], y_true.get("groups"),
+                y_true.get("sample_weight"))
+    return y_true, None, None
+
+
 class MultiTaskNet(NeuralNet):
     """skorch ``NeuralNet`` for modules that return one output per task.
 
     The loss of a batch is ``sum_k lambda_k L_k``: ``L_k`` is task ``k``'s
     loss (its type's masked loss: the mean over the task's labelled entries in
-    the batch, 0 when there is none, never NaN) and ``lambda`` comes from the
-    ``weighting`` strategy (by default fixed ``task_weights``). The module's
-    :meth:`~MultiTaskModule.penalty`, if any, is added during training. Each
-    epoch the history gets ``train_loss_<task>`` (and ``valid_loss_<task>``
-    with a validation split), the mean of the task's loss over its labelled
-    entries, and ``task_weights``. A non-finite task loss stops training with
-    a ``ValueError`` naming the task and the epoch, or, with
-    ``on_divergence="restore"``, restores the parameters of the best epoch
-    of the run (lowest weighted loss) and stops with a warning.
+    the batch, weighted by the sample weights when the dataset has them, 0
+    when there is none, never NaN) and ``lambda`` comes from the
+    ``weighting`` strategy. The module's :meth:`~MultiTaskModule.penalty`, if
+    any, is added during training. Each epoch the history gets
+    ``train_loss_<task>`` (and ``valid_loss_<task>`` with a validation split),
+    the mean of the task's loss over its labelled entries, and
+    ``task_weights``.
+
+    The net trains what it is given: :class:`MultiTaskEstimator` resolves its
+    hyper-parameters (tasks, module, weighting) and hands the results over.
+    A non-finite loss is caught by the default ``divergence`` callback
+    (:class:`~skmtl.neural.DivergenceGuard`): it raises a ``ValueError``
+    naming the task and the epoch, or restores the best epoch
+    (``callbacks__divergence__on_divergence="restore"``).
 
     Data go through :class:`TaskDataset` and :class:`BatchIterator` by
     default: a whole batch is fetched by slicing tensors, and predictions are
@@ -66,17 +76,18 @@ class MultiTaskNet(NeuralNet):
     ----------
     module : nn.Module class or instance
         Returns a tuple (task order), a dict keyed by task name, or a tensor
-        (one task). The architectures of :mod:`skmtl.neural` are built with
-        ``module__tasks``, ``module__input_shape`` and ``module__trunk``.
+        (one task). A class is built by skorch with the ``module__...``
+        parameters (the architectures of :mod:`skmtl.neural` take
+        ``module__tasks`` and ``module__input_shape``).
     tasks : list of Task
         Fitted tasks (see :func:`skmtl.tasks.resolve_tasks`), in output order.
     weighting : None, str or Weighting, default=None
         Task-weighting strategy; None is :class:`~skmtl.neural.weighting.Fixed`
-        with ``task_weights``.
-    task_weights : None, sequence of float or dict, default=None
-        Manual task weights (tuple in task order, or dict by task name).
+        (every weight 1). An instance is used as given (initialized for the
+        tasks unless it already is), as skorch uses a module instance.
     criterion : default=None
-        Unused: the tasks define the losses. Kept for skorch's interface.
+        None computes the tasks' own losses (:class:`TaskLosses`); another
+        criterion must take the same arguments.
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=1e-3
     max_epochs : int, default=10
@@ -86,16 +97,6 @@ class MultiTaskNet(NeuralNet):
     train_split : callable or None, default=None
         skorch's internal validation split (e.g. ``ValidSplit(0.2)``); None
         trains on everything.
-    on_divergence : {"raise", "restore"}, default="raise"
-        What a non-finite task loss does: ``"raise"`` stops training with a
-        ``ValueError`` naming the task and the epoch; ``"restore"`` puts back
-        the module, optimizer and weighting state saved at the end of the
-        best epoch of this call of ``fit``/``partial_fit`` (lowest weighted
-        validation loss, or training loss without a validation split; the
-        initial state if the first epoch diverged), drops the unfinished
-        epoch from the history and stops training with a
-        ``RuntimeWarning``. Each improving epoch costs one copy of the
-        parameters and optimizer state.
     **kwargs
         Every other :class:`skorch.NeuralNet` parameter, including prefixed
         ones (``module__...``, ``optimizer__...``, ``callbacks__...``).
@@ -103,8 +104,12 @@ class MultiTaskNet(NeuralNet):
     Attributes
     ----------
     module_ : nn.Module
+    criterion_ : TaskLosses
     weighting_ : Weighting
-        The initialized copy of the strategy.
+        The initialized strategy.
+    train_batch_ : tuple
+        The batch ``(X, y)`` of the training step in progress, for strategies
+        that evaluate the model again on it.
     history_ : skorch History
 
     See Also
@@ -115,8 +120,9 @@ class MultiTaskNet(NeuralNet):
     -----
     ``y`` is the 2-D matrix of encoded targets (``Task.encode``, NaN where
     missing), not a dict: scikit-learn's splitters index it like ``X``.
-    Query ids of ranking tasks travel in the dataset:
-    ``TaskDataset(X, y, groups=encode_groups(groups, tasks, n))``.
+    Query ids of ranking tasks and sample weights travel in the dataset:
+    ``TaskDataset(X, y, groups=encode_groups(groups, tasks, n),
+    sample_weight=w)``.
 
     Examples
     --------
@@ -136,14 +142,17 @@ class MultiTaskNet(NeuralNet):
     (64, 2)
     """
 
+    # Prefixes: "module" and "weighting" cover the parameter and the fitted
+    # attribute. The estimator hands the net the module and the strategy it
+    # trains, so parameter and attribute are one object: they are pickled
+    # together (staying one object) and mapped to the CPU together.
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + [
-        "weighting_", "task_losses_"]
+        "module", "weighting", "criterion_"]
 
-    def __init__(self, module, tasks, *, weighting=None, task_weights=None,
-                 criterion=None, optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10,
-                 batch_size=128, iterator_train=BatchIterator,
-                 iterator_valid=BatchIterator, dataset=TaskDataset, train_split=None,
-                 on_divergence="raise", **kwargs):
+    def __init__(self, module, tasks, *, weighting=None, criterion=None,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10, batch_size=128,
+                 iterator_train=BatchIterator, iterator_valid=BatchIterator,
+                 dataset=TaskDataset, train_split=None, **kwargs):
         kwargs.setdefault("iterator_train__shuffle", True)
         if iterator_valid is BatchIterator:
             kwargs.setdefault("iterator_valid__pad_last", True)
@@ -153,12 +162,10 @@ class MultiTaskNet(NeuralNet):
                          dataset=dataset, train_split=train_split, **kwargs)
         self.tasks = tasks
         self.weighting = weighting
-        self.task_weights = task_weights
-        self.on_divergence = on_divergence
 
-    # transient per-epoch state: tensors on the training device, not pickled
-    _TRANSIENT = ("_epoch_sums_", "_last_losses_", "_complete_", "_good_state_",
-                  "_train_batch_")
+    # per-epoch accumulators and the current batch: tensors on the training
+    # device, rebuilt every epoch, never pickled
+    _TRANSIENT = ("epoch_sums_", "complete_", "train_batch_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -168,46 +175,34 @@ class MultiTaskNet(NeuralNet):
 
     # -- initialization ------------------------------------------------------
 
-    @property
-    def _default_callbacks(self):
-        callbacks = super()._default_callbacks
-        return [(name, PrintLog(keys_ignored=["task_weights"]))
-                if name == "print_log" else (name, cb) for name, cb in callbacks]
+    def get_default_callbacks(self):
+        callbacks = [(name, PrintLog(keys_ignored=["task_weights"]))
+                     if name == "print_log" else (name, cb)
+                     for name, cb in super().get_default_callbacks()]
+        return callbacks + [("divergence", DivergenceGuard())]
 
     def initialize(self):
-        if self.on_divergence not in ("raise", "restore"):
-            raise ValueError(f"on_divergence must be 'raise' or 'restore', got "
-                             f"{self.on_divergence!r}.")
         check_device(self.device)
+        if not self.tasks:
+            raise ValueError("MultiTaskNet needs the list of fitted tasks (tasks=).")
         return super().initialize()
 
     def initialize_criterion(self):
         if self.criterion is None:
-            self.criterion_ = None
+            self.criterion_ = TaskLosses(self.tasks)
             return self
         return super().initialize_criterion()
 
     def initialize_module(self):
         super().initialize_module()
-        if not self.tasks:
-            raise ValueError("MultiTaskNet needs the list of fitted tasks (tasks=).")
-        self.task_losses_ = TaskLosses(self.tasks)
-        strategy = copy.deepcopy(resolve_weighting(self.weighting))
-        if self.task_weights is not None:
-            from .weighting import Fixed
-
-            if not isinstance(strategy, Fixed) or strategy.task_weights is not None:
-                raise ValueError(
-                    f"task_weights is shorthand for weighting=Fixed(task_weights), "
-                    f"but weighting={self.weighting!r} was given too: "
-                    f"{type(strategy).__name__} chooses the task weights itself; "
-                    f"drop task_weights, or give the weights as Fixed(...).")
-            strategy = Fixed(self.task_weights)
-        self.weighting_ = strategy.initialize(self.tasks).to(self._compute_device())
+        weighting = resolve_weighting(self.weighting)
+        if getattr(weighting, "task_names_", None) != [t.name for t in self.tasks]:
+            weighting.initialize(self.tasks)
+        self.weighting_ = weighting.to(self.compute_device())
         return self
 
-    def _compute_device(self):
-        """Where the module computes (``device``; the accelerator's device when
+    def compute_device(self):
+        """Where the module computes: ``device`` (the accelerator's device when
         Accelerate places the tensors, see AcceleratedMultiTaskNet)."""
         return self.device
 
@@ -245,21 +240,7 @@ class MultiTaskNet(NeuralNet):
         groups = [g for g in groups if g["params"]]
         return (groups,) + tuple(args[1:]), kwargs
 
-    def _set_training(self, training=True):
-        # skorch switches every submodule's mode on every batch; switching only
-        # when the mode changes saves a walk over the module tree per batch.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
-
     # -- losses --------------------------------------------------------------
-
-    def _split_targets(self, y_true):
-        if isinstance(y_true, tuple | list):
-            targets, groups = y_true
-            return (to_device(targets, self.device), to_device(groups, self.device))
-        return to_device(y_true, self.device), None
 
     def get_task_losses(self, y_pred, y_true, X=None, training=False):
         """Per-task masked losses of a batch.
@@ -268,13 +249,17 @@ class MultiTaskNet(NeuralNet):
         -------
         losses : torch.Tensor of shape (n_tasks,)
         counts : torch.Tensor of shape (n_tasks,) or None
-            Labelled entries of each task in the batch; None when every
-            entry is labelled.
+            Labelled entries of each task in the batch (weighted by the
+            sample weights); None when every entry is labelled and the batch
+            is unweighted.
         """
-        targets, groups = self._split_targets(y_true)
-        complete = getattr(self, "_complete_", {}).get(
+        targets, groups, weights = (
+            None if part is None else to_device(part, self.device)
+            for part in split_batch_targets(y_true))
+        complete = getattr(self, "complete_", {}).get(
             "train" if training else "valid")
-        return self.task_losses_(y_pred, targets, groups, complete=complete)
+        return self.criterion_(y_pred, targets, groups, complete=complete,
+                               sample_weight=weights)
 
     def batch_task_losses(self, X, y, parameters=None, training=True):
         """Per-task losses of the module on a batch (tensor of shape (n_tasks,)).
@@ -283,7 +268,7 @@ class MultiTaskNet(NeuralNet):
         ----------
         X, y
             A batch as the iterator yields it (``y``: encoded targets, or the
-            pair (targets, query ids)).
+            dict of targets, query ids and sample weights).
         parameters : dict, default=None
             Values to use instead of the module's parameters, by name (a
             one-step lookahead, with ``torch.func.functional_call``).
@@ -306,179 +291,89 @@ class MultiTaskNet(NeuralNet):
         penalty = getattr(self.module_, "penalty", None)
         return penalty() if callable(penalty) else None
 
+    def _set_mode(self, training):
+        # only when the mode changes: a walk over the module tree costs
+        # about as much as a small layer, on every batch
+        if self.module_.training != training:
+            self.module_.train(training)
+
     def _record(self, prefix, losses, counts, n_rows):
         """Accumulate the batch's task losses for the epoch means (no sync)."""
-        sums = self._epoch_sums_[prefix]
-        self._last_losses_ = losses.detach()
+        sums = self.epoch_sums_[prefix]
+        losses = losses.detach()
         if counts is None:
-            sums[2].add_(self._last_losses_, alpha=n_rows)
+            sums[2].add_(losses, alpha=n_rows)
             sums[3] += n_rows
         else:
-            sums[0].add_(self._last_losses_ * counts)
+            sums[0].add_(losses * counts)
             sums[1].add_(counts)
+        return losses
 
-    def _check_finite(self, loss, training):
-        if math.isfinite(loss):
-            return
-        values = self._last_losses_.cpu().numpy()
-        bad = np.flatnonzero(~np.isfinite(values))
-        which = (", ".join(f"task {self.tasks[k].name!r} became {values[k]}"
-                           for k in bad)
-                 if bad.size else f"objective became {loss}")
-        where = (f"the {'training' if training else 'validation'} loss of {which} "
-                 f"at epoch {self.history[-1, 'epoch']} (batch "
-                 f"{len(self.history[-1, 'batches'])})")
-        advice = ("Lower the learning rate, scale the inputs and targets, or lower "
-                  "this task's weight.")
-        if self.on_divergence == "restore" and getattr(self, "_good_state_", None):
-            epoch = self._restore_good_state()
-            warnings.warn(f"{where}; restored the parameters at the end of epoch "
-                          f"{epoch} (the lowest loss of this run) and stopped "
-                          f"training. {advice}", RuntimeWarning, stacklevel=2)
-            raise KeyboardInterrupt  # skorch's way to stop the fit loop
-        raise ValueError(f"{where}; training stopped. {advice}")
-
-    # -- divergence: snapshot of the last good epoch --------------------------
-
-    def _save_good_state(self, loss=np.inf):
-        """Keep a copy of the state when ``loss`` is the run's best so far."""
-        if self.on_divergence != "restore":
-            return
-        best = getattr(self, "_good_state_", None)
-        if best is not None and not loss < best["loss"]:
-            return
-        if not all(bool(torch.isfinite(p).all()) for p in self.module_.parameters()):
-            return
-        self._good_state_ = {
-            "loss": loss,
-            "epoch": len(self.history) if self.history else 0,
-            "module": {k: v.detach().clone()
-                       for k, v in self.module_.state_dict().items()},
-            "optimizers": {name: copy.deepcopy(getattr(self, name + "_").state_dict())
-                           for name in self._optimizers},
-            "weighting": copy.deepcopy(self.weighting_),
-        }
-
-    def _restore_good_state(self):
-        """Put the last good state back; drop the unfinished epoch; its number."""
-        good = self._good_state_
-        self.module_.load_state_dict(good["module"])
-        self.weighting_ = copy.deepcopy(good["weighting"])
-        # the optimizer is rebuilt so that it holds the restored weighting's
-        # parameters, then gets its saved state (moments, step counts) back
-        self._initialize_optimizer()
-        for name, state in good["optimizers"].items():
-            getattr(self, name + "_").load_state_dict(state)
-        if self.history and len(self.history) > good["epoch"]:
-            self.history.pop()
-        return good["epoch"]
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        self._good_state_ = None
-        self._save_good_state()
+    # -- steps ---------------------------------------------------------------
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._set_mode(True)
         Xi, yi = unpack_data(batch)
-        # the batch, for strategies that evaluate the model again on it
-        self._train_batch_ = (Xi, yi)
+        self.train_batch_ = (Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
         losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
-        self._record("train", losses, counts, Xi.shape[0])
+        task_losses = self._record("train", losses, counts, Xi.shape[0])
         loss = self.weighting_.backward(losses, self, penalty=self._penalty())
-        return {"loss": loss, "y_pred": y_pred}
+        return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
     def validation_step(self, batch, **fit_params):
-        self._set_training(False)
+        self._set_mode(False)
         Xi, yi = unpack_data(batch)
         with torch.no_grad():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=False)
             loss = self.weighting_.combine(losses, training=False)
-        self._record("valid", losses, counts, Xi.shape[0])
-        return {"loss": loss, "y_pred": y_pred}
+        task_losses = self._record("valid", losses, counts, Xi.shape[0])
+        return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
-        loss = kwargs.get("loss")
-        if loss is not None:
-            self._check_finite(loss.item(), training)
-            good = getattr(self, "_good_state_", None)
-            if training and good is not None and good["loss"] == np.inf:
-                # the run's first batch: its loss is the initial state's, so
-                # that an epoch that blows up on the way never counts as best
-                good["loss"] = float(np.nansum(
-                    self.weighting_.weights() * self._last_losses_.cpu().numpy()))
+        if training:
+            self.weighting_.after_step(self)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train=dataset_train,
                                dataset_valid=dataset_valid, **kwargs)
         n = len(self.tasks)
-        # per prefix: loss sums and entry counts of incomplete batches, loss
-        # sums (weighted by rows) and row count of complete batches
-        device = self._compute_device()
-        self._epoch_sums_ = {
+        # per prefix: loss sums and entry counts of incomplete or weighted
+        # batches, loss sums (weighted by rows) and row count of the others
+        device = self.compute_device()
+        self.epoch_sums_ = {
             p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
                 torch.zeros(n, device=device), 0] for p in ("train", "valid")}
-        self._complete_ = {"train": is_complete(dataset_train),
-                           "valid": is_complete(dataset_valid)}
+        self.complete_ = {"train": is_complete(dataset_train),
+                          "valid": is_complete(dataset_valid)}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
                              dataset_valid=dataset_valid, **kwargs)
-        train_means = monitored = None
-        per_task = self.task_losses_.outputs_per_task
-        for prefix, (sums, counts, sums_complete, rows) in self._epoch_sums_.items():
-            # complete batches added loss * rows; each row holds per_task entries
-            counts = counts.cpu().numpy() + rows * per_task
+        train_means = None
+        outputs_per_task = self.criterion_.outputs_per_task
+        for prefix, (sums, counts, sums_rows, rows) in self.epoch_sums_.items():
+            # row-counted batches added loss * rows; a row holds
+            # outputs_per_task entries of each task
+            counts = counts.cpu().numpy() + rows * outputs_per_task
             if not counts.any():
                 continue
-            sums = sums.cpu().numpy() + sums_complete.cpu().numpy() * per_task
+            sums = sums.cpu().numpy() + sums_rows.cpu().numpy() * outputs_per_task
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = np.where(counts > 0, sums / counts, np.nan)
             for task, value in zip(self.tasks, means):
                 self.history.record(f"{prefix}_loss_{task.name}", float(value))
             if prefix == "train":
                 train_means = means
-            monitored = means  # the validation losses when there are some
-        weights = self.weighting_.weights()
-        self.history.record("task_weights", weights.tolist())
+        self.history.record("task_weights", self.weighting_.weights().tolist())
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
-        if monitored is not None:
-            self._save_good_state(float(np.nansum(weights * monitored)))
 
-    def train_step(self, batch, **fit_params):
-        # skorch wraps the step in a closure for optimizers that re-evaluate
-        # the loss (LBFGS); others get the cheaper direct call.
-        if isinstance(self.optimizer_, torch.optim.LBFGS):
-            step = super().train_step(batch, **fit_params)
-        else:
-            self._zero_grad_optimizer()
-            step = self.train_step_single(batch, **fit_params)
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
-            self._step_optimizer(None)
-        self.weighting_.after_step(self)
-        return step
-
-    # -- fitting -------------------------------------------------------------
-
-    def partial_fit(self, X, y=None, classes=None, epochs=None, **fit_params):
-        """Train without re-initializing, for ``epochs`` (default ``max_epochs``)."""
-        if not self.initialized_:
-            self.initialize()
-        routing_method = fit_params.pop("_routing_method", "partial_fit")
-        self.notify("on_train_begin", X=X, y=y)
-        try:
-            self.fit_loop(X, y, epochs=epochs, _routing_method=routing_method,
-                          **fit_params)
-        except KeyboardInterrupt:
-            pass
-        self.notify("on_train_end", X=X, y=y)
-        return self
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.train_batch_ = None
 
     # -- prediction ----------------------------------------------------------
 
@@ -509,7 +404,7 @@ class MultiTaskNet(NeuralNet):
         dataset = self.get_dataset(X)
         n = len(dataset)
         moved, pending, pending_size, widths = [], [], 0, None
-        self._set_training(False)
+        self._set_mode(False)
         with torch.inference_mode():
             for Xi, _ in self.get_iterator(dataset, training=False):
                 output = [out.reshape(out.shape[0], -1) for out in

@@ -2,8 +2,8 @@
 
 A trunk is any ``torch.nn.Module``; the architectures build it (and as many
 copies as they need) from a specification: None (the default
-:class:`MLP`), a module class or other callable returning a module, or a
-module instance.
+:class:`MLP`), a name of :data:`TRUNKS`, a module class or other callable
+returning a module, or a module instance.
 """
 
 import copy
@@ -14,7 +14,9 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["MLP", "ConvNet", "build_trunk", "feature_size"]
+from ..utils import resolve_option
+
+__all__ = ["MLP", "ConvNet", "TRUNKS", "TRUNK_ALIASES", "build_trunk", "feature_size"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid,
                 "gelu": nn.GELU, "identity": nn.Identity}
@@ -55,9 +57,7 @@ class MLP(nn.Sequential):
 
     def __init__(self, input_shape, hidden_layer_sizes=(100,), activation="relu",
                  dropout=0.0):
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got "
-                             f"{activation!r}.")
+        activation_class = resolve_option("activation", activation, _ACTIVATIONS)
         sizes = tuple(int(h) for h in hidden_layer_sizes)
         if any(h < 1 for h in sizes):
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got "
@@ -66,7 +66,7 @@ class MLP(nn.Sequential):
         blocks = []
         for i, width in enumerate(sizes):
             layers = [nn.Flatten()] if i == 0 else []
-            layers += [nn.Linear(in_features, width), _ACTIVATIONS[activation]()]
+            layers += [nn.Linear(in_features, width), activation_class()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
             blocks.append(nn.Sequential(*layers))
@@ -136,6 +136,13 @@ class ConvNet(nn.Sequential):
         return super().forward(x)
 
 
+TRUNKS = {"mlp": MLP, "conv_net": ConvNet}
+"""Trunks by name, as accepted by ``MultiTaskEstimator(trunk=...)``."""
+
+TRUNK_ALIASES = {"conv": "conv_net", "convnet": "conv_net"}
+"""Short names of :data:`TRUNKS`."""
+
+
 def _accepts(callable_, name):
     try:
         parameters = inspect.signature(callable_).parameters
@@ -158,8 +165,9 @@ def build_trunk(trunk, input_shape, fresh=True):
 
     Parameters
     ----------
-    trunk : None, nn.Module class or callable, or nn.Module instance
-        None gives :class:`MLP` with its defaults. A class or callable is
+    trunk : None, str, nn.Module class or callable, or nn.Module instance
+        None gives :class:`MLP` with its defaults; a name is one of
+        :data:`TRUNKS` (``"mlp"``, ``"conv_net"``; short: ``"conv"``). A class or callable is
         called, with ``input_shape=`` when it accepts that argument (use
         ``functools.partial`` to fix other arguments). An instance is deep
         copied, so the specification itself is never trained.
@@ -176,6 +184,8 @@ def build_trunk(trunk, input_shape, fresh=True):
     """
     if trunk is None:
         trunk = MLP
+    if isinstance(trunk, str):
+        trunk = resolve_option("trunk", trunk, TRUNKS, TRUNK_ALIASES)
     if isinstance(trunk, nn.Module):
         module = copy.deepcopy(trunk)
         if fresh:

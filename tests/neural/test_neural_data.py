@@ -15,12 +15,18 @@ def test_dataset_stores_float32_copies_and_batches_by_slices():
     X = np.arange(12.0).reshape(6, 2)
     ds = TaskDataset(X, np.ones((6, 2)), groups=np.arange(6))
     X[0, 0] = 99.0  # the dataset holds its own copy
-    Xb, (yb, gb) = ds.batch(slice(0, 3))
+    Xb, yb = ds.batch(slice(0, 3))
     assert Xb.dtype == torch.float32 and Xb[0, 0].item() == 0.0
     assert Xb.data_ptr() == ds.X.data_ptr()  # a slice is a view
-    assert yb.shape == (3, 2) and gb.shape == (3, 1)
-    Xi, (yi, gi) = ds[4]
-    assert Xi.tolist() == [8.0, 9.0] and gi.tolist() == [4]
+    assert set(yb) == {"targets", "groups"}
+    assert yb["targets"].shape == (3, 2) and yb["groups"].shape == (3, 1)
+    Xi, yi = ds[4]
+    assert Xi.tolist() == [8.0, 9.0] and yi["groups"].tolist() == [4]
+    weighted = TaskDataset(X, np.ones((6, 2)), sample_weight=np.arange(6.0))
+    _, yw = weighted.batch(torch.tensor([5, 1]))
+    assert set(yw) == {"targets", "sample_weight"}
+    assert yw["sample_weight"].tolist() == [5.0, 1.0]
+    assert weighted.take([2, 3]).sample_weight.tolist() == [2.0, 3.0]
     with pytest.raises(ValueError, match="X has 6 samples but y has 5"):
         TaskDataset(X, np.ones((5, 2)))
 

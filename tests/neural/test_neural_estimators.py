@@ -170,7 +170,7 @@ def test_per_task_losses_in_history_are_masked_means_by_hand(missing):
     targets = torch.tensor(est._encode_targets(Y), dtype=torch.float32)
     with torch.no_grad():
         outputs = est.net_.module_(torch.tensor(X, dtype=torch.float32))
-        losses, _ = est.net_.task_losses_(outputs, targets, complete=False)
+        losses, _ = est.net_.criterion_(outputs, targets, complete=False)
     last = est.history_[-1]
     recorded = [last[f"train_loss_{t.name}"] for t in TASKS]
     np.testing.assert_allclose(recorded, losses.numpy(), rtol=1e-5)
@@ -238,7 +238,7 @@ def test_device_moves_and_pickles_on_cpu(fitted):
     np.testing.assert_array_equal(moved.predict(X), est.predict(X))
     assert next(moved.net_.module_.parameters()).device.type == "cpu"
     # per-epoch training state (tensors on the training device) is not pickled
-    assert not {"_epoch_sums_", "_last_losses_"} & set(vars(moved.net_))
+    assert not {"epoch_sums_", "complete_", "train_batch_"} & set(vars(moved.net_))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")

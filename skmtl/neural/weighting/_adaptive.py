@@ -331,7 +331,7 @@ class MetaWeighting(_StepAveraged):
         return total
 
     def _meta_step(self, net):
-        X, y = net._train_batch_
+        X, y = net.train_batch_
         n = len(X)
         n_held = int(round(self.holdout * n))
         if n_held < 1 or n_held >= n:

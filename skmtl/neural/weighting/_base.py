@@ -46,7 +46,7 @@ class Weighting:
 
     During a training step, ``net.batch_task_losses(X, y, parameters=...)``
     evaluates the task losses on any batch, optionally with other parameter
-    values (a lookahead), and ``net._train_batch_`` holds the current batch
+    values (a lookahead), and ``net.train_batch_`` holds the current batch
     ``(X, y)``.
 
     Attributes

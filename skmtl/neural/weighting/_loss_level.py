@@ -433,7 +433,7 @@ class FAMO(_StepAveraged):
     def after_step(self, net):
         if self.update != "same_batch" or self._previous is None:
             return
-        X, y = net._train_batch_
+        X, y = net.train_batch_
         with torch.no_grad():
             losses = net.batch_task_losses(X, y, training=True)
         self._update_logits(self._previous, losses)

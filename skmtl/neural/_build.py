@@ -1,0 +1,162 @@
+"""From the estimator's hyper-parameters to the fitted objects the net trains.
+
+:class:`~skmtl.neural.MultiTaskEstimator` owns every hyper-parameter;
+``fit`` calls the functions here to turn them into the objects it hands to
+:class:`~skmtl.neural.MultiTaskNet`: the built module (architecture, trunk),
+the initialized weighting strategy and the skorch keyword arguments. Each
+takes plain values and returns new objects; none reads or changes the
+estimator.
+"""
+
+import copy
+import functools
+import inspect
+
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from ..tasks import Task
+from ..utils import resolve_option
+from ._architectures import ARCHITECTURE_ALIASES, ARCHITECTURES
+from ._trunks import TRUNK_ALIASES, TRUNKS, MLP
+from .weighting import Fixed, resolve_weighting
+
+__all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "build_trunk_spec",
+           "build_module", "build_weighting", "build_train_split",
+           "tasks_with_classes"]
+
+# prefixed parameters that go to skorch as they are
+NET_PREFIXES = ("optimizer__", "iterator_train__", "iterator_valid__",
+                "callbacks__", "dataset__")
+PREFIXES = ("module__", "trunk__") + NET_PREFIXES
+
+
+def split_prefixed(params):
+    """``{prefix: {name: value}}`` of prefixed parameters (``module__n=2``).
+
+    Raises a ``ValueError`` naming the parameters without a known prefix.
+    """
+    unknown = sorted(k for k in params if not k.startswith(PREFIXES))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; prefixed parameters "
+                         f"must start with one of {list(PREFIXES)}.")
+    out = {"module": {}, "trunk": {}, "net": {}}
+    for key, value in params.items():
+        prefix, _, rest = key.partition("__")
+        if prefix in ("module", "trunk"):
+            out[prefix][rest] = value
+        else:
+            out["net"][key] = value
+    return out
+
+
+def _accepted(callable_, names):
+    """The subset of ``names`` that ``callable_`` takes as keyword arguments."""
+    try:
+        params = inspect.signature(callable_).parameters
+    except (TypeError, ValueError):
+        return set(names)
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return set(names)
+    return {n for n in names if n in params}
+
+
+def build_trunk_spec(trunk, hidden_layer_sizes, trunk_kwargs):
+    """The trunk specification the architectures build (class, partial or module).
+
+    ``None`` is an :class:`MLP` with ``hidden_layer_sizes``; a name is one of
+    :data:`TRUNKS`; ``trunk_kwargs`` (the ``trunk__...`` parameters) go to a
+    class.
+    """
+    if trunk is None:
+        return functools.partial(MLP, hidden_layer_sizes=tuple(hidden_layer_sizes),
+                                 **trunk_kwargs)
+    if isinstance(trunk, str):
+        trunk = resolve_option("trunk", trunk, TRUNKS, TRUNK_ALIASES)
+    if isinstance(trunk, nn.Module):
+        if trunk_kwargs:
+            raise ValueError(f"trunk__ parameters {sorted(trunk_kwargs)} need a "
+                             f"trunk class, but trunk is an instance of "
+                             f"{type(trunk).__name__}.")
+        return trunk
+    return functools.partial(trunk, **trunk_kwargs) if trunk_kwargs else trunk
+
+
+def build_module(architecture, tasks, input_shape, trunk, module_kwargs):
+    """A new multi-task module: ``architecture`` built for ``tasks``.
+
+    A name (:data:`ARCHITECTURES`) or class is called with ``tasks=``,
+    ``input_shape=`` and ``trunk=`` (those it accepts) and ``module_kwargs``
+    (the ``module__...`` parameters); an instance is deep-copied, so the
+    parameter is never trained in place.
+    """
+    if isinstance(architecture, nn.Module):
+        if module_kwargs:
+            raise ValueError(f"module__ parameters {sorted(module_kwargs)} need an "
+                             f"architecture class or name, but architecture is an "
+                             f"instance of {type(architecture).__name__}.")
+        return copy.deepcopy(architecture)
+    if isinstance(architecture, str):
+        architecture = resolve_option("architecture", architecture, ARCHITECTURES,
+                                      ARCHITECTURE_ALIASES)
+    given = {"tasks": tasks, "input_shape": tuple(input_shape), "trunk": trunk}
+    kwargs = dict(module_kwargs)
+    for name in _accepted(architecture, list(given)):
+        kwargs.setdefault(name, given[name])
+    return architecture(**kwargs)
+
+
+def build_weighting(weighting, task_weights, tasks):
+    """The initialized strategy: ``task_weights`` is shorthand for ``Fixed``.
+
+    ``task_weights`` with ``weighting`` None, ``"fixed"`` or a ``Fixed()``
+    without weights gives ``Fixed(task_weights)``; beside any other strategy
+    (or a ``Fixed`` with weights of its own) it is refused. The strategy is
+    a copy: the parameter is never changed by training.
+    """
+    strategy = copy.deepcopy(resolve_weighting(weighting))
+    if task_weights is not None:
+        if type(strategy) is not Fixed or strategy.task_weights is not None:
+            raise ValueError(
+                f"task_weights is shorthand for weighting=Fixed(task_weights), but "
+                f"weighting={weighting!r} was given too: "
+                f"{type(strategy).__name__} "
+                + ("has weights of its own" if type(strategy) is Fixed else
+                   "chooses the task weights itself")
+                + "; give the weights once.")
+        strategy = Fixed(task_weights)
+    return strategy.initialize(tasks)
+
+
+def build_train_split(train_split, seed):
+    """skorch's split callable from a fraction, a number of folds or a callable."""
+    if train_split is None or callable(train_split):
+        return train_split
+    return ValidSplit(train_split, stratified=False, random_state=seed)
+
+
+def tasks_with_classes(tasks, classes):
+    """``tasks`` (a list) with the classes of the categorical ones declared.
+
+    ``classes`` is an array for a single categorical task, a dict
+    ``{task name: classes}`` or a list in the order of the categorical tasks.
+    """
+    tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
+    categorical = [t for t in tasks if t.type in ("classification", "binary")]
+    if isinstance(classes, dict):
+        by_name = classes
+    elif len(categorical) == 1 and len(classes) and all(
+            _is_label(c) for c in classes):
+        by_name = {categorical[0].name: classes}
+    else:
+        if len(classes) != len(categorical):
+            raise ValueError(f"classes has {len(classes)} entries but there are "
+                             f"{len(categorical)} classification tasks.")
+        by_name = {t.name: c for t, c in zip(categorical, classes)}
+    return [Task(t.name, t.type, t.n_outputs, loss=t.loss,
+                 huber_delta=t.huber_delta, classes=list(by_name[t.name]),
+                 group=t.group) if t.name in by_name else t for t in tasks]
+
+
+def _is_label(value):
+    return isinstance(value, str | bytes) or not hasattr(value, "__len__")
