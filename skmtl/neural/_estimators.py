@@ -280,7 +280,7 @@ class _NeuralEstimator(BaseEstimator):
         self._check_tasks()
         self.input_shape_ = tuple(X.shape[1:])
         targets = self._encode_targets(Y)
-        self._fit_target_scaling(targets)
+        self._fit_target_scaling(targets, sample_weight)
         if self._expected_kind == "classification":
             classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
             self.classes_ = classes[0] if len(classes) == 1 else classes
@@ -324,19 +324,27 @@ class _NeuralEstimator(BaseEstimator):
                     f"{type(self).__name__} learns {kind} tasks only; use "
                     f"MultiTaskEstimator for mixed task types.")
 
-    def _fit_target_scaling(self, targets):
+    def _fit_target_scaling(self, targets, sample_weight):
+        """Mean and standard deviation of each regression column over its
+        labelled entries, weighted by the sample weights."""
         n_outputs = targets.shape[1]
         self.target_mean_ = np.zeros(n_outputs)
         self.target_scale_ = np.ones(n_outputs)
         if not self.standardize_targets:
             return
+        weights = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
         for task in self.tasks_:
             if task.type != "regression":
                 continue
-            block = targets[:, task.columns_]
-            scale = np.nanstd(block, axis=0)
-            self.target_mean_[task.columns_] = np.nanmean(block, axis=0)
-            self.target_scale_[task.columns_] = np.where(scale > 0, scale, 1.0)
+            for col in task.columns_:
+                labelled = ~np.isnan(targets[:, col])
+                w, values = weights[labelled], targets[labelled, col]
+                if not w.any():
+                    continue
+                mean = np.average(values, weights=w)
+                scale = np.sqrt(np.average((values - mean) ** 2, weights=w))
+                self.target_mean_[col] = mean
+                self.target_scale_[col] = scale if scale > 0 else 1.0
 
     def _dataset(self, X, targets, groups, sample_weight):
         targets = (targets - self.target_mean_) / self.target_scale_
