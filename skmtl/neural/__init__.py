@@ -23,7 +23,7 @@ from ._architectures import (
     MultiTaskModule,
     SoftSharing,
 )
-from ._callbacks import DivergenceGuard, EpochSeed
+from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
 from ._data import BatchIterator, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._net import MultiTaskNet
@@ -50,6 +50,7 @@ __all__ = [
     "MultiTaskRegressor",
     "PLE",
     "SoftSharing",
+    "StarvationMonitor",
     "TRUNKS",
     "TRUNK_ALIASES",
     "TaskDataset",

@@ -10,6 +10,8 @@ run of ``E1 + E2`` epochs.
 
 :class:`DivergenceGuard` stops training when a loss becomes NaN or infinite,
 naming the task and the epoch, or restores the best epoch.
+:class:`StarvationMonitor` warns when a weighting strategy leaves a task
+almost no weight while its loss stalls.
 """
 
 import copy
@@ -20,7 +22,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceGuard", "EpochSeed", "epoch_seed"]
+__all__ = ["DivergenceGuard", "EpochSeed", "StarvationMonitor", "epoch_seed"]
 
 
 def epoch_seed(seed, epoch):
@@ -171,3 +173,112 @@ class DivergenceGuard(Callback):
         if net.history and len(net.history) > best["epoch"]:
             net.history.pop()
         return best["epoch"]
+
+
+class StarvationMonitor(Callback):
+    """Warn when a weighting strategy starves a task.
+
+    After every epoch, each task's share of the task weights,
+    ``lambda_k / sum_j lambda_j``, is recorded in the history
+    (``"task_share"``). When a task's share stays below ``min_share`` times
+    the equal share ``1 / K`` for ``patience`` epochs in a row while its
+    training loss falls by less than ``min_improvement`` (relative) over
+    those epochs, a ``UserWarning`` names the task and the epoch (once per
+    task and call of ``fit``). Fixed weights are the user's choice and are
+    not checked.
+
+    :class:`~skmtl.neural.MultiTaskNet` has one by default, named
+    ``"starvation"`` (``callbacks__starvation__min_share=...``).
+
+    Parameters
+    ----------
+    min_share : float, default=0.1
+        Threshold as a fraction of the equal share ``1 / n_tasks``.
+    patience : int, default=3
+        Consecutive epochs below the threshold before a warning.
+    min_improvement : float, default=0.02
+        Relative fall of the task's training loss over those epochs below
+        which it counts as no longer improving.
+
+    Attributes
+    ----------
+    warned_ : set of str
+        Tasks warned about during the current call of ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.neural import StarvationMonitor
+    >>> monitor = StarvationMonitor().initialize()
+    >>> shares = monitor.starving(np.array([[0.04, 1.96]] * 4),
+    ...                           np.array([[2.0, 0.5], [1.99, 0.4], [1.99, 0.3],
+    ...                                     [1.98, 0.2]]))
+    >>> shares
+    [0]
+    """
+
+    def __init__(self, min_share=0.1, patience=3, min_improvement=0.02):
+        self.min_share = min_share
+        self.patience = patience
+        self.min_improvement = min_improvement
+
+    def initialize(self):
+        self.warned_ = set()
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.warned_ = set()
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        weights = np.asarray(history[-1, "task_weights"], dtype=float)
+        total = weights.sum()
+        shares = weights / total if total > 0 else np.full(len(weights), np.nan)
+        history.record("task_share", shares.tolist())
+        strategy = getattr(net, "weighting_", None)
+        if type(strategy).__name__ == "Fixed" or len(history) <= self.patience:
+            return
+        names = [t.name for t in net.tasks]
+        window = history[-self.patience - 1:]
+        try:
+            recent_shares = np.asarray([row["task_share"] for row in window[1:]])
+            losses = np.asarray([[row.get(f"train_loss_{n}", np.nan) for n in names]
+                                 for row in window], dtype=float)
+        except KeyError:  # an epoch recorded before the monitor was added
+            return
+        for k in self.starving(recent_shares, losses):
+            if names[k] in self.warned_:
+                continue
+            self.warned_.add(names[k])
+            warnings.warn(
+                f"task {names[k]!r} is starving: its share of the task weights "
+                f"has been below {self.min_share:g} x 1/{len(names)} for "
+                f"{self.patience} epochs (now {shares[k]:.3g}, at epoch "
+                f"{history[-1, 'epoch']}) while its training loss stopped "
+                f"improving. The weighting {type(strategy).__name__} gives it "
+                f"almost no weight: try a loss-scale-robust weighting, fixed "
+                f"task_weights, or compare with the single-task baseline.",
+                UserWarning, stacklevel=2)
+
+    def starving(self, shares, losses):
+        """Tasks starving over a window of epochs.
+
+        Parameters
+        ----------
+        shares : ndarray of shape (patience, n_tasks)
+            Weight shares of the last ``patience`` epochs.
+        losses : ndarray of shape (patience + 1, n_tasks)
+            Training losses of those epochs and of the epoch before.
+
+        Returns
+        -------
+        tasks : list of int
+        """
+        shares = np.asarray(shares, dtype=float)
+        losses = np.asarray(losses, dtype=float)
+        threshold = self.min_share / shares.shape[1]
+        low = np.all(shares < threshold, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fall = (losses[0] - losses[-1]) / np.abs(losses[0])
+        stalled = ~(fall >= self.min_improvement)  # NaN counts as stalled
+        return [int(k) for k in np.flatnonzero(low & stalled)]

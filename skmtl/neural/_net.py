@@ -3,11 +3,11 @@
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PrintLog
+from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
-from ._callbacks import DivergenceGuard
+from ._callbacks import DivergenceGuard, StarvationMonitor
 from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
@@ -46,6 +46,14 @@ def split_batch_targets(y_true):
         return (y_true["targets"], y_true.get("groups"),
                 y_true.get("sample_weight"))
     return y_true, None, None
+
+
+def _implements(callback, method_name):
+    """Whether ``callback`` does something in ``method_name``."""
+    if not isinstance(callback, Callback):
+        return True
+    return getattr(type(callback), method_name, None) is not getattr(
+        Callback, method_name, None)
 
 
 class MultiTaskNet(NeuralNet):
@@ -165,7 +173,7 @@ class MultiTaskNet(NeuralNet):
 
     # per-epoch accumulators and the current batch: tensors on the training
     # device, rebuilt every epoch, never pickled
-    _TRANSIENT = ("epoch_sums_", "complete_", "train_batch_")
+    _TRANSIENT = ("epoch_sums_", "complete_", "train_batch_", "listeners_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -176,10 +184,29 @@ class MultiTaskNet(NeuralNet):
     # -- initialization ------------------------------------------------------
 
     def get_default_callbacks(self):
-        callbacks = [(name, PrintLog(keys_ignored=["task_weights"]))
-                     if name == "print_log" else (name, cb)
+        log = PrintLog(keys_ignored=["task_weights", "task_share"])
+        callbacks = [(name, log) if name == "print_log" else (name, cb)
                      for name, cb in super().get_default_callbacks()]
-        return callbacks + [("divergence", DivergenceGuard())]
+        return callbacks + [("divergence", DivergenceGuard()),
+                            ("starvation", StarvationMonitor())]
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self.listeners_ = {}
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's notify, skipping the callbacks that leave ``method_name``
+        as :class:`skorch.callbacks.Callback` defines it (a no-op): most
+        callbacks act once per epoch, and a batch notifies three times."""
+        getattr(self, method_name)(self, **cb_kwargs)
+        listeners = vars(self).setdefault("listeners_", {})
+        callbacks = listeners.get(method_name)
+        if callbacks is None:
+            callbacks = listeners[method_name] = [
+                cb for _, cb in self.callbacks_ if _implements(cb, method_name)]
+        for cb in callbacks:
+            getattr(cb, method_name)(self, **cb_kwargs)
 
     def initialize(self):
         check_device(self.device)
