@@ -11,18 +11,11 @@ from ._cv import (
     MultiTaskLogisticClassifierCV,
     regularization_path,
 )
+from ._composite import SparseLowRank
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
-from ._penalties import (
-    L1,
-    L21,
-    PENALTIES,
-    Dirty,
-    GraphLaplacian,
-    MeanRegularized,
-    Penalty,
-    Ridge,
-    TraceNorm,
-)
+from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
+from ._quadratic import GraphLaplacian, MeanRegularized
+from ._registry import PENALTIES
 from ._structured import Clustered, TaskRelationship
 
 __all__ = [
@@ -39,6 +32,7 @@ __all__ = [
     "MultiTaskLogisticClassifierCV",
     "Penalty",
     "Ridge",
+    "SparseLowRank",
     "TaskRelationship",
     "TraceNorm",
     "regularization_path",

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..base import check_targets, resolve_task_weights
+from ..utils._targets import check_targets, resolve_task_weights
 from ..tasks import Task, infer_tasks, missing_mask
 from ._masked import get_metric, score_column
 
