@@ -154,7 +154,9 @@ def _fold_path(estimator, problem, train, test, penalty, alphas, scorer):
     sw_test = None if sw is None else sw[test]
     values = []
     for fitted in est._solve_path(fold, alphas, penalty=penalty):
-        if scorer is None:
+        if sw_test is not None and not sw_test.any():
+            values.append(np.nan)  # no held-out weight: nothing to score
+        elif scorer is None:
             values.append(masked_mse(Y_test, fitted.predict(X_test), sw_test))
         elif sw_test is None:
             values.append(scorer(fitted, X_test, Y_test))
