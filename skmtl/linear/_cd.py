@@ -67,10 +67,12 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         Starting point (warm start).
     max_iter : int
         Outer iterations (each one full gradient and duality gap). It also
-        bounds the inner work: each working set's problem gets at most
-        ``min(max_iter, 5000)`` sweeps (``10 min(max_iter, 5000)`` FISTA steps
-        when it is one block), so ``tol=0`` runs at most
-        ``10 max_iter min(max_iter, 5000)`` inner iterations.
+        bounds the inner work: each outer iteration solves its working set
+        with at most ``_sweeps.MAX_SWEEPS`` (100) sweeps, or 1000 FISTA steps
+        when the working set is one block, so a run makes at most
+        ``1000 max_iter`` inner iterations whatever ``tol``. The cap does not
+        depend on ``max_iter``, so ``k`` iterations continued by ``k`` more
+        (``state``) equal ``2 k``.
     tol : float
         Stop when the duality gap is below ``tol * 2 f(0)``.
     selection : {"cyclic", "random"}, default="cyclic"
@@ -110,7 +112,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     gram = df.mode == "gram"
     n = df.X.shape[0]
     size = _sweeps.BLOCK
-    max_sweeps = min(max_iter, _sweeps.MAX_SWEEPS)
+    max_sweeps = _sweeps.MAX_SWEEPS
     rng = check_random_state(random_state) if selection == "random" else None
     objective = []
     gap = np.nan
@@ -128,6 +130,9 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         support_stable, cache = state["support_stable"], state["cache"]
     W[~alive] = 0.0
     R = None if gram else df.residual(W)
+    if R is not None and state is not None and state.get("R") is not None \
+            and np.array_equal(state["B"], df.B):
+        R = state["R"].copy()  # the one kept up to date: the same rounding
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         V, f = _negative_gradient(df, W, R)
@@ -242,6 +247,6 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     resume = None if converged else {
         "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
         "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
-        "cache": cache}
+        "cache": cache, "R": R}
     return SolverResult(W, df.intercept(W), n_iter, gap, converged, objective,
                         inner_iter=sweeps, state=resume)

@@ -53,11 +53,11 @@ _COMMON_DOC = """
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``). It bounds the inner work too: each outer
-        iteration of ``"cd"`` runs at most ``min(max_iter, 5000)`` sweeps over
-        its working set (ten times as many proximal steps when the working set
-        is one block of at most 64 features), each outer iteration of
-        ``"alternating"`` at most ``min(max_iter, 1000)`` FISTA steps; the
-        count is ``n_inner_iter_``.
+        iteration of ``"cd"`` runs at most 100 sweeps over its working set
+        (1000 proximal steps when the working set is one block of at most 64
+        features), each outer iteration of ``"alternating"`` at most 1000
+        FISTA steps, so a fit makes at most ``1000 * max_iter`` inner
+        iterations (``n_inner_iter_``) whatever ``tol``.
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times the loss of the
         intercept-only model (squared loss with a penalty that has a
@@ -149,7 +149,7 @@ class _LinearMultiTask:
         if (resume is not None and resume["solver"] == solver
                 and resume["penalty"] == penalty):
             state = resume["state"]
-        return previous.copy(), getattr(self, "_intercept_full", None), state
+        return previous.copy(), self._solver_intercept, state
 
     def _solver_options(self):
         return {}
@@ -162,6 +162,9 @@ class _LinearMultiTask:
         """
         datafit, column_task = problem.datafit, problem.column_task
         p, M = datafit.n_features, datafit.n_columns
+        # float32 X gives float32 coefficients (and predictions), as in
+        # scikit-learn; the solvers compute in float64.
+        dtype = np.float32 if problem.X.dtype == np.float32 else np.float64
         penalty = resolve_penalty(self.penalty if penalty is None else penalty)
         V, b, state = self._warm_start(penalty, self.solver, p, M)
         for alpha in alphas:
@@ -172,7 +175,7 @@ class _LinearMultiTask:
                                    owner=type(self).__name__, state=state,
                                    **self._solver_options())
             V, b, state = result.coef, result.intercept, None
-            self._store(penalty, result, solver, column_task)
+            self._store(penalty, result, solver, column_task, dtype)
             yield self
 
     def _fit_problem(self, problem):
@@ -180,22 +183,24 @@ class _LinearMultiTask:
             pass
         return self
 
-    def _store(self, penalty, result, solver, column_task):
+    def _store(self, penalty, result, solver, column_task, dtype=np.float64):
         W = penalty.coef(result.coef) if penalty.n_parts > 1 else result.coef
         self.penalty_ = penalty
         self.solver_ = solver
         self._solver_variable = result.coef
+        self._solver_intercept = np.asarray(result.intercept, dtype=float)
         self._resume = {"solver": self.solver, "penalty": penalty,
                         "state": result.state}
-        self._intercept_full = np.asarray(result.intercept, dtype=float)
-        self._coef_full = W.T.copy()
+        self._intercept_full = np.asarray(result.intercept, dtype=dtype)
+        self._coef_full = W.T.astype(dtype)
         self.n_iter_ = result.n_iter
         self.n_inner_iter_ = result.inner_iter
         self.dual_gap_ = result.dual_gap
         self.objective_ = np.asarray(result.objective)
         for name, part in zip(penalty.part_names, result.coef, strict=False):
-            setattr(self, f"{name}_coef_", part.T.copy())
+            setattr(self, f"{name}_coef_", part.T.astype(dtype))
         if result.task_covariance is not None:
+            # Float64 whatever X: a learned structure, not a prediction weight.
             self.task_covariance_ = result.task_covariance
             self.task_correlation_ = task_correlation(result.task_covariance)
         self._set_coef_attributes(column_task)

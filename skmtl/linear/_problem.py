@@ -164,7 +164,7 @@ def solve(datafit, penalty, column_task, solver, V0, b0=None, max_iter=1000, tol
                                         random_state=random_state, state=state)
         elif solver == "alternating":
             result = alternating(datafit, prepared, V0, b0=b0, max_iter=max_iter,
-                                 tol=tol, inner_max_iter=min(max_iter, 1000))
+                                 tol=tol, inner_max_iter=1000)
         else:
             result = fista(datafit, prepared, V0, b0=b0, max_iter=max_iter, tol=tol,
                            state=state)
