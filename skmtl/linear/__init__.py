@@ -11,7 +11,7 @@ from ._cv import (
     MultiTaskLogisticClassifierCV,
     regularization_path,
 )
-from ._composite import SparseLowRank
+from ._composite import MeanLowRank, SparseLowRank
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
@@ -25,6 +25,7 @@ __all__ = [
     "GraphLaplacian",
     "L1",
     "L21",
+    "MeanLowRank",
     "MeanRegularized",
     "MultiTaskLinearRegressor",
     "MultiTaskLinearRegressorCV",

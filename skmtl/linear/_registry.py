@@ -8,7 +8,7 @@ import cycle between the penalty modules.
 from sklearn.base import clone
 
 from ..utils._validation import resolve_option, valid_options
-from ._composite import SparseLowRank
+from ._composite import MeanLowRank, SparseLowRank
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
 from ._structured import Clustered, TaskRelationship
@@ -26,6 +26,7 @@ _CHOICES = {
     "dirty": Dirty,
     "task_relationship": TaskRelationship,
     "sparse_low_rank": SparseLowRank,
+    "mean_low_rank": MeanLowRank,
 }
 _ALIASES = {
     "l2": "ridge",
