@@ -6,12 +6,12 @@ rows, plus a penalty that makes the tasks share structure. See
 :class:`MultiTaskLinearRegressor` and :class:`MultiTaskLogisticClassifier`.
 """
 
+from ._composite import MeanLowRank, SparseLowRank
 from ._cv import (
     MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifierCV,
     regularization_path,
 )
-from ._composite import MeanLowRank, SparseLowRank
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized

@@ -2,9 +2,13 @@
 
 import numpy as np
 
-from ._penalties import Penalty, _check_real
+from ._penalties import Penalty, check_real
 
 __all__ = ["SparseLowRank", "MeanLowRank"]
+
+
+def _nuclear_norm(M):
+    return float(np.linalg.svd(M, compute_uv=False).sum()) if M.size else 0.0
 
 
 class SparseLowRank(Penalty):
@@ -67,13 +71,13 @@ class SparseLowRank(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
+        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
 
     def coef(self, V):
         return V[0] + V[1]
 
     def value(self, V):
-        nuclear = float(np.linalg.svd(V[0], compute_uv=False).sum()) if V[0].size else 0.0
+        nuclear = _nuclear_norm(V[0])
         return self.alpha * (nuclear + self.sparse_ratio * float(np.abs(V[1]).sum()))
 
     def prox(self, V, step):
@@ -165,14 +169,14 @@ class MeanLowRank(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "mean_ratio", self.mean_ratio)
+        check_real(self, "mean_ratio", self.mean_ratio)
 
     def coef(self, V):
         return V[0] + V[1]
 
     def value(self, V):
-        nuclear = float(np.linalg.svd(V[1], compute_uv=False).sum()) if V[1].size else 0.0
-        return self.alpha * (nuclear + 0.5 * self.mean_ratio * float(np.vdot(V[0], V[0])))
+        mean = 0.5 * self.mean_ratio * float(np.vdot(V[0], V[0]))
+        return self.alpha * (_nuclear_norm(V[1]) + mean)
 
     def prox(self, V, step):
         t = step * self.alpha

@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
 from ..base import unfit_on_error
 from ..tasks import missing_mask
@@ -305,8 +305,8 @@ _CV_PARAMS_DOC = """
         with ``alpha`` (a 2-D grid): ``l1_ratio`` for :class:`L21` and
         :class:`L1` (as ``MultiTaskElasticNetCV(l1_ratio=[...])``),
         ``sparse_ratio`` for :class:`Dirty` and :class:`SparseLowRank`,
-        ``mean_ratio`` for :class:`MeanRegularized`, ``graph_ratio`` for
-        :class:`GraphLaplacian`, ``relationship_ratio`` for
+        ``mean_ratio`` for :class:`MeanRegularized` and :class:`MeanLowRank`,
+        ``graph_ratio`` for :class:`GraphLaplacian`, ``relationship_ratio`` for
         :class:`TaskRelationship`, ``within_ratio`` for :class:`Clustered`
         (the penalty's ``ratio_name``). Each value gets its own warm-started
         path of ``alpha`` (its own grid from its ``alpha_max``). None keeps

@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import MultiTaskMixin, unfit_on_error
 from ..utils._validation import check_sample_weight
-from ._registry import resolve_penalty
 from ._problem import (
     Problem,
     classification_problem,
@@ -16,6 +15,7 @@ from ._problem import (
     regression_problem,
     solve,
 )
+from ._registry import resolve_penalty
 from ._solvers import SOLVERS
 from ._structured import task_correlation
 
@@ -26,7 +26,8 @@ _COMMON_DOC = """
         What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
         :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
         :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
-        :class:`TaskRelationship`, :class:`SparseLowRank`) whose parameters
+        :class:`TaskRelationship`, :class:`SparseLowRank`,
+        :class:`MeanLowRank`) whose parameters
         reach ``set_params`` and ``GridSearchCV`` as ``penalty__alpha``, or a
         name from ``skmtl.linear.PENALTIES`` (``"l21"``, ``"trace_norm"`` or
         its short name ``"trace"``, ...: the penalty with its defaults). The
@@ -255,6 +256,9 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         ``coef_``.
     low_rank_coef_, sparse_coef_ : ndarray of shape (n_outputs, n_features)
         For :class:`SparseLowRank`: the low-rank and sparse parts.
+    mean_coef_, low_rank_coef_ : ndarray of shape (n_outputs, n_features)
+        For :class:`MeanLowRank`: the shared model (every row the same) and
+        the low-rank deviations.
     task_covariance_, task_correlation_ : ndarray of shape (n_outputs, n_outputs)
         For :class:`TaskRelationship` and :class:`Clustered`: the learned
         task covariance and its correlation form.

@@ -29,7 +29,8 @@ from ._params import ParamsMixin
 __all__ = ["Penalty", "Ridge", "L1", "L21", "TraceNorm", "Dirty"]
 
 
-def _check_real(owner, name, value, low=0.0, high=None, low_open=False):
+def check_real(owner, name, value, low=0.0, high=None, low_open=False):
+    """Raise unless ``value`` is a finite real number in the given range."""
     if (not isinstance(value, numbers.Real) or isinstance(value, bool)
             or not np.isfinite(value)):
         raise TypeError(f"{type(owner).__name__}: {name} must be a finite real number, "
@@ -74,7 +75,7 @@ class Penalty(ParamsMixin):
     ratio_name = None
 
     def _validate(self):
-        _check_real(self, "alpha", self.alpha)
+        check_real(self, "alpha", self.alpha)
 
     def prepare(self, column_task):
         """The form of the penalty that a solver uses for one fit.
@@ -186,7 +187,7 @@ class _ElasticNorm(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "l1_ratio", self.l1_ratio, 0.0, 1.0)
+        check_real(self, "l1_ratio", self.l1_ratio, 0.0, 1.0)
         if not isinstance(self.positive, (bool, np.bool_)):
             raise TypeError(f"{type(self).__name__}: positive must be True or False, "
                             f"got {self.positive!r}.")
@@ -444,7 +445,7 @@ class Dirty(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
+        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
 
     def coef(self, V):
         return V[0] + V[1]

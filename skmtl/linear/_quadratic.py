@@ -9,7 +9,7 @@ with the eigenvectors).
 
 import numpy as np
 
-from ._penalties import Penalty, _check_real
+from ._penalties import Penalty, check_real
 
 __all__ = ["TaskQuadratic", "QuadraticPenalty", "MeanRegularized", "GraphLaplacian"]
 
@@ -129,7 +129,7 @@ class MeanRegularized(QuadraticPenalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "mean_ratio", self.mean_ratio)
+        check_real(self, "mean_ratio", self.mean_ratio)
 
     def task_matrix(self, column_task):
         K = len(column_task)
@@ -182,7 +182,7 @@ class GraphLaplacian(QuadraticPenalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "graph_ratio", self.graph_ratio)
+        check_real(self, "graph_ratio", self.graph_ratio)
 
     def task_matrix(self, column_task):
         task = np.asarray(column_task)

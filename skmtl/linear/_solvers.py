@@ -248,7 +248,7 @@ def fista_intercepts_only(df, max_iter=200):
 # A working set's problem, for FISTA (see _cd.py)
 # ---------------------------------------------------------------------------
 
-class _LocalQuadratic:
+class LocalQuadratic:
     """The squared-loss problem restricted to a working set (for inner FISTA)."""
 
     is_quadratic = True

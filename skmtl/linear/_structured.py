@@ -14,7 +14,7 @@ import numbers
 
 import numpy as np
 
-from ._penalties import Penalty, _check_real
+from ._penalties import Penalty, check_real
 from ._quadratic import TaskQuadratic
 
 __all__ = ["Clustered", "TaskRelationship", "LearnedTaskStructure", "task_correlation"]
@@ -200,7 +200,7 @@ class TaskRelationship(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "relationship_ratio", self.relationship_ratio)
+        check_real(self, "relationship_ratio", self.relationship_ratio)
 
     def prepare(self, column_task):
         """The fit's task structure (covariance ``I / K`` to start)."""
@@ -295,8 +295,8 @@ class Clustered(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "within_ratio", self.within_ratio, low=1.0)
-        _check_real(self, "mean_ratio", self.mean_ratio)
+        check_real(self, "within_ratio", self.within_ratio, low=1.0)
+        check_real(self, "mean_ratio", self.mean_ratio)
         if (not isinstance(self.n_clusters, numbers.Integral)
                 or isinstance(self.n_clusters, bool) or self.n_clusters < 1):
             raise ValueError(f"Clustered: n_clusters must be a positive integer, got "

@@ -24,7 +24,7 @@ from collections import deque
 import numpy as np
 
 from ._datafits import weighted_gram
-from ._solvers import _LocalQuadratic, fista
+from ._solvers import LocalQuadratic, fista
 
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
            "block_lipschitz", "BLOCK", "MAX_SWEEPS"]
@@ -227,7 +227,7 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
     """
     width = W.shape[0]
     if width <= size:
-        local = _LocalQuadratic(G, H, lam, B, yy)
+        local = LocalQuadratic(G, H, lam, B, yy)
         result = fista(local, pen, W, max_iter=10 * max_sweeps,
                        tol=target / max(yy, 1e-300))
         W[:] = result.coef

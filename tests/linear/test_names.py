@@ -10,6 +10,7 @@ from skmtl.linear import (
     Clustered,
     Dirty,
     GraphLaplacian,
+    MeanLowRank,
     MeanRegularized,
     MultiTaskLinearRegressor,
     Ridge,
@@ -22,7 +23,7 @@ from skmtl.linear._registry import resolve_penalty
 NAMES = {"ridge": Ridge, "l1": L1, "l21": L21, "trace_norm": TraceNorm,
          "mean_regularized": MeanRegularized, "graph_laplacian": GraphLaplacian,
          "clustered": Clustered, "dirty": Dirty, "task_relationship": TaskRelationship,
-         "sparse_low_rank": SparseLowRank}
+         "sparse_low_rank": SparseLowRank, "mean_low_rank": MeanLowRank}
 SHORT = {"l2": Ridge, "trace": TraceNorm, "mean": MeanRegularized,
          "graph": GraphLaplacian, "mtrl": TaskRelationship,
          "relationship": TaskRelationship}

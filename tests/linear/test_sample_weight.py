@@ -9,7 +9,8 @@ routing).
 import numpy as np
 import pytest
 import sklearn
-from sklearn.linear_model import LogisticRegression, Ridge as SkRidge
+from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import Ridge as SkRidge
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 

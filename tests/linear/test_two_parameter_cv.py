@@ -158,7 +158,7 @@ def test_sparse_low_rank_alpha_max_and_duality_gap():
     fit = MultiTaskLinearRegressor(SparseLowRank(0.1, sparse_ratio=0.5), tol=1e-10,
                                    max_iter=50000).fit(X, Y)
     # The gap certifies the objective: no feasible point is lower by more.
-    W, L, S = fit.coef_.T, fit.low_rank_coef_.T, fit.sparse_coef_.T
+    L, S = fit.low_rank_coef_.T, fit.sparse_coef_.T
 
     def objective(L, S):
         R = Yc - Xc @ (L + S)
