@@ -122,12 +122,13 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     ws_size = 0
     sweeps = 0
     cache = None  # the last working set, its Hessian and block constants
+    cached_ws = None  # that working set (kept by the state, the Hessian is not)
     support_stable = False
     if state is not None and np.array_equal(state["B"], df.B):
         alive = state["alive"].copy()
         best_dual, best_V = state["best_dual"], state["best_V"]
         candidate, ws_size = state["candidate"], state["ws_size"]
-        support_stable, cache = state["support_stable"], state["cache"]
+        support_stable, cached_ws = state["support_stable"], state["cached_ws"]
     W[~alive] = 0.0
     R = None if gram else df.residual(W)
     if R is not None and state is not None and state.get("R") is not None \
@@ -212,13 +213,14 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         # one that did not change, or whose last solve left the support as
         # it was, is probably the right one: solve it to the end.
         if (ws.size == n_alive or not np.isfinite(gap) or support_stable
-                or (cache is not None and np.array_equal(cache[0], ws))):
+                or (cached_ws is not None and np.array_equal(cached_ws, ws))):
             target = tol_abs
         else:
             target = max(0.3 * gap, tol_abs)
         W_ws = W[ws]
         if gram or _gram_is_cheaper(df, ws.size, size):
             if cache is None or not np.array_equal(cache[0], ws):
+                cached_ws = ws
                 G, H = df.local_hessian(ws)
                 cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size, size)
                          if ws.size > size else None)
@@ -247,6 +249,6 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     resume = None if converged else {
         "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
         "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
-        "cache": cache, "R": R}
+        "cached_ws": cached_ws, "R": R}
     return SolverResult(W, df.intercept(W), n_iter, gap, converged, objective,
                         inner_iter=sweeps, state=resume)
