@@ -67,7 +67,7 @@ def best_of(repeat, *fits):
 
 
 def iterations(est):
-    sweeps = getattr(est, "_inner_iter", None)
+    sweeps = est.n_inner_iter_
     return f"{est.n_iter_}" + (f" ({sweeps})" if sweeps is not None else "")
 
 

@@ -136,10 +136,11 @@ ESTIMATORS = {
     "pooled": (_pooled, "one ridge / logistic model for all tasks, with task "
                         "indicators"),
     "l21": (_linear("l21"), "joint feature selection (L2,1), alpha by CV"),
-    "trace-norm": (_linear("trace"), "low-rank W (trace norm), alpha by CV"),
-    "mean-reg": (_linear("mean"), "tasks close to their mean (Evgeniou-Pontil), "
-                                  "alpha by CV"),
-    "mtrl": (_linear("mtrl"), "task covariance learned with W (MTRL), alpha by CV"),
+    "trace_norm": (_linear("trace_norm"), "low-rank W (trace norm), alpha by CV"),
+    "mean_regularized": (_linear("mean_regularized"),
+                         "tasks close to their mean (Evgeniou-Pontil), alpha by CV"),
+    "mtrl": (_linear("task_relationship"),
+             "task covariance learned with W (MTRL), alpha by CV"),
     "mtl-mlp": (_network("hard"), "multi-task network: shared MLP (64) and one "
                                   "head per task, 40 epochs"),
     "mtl-mmoe": (_network("mmoe", module__n_experts=3),

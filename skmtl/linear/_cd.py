@@ -24,6 +24,7 @@ on every feature.
 """
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from . import _sweeps
 from ._solvers import SolverResult
@@ -53,7 +54,8 @@ def _negative_gradient(df, W, R):
     return V, 0.5 * (df.yy - float(np.vdot(df.B, W)) - float(np.vdot(V, W)))
 
 
-def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
+def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
+                       selection="cyclic", random_state=None, state=None):
     """Working-set block coordinate descent over features, with gap-safe screening.
 
     Parameters
@@ -64,9 +66,25 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     W0 : ndarray (p, M)
         Starting point (warm start).
     max_iter : int
-        Outer iterations (each one full gradient and duality gap).
+        Outer iterations (each one full gradient and duality gap). It also
+        bounds the inner work: each outer iteration solves its working set
+        with at most ``_sweeps.MAX_SWEEPS`` (100) sweeps, or 1000 FISTA steps
+        when the working set is one block, so a run makes at most
+        ``1000 max_iter`` inner iterations whatever ``tol``. The cap does not
+        depend on ``max_iter``, so ``k`` iterations continued by ``k`` more
+        (``state``) equal ``2 k``.
     tol : float
         Stop when the duality gap is below ``tol * 2 f(0)``.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which each sweep visits the blocks of a working set: in
+        turn, or in a new random order every sweep (as scikit-learn's
+        ``selection="random"``).
+    random_state : int, RandomState or None
+        Seed of the random order.
+    state : dict, optional
+        ``SolverResult.state`` of a run that stopped at ``max_iter`` at
+        ``W0`` on the same data: continue with its dual point, working set
+        and screened features.
 
     Returns
     -------
@@ -88,14 +106,14 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     row_L = df.hessian_diagonal().max(axis=1)
     col_norms = np.sqrt(row_L)
     alive = row_L > 0
-    W[~alive] = 0.0
     sparse_penalty = hasattr(pen, "row_dual_norms") and pen.strength > 0
-    can_screen = screening and sparse_penalty and getattr(pen, "_l2", 1.0) == 0
+    can_screen = screening and sparse_penalty and pen.l2_strength == 0
     tol_abs = tol * df.yy
     gram = df.mode == "gram"
     n = df.X.shape[0]
     size = _sweeps.BLOCK
-    R = None if gram else df.residual(W)
+    max_sweeps = _sweeps.MAX_SWEEPS
+    rng = check_random_state(random_state) if selection == "random" else None
     objective = []
     gap = np.nan
     converged = False
@@ -104,7 +122,18 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
     ws_size = 0
     sweeps = 0
     cache = None  # the last working set, its Hessian and block constants
+    cached_ws = None  # that working set (kept by the state, the Hessian is not)
     support_stable = False
+    if state is not None and np.array_equal(state["B"], df.B):
+        alive = state["alive"].copy()
+        best_dual, best_V = state["best_dual"], state["best_V"]
+        candidate, ws_size = state["candidate"], state["ws_size"]
+        support_stable, cached_ws = state["support_stable"], state["cached_ws"]
+    W[~alive] = 0.0
+    R = None if gram else df.residual(W)
+    if R is not None and state is not None and state.get("R") is not None \
+            and np.array_equal(state["B"], df.B):
+        R = state["R"].copy()  # the one kept up to date: the same rounding
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         V, f = _negative_gradient(df, W, R)
@@ -184,13 +213,14 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
         # one that did not change, or whose last solve left the support as
         # it was, is probably the right one: solve it to the end.
         if (ws.size == n_alive or not np.isfinite(gap) or support_stable
-                or (cache is not None and np.array_equal(cache[0], ws))):
+                or (cached_ws is not None and np.array_equal(cached_ws, ws))):
             target = tol_abs
         else:
             target = max(0.3 * gap, tol_abs)
         W_ws = W[ws]
         if gram or _gram_is_cheaper(df, ws.size, size):
             if cache is None or not np.array_equal(cache[0], ws):
+                cached_ws = ws
                 G, H = df.local_hessian(ws)
                 cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size, size)
                          if ws.size > size else None)
@@ -198,14 +228,16 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
             old = W_ws.copy()
             with blas_threads(ws.size * size * M):
                 W_ws, n_sweeps, point = solve_gram(pen, G, H, lam, df.B[ws], W_ws,
-                                                   df.yy, target, size, lipschitz)
+                                                   df.yy, target, size, lipschitz,
+                                                   max_sweeps=max_sweeps, rng=rng)
             if R is not None:
                 changed = np.flatnonzero(np.any(W_ws != old, axis=1))
                 if changed.size:
                     R -= df.D * df.xc_dot(W_ws[changed] - old[changed], ws[changed])
         else:
             with blas_threads(n * size * M):
-                W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target, size)
+                W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target, size,
+                                                max_sweeps=max_sweeps, rng=rng)
         sweeps += n_sweeps
         support_stable = np.array_equal(np.any(W_ws != 0, axis=1),
                                         np.any(W[ws] != 0, axis=1))
@@ -214,6 +246,9 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True):
         if point is not None and not np.array_equal(point, W_ws):
             candidate = np.zeros((p, M))
             candidate[ws] = point
-    result = SolverResult(W, df.intercept(W), n_iter, gap, converged, objective)
-    result.inner_iter = sweeps
-    return result
+    resume = None if converged else {
+        "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
+        "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
+        "cached_ws": cached_ws, "R": R}
+    return SolverResult(W, df.intercept(W), n_iter, gap, converged, objective,
+                        inner_iter=sweeps, state=resume)

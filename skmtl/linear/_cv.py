@@ -1,4 +1,4 @@
-"""Regularization paths and cross-validated choice of ``alpha``."""
+"""Regularization paths and cross-validated choice of ``alpha`` (and a ratio)."""
 
 from numbers import Integral, Real
 
@@ -8,12 +8,11 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_sample_weight
 
 from ..base import unfit_on_error
 from ..tasks import missing_mask
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
-from ._penalties import resolve_penalty
+from ._registry import resolve_penalty
 
 __all__ = ["regularization_path", "alpha_grid", "MultiTaskLinearRegressorCV",
            "MultiTaskLogisticClassifierCV"]
@@ -31,7 +30,7 @@ def alpha_grid(datafit, penalty, n_alphas=20, eps=1e-3):
         V0 = datafit.B
     else:
         V0, _ = datafit.gradient_at_zero()
-    alpha_max = penalty.alpha_max(V0)
+    alpha_max = penalty.alpha_max(V0)  # a prepared penalty
     if alpha_max is None or not np.isfinite(alpha_max):
         alpha_max = 10.0 * datafit.lipschitz()
     if alpha_max <= 0:
@@ -97,18 +96,17 @@ def regularization_path(X, y, penalty="l21", *, loss="squared", alphas=None,
                          fit_intercept=fit_intercept, task_weights=task_weights,
                          solver=solver, max_iter=max_iter, tol=tol)
     est._validate_params()
-    datafit, column_task = est._problem(X, y, sample_weight)
+    problem = est._problem(X, y, sample_weight)
     if alphas is None:
-        probe = resolve_penalty(penalty)._prepare(datafit.n_columns, column_task)
-        alphas = alpha_grid(datafit, probe, n_alphas, eps)
+        prepared = resolve_penalty(penalty).prepare(problem.column_task)
+        alphas = alpha_grid(problem.datafit, prepared, n_alphas, eps)
     else:
-        alphas = np.sort(np.asarray(alphas, dtype=float).ravel())[::-1]
-        if alphas.size == 0 or np.any(alphas < 0):
-            raise ValueError("alphas must be a non-empty array of values >= 0.")
+        alphas = _check_alphas(alphas)
+    p = problem.datafit.n_features
     coefs, intercepts, gaps, iters = [], [], [], []
-    for fitted in est._solve_path(datafit, column_task, alphas):
-        coefs.append(fitted._coef_full.copy())
-        intercepts.append(fitted._intercept_full.copy())
+    for fitted in est._solve_path(problem, alphas):
+        coefs.append(np.reshape(fitted.coef_, (-1, p)).copy())
+        intercepts.append(np.atleast_1d(fitted.intercept_).copy())
         gaps.append(fitted.dual_gap_)
         iters.append(fitted.n_iter_)
     return Bunch(alphas=alphas, coefs=np.stack(coefs, axis=-1),
@@ -116,28 +114,54 @@ def regularization_path(X, y, penalty="l21", *, loss="squared", alphas=None,
                  n_iters=np.asarray(iters))
 
 
-def _masked_mse(Y_true, Y_pred):
+def _check_alphas(alphas):
+    alphas = np.sort(np.asarray(alphas, dtype=float).ravel())[::-1]
+    if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+        raise ValueError(f"alphas must be a non-empty array of finite values >= 0, "
+                         f"got {alphas!r}.")
+    return alphas
+
+
+def masked_mse(Y_true, Y_pred, sample_weight=None):
+    """Mean over outputs of each output's (weighted) MSE on its labelled rows.
+
+    As scikit-learn's CV estimators score a held-out fold:
+    ``np.average(residual ** 2, weights=sample_weight, axis=0).mean()``, with
+    each column averaged over its labelled rows only. A column without
+    labelled weight is left out; NaN when every column is.
+    """
     Y_true = np.asarray(Y_true, dtype=float)
+    Y_pred = np.asarray(Y_pred, dtype=float)
     if Y_true.ndim == 1:
-        Y_true, Y_pred = Y_true[:, None], np.asarray(Y_pred)[:, None]
+        Y_true, Y_pred = Y_true[:, None], Y_pred[:, None]
     labelled = ~np.isnan(Y_true)
+    weights = labelled * (1.0 if sample_weight is None
+                          else np.asarray(sample_weight, dtype=float)[:, None])
     err = np.where(labelled, Y_true - Y_pred, 0.0) ** 2
-    counts = labelled.sum(axis=0)
-    per_column = err.sum(axis=0)[counts > 0] / counts[counts > 0]
+    totals = weights.sum(axis=0)
+    keep = totals > 0
+    per_column = (weights * err).sum(axis=0)[keep] / totals[keep]
     return float(per_column.mean()) if per_column.size else np.nan
 
 
-def _fold_path(estimator, X, Y, sample_weight, train, test, alphas, scorer):
+def _fold_path(estimator, problem, train, test, penalty, alphas, scorer):
+    """Held-out errors (or scores) of one fold along one penalty's path."""
     est = clone(estimator)
-    sw = None if sample_weight is None else sample_weight[train]
-    datafit, column_task = est._problem(X[train], Y[train], sw)
+    sw = problem.sample_weight
+    X, Y = problem.X, problem.Y
+    fold = est._problem(X[train], Y[train], None if sw is None else sw[train])
     X_test, Y_test = X[test], Y[test]
+    sw_test = None if sw is None else sw[test]
     values = []
-    for fitted in est._solve_path(datafit, column_task, alphas):
-        if scorer is None:
-            values.append(_masked_mse(Y_test, fitted.predict(X_test)))
-        else:
+    for fitted in est._solve_path(fold, alphas, penalty=penalty):
+        if sw_test is not None and not sw_test.any():
+            values.append(np.nan)  # no held-out weight: nothing to score
+        elif scorer is None:
+            values.append(masked_mse(Y_test, fitted.predict(X_test), sw_test))
+        elif sw_test is None:
             values.append(scorer(fitted, X_test, Y_test))
+        else:
+            values.append(scorer(fitted, X_test, Y_test, sample_weight=sw_test))
     return np.asarray(values)
 
 
@@ -156,21 +180,22 @@ def _check_folds_have_labels(tasks, Y, folds):
 
 
 class _CVMixin:
-    """Cross-validated ``alpha`` on a warm-started path, folds in parallel."""
+    """Cross-validated ``alpha`` (and ratio) on warm-started paths, in parallel."""
 
     _cv_constraints = {
         "alphas": ["array-like", None],
         "n_alphas": [Interval(Integral, 1, None, closed="left")],
         "eps": [Interval(Real, 0, 1, closed="neither")],
+        "ratios": ["array-like", Real, None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
         "scoring": [callable, str, None],
     }
+    _path_params = ("tasks", "fit_intercept", "task_weights", "solver", "max_iter",
+                    "tol")
 
     def _base_estimator(self):
-        params = {k: getattr(self, k) for k in
-                  ("tasks", "fit_intercept", "task_weights", "solver", "max_iter",
-                   "tol")}
+        params = {k: getattr(self, k) for k in self._path_params}
         return self._base_class(penalty=resolve_penalty(self.penalty), **params)
 
     def _scorer(self):
@@ -182,9 +207,25 @@ class _CVMixin:
             return self.scoring
         return make_multitask_scorer(self.scoring)
 
+    def _penalties(self, penalty):
+        """One penalty per value of ``ratios`` (or the penalty alone)."""
+        if self.ratios is None:
+            return [penalty], None
+        name = penalty.ratio_name
+        if name is None:
+            raise ValueError(f"ratios={self.ratios!r} needs a penalty with a second "
+                             f"hyper-parameter; {type(penalty).__name__} has only "
+                             f"alpha.")
+        ratios = np.atleast_1d(np.asarray(self.ratios, dtype=float))
+        if ratios.ndim != 1 or ratios.size == 0:
+            raise ValueError(f"ratios must be a number or a non-empty 1-D list of "
+                             f"values of {type(penalty).__name__}.{name}, got "
+                             f"{self.ratios!r}.")
+        return [clone(penalty).set_params(**{name: float(r)}) for r in ratios], ratios
+
     @unfit_on_error
     def fit(self, X, y, sample_weight=None):
-        """Choose ``alpha`` by cross-validation, then refit on all the data.
+        """Choose ``alpha`` (and the ratio) by cross-validation, then refit on all rows.
 
         Parameters
         ----------
@@ -192,6 +233,10 @@ class _CVMixin:
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             NaN-masked targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows, in the fits of every fold and in the
+            held-out errors (each column's MSE is the weighted mean over its
+            labelled held-out rows), so that an integer weight ``k`` equals
+            repeating the row ``k`` times within its fold.
 
         Returns
         -------
@@ -200,43 +245,46 @@ class _CVMixin:
         self._validate_params()
         base = self._base_estimator()
         # Validate once on all the data (tasks, alpha grid, the final refit).
-        datafit, column_task = base._problem(X, y, sample_weight)
-        X, Y = base._validated_XY
-        del base._validated_XY
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+        problem = base._problem(X, y, sample_weight)
+        penalties, ratios = self._penalties(resolve_penalty(self.penalty))
         if self.alphas is None:
-            probe = resolve_penalty(self.penalty)._prepare(datafit.n_columns,
-                                                           column_task)
-            alphas = alpha_grid(datafit, probe, self.n_alphas, self.eps)
+            grids = [alpha_grid(problem.datafit, pen.prepare(problem.column_task),
+                                self.n_alphas, self.eps) for pen in penalties]
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(
-                    alphas < 0):
-                raise ValueError(f"alphas must be a non-empty array of finite "
-                                 f"values >= 0, got {self.alphas!r}.")
+            alphas = _check_alphas(self.alphas)
+            grids = [alphas] * len(penalties)
         cv = (KFold(self.cv, shuffle=True, random_state=0)
               if isinstance(self.cv, Integral) else check_cv(self.cv))
-        folds = list(cv.split(X))
-        _check_folds_have_labels(base.tasks_, Y, folds)
+        folds = list(cv.split(problem.X))
+        _check_folds_have_labels(base.tasks_, problem.Y, folds)
         scorer = self._scorer()
         paths = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(base, X, Y, sample_weight, train, test, alphas, scorer)
+            delayed(_fold_path)(base, problem, train, test, pen, grid, scorer)
+            for pen, grid in zip(penalties, grids, strict=True)
             for train, test in folds)
-        path = np.column_stack(paths)  # (n_alphas, n_folds)
-        mean = np.nanmean(path, axis=1)
+        # (n_ratios, n_alphas, n_folds), as scikit-learn's mse_path_
+        path = np.stack([np.column_stack(paths[i:i + len(folds)])
+                         for i in range(0, len(paths), len(folds))])
+        mean = np.nanmean(path, axis=2)
+        flat = int(np.nanargmin(mean) if scorer is None else np.nanargmax(mean))
+        best_ratio, best = np.unravel_index(flat, mean.shape)
+        if ratios is None:
+            path, alphas_ = path[0], grids[0]
+        else:
+            alphas_ = np.stack(grids)
+            self.ratios_ = ratios
+            self.ratio_ = float(ratios[best_ratio])
         if scorer is None:
             self.mse_path_ = path
-            best = int(np.nanargmin(mean))
         else:
             self.scores_path_ = path
-            best = int(np.nanargmax(mean))
-        self.alphas_ = alphas
-        self.alpha_ = float(alphas[best])
+        self.alphas_ = alphas_
+        self.alpha_ = float(grids[best_ratio][best])
         # Refit on all data along the path down to alpha_ (warm starts).
         fitted = base
-        for fitted in base._solve_path(datafit, column_task,  # noqa: B007
-                                       alphas[:best + 1]):
+        for fitted in base._solve_path(problem,  # noqa: B007
+                                       grids[best_ratio][:best + 1],
+                                       penalty=penalties[best_ratio]):
             pass
         params = set(base._get_param_names())
         for attr, value in vars(fitted).items():
@@ -252,6 +300,17 @@ _CV_PARAMS_DOC = """
         penalty has one) down to ``eps * alpha_max``.
     n_alphas : int, default=20
     eps : float, default=1e-3
+    ratios : float or array-like, default=None
+        Values of the penalty's second hyper-parameter to search jointly
+        with ``alpha`` (a 2-D grid): ``l1_ratio`` for :class:`L21` and
+        :class:`L1` (as ``MultiTaskElasticNetCV(l1_ratio=[...])``),
+        ``sparse_ratio`` for :class:`Dirty` and :class:`SparseLowRank`,
+        ``mean_ratio`` for :class:`MeanRegularized` and :class:`MeanLowRank`,
+        ``graph_ratio`` for :class:`GraphLaplacian`, ``relationship_ratio`` for
+        :class:`TaskRelationship`, ``within_ratio`` for :class:`Clustered`
+        (the penalty's ``ratio_name``). Each value gets its own warm-started
+        path of ``alpha`` (its own grid from its ``alpha_max``). None keeps
+        the penalty's value.
     cv : int, cross-validation generator or iterable, default=5
         Splitting of the rows. An integer gives a *shuffled*
         ``KFold(cv, shuffle=True, random_state=0)``: NaN-masked data with
@@ -259,7 +318,7 @@ _CV_PARAMS_DOC = """
         folds would leave a task without training labels. Every task needs
         labels in every training fold.
     n_jobs : int, default=None
-        Folds fitted in parallel through joblib."""
+        Paths (one per fold and ratio) fitted in parallel through joblib."""
 
 
 class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
@@ -267,8 +326,10 @@ class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
 
     Each fold fits a warm-started path of ``alpha`` values (folds run in
     parallel through joblib) and scores it on the held-out rows, on their
-    labelled entries only; the ``alpha`` with the best mean score is refit on
-    all the data. Every other hyper-parameter of the penalty stays as given.
+    labelled entries only; the ``alpha`` with the best mean score over the
+    folds is refit on all the data. With ``ratios``, the penalty's second
+    hyper-parameter is searched too (a 2-D grid, one path per value); every
+    other hyper-parameter of the penalty stays as given.
 
     Parameters
     ----------
@@ -278,25 +339,35 @@ class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
         None selects the smallest masked mean squared error (averaged over
         the outputs); a metric name of :mod:`skmtl.metrics` or a scorer
         ``scorer(estimator, X, Y)`` selects the largest score.
-    tasks, fit_intercept, task_weights, solver, max_iter, tol
+    tasks, fit_intercept, task_weights, solver, max_iter, tol, selection, \
+random_state
         As in :class:`MultiTaskLinearRegressor`.
 
     Attributes
     ----------
     alpha_ : float
         The chosen ``alpha``.
-    alphas_ : ndarray of shape (n_alphas,)
-    mse_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out masked MSE (``scoring=None``).
-    scores_path_ : ndarray of shape (n_alphas, n_folds)
+    alphas_ : ndarray of shape (n_alphas,) or (n_ratios, n_alphas)
+        The grid (one row per ratio with ``ratios``).
+    ratio_ : float
+        The chosen ratio (with ``ratios``).
+    ratios_ : ndarray of shape (n_ratios,)
+        The ratios searched (with ``ratios``).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, \
+n_folds)
+        Held-out masked MSE (``scoring=None``), weighted by ``sample_weight``.
+    scores_path_ : ndarray, same shape
         Held-out scores (when ``scoring`` is given).
     coef_, intercept_, n_iter_, dual_gap_, penalty_, tasks_
-        Of the model refit with ``alpha_``.
+        Of the model refit with ``alpha_`` (and ``ratio_``: ``penalty_``
+        holds both).
 
     See Also
     --------
     regularization_path : The path itself.
     sklearn.linear_model.MultiTaskLassoCV : The L2,1 case without missing labels.
+    sklearn.linear_model.MultiTaskElasticNetCV : ``L21`` with ``ratios`` as
+        its ``l1_ratio`` list.
 
     Examples
     --------
@@ -307,6 +378,10 @@ class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
     >>> est = MultiTaskLinearRegressorCV("l21", n_alphas=8, cv=3).fit(X, Y)
     >>> est.mse_path_.shape
     (8, 3)
+    >>> est = MultiTaskLinearRegressorCV("l21", ratios=[0.5, 1.0], n_alphas=8,
+    ...                                  cv=3).fit(X, Y)
+    >>> est.mse_path_.shape  # (n_ratios, n_alphas, n_folds)
+    (2, 8, 3)
     """
 
     _base_class = MultiTaskLinearRegressor
@@ -314,14 +389,17 @@ class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
     _parameter_constraints = {**MultiTaskLinearRegressor._parameter_constraints,
                               **_CVMixin._cv_constraints}
     _parameter_constraints.pop("warm_start")
+    _path_params = _CVMixin._path_params + ("selection", "random_state")
 
-    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3, cv=5,
-                 n_jobs=None, scoring=None, tasks=None, fit_intercept=True,
-                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4):
+    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3,
+                 ratios=None, cv=5, n_jobs=None, scoring=None, tasks=None,
+                 fit_intercept=True, task_weights=None, solver="auto", max_iter=1000,
+                 tol=1e-4, selection="cyclic", random_state=None):
         self.penalty = penalty
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
+        self.ratios = ratios
         self.cv = cv
         self.n_jobs = n_jobs
         self.scoring = scoring
@@ -331,6 +409,8 @@ class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
+        self.selection = selection
+        self.random_state = random_state
 
 
 class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
@@ -349,9 +429,12 @@ class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
     Attributes
     ----------
     alpha_ : float
-    alphas_ : ndarray of shape (n_alphas,)
-    scores_path_ : ndarray of shape (n_alphas, n_folds)
-        Held-out scores per ``alpha`` and fold.
+    alphas_ : ndarray of shape (n_alphas,) or (n_ratios, n_alphas)
+    ratio_, ratios_ : float, ndarray
+        With ``ratios``: the chosen ratio and the ratios searched.
+    scores_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, \
+n_folds)
+        Held-out scores per (ratio,) ``alpha`` and fold.
     coef_, intercept_, classes_, n_iter_, penalty_, tasks_
         Of the model refit with ``alpha_``.
 
@@ -372,13 +455,15 @@ class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
                               **_CVMixin._cv_constraints}
     _parameter_constraints.pop("warm_start")
 
-    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3, cv=5,
-                 n_jobs=None, scoring=None, tasks=None, fit_intercept=True,
-                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4):
+    def __init__(self, penalty="l21", *, alphas=None, n_alphas=20, eps=1e-3,
+                 ratios=None, cv=5, n_jobs=None, scoring=None, tasks=None,
+                 fit_intercept=True, task_weights=None, solver="auto", max_iter=1000,
+                 tol=1e-4):
         self.penalty = penalty
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.eps = eps
+        self.ratios = ratios
         self.cv = cv
         self.n_jobs = n_jobs
         self.scoring = scoring

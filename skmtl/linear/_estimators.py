@@ -3,19 +3,21 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
 
 from ..base import MultiTaskMixin, unfit_on_error
-from ._penalties import resolve_penalty
+from ..utils._validation import check_sample_weight
 from ._problem import (
+    Problem,
     classification_problem,
     initial_variable,
     regression_problem,
     solve,
 )
+from ._registry import resolve_penalty
 from ._solvers import SOLVERS
+from ._structured import task_correlation
 
 __all__ = ["MultiTaskLinearRegressor", "MultiTaskLogisticClassifier"]
 
@@ -24,9 +26,12 @@ _COMMON_DOC = """
         What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
         :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
         :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
-        :class:`TaskRelationship`) whose parameters reach ``set_params`` and
-        ``GridSearchCV`` as ``penalty__alpha``, or a name from
-        ``skmtl.linear.PENALTIES`` (the penalty with its defaults).
+        :class:`TaskRelationship`, :class:`SparseLowRank`,
+        :class:`MeanLowRank`) whose parameters
+        reach ``set_params`` and ``GridSearchCV`` as ``penalty__alpha``, or a
+        name from ``skmtl.linear.PENALTIES`` (``"l21"``, ``"trace_norm"`` or
+        its short name ``"trace"``, ...: the penalty with its defaults). The
+        penalty object is never changed by ``fit``.
     tasks : list of Task, default=None
         Task of each column of ``Y``; None makes one task per column.
     fit_intercept : bool, default=True
@@ -48,14 +53,33 @@ _COMMON_DOC = """
         the penalty fails with a message naming the missing capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
-        ``"alternating"``).
+        ``"alternating"``). It bounds the inner work too: each outer
+        iteration of ``"cd"`` runs at most 100 sweeps over its working set
+        (1000 proximal steps when the working set is one block of at most 64
+        features), each outer iteration of ``"alternating"`` at most 1000
+        FISTA steps, so a fit makes at most ``1000 * max_iter`` inner
+        iterations (``n_inner_iter_``) whatever ``tol``.
     tol : float, default=1e-4
         Stop when the duality gap is below ``tol`` times the loss of the
         intercept-only model (squared loss with a penalty that has a
         conjugate, as scikit-learn's ``MultiTaskLasso``), otherwise when the
         relative change of the objective is below ``tol``.
     warm_start : bool, default=False
-        Start from the previous fit's coefficients."""
+        Start from the previous fit's coefficients. When that fit stopped at
+        ``max_iter`` with the same penalty and solver, the solver also
+        continues from its own state (momentum, working set), so fitting
+        ``k`` iterations twice equals fitting ``2 k`` once. ``n_iter_``
+        counts the iterations of the last call, as in scikit-learn."""
+
+_SELECTION_DOC = """
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which each sweep of ``solver="cd"`` visits the blocks of
+        features of its working set: in turn, or in a new random order every
+        sweep, as scikit-learn's ``selection``. It changes the path to the
+        solution, not the solution; no effect on the other solvers (or on a
+        working set of one block, which is solved by FISTA).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random order (``selection="random"``)."""
 
 _NOTES = """
     With ``D_ik = lambda_k s_i / n_k`` on labelled entries (``s`` the sample
@@ -108,51 +132,78 @@ class _LinearMultiTask:
             self.penalty = resolve_penalty(self.penalty)
         return super().set_params(**params)
 
-    def _warm_variable(self, penalty, p, M):
-        previous = getattr(self, "_solver_variable", None)
-        if (getattr(self, "warm_start", False) and previous is not None
-                and previous.shape == initial_variable(penalty, p, M).shape):
-            return previous.copy(), getattr(self, "_intercept_full", None)
-        return initial_variable(penalty, p, M), None
+    def _warm_start(self, penalty, solver, p, M):
+        """Starting variable, intercepts and solver state of this fit.
 
-    def _solve_path(self, datafit, column_task, alphas):
-        """Fit for each alpha in turn, warm-started; yield after each fit."""
+        With ``warm_start``, the previous fit's variable (if its shape
+        fits); its solver state too when that fit stopped at ``max_iter``
+        with the same penalty and solver, so that the solver continues
+        where it stopped.
+        """
+        previous = getattr(self, "_solver_variable", None)
+        start = initial_variable(penalty, p, M)
+        if not (getattr(self, "warm_start", False) and previous is not None
+                and previous.shape == start.shape):
+            return start, None, None
+        state = None
+        resume = getattr(self, "_resume", None)
+        if (resume is not None and resume["solver"] == solver
+                and resume["penalty"] == penalty):
+            state = resume["state"]
+        return previous.copy(), self._solver_intercept, state
+
+    def _solver_options(self):
+        return {}
+
+    def _solve_path(self, problem, alphas, penalty=None):
+        """Fit for each alpha in turn, warm-started; yield after each fit.
+
+        ``penalty`` (default: the estimator's) is copied for each ``alpha``;
+        neither it nor ``self.penalty`` is changed.
+        """
+        datafit, column_task = problem.datafit, problem.column_task
         p, M = datafit.n_features, datafit.n_columns
-        penalty = resolve_penalty(self.penalty)._prepare(M, column_task)
-        V, b = self._warm_variable(penalty, p, M)
+        # float32 X gives float32 coefficients (and predictions), as in
+        # scikit-learn; the solvers compute in float64.
+        dtype = np.float32 if problem.X.dtype == np.float32 else np.float64
+        penalty = resolve_penalty(self.penalty if penalty is None else penalty)
+        V, b, state = self._warm_start(penalty, self.solver, p, M)
         for alpha in alphas:
             if alpha is not None:
-                penalty.set_params(alpha=float(alpha))
-            result, solver = solve(datafit, penalty, self.solver, V, b,
+                penalty = clone(penalty).set_params(alpha=float(alpha))
+            result, solver = solve(datafit, penalty, column_task, self.solver, V, b,
                                    max_iter=self.max_iter, tol=self.tol,
-                                   owner=type(self).__name__)
-            V, b = result.coef, result.intercept
-            self._store(penalty, result, solver, column_task)
+                                   owner=type(self).__name__, state=state,
+                                   **self._solver_options())
+            V, b, state = result.coef, result.intercept, None
+            self._store(penalty, result, solver, column_task, dtype)
             yield self
 
-    def _fit_problem(self, datafit, column_task):
-        self.__dict__.pop("_validated_XY", None)
-        for _ in self._solve_path(datafit, column_task, [None]):
+    def _fit_problem(self, problem):
+        for _ in self._solve_path(problem, [None]):
             pass
         return self
 
-    def _store(self, penalty, result, solver, column_task):
+    def _store(self, penalty, result, solver, column_task, dtype=np.float64):
         W = penalty.coef(result.coef) if penalty.n_parts > 1 else result.coef
         self.penalty_ = penalty
         self.solver_ = solver
         self._solver_variable = result.coef
-        self._intercept_full = np.asarray(result.intercept, dtype=float)
-        self._coef_full = W.T.copy()
+        self._solver_intercept = np.asarray(result.intercept, dtype=float)
+        self._resume = {"solver": self.solver, "penalty": penalty,
+                        "state": result.state}
+        self._intercept_full = np.asarray(result.intercept, dtype=dtype)
+        self._coef_full = W.T.astype(dtype)
         self.n_iter_ = result.n_iter
-        self._inner_iter = getattr(result, "inner_iter", None)
+        self.n_inner_iter_ = result.inner_iter
         self.dual_gap_ = result.dual_gap
         self.objective_ = np.asarray(result.objective)
-        if penalty.n_parts > 1:
-            penalty.group_coef_ = result.coef[0].T.copy()
-            penalty.sparse_coef_ = result.coef[1].T.copy()
-        if hasattr(penalty, "task_covariance_"):
-            self.task_covariance_ = penalty.task_covariance_
-            self.task_correlation_ = penalty.task_correlation_
+        for name, part in zip(penalty.part_names, result.coef, strict=False):
+            setattr(self, f"{name}_coef_", part.T.astype(dtype))
+        if result.task_covariance is not None:
+            # Float64 whatever X: a learned structure, not a prediction weight.
+            self.task_covariance_ = result.task_covariance
+            self.task_correlation_ = task_correlation(result.task_covariance)
         self._set_coef_attributes(column_task)
 
     def _raw(self, X):
@@ -179,7 +230,7 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
     share structure.
 
     Parameters
-    ----------""" + _COMMON_DOC + r"""
+    ----------""" + _COMMON_DOC + _SELECTION_DOC + r"""
 
     Attributes
     ----------
@@ -187,15 +238,27 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         One row per column of ``Y`` (``(n_features,)`` for 1-D ``y``).
     intercept_ : ndarray of shape (n_outputs,) or float
     n_iter_ : int
-        Iterations run by the solver.
+        Iterations run by the solver in the last call to ``fit``.
+    n_inner_iter_ : int or None
+        Inner iterations of the last fit: sweeps over working sets
+        (``"cd"``), FISTA steps (``"alternating"``); None for ``"fista"``.
     dual_gap_ : float
         Final duality gap (NaN when the penalty has no conjugate).
     objective_ : ndarray
         Objective value after each iteration (each check for ``"cd"``).
     penalty_ : Penalty
-        The fitted penalty (a copy of ``penalty``).
+        The penalty of the fit (a copy of ``penalty``, with the ``alpha``
+        chosen by the CV estimators); hyper-parameters only.
     solver_ : str
         The solver used.
+    group_coef_, sparse_coef_ : ndarray of shape (n_outputs, n_features)
+        For :class:`Dirty`: the group-sparse and element-sparse parts of
+        ``coef_``.
+    low_rank_coef_, sparse_coef_ : ndarray of shape (n_outputs, n_features)
+        For :class:`SparseLowRank`: the low-rank and sparse parts.
+    mean_coef_, low_rank_coef_ : ndarray of shape (n_outputs, n_features)
+        For :class:`MeanLowRank`: the shared model (every row the same) and
+        the low-rank deviations.
     task_covariance_, task_correlation_ : ndarray of shape (n_outputs, n_outputs)
         For :class:`TaskRelationship` and :class:`Clustered`: the learned
         task covariance and its correlation form.
@@ -228,6 +291,23 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
     """
 
     _default_task_type = "regression"
+    _parameter_constraints = {
+        **_LinearMultiTask._parameter_constraints,
+        "selection": [StrOptions({"cyclic", "random"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, penalty="l21", *, tasks=None, fit_intercept=True,
+                 task_weights=None, solver="auto", max_iter=1000, tol=1e-4,
+                 warm_start=False, selection="cyclic", random_state=None):
+        super().__init__(penalty, tasks=tasks, fit_intercept=fit_intercept,
+                         task_weights=task_weights, solver=solver,
+                         max_iter=max_iter, tol=tol, warm_start=warm_start)
+        self.selection = selection
+        self.random_state = random_state
+
+    def _solver_options(self):
+        return {"selection": self.selection, "random_state": self.random_state}
 
     @unfit_on_error
     def fit(self, X, y, sample_weight=None):
@@ -239,21 +319,24 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets ``Y``, one column per task output, ``NaN`` where missing.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row in every task's loss: 0 drops the row, an
+            integer ``k`` counts it ``k`` times. Negative, NaN or infinite
+            weights, a wrong length or all-zero weights raise ``ValueError``.
 
         Returns
         -------
         self : object
         """
         self._validate_params()
-        return self._fit_problem(*self._problem(X, y, sample_weight))
+        return self._fit_problem(self._problem(X, y, sample_weight))
 
     def _problem(self, X, y, sample_weight):
         X, Y = self._validate_fit_data(X, y)
-        self._validated_XY = (X, Y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
-        return regression_problem(self, X, Y, sample_weight, self.tasks_,
-                                  self.fit_intercept, self.task_weights)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        datafit, column_task = regression_problem(
+            self, X, Y, sample_weight, self.tasks_, self.fit_intercept,
+            self.task_weights)
+        return Problem(datafit, column_task, X, Y, sample_weight)
 
     def _set_coef_attributes(self, column_task):
         W, b = self._coef_full, self._intercept_full
@@ -354,26 +437,27 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
             Class labels, one column per task output, ``NaN`` (or None) where
             missing.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row in every task's loss: 0 drops the row, an
+            integer ``k`` counts it ``k`` times. Negative, NaN or infinite
+            weights, a wrong length or all-zero weights raise ``ValueError``.
 
         Returns
         -------
         self : object
         """
         self._validate_params()
-        return self._fit_problem(*self._problem(X, y, sample_weight))
+        return self._fit_problem(self._problem(X, y, sample_weight))
 
     def _problem(self, X, y, sample_weight):
         X, Y = self._validate_fit_data(X, y)
-        self._validated_XY = (X, Y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
         T = self._encode_targets(Y)
         datafit, column_task, layout = classification_problem(
             X, T, self.tasks_, sample_weight, self.fit_intercept, self.task_weights)
         self._layout = layout
         columns = [t.classes_ for t in self.tasks_ for _ in t.columns_]
         self.classes_ = columns[0] if len(columns) == 1 else columns
-        return datafit, column_task
+        return Problem(datafit, column_task, X, Y, sample_weight)
 
     def _set_coef_attributes(self, column_task):
         self.coef_ = self._coef_full.copy()

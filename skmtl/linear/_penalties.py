@@ -1,11 +1,19 @@
 """Penalties on the coefficient matrix ``W`` (n_features, n_columns).
 
 Each penalty is a small parameter object (``get_params`` / ``set_params``, so
-``GridSearchCV(est, {"penalty__alpha": [...]})`` reaches it) with the methods
-the solvers need: ``value`` and ``prox`` for proximal gradient, ``prox_rows``
-for coordinate descent over features, ``dual_norm`` / ``conjugate`` for duality
-gaps and ``alpha_max``. A solver checks for the methods it needs and names the
-missing one (see ``_solvers.check_capabilities``).
+``GridSearchCV(est, {"penalty__alpha": [...]})`` reaches it) and nothing
+else: fitting never changes it. Before a fit, :meth:`Penalty.prepare` returns
+the form a solver uses: the penalty itself when its methods need nothing
+from the problem (the norms of this module), or a new object that holds what
+the penalty derives from the problem, such as a task matrix and its
+eigendecomposition (``_quadratic.py``) or a learned task covariance
+(``_structured.py``). The solver owns that object for the fit.
+
+The solver-side methods are ``value`` and ``prox`` for proximal gradient,
+``prox_rows`` for coordinate descent over features, ``dual_norm`` /
+``conjugate`` for duality gaps and ``alpha_max``. A solver checks for the
+methods it needs and names the missing one (see
+``_solvers.check_capabilities``).
 
 Columns of ``W`` are the model's outputs: one per regression output or binary
 task, one per class for a classification task with more than two classes. The
@@ -18,11 +26,11 @@ import numpy as np
 
 from ._params import ParamsMixin
 
-__all__ = ["Penalty", "Ridge", "L1", "L21", "TraceNorm", "MeanRegularized",
-           "GraphLaplacian", "Dirty", "PENALTIES", "resolve_penalty"]
+__all__ = ["Penalty", "Ridge", "L1", "L21", "TraceNorm", "Dirty"]
 
 
-def _check_real(owner, name, value, low=0.0, high=None, low_open=False):
+def check_real(owner, name, value, low=0.0, high=None, low_open=False):
+    """Raise unless ``value`` is a finite real number in the given range."""
     if (not isinstance(value, numbers.Real) or isinstance(value, bool)
             or not np.isfinite(value)):
         raise TypeError(f"{type(owner).__name__}: {name} must be a finite real number, "
@@ -53,19 +61,45 @@ class Penalty(ParamsMixin):
     n_parts : int
         Number of coefficient matrices the penalty splits ``W`` into (2 for
         :class:`Dirty`, ``W = P + S``), 1 otherwise.
+    part_names : tuple of str
+        With ``n_parts > 1``, the name of each part: the fitted estimator
+        keeps part ``name`` as ``{name}_coef_``.
+    ratio_name : str or None
+        The second hyper-parameter (beside ``alpha``), which
+        ``MultiTaskLinearRegressorCV(ratios=...)`` searches with ``alpha``;
+        None for one-parameter penalties.
     """
 
     n_parts = 1
+    part_names = ()
+    ratio_name = None
 
     def _validate(self):
-        _check_real(self, "alpha", self.alpha)
+        check_real(self, "alpha", self.alpha)
 
-    def _prepare(self, n_columns, column_task=None):
-        """Bind the penalty to the model's columns before a fit."""
+    def prepare(self, column_task):
+        """The form of the penalty that a solver uses for one fit.
+
+        Parameters
+        ----------
+        column_task : array-like of shape (n_columns,)
+            Task index of each column of ``W``.
+
+        Returns
+        -------
+        prepared : object
+            An object with the solver methods (``value``, ``prox``, ...).
+            Penalties whose methods need nothing from the problem return
+            themselves; the others return a new object holding what they
+            derive from it. The penalty itself is never changed.
+
+        Raises
+        ------
+        ValueError
+            If a hyper-parameter is out of its range or does not fit the
+            problem (e.g. more clusters than tasks).
+        """
         self._validate()
-        self.n_columns_ = n_columns
-        self.column_task_ = (np.arange(n_columns) if column_task is None
-                             else np.asarray(column_task))
         return self
 
     def coef(self, V):
@@ -76,6 +110,11 @@ class Penalty(ParamsMixin):
     def strength(self):
         """Coefficient of the norm part (``alpha`` times its ratio)."""
         return self.alpha
+
+    @property
+    def l2_strength(self):
+        """Coefficient of the squared Frobenius part ``1/2 ||W||_F^2``."""
+        return 0.0
 
     def alpha_max(self, V0):
         """Smallest ``alpha`` for which ``W = 0`` is optimal, or None.
@@ -105,10 +144,12 @@ class Ridge(Penalty):
     Ridge(alpha=0.5)
     """
 
-    separable_rows = True
-
     def __init__(self, alpha=0.1):
         self.alpha = alpha
+
+    @property
+    def l2_strength(self):
+        return self.alpha
 
     def value(self, W):
         return 0.5 * self.alpha * float(np.vdot(W, W))
@@ -129,41 +170,63 @@ class Ridge(Penalty):
 
 
 class _ElasticNorm(Penalty):
-    """A norm plus an L2 term.
+    """A norm plus an L2 term, optionally restricted to ``W >= 0``.
 
-    ``alpha * (l1_ratio * norm(W) + (1 - l1_ratio) / 2 ||W||^2)``.
+    ``alpha * (l1_ratio * norm(W) + (1 - l1_ratio) / 2 ||W||^2)``; with
+    ``positive=True`` plus the indicator of the non-negative orthant, whose
+    proximal operator projects onto it before shrinking and whose dual norm
+    sees only the positive part of the gradient.
     """
 
-    separable_rows = True
+    ratio_name = "l1_ratio"
 
-    def __init__(self, alpha=0.1, l1_ratio=1.0):
+    def __init__(self, alpha=0.1, l1_ratio=1.0, positive=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.positive = positive
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "l1_ratio", self.l1_ratio, 0.0, 1.0)
+        check_real(self, "l1_ratio", self.l1_ratio, 0.0, 1.0)
+        if not isinstance(self.positive, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}: positive must be True or False, "
+                            f"got {self.positive!r}.")
 
     @property
     def strength(self):
         return self.alpha * self.l1_ratio
 
     @property
-    def _l2(self):
+    def l2_strength(self):
         return self.alpha * (1.0 - self.l1_ratio)
+
+    def _feasible(self, Z):
+        """``Z`` projected onto the constraint set (``Z >= 0`` when positive)."""
+        return np.maximum(Z, 0.0) if self.positive else Z
 
     def value(self, W):
         return (self.strength * self._norm(W)
-                + 0.5 * self._l2 * float(np.vdot(W, W)))
+                + 0.5 * self.l2_strength * float(np.vdot(W, W)))
 
     def prox(self, W, step):
         return self.prox_rows(W, float(step))
 
     def dual_scale(self, V):
-        if self._l2 > 0 or self.strength == 0:
+        if self.l2_strength > 0 or self.strength == 0:
             return 1.0
         norm = self.dual_norm(V)
         return 1.0 if norm <= self.strength else self.strength / norm
+
+    def dual_norm(self, V):
+        return float(self.row_dual_norms(V).max()) if V.size else 0.0
+
+    def conjugate(self, V):
+        l2 = self.l2_strength
+        if l2 == 0:
+            # Indicator of the dual ball; without any penalty it is {0}.
+            return 0.0 if self.strength > 0 or not np.any(V) else np.inf
+        excess = self._excess(V)
+        return float(np.vdot(excess, excess)) / (2.0 * l2)
 
     def alpha_max(self, V0):
         if self.l1_ratio == 0:
@@ -176,15 +239,19 @@ class L1(_ElasticNorm):
 
     .. math::
         \Omega(W) = \alpha \rho \|W\|_1 + \frac{\alpha (1 - \rho)}{2} \|W\|_F^2
+                    \;[+\ \iota_{W \ge 0}]
 
     with :math:`\rho` = ``l1_ratio``. With the squared loss and all labels
-    present this is ``sklearn.linear_model.Lasso`` (``ElasticNet``) per task.
+    present this is ``sklearn.linear_model.Lasso`` (``ElasticNet``) per task,
+    ``positive=True`` included.
 
     Parameters
     ----------
     alpha : float, default=0.1
     l1_ratio : float, default=1.0
         Share of the L1 term, in [0, 1].
+    positive : bool, default=False
+        Constrain every coefficient to be >= 0.
 
     Examples
     --------
@@ -192,30 +259,28 @@ class L1(_ElasticNorm):
     >>> from skmtl.linear import L1
     >>> L1(alpha=1.0).prox(np.array([[3.0, -0.5]]), step=1.0)
     array([[ 2., -0.]])
+    >>> L1(alpha=1.0, positive=True).prox(np.array([[3.0, -2.0]]), step=1.0)
+    array([[2., 0.]])
     """
 
     def _norm(self, W):
         return float(np.abs(W).sum())
 
     def prox_rows(self, Z, steps):
-        t = np.reshape(steps, (-1, 1))
-        out = np.sign(Z) * np.maximum(np.abs(Z) - t * self.strength, 0.0)
-        if self._l2:
-            out /= 1.0 + t * self._l2
+        t = np.reshape(steps, (-1, 1)) * self.strength
+        if self.positive:
+            out = np.maximum(Z - t, 0.0)
+        else:
+            out = np.sign(Z) * np.maximum(np.abs(Z) - t, 0.0)
+        if self.l2_strength:
+            out /= 1.0 + np.reshape(steps, (-1, 1)) * self.l2_strength
         return out
 
-    def dual_norm(self, V):
-        return float(np.abs(V).max()) if V.size else 0.0
-
     def row_dual_norms(self, V):
-        return np.abs(V).max(axis=1)
+        return np.abs(self._feasible(V)).max(axis=1)
 
-    def conjugate(self, V):
-        if self._l2 == 0:
-            # Indicator of the dual ball; without any penalty it is {0}.
-            return 0.0 if self.strength > 0 or not np.any(V) else np.inf
-        excess = np.maximum(np.abs(V) - self.strength, 0.0)
-        return float(np.vdot(excess, excess)) / (2.0 * self._l2)
+    def _excess(self, V):
+        return np.maximum(np.abs(self._feasible(V)) - self.strength, 0.0)
 
 
 class L21(_ElasticNorm):
@@ -224,6 +289,7 @@ class L21(_ElasticNorm):
     .. math::
         \Omega(W) = \alpha \rho \sum_j \|W_{j,:}\|_2
                     + \frac{\alpha (1 - \rho)}{2} \|W\|_F^2
+                    \;[+\ \iota_{W \ge 0}]
 
     Each feature is used by every task or by none. With the squared loss and
     every label present, ``L21(alpha)`` is
@@ -235,6 +301,9 @@ class L21(_ElasticNorm):
     alpha : float, default=0.1
     l1_ratio : float, default=1.0
         Share of the L2,1 term, in [0, 1]; below 1 the elastic-net form.
+    positive : bool, default=False
+        Constrain every coefficient to be >= 0: the proximal operator projects
+        each row onto the non-negative orthant, then shrinks it.
 
     Notes
     -----
@@ -250,6 +319,8 @@ class L21(_ElasticNorm):
     >>> L21(alpha=1.0).prox(np.array([[3.0, 4.0], [0.3, 0.4]]), step=1.0)
     array([[2.4, 3.2],
            [0. , 0. ]])
+    >>> L21(alpha=1.0, positive=True).prox(np.array([[3.0, -4.0]]), step=1.0)
+    array([[2., 0.]])
     """
 
     def _norm(self, W):
@@ -257,26 +328,20 @@ class L21(_ElasticNorm):
 
     def prox_rows(self, Z, steps):
         # Rows shrink by max(0, 1 - t / |z|): one pass, no division by zero.
+        Z = self._feasible(Z)
         threshold = np.multiply(steps, self.strength)
         scale = threshold / np.maximum(_row_norms(Z), 1e-300)
         np.subtract(1.0, scale, out=scale)
         np.maximum(scale, 0.0, out=scale)
-        if self._l2:
-            scale /= 1.0 + np.multiply(steps, self._l2)
+        if self.l2_strength:
+            scale /= 1.0 + np.multiply(steps, self.l2_strength)
         return Z * scale[:, None]
 
-    def dual_norm(self, V):
-        return float(_row_norms(V).max()) if V.size else 0.0
-
     def row_dual_norms(self, V):
-        return _row_norms(V)
+        return _row_norms(self._feasible(V))
 
-    def conjugate(self, V):
-        if self._l2 == 0:
-            # Indicator of the dual ball; without any penalty it is {0}.
-            return 0.0 if self.strength > 0 or not np.any(V) else np.inf
-        excess = np.maximum(_row_norms(V) - self.strength, 0.0)
-        return float(excess @ excess) / (2.0 * self._l2)
+    def _excess(self, V):
+        return np.maximum(self.row_dual_norms(V) - self.strength, 0.0)
 
 
 class TraceNorm(Penalty):
@@ -334,171 +399,6 @@ class TraceNorm(Penalty):
         return self.dual_norm(V0)
 
 
-class QuadraticPenalty(Penalty):
-    r"""Base of the penalties ``alpha/2 * tr(W M W^T)`` for a task matrix ``M``.
-
-    ``M`` (n_columns, n_columns) is positive semi-definite; the proximal
-    operator is ``W (I + step * alpha * M)^{-1}``, computed from one
-    eigendecomposition of ``M``.
-    """
-
-    def _task_matrix(self):
-        raise NotImplementedError
-
-    def _prepare(self, n_columns, column_task=None):
-        super()._prepare(n_columns, column_task)
-        self._set_matrix(self._task_matrix())
-        return self
-
-    def _set_matrix(self, matrix):
-        matrix = 0.5 * (matrix + matrix.T)
-        eigvals, eigvecs = np.linalg.eigh(matrix)
-        self._matrix = matrix
-        self._eig = (np.maximum(eigvals, 0.0), eigvecs)
-
-    def value(self, W):
-        return 0.5 * self.alpha * float(np.einsum("ij,jk,ik->", W, self._matrix, W))
-
-    def prox(self, W, step):
-        eigvals, U = self._eig
-        return ((W @ U) / (1.0 + step * self.alpha * eigvals)) @ U.T
-
-    def dual_scale(self, V):
-        return 1.0
-
-    def conjugate(self, V):
-        eigvals, U = self._eig
-        VU = V @ U
-        if self.alpha == 0 or eigvals.min() <= 1e-12 * max(eigvals.max(), 1.0):
-            # Singular M: the conjugate is finite only on its range; no gap.
-            return np.inf
-        return float(np.sum(VU ** 2 / eigvals)) / (2.0 * self.alpha)
-
-
-class MeanRegularized(QuadraticPenalty):
-    r"""Tasks close to their mean (Evgeniou & Pontil's regularized MTL).
-
-    Each task is a shared model plus a task-specific deviation,
-    :math:`w_k = w_0 + v_k`, and both are penalized:
-
-    .. math::
-        \Omega(W) = \frac{\alpha}{2} \min_{w_0}
-            \Big[\sum_k \|w_k - w_0\|^2 + \mu \|w_0\|^2\Big]
-        = \frac{\alpha}{2} \Big[\sum_k \|w_k\|^2
-            - \frac{\|\sum_k w_k\|^2}{K + \mu}\Big]
-
-    with :math:`\mu` = ``mean_ratio`` and :math:`K` the number of tasks. Large
-    ``alpha`` pulls every task to the shared model; ``mean_ratio`` sets how
-    much the shared model itself is shrunk (0: not at all).
-
-    Parameters
-    ----------
-    alpha : float, default=0.1
-        Strength of the pull towards the shared model.
-    mean_ratio : float, default=1.0
-        Penalty on the shared model relative to that on each deviation.
-
-    Notes
-    -----
-    Evgeniou & Pontil (2004), "Regularized multi-task learning", KDD. The
-    problem equals ridge regression on the feature map
-    :math:`\phi(x, t) = (x / \sqrt{\mu}, 0, ..., x, ..., 0)` (``x`` in block
-    ``t``), which the tests check.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmtl.linear import MeanRegularized
-    >>> pen = MeanRegularized(alpha=2.0, mean_ratio=0.0)._prepare(2)
-    >>> pen.value(np.array([[1.0, 3.0]]))  # alpha/2 * sum_k (w_k - mean)^2
-    2.0
-    """
-
-    def __init__(self, alpha=0.1, mean_ratio=1.0):
-        self.alpha = alpha
-        self.mean_ratio = mean_ratio
-
-    def _validate(self):
-        super()._validate()
-        _check_real(self, "mean_ratio", self.mean_ratio)
-
-    def _task_matrix(self):
-        K = self.n_columns_
-        return np.eye(K) - np.ones((K, K)) / (K + self.mean_ratio)
-
-
-class GraphLaplacian(QuadraticPenalty):
-    r"""Tasks close to their neighbours in a task graph (graph Laplacian).
-
-    .. math::
-        \Omega(W) = \frac{\alpha}{2}\Big[\|W\|_F^2
-            + \gamma \sum_{k<l} A_{kl} \|w_k - w_l\|^2\Big]
-        = \frac{\alpha}{2} \operatorname{tr}\big(W (I + \gamma L) W^\top\big)
-
-    with :math:`A` the task graph's weighted adjacency, :math:`L` its Laplacian
-    and :math:`\gamma` = ``graph_ratio``. An empty graph gives :class:`Ridge`;
-    a strong complete graph forces every task to one pooled model.
-
-    Parameters
-    ----------
-    alpha : float, default=0.1
-        Overall strength (the L2 part).
-    graph : array-like of shape (n_tasks, n_tasks), default=None
-        Symmetric non-negative adjacency between tasks. None is the complete
-        graph with unit weights. For tasks with several columns, column ``j``
-        of a task is linked to column ``j`` of its neighbours.
-    graph_ratio : float, default=1.0
-        Strength of the graph term relative to the L2 part.
-
-    Notes
-    -----
-    Evgeniou, Micchelli & Pontil (2005), "Learning multiple tasks with kernel
-    methods", JMLR 6 (graph regularization of tasks).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmtl.linear import GraphLaplacian
-    >>> pen = GraphLaplacian(alpha=1.0, graph=[[0, 1], [1, 0]])._prepare(2)
-    >>> pen.value(np.array([[1.0, 3.0]]))  # (1 + 9)/2 + (1 - 3)^2 / 2
-    7.0
-    """
-
-    def __init__(self, alpha=0.1, graph=None, graph_ratio=1.0):
-        self.alpha = alpha
-        self.graph = graph
-        self.graph_ratio = graph_ratio
-
-    def _validate(self):
-        super()._validate()
-        _check_real(self, "graph_ratio", self.graph_ratio)
-
-    def _task_matrix(self):
-        M = self.n_columns_
-        task = self.column_task_
-        n_tasks = int(task.max()) + 1
-        if self.graph is None:
-            A = np.ones((n_tasks, n_tasks)) - np.eye(n_tasks)
-        else:
-            A = np.asarray(self.graph, dtype=float)
-            if A.shape != (n_tasks, n_tasks):
-                raise ValueError(f"GraphLaplacian: graph has shape {A.shape} but there "
-                                 f"are {n_tasks} tasks; give an (n_tasks, n_tasks) "
-                                 f"adjacency matrix.")
-            if not np.all(np.isfinite(A)) or np.any(A < 0) or not np.allclose(A, A.T):
-                raise ValueError("GraphLaplacian: graph must be a symmetric matrix of "
-                                 "finite non-negative edge weights.")
-        # Column j of task k is linked to column j of task l.
-        position = np.zeros(M, dtype=int)
-        for k in range(n_tasks):
-            cols = np.flatnonzero(task == k)
-            position[cols] = np.arange(cols.size)
-        A_cols = A[np.ix_(task, task)] * (position[:, None] == position[None, :])
-        np.fill_diagonal(A_cols, 0.0)
-        laplacian = np.diag(A_cols.sum(axis=1)) - A_cols
-        return np.eye(M) + self.graph_ratio * laplacian
-
-
 class Dirty(Penalty):
     r"""Dirty model: a group-sparse part plus an element-sparse part.
 
@@ -512,8 +412,8 @@ class Dirty(Penalty):
     ``P``, task-specific exceptions to ``S``. For ``beta >= 1`` the group part
     is never used, for ``beta <= 1/sqrt(n_tasks)`` the element part is never
     used; in between both are. The solver optimizes ``(P, S)`` jointly;
-    ``coef_`` is ``P + S`` and the parts are kept on the fitted penalty
-    (``group_coef_``, ``sparse_coef_``).
+    ``coef_`` is ``P + S`` and the fitted estimator keeps the parts as
+    ``group_coef_`` and ``sparse_coef_``.
 
     Parameters
     ----------
@@ -536,6 +436,8 @@ class Dirty(Penalty):
     """
 
     n_parts = 2
+    part_names = ("group", "sparse")
+    ratio_name = "sparse_ratio"
 
     def __init__(self, alpha=0.1, sparse_ratio=0.5):
         self.alpha = alpha
@@ -543,7 +445,7 @@ class Dirty(Penalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
+        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
 
     def coef(self, V):
         return V[0] + V[1]
@@ -578,43 +480,3 @@ class Dirty(Penalty):
 
     def alpha_max(self, V0):
         return self.dual_norm(V0)
-
-
-def _structured():
-    from ._structured import Clustered, TaskRelationship
-
-    return Clustered, TaskRelationship
-
-
-def _penalty_table():
-    Clustered, TaskRelationship = _structured()
-    return {
-        "ridge": Ridge, "l2": Ridge, "l1": L1, "l21": L21,
-        "trace": TraceNorm, "trace-norm": TraceNorm,
-        "mean": MeanRegularized, "mean-reg": MeanRegularized,
-        "graph": GraphLaplacian, "clustered": Clustered, "dirty": Dirty,
-        "mtrl": TaskRelationship, "relationship": TaskRelationship,
-    }
-
-
-PENALTIES = ("ridge", "l2", "l1", "l21", "trace", "trace-norm", "mean", "mean-reg",
-             "graph", "clustered", "dirty", "mtrl", "relationship")
-"""Names accepted by ``penalty=``: each builds the penalty with its defaults."""
-
-
-def resolve_penalty(penalty):
-    """A fresh penalty object from a penalty or one of :data:`PENALTIES`."""
-    from sklearn.base import clone
-
-    if isinstance(penalty, str):
-        table = _penalty_table()
-        key = penalty.lower()
-        if key not in table:
-            raise ValueError(f"unknown penalty {penalty!r}; use a Penalty object or "
-                             f"one "
-                             f"of {list(PENALTIES)}.")
-        return table[key]()
-    if not isinstance(penalty, Penalty):
-        raise TypeError(f"penalty must be a Penalty (e.g. L21(alpha=0.1)) or one of "
-                        f"{list(PENALTIES)}, got {penalty!r}.")
-    return clone(penalty)

@@ -6,6 +6,7 @@ matrices, centering) and solve it for one or many penalties.
 """
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,12 +16,28 @@ from ..base import resolve_task_weights
 from ._cd import coordinate_descent
 from ._datafits import Logistic, Quadratic
 from ._solvers import (
+    SolverResult,
     alternating,
     check_capabilities,
     choose_solver,
     fista,
 )
 from ._sweeps import blas_threads
+
+
+class Problem(NamedTuple):
+    """One validated fitting problem: the datafit and what built it.
+
+    ``X`` and ``Y`` are the validated arrays, ``sample_weight`` the validated
+    weights (None for unit weights) and ``column_task`` the task of each
+    model column.
+    """
+
+    datafit: object
+    column_task: np.ndarray
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
 
 
 def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
@@ -113,33 +130,49 @@ def _product_size(datafit):
     return per_column * datafit.n_columns
 
 
-def solve(datafit, penalty, solver, V0, b0=None, max_iter=1000, tol=1e-4,
-          warn=True, owner="estimator"):
-    """Run the solver; warn (ConvergenceWarning) if it stops at ``max_iter``."""
+def solve(datafit, penalty, column_task, solver, V0, b0=None, max_iter=1000, tol=1e-4,
+          warn=True, owner="estimator", selection="cyclic", random_state=None,
+          state=None):
+    """Prepare the penalty for this problem, run the solver, warn if it stops early.
+
+    The prepared penalty (task matrices, factorizations, a learned task
+    covariance) lives only in this call: ``penalty`` is never changed.
+    ``state`` continues a run that stopped at ``max_iter`` (see
+    ``SolverResult.state``). Returns ``(result, solver)``; a
+    ``ConvergenceWarning`` is raised when ``warn`` and the solver stops at
+    ``max_iter``.
+    """
+    prepared = penalty.prepare(column_task)
     if solver == "auto":
-        solver = choose_solver(penalty, datafit)
-    check_capabilities(solver, penalty, datafit)
+        solver = choose_solver(prepared, datafit)
+    check_capabilities(solver, prepared, datafit, name=type(penalty).__name__)
+    learns_structure = hasattr(prepared, "structure_step")
     if datafit.is_quadratic and datafit.yy == 0:
         # Constant targets: W = 0 is optimal for every penalty.
-        from ._solvers import SolverResult
-
         V = np.zeros_like(V0)
-        W = penalty.coef(V) if penalty.n_parts > 1 else V
-        if hasattr(penalty, "structure_step"):
-            penalty.structure_step(W)
-        return SolverResult(V, datafit.intercept(W), 0, 0.0, True, [0.0]), solver
+        W = prepared.coef(V)
+        covariance = None
+        if learns_structure:
+            prepared.structure_step(W)
+            covariance = prepared.task_covariance
+        return SolverResult(V, datafit.intercept(W), 0, 0.0, True, [0.0],
+                            inner_iter=0, task_covariance=covariance), solver
     with blas_threads(_product_size(datafit)):
         if solver == "cd":
-            result = coordinate_descent(datafit, penalty, V0, max_iter=max_iter,
-                                        tol=tol)
+            result = coordinate_descent(datafit, prepared, V0, max_iter=max_iter,
+                                        tol=tol, selection=selection,
+                                        random_state=random_state, state=state)
         elif solver == "alternating":
-            result = alternating(datafit, penalty, V0, b0=b0, max_iter=max_iter,
-                                 tol=tol)
+            result = alternating(datafit, prepared, V0, b0=b0, max_iter=max_iter,
+                                 tol=tol, inner_max_iter=1000)
         else:
-            result = fista(datafit, penalty, V0, b0=b0, max_iter=max_iter, tol=tol)
-            if hasattr(penalty, "structure_step"):
+            result = fista(datafit, prepared, V0, b0=b0, max_iter=max_iter, tol=tol,
+                           state=state)
+            if learns_structure:
                 # The task structure that goes with the solution.
-                penalty.structure_step(penalty.coef(result.coef))
+                prepared.structure_step(prepared.coef(result.coef))
+    if learns_structure:
+        result.task_covariance = prepared.task_covariance
     if warn and not result.converged:
         criterion = ("duality gap" if np.isfinite(result.dual_gap)
                      else "relative objective change")

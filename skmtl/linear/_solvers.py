@@ -31,14 +31,19 @@ REQUIREMENTS = {
 
 SOLVERS = ("auto", "fista", "cd", "alternating")
 
-def check_capabilities(solver, penalty, datafit):
-    """Raise ``ValueError`` naming what ``solver`` needs that is missing."""
+def check_capabilities(solver, penalty, datafit, name=None):
+    """Raise ``ValueError`` naming what ``solver`` needs that is missing.
+
+    ``penalty`` is the prepared penalty the solver would use; ``name`` the
+    penalty's name for the message (its class name by default).
+    """
     needs = REQUIREMENTS[solver]
     missing = [m for m in needs["penalty"] if not hasattr(penalty, m)]
     if missing:
+        name = type(penalty).__name__ if name is None else name
         raise ValueError(
             f"solver={solver!r} needs a penalty with {', '.join(missing)}(); "
-            f"{type(penalty).__name__} does not have it. Use "
+            f"{name} does not have it. Use "
             f"{_suggest(penalty, datafit)}.")
     missing = [m for m in needs["datafit"] if not hasattr(datafit, m)]
     if missing:
@@ -68,12 +73,23 @@ def choose_solver(penalty, datafit):
 
 @dataclass
 class SolverResult:
+    """What a solver returns.
+
+    ``state`` is what the solver needs to continue exactly where it stopped
+    (``warm_start``): FISTA's extrapolated point and momentum, the working
+    set solver's dual point and working set; None when there is nothing
+    beyond ``coef`` (alternating minimization) or nothing to continue.
+    """
+
     coef: np.ndarray            # solver variable (n_parts, p, M) or (p, M)
     intercept: np.ndarray       # (M,)
     n_iter: int
     dual_gap: float = np.nan
     converged: bool = True
     objective: list = field(default_factory=list)
+    inner_iter: int | None = None   # sweeps / inner FISTA steps, where there are
+    task_covariance: np.ndarray | None = None  # learned by structured penalties
+    state: dict | None = None
 
 
 def _dual_gap(df, pen, W, HW, f, penalty_value):
@@ -93,19 +109,25 @@ def _dual_gap(df, pen, W, HW, f, penalty_value):
 # FISTA
 # ---------------------------------------------------------------------------
 
-def fista(df, pen, V0, b0=None, max_iter=1000, tol=1e-4, prox=None, value=None):
+def fista(df, pen, V0, b0=None, max_iter=1000, tol=1e-4, prox=None, value=None,
+          state=None):
     """Accelerated proximal gradient with gradient-based restart.
 
     Parameters
     ----------
     df : Quadratic or Logistic
-    pen : Penalty (prepared)
+    pen : prepared penalty (see ``Penalty.prepare``)
     V0 : ndarray (p, M), or (n_parts, p, M) for split penalties
     b0 : ndarray (M,) or None
         Initial intercepts (logistic datafit only).
     prox, value : callables, optional
         Override the penalty's proximal operator and value (alternating
         solver: the penalty with its structure held fixed).
+    state : dict, optional
+        ``SolverResult.state`` of a previous run on the same problem that
+        stopped at ``max_iter`` at ``V0``: continue with its extrapolated
+        point and momentum, so that two runs of ``k`` iterations equal one
+        of ``2 k``.
 
     Notes
     -----
@@ -130,7 +152,7 @@ def fista(df, pen, V0, b0=None, max_iter=1000, tol=1e-4, prox=None, value=None):
     def coef(V):
         return pen.coef(V) if n_parts > 1 else V
 
-    def state(V, b):
+    def state_of(V, b):
         W = coef(V)
         return df.hessian_dot(W) if quadratic else df.forward(W, b)
 
@@ -142,23 +164,28 @@ def fista(df, pen, V0, b0=None, max_iter=1000, tol=1e-4, prox=None, value=None):
         gW, gb = df.backward(G)
         return f, gW, gb
 
-    S = state(V, b)
+    S = state_of(V, b)
     f, gW, gb = smooth(S, coef(V))
     F = f + value(V)
     objective = [F]
     tol_abs = tol * df.yy if quadratic else None
     gap = np.nan
-    Y, bY, SY = V, b, S
-    t = 1.0
+    if state is None:
+        Y, bY, SY = V, b, S
+        t = 1.0
+    else:
+        Y, bY, t = np.array(state["Y"]), np.array(state["bY"]), state["t"]
+        SY = state_of(Y, bY)
+    resumed = state is not None
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        if n_iter > 1:
+        if n_iter > 1 or resumed:
             _, gW, gb = smooth(SY, coef(Y))
         g = np.stack([gW] * n_parts) if n_parts > 1 else gW
         V_new = prox(Y - step * g, step)
         b_new = bY - step * gb if fit_b else b
-        S_new = state(V_new, b_new)
+        S_new = state_of(V_new, b_new)
         W_new = coef(V_new)
         if quadratic:
             f_new = df.value(W_new, S_new)
@@ -194,9 +221,10 @@ def fista(df, pen, V0, b0=None, max_iter=1000, tol=1e-4, prox=None, value=None):
             bY = b_new + beta * (b_new - b) if fit_b else b_new
             t = t_new
         V, b, S, F = V_new, b_new, S_new, F_new
+    resume = None if converged else {"Y": Y, "bY": bY, "t": t}
     if quadratic:
         b = df.intercept(coef(V))
-    return SolverResult(V, b, n_iter, gap, converged, objective)
+    return SolverResult(V, b, n_iter, gap, converged, objective, state=resume)
 
 
 def fista_intercepts_only(df, max_iter=200):
@@ -220,7 +248,7 @@ def fista_intercepts_only(df, max_iter=200):
 # A working set's problem, for FISTA (see _cd.py)
 # ---------------------------------------------------------------------------
 
-class _LocalQuadratic:
+class LocalQuadratic:
     """The squared-loss problem restricted to a working set (for inner FISTA)."""
 
     is_quadratic = True
@@ -263,7 +291,10 @@ def alternating(df, pen, V0, b0=None, max_iter=100, tol=1e-4, inner_max_iter=100
 
     The objective ``datafit(W) + min_S penalty(W, S)`` is evaluated exactly
     after each structure step; iterations stop when its relative change falls
-    below ``tol``. ``n_iter`` counts outer iterations.
+    below ``tol``. ``n_iter`` counts outer iterations, ``inner_iter`` the
+    FISTA steps (at most ``inner_max_iter`` per outer iteration). The
+    structure is a function of ``W``, so a run that starts from the ``W``
+    where another stopped continues it exactly.
     """
     V = np.array(V0, dtype=float)
     b = b0
@@ -290,6 +321,5 @@ def alternating(df, pen, V0, b0=None, max_iter=100, tol=1e-4, inner_max_iter=100
             converged = True
             break
         F_old = F
-    res = SolverResult(V, b, n_iter, np.nan, converged, objective)
-    res.inner_iter = total_inner
-    return res
+    return SolverResult(V, b, n_iter, np.nan, converged, objective,
+                        inner_iter=total_inner)

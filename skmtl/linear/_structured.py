@@ -4,42 +4,153 @@ Both are ``min over a task matrix`` of a quadratic penalty. With the task
 matrix fixed the penalty is ``alpha/2 tr(W M W^T)`` (a cheap proximal
 operator); with ``W`` fixed the best task matrix has a closed form. The
 alternating solver (``_solvers.alternating``) switches between the two.
+
+The penalty objects hold hyper-parameters only. ``prepare`` returns the
+solver's per-fit :class:`LearnedTaskStructure`, which holds the current task
+covariance and its quadratic penalty and is updated by ``structure_step``.
 """
 
 import numbers
 
 import numpy as np
 
-from ._penalties import Penalty, _check_real
+from ._penalties import Penalty, check_real
+from ._quadratic import TaskQuadratic
 
-__all__ = ["Clustered", "TaskRelationship"]
+__all__ = ["Clustered", "TaskRelationship", "LearnedTaskStructure", "task_correlation"]
 
 
-class _StructuredPenalty(Penalty):
-    """A quadratic penalty ``alpha/2 tr(W M(S) W^T)`` minimized over structure S."""
+def task_correlation(covariance):
+    """A task covariance scaled to unit diagonal."""
+    d = np.sqrt(np.clip(np.diag(covariance), 1e-300, None))
+    return covariance / np.outer(d, d)
 
-    def _set_matrix(self, matrix):
-        matrix = 0.5 * (matrix + matrix.T)
-        eigvals, eigvecs = np.linalg.eigh(matrix)
-        self._matrix = matrix
-        self._eig = (np.maximum(eigvals, 0.0), eigvecs)
+
+class LearnedTaskStructure:
+    """A structured penalty bound to one fit: the current task covariance.
+
+    ``structure_step(W)`` sets the best covariance for fixed ``W``;
+    ``conditional_prox`` / ``conditional_value`` are the quadratic penalty
+    with the current covariance held fixed; ``value`` is the penalty
+    minimized over the structure (the true objective term).
+
+    Attributes
+    ----------
+    penalty : Penalty
+        The hyper-parameters (never changed).
+    task_covariance : ndarray of shape (n_columns, n_columns)
+    """
+
+    n_parts = 1
+
+    def __init__(self, penalty, n_columns):
+        self.penalty = penalty
+        self.alpha = penalty.alpha
+        self.n_columns = n_columns
+
+    def coef(self, V):
+        return V
+
+    def alpha_max(self, V0):
+        return None
+
+    def _set_quadratic(self, cov, matrix, eig=None):
+        self.task_covariance = cov
+        self._fixed = TaskQuadratic(self.alpha, matrix, eig)
 
     def conditional_prox(self, W, step):
         """Proximal operator with the task structure held fixed."""
-        eigvals, U = self._eig
-        return ((W @ U) / (1.0 + step * self.alpha * eigvals)) @ U.T
+        return self._fixed.prox(W, step)
 
     def conditional_value(self, W):
-        return 0.5 * self.alpha * float(np.einsum("ij,jk,ik->", W, self._matrix, W))
-
-    @property
-    def task_correlation_(self):
-        cov = self.task_covariance_
-        d = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
-        return cov / np.outer(d, d)
+        return self._fixed.value(W)
 
 
-class TaskRelationship(_StructuredPenalty):
+
+class _RelationshipStructure(LearnedTaskStructure):
+    """:class:`TaskRelationship` in one fit (its covariance starts at I / K)."""
+
+    def __init__(self, penalty, n_columns):
+        super().__init__(penalty, n_columns)
+        self.set_covariance(np.eye(n_columns) / n_columns)
+
+    def set_covariance(self, cov):
+        ratio = self.penalty.relationship_ratio
+        eigvals, U = np.linalg.eigh(0.5 * (cov + cov.T))
+        eigvals = np.maximum(eigvals, 1e-12 * max(eigvals.max(), 1e-300))
+        matrix = U @ np.diag(1.0 + ratio / eigvals) @ U.T
+        self._set_quadratic(cov, matrix, (1.0 + ratio / eigvals, U))
+
+    def structure_step(self, W):
+        """Best task covariance for fixed ``W``."""
+        K = W.shape[1]
+        eigvals, U = np.linalg.eigh(W.T @ W)
+        eigvals = np.maximum(eigvals, 0.0)
+        eps = 1e-10 * max(eigvals.max(), 1e-12)
+        root = np.sqrt(eigvals + eps)
+        cov = (U * (root / root.sum())) @ U.T
+        if not np.all(np.isfinite(cov)):
+            cov = np.eye(K) / K
+        self.set_covariance(cov)
+
+    def value(self, W):
+        return self.penalty.value(W)
+
+    def prox(self, W, step):
+        return self.penalty.prox(W, step)
+
+
+class _ClusteredStructure(LearnedTaskStructure):
+    """:class:`Clustered` in one fit: Sigma within its bounds and trace."""
+
+    def __init__(self, penalty, n_columns):
+        super().__init__(penalty, n_columns)
+        K, r = n_columns, penalty.n_clusters
+        self.bounds = (1.0 / penalty.within_ratio, 1.0)
+        self.trace = (K - r + 1) / penalty.within_ratio + r - 1
+        self.set_covariance(np.eye(K) * self.trace / K)
+
+    def set_covariance(self, cov):
+        K = cov.shape[0]
+        centering = np.eye(K) - np.ones((K, K)) / K
+        inv = np.linalg.inv(cov)
+        self._set_quadratic(cov, self.penalty.mean_ratio * np.ones((K, K)) / K
+                            + centering @ inv @ centering)
+
+    def best_sigma(self, s):
+        """Eigenvalues of the best Sigma for singular values ``s`` of W Pi."""
+        low, high = self.bounds
+        s = s + 1e-12 * max(s.max(), 1e-300) + 1e-300
+        lo, hi = np.log(s.min() / high) - 1.0, np.log(s.max() / low) + 1.0
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            if np.clip(s / np.exp(mid), low, high).sum() > self.trace:
+                lo = mid
+            else:
+                hi = mid
+        return np.clip(s / np.exp(0.5 * (lo + hi)), low, high)
+
+    @staticmethod
+    def _centered_spectrum(W):
+        Wc = W - W.mean(axis=1, keepdims=True)
+        eigvals, U = np.linalg.eigh(Wc.T @ Wc)
+        return np.sqrt(np.maximum(eigvals, 0.0)), U
+
+    def structure_step(self, W):
+        """Best Sigma for fixed ``W``."""
+        s, U = self._centered_spectrum(W)
+        self.set_covariance((U * self.best_sigma(s)) @ U.T)
+
+    def value(self, W):
+        K = W.shape[1]
+        s, _ = self._centered_spectrum(W)
+        sigma = self.best_sigma(s)
+        mean = W.mean(axis=1)
+        return 0.5 * self.alpha * (self.penalty.mean_ratio * K * float(mean @ mean)
+                                   + float(np.sum(s ** 2 / sigma)))
+
+
+class TaskRelationship(Penalty):
     r"""Multi-task relationship learning (MTRL): a task covariance learned with W.
 
     .. math::
@@ -59,12 +170,9 @@ class TaskRelationship(_StructuredPenalty):
     relationship_ratio : float, default=1.0
         Strength of the task-covariance term relative to the L2 term.
 
-    Attributes
-    ----------
-    task_covariance_ : ndarray of shape (n_columns, n_columns)
-        The learned :math:`\Sigma` (after a fit).
-    task_correlation_ : ndarray of shape (n_columns, n_columns)
-        :math:`\Sigma` scaled to unit diagonal.
+    The fitted estimator holds the learned :math:`\Sigma` as
+    ``task_covariance_`` (and ``task_correlation_``, scaled to unit
+    diagonal); the penalty object holds the hyper-parameters only.
 
     Notes
     -----
@@ -84,39 +192,20 @@ class TaskRelationship(_StructuredPenalty):
     TaskRelationship(alpha=0.5)
     """
 
+    ratio_name = "relationship_ratio"
+
     def __init__(self, alpha=0.1, relationship_ratio=1.0):
         self.alpha = alpha
         self.relationship_ratio = relationship_ratio
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "relationship_ratio", self.relationship_ratio)
+        check_real(self, "relationship_ratio", self.relationship_ratio)
 
-    def _prepare(self, n_columns, column_task=None):
-        super()._prepare(n_columns, column_task)
-        self._set_covariance(np.eye(n_columns) / n_columns)
-        return self
-
-    def _set_covariance(self, cov):
-        self.task_covariance_ = cov
-        eigvals, U = np.linalg.eigh(0.5 * (cov + cov.T))
-        eigvals = np.maximum(eigvals, 1e-12 * max(eigvals.max(), 1e-300))
-        matrix = U @ np.diag(1.0 + self.relationship_ratio / eigvals) @ U.T
-        self._matrix = 0.5 * (matrix + matrix.T)
-        self._eig = (1.0 + self.relationship_ratio / eigvals, U)
-
-    def structure_step(self, W):
-        """Best task covariance for fixed ``W``."""
-        K = W.shape[1]
-        gram = W.T @ W
-        eigvals, U = np.linalg.eigh(gram)
-        eigvals = np.maximum(eigvals, 0.0)
-        eps = 1e-10 * max(eigvals.max(), 1e-12)
-        root = np.sqrt(eigvals + eps)
-        cov = (U * (root / root.sum())) @ U.T
-        if not np.all(np.isfinite(cov)):
-            cov = np.eye(K) / K
-        self._set_covariance(cov)
+    def prepare(self, column_task):
+        """The fit's task structure (covariance ``I / K`` to start)."""
+        self._validate()
+        return _RelationshipStructure(self, len(column_task))
 
     def value(self, W):
         s = np.linalg.svd(W, compute_uv=False)
@@ -147,7 +236,7 @@ class TaskRelationship(_StructuredPenalty):
         return (U[:, keep] * values[keep]) @ Vt[keep]
 
 
-class Clustered(_StructuredPenalty):
+class Clustered(Penalty):
     r"""Convex clustered multi-task learning: tasks fall into a few clusters.
 
     With :math:`\Pi = I - \mathbf{1}\mathbf{1}^\top / K` (centering over
@@ -178,12 +267,9 @@ class Clustered(_StructuredPenalty):
     mean_ratio : float, default=1.0
         Penalty on the mean task relative to the between-cluster spread.
 
-    Attributes
-    ----------
-    task_covariance_ : ndarray of shape (n_columns, n_columns)
-        The learned :math:`\Sigma` (after a fit); its leading eigenvectors
-        span the cluster structure.
-    task_correlation_ : ndarray of shape (n_columns, n_columns)
+    The fitted estimator holds the learned :math:`\Sigma` as
+    ``task_covariance_`` (its leading eigenvectors span the cluster
+    structure) and ``task_correlation_``.
 
     Notes
     -----
@@ -199,6 +285,8 @@ class Clustered(_StructuredPenalty):
     Clustered(n_clusters=3)
     """
 
+    ratio_name = "within_ratio"
+
     def __init__(self, alpha=0.1, n_clusters=2, within_ratio=10.0, mean_ratio=1.0):
         self.alpha = alpha
         self.n_clusters = n_clusters
@@ -207,61 +295,18 @@ class Clustered(_StructuredPenalty):
 
     def _validate(self):
         super()._validate()
-        _check_real(self, "within_ratio", self.within_ratio, low=1.0)
-        _check_real(self, "mean_ratio", self.mean_ratio)
+        check_real(self, "within_ratio", self.within_ratio, low=1.0)
+        check_real(self, "mean_ratio", self.mean_ratio)
         if (not isinstance(self.n_clusters, numbers.Integral)
                 or isinstance(self.n_clusters, bool) or self.n_clusters < 1):
             raise ValueError(f"Clustered: n_clusters must be a positive integer, got "
                              f"{self.n_clusters!r}.")
 
-    def _prepare(self, n_columns, column_task=None):
-        super()._prepare(n_columns, column_task)
+    def prepare(self, column_task):
+        """The fit's task structure (``Sigma`` proportional to ``I`` to start)."""
+        self._validate()
+        n_columns = len(column_task)
         if self.n_clusters > n_columns:
             raise ValueError(f"Clustered: n_clusters={self.n_clusters} exceeds the "
                              f"number of tasks ({n_columns}).")
-        K = n_columns
-        self._bounds = (1.0 / self.within_ratio, 1.0)
-        r = self.n_clusters
-        self._trace = (K - r + 1) / self.within_ratio + r - 1
-        self._set_covariance(np.eye(K) * self._trace / K)
-        return self
-
-    def _set_covariance(self, cov):
-        K = cov.shape[0]
-        self.task_covariance_ = cov
-        centering = np.eye(K) - np.ones((K, K)) / K
-        inv = np.linalg.inv(cov)
-        self._set_matrix(self.mean_ratio * np.ones((K, K)) / K
-                         + centering @ inv @ centering)
-
-    def _best_sigma(self, s):
-        """Eigenvalues of the best Sigma for singular values ``s`` of W Pi."""
-        low, high = self._bounds
-        s = s + 1e-12 * max(s.max(), 1e-300) + 1e-300
-        lo, hi = np.log(s.min() / high) - 1.0, np.log(s.max() / low) + 1.0
-        for _ in range(100):
-            mid = 0.5 * (lo + hi)
-            if np.clip(s / np.exp(mid), low, high).sum() > self._trace:
-                lo = mid
-            else:
-                hi = mid
-        return np.clip(s / np.exp(0.5 * (lo + hi)), low, high)
-
-    def _centered_spectrum(self, W):
-        Wc = W - W.mean(axis=1, keepdims=True)
-        eigvals, U = np.linalg.eigh(Wc.T @ Wc)
-        return np.sqrt(np.maximum(eigvals, 0.0)), U
-
-    def structure_step(self, W):
-        """Best Sigma for fixed ``W``."""
-        s, U = self._centered_spectrum(W)
-        sigma = self._best_sigma(s)
-        self._set_covariance((U * sigma) @ U.T)
-
-    def value(self, W):
-        K = W.shape[1]
-        s, _ = self._centered_spectrum(W)
-        sigma = self._best_sigma(s)
-        mean = W.mean(axis=1)
-        return 0.5 * self.alpha * (self.mean_ratio * K * float(mean @ mean)
-                                   + float(np.sum(s ** 2 / sigma)))
+        return _ClusteredStructure(self, n_columns)

@@ -24,17 +24,17 @@ from collections import deque
 import numpy as np
 
 from ._datafits import weighted_gram
-from ._solvers import _LocalQuadratic, fista
+from ._solvers import LocalQuadratic, fista
 
 __all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
-           "block_lipschitz", "BLOCK"]
+           "block_lipschitz", "BLOCK", "MAX_SWEEPS"]
 
 # Features per block. Fixed (not a function of n_samples): weighted and
 # repeated rows then take the same steps; tests lower it to exercise blocks.
 BLOCK = 64
 _BLOCK_STEPS = 3       # proximal gradient steps per block and sweep
 _X_CHECK = 2           # sweeps between gap checks through X
-_MAX_SWEEPS = 5000     # per working-set problem
+MAX_SWEEPS = 100       # per working-set problem, i.e. per outer iteration
 _EXTRAPOLATE = 5       # iterates combined by Anderson and dual extrapolation
 _SMALL_PRODUCT = 4e6   # multiply-adds below which BLAS threads cost more than they give
 _CONTROLLER = []       # threadpoolctl controller, created on first use
@@ -175,6 +175,13 @@ def _converged(gap, target, objective, rel_tol):
                                                                1e-300))
 
 
+def _order(plans, rng):
+    """The blocks' plans in turn, or in a random order (``selection="random"``)."""
+    if rng is None or len(plans) < 2:
+        return plans
+    return [plans[i] for i in rng.permutation(len(plans))]
+
+
 def blocks_of(width, size):
     return [(start, min(start + size, width)) for start in range(0, width, size)]
 
@@ -205,7 +212,8 @@ def block_lipschitz(G, H, lam, width, size):
     return [float(t) * (1.0 + 1e-10) for t in tops]
 
 
-def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None):
+def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
+               max_sweeps=MAX_SWEEPS, rng=None):
     """Minimize ``1/2 tr(W^T H W) - <B, W> + yy/2 + pen(W)`` to a gap ``target``.
 
     ``H_k = lambda_k G`` (shared pattern) or ``H`` (M, w, w); ``W`` (w, M) is
@@ -214,12 +222,13 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None):
     one block).
     ``size`` features per block; ``lipschitz``: the blocks' constants, if
     known. One block is solved by FISTA (``n_sweeps`` then counts its
-    iterations).
+    iterations, at most ``10 max_sweeps``). ``rng``: visit the blocks in a
+    new random order every sweep (None: in turn).
     """
     width = W.shape[0]
     if width <= size:
-        local = _LocalQuadratic(G, H, lam, B, yy)
-        result = fista(local, pen, W, max_iter=10 * _MAX_SWEEPS,
+        local = LocalQuadratic(G, H, lam, B, yy)
+        result = fista(local, pen, W, max_iter=10 * max_sweeps,
                        tol=target / max(yy, 1e-300))
         W[:] = result.coef
         return W, result.n_iter, None
@@ -260,8 +269,8 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None):
     duals = DualTracker(4)
     objective = []
     sweep = 0
-    for sweep in range(1, _MAX_SWEEPS + 1):  # noqa: B007 - sweep is returned
-        for block, step, diagonal, column in plans:
+    for sweep in range(1, max_sweeps + 1):  # noqa: B007 - sweep is returned
+        for block, step, diagonal, column in _order(plans, rng):
             old = W[block]
             base = Q[block] - B[block]
             new = prox(old - step * base, step)
@@ -301,14 +310,15 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None):
 # Through X (n_features > n_samples)
 # ---------------------------------------------------------------------------
 
-def solve_x(df, pen, ws, W, R, target, size):
+def solve_x(df, pen, ws, W, R, target, size, max_sweeps=MAX_SWEEPS, rng=None):
     """Block sweeps over the working set ``ws`` that keep ``R`` up to date.
 
     ``R = D * (Yc - Xc W)`` (n, M) and ``W`` (w, M) are updated in place.
     With a shared pattern each block gets :data:`_BLOCK_STEPS` steps on its
     own Gram matrix; otherwise one step with a bound on its Lipschitz
-    constant; ``size`` features per block. Returns ``(W, n_sweeps, point)``
-    as :func:`solve_gram`.
+    constant; ``size`` features per block; at most ``max_sweeps`` sweeps,
+    blocks in a random order when ``rng`` is given. Returns
+    ``(W, n_sweeps, point)`` as :func:`solve_gram`.
     """
     X = df.X[:, ws]
     lam = df.column_weights
@@ -343,8 +353,8 @@ def solve_x(df, pen, ws, W, R, target, size):
     duals = DualTracker(4)
     objective = []
     sweep = 0
-    for sweep in range(1, _MAX_SWEEPS + 1):  # noqa: B007 - sweep is returned
-        for block, Xb, Gb, step, mean_b in plans:
+    for sweep in range(1, max_sweeps + 1):  # noqa: B007 - sweep is returned
+        for block, Xb, Gb, step, mean_b in _order(plans, rng):
             old = W[block]
             neg_grad = np.asarray(Xb.T @ R)
             new = prox(old + step * neg_grad, step)
@@ -369,7 +379,7 @@ def solve_x(df, pen, ws, W, R, target, size):
             W_acc, R_acc = extrapolated
             if datafit(R_acc) + pen.value(W_acc) < datafit(R) + pen.value(W):
                 W[:], R[:] = W_acc, R_acc
-        if sweep % _X_CHECK and sweep < _MAX_SWEEPS:
+        if sweep % _X_CHECK and sweep < max_sweeps:
             continue
         V = np.asarray(X.T @ R)
         f = datafit(R)

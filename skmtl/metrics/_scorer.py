@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..base import check_targets, resolve_task_weights
 from ..tasks import Task, infer_tasks, missing_mask
+from ..utils._targets import check_targets, resolve_task_weights
 from ._masked import get_metric, score_column
 
 __all__ = ["per_task_scores", "make_multitask_scorer", "make_per_task_scorers"]

@@ -17,10 +17,12 @@ _TYPE_OF = {"classifier": "classifier", "regressor": "regressor"}
 
 
 def _public_modules():
-    import skmtl
-
-    yield skmtl
-    for info in pkgutil.walk_packages(skmtl.__path__, prefix="skmtl."):
+    # Discovery imports the package's modules by name from its directory:
+    # utils (which every family imports) depends on no family, so the
+    # module graph keeps one direction (tests/test_import.py).
+    root = importlib.import_module(__name__.rpartition(".")[0])
+    yield root
+    for info in pkgutil.walk_packages(root.__path__, prefix=root.__name__ + "."):
         parts = info.name.split(".")
         if any(p.startswith("_") for p in parts[1:]) or "tests" in parts:
             continue

@@ -29,9 +29,12 @@ def test_one_school_per_task(loader, shape, n_tasks):
     assert X.shape == shape and Y.shape == (shape[0], n_tasks)
     assert np.all(np.isfinite(X))
     np.testing.assert_array_equal((~np.isnan(Y)).sum(axis=1), 1)
-    tasks = loader(return_tasks=True)
-    assert len(tasks.Xs) == n_tasks
-    assert sum(len(y) for y in tasks.ys) == shape[0]
+    Xs, ys = loader(per_task=True, return_X_y=True)
+    assert len(Xs) == n_tasks and len(ys) == n_tasks
+    assert sum(len(y) for y in ys) == shape[0]
+    assert all(x.shape == (len(y), shape[1]) for x, y in zip(Xs, ys))
     bunch = loader()
     k = bunch.school[0]
-    assert Y[0, k] == tasks.ys[k][0]
+    assert Y[0, k] == ys[k][0]
+    np.testing.assert_array_equal(X[0], Xs[k][0])
+    assert loader(per_task=True).task_names == bunch.task_names

@@ -127,7 +127,7 @@ def test_dirty_splits_shared_and_specific_parts():
     W[10, 2] = 3.0  # one task-specific feature
     Y = X @ W + 0.05 * rng.randn(300, 5)
     est = MultiTaskLinearRegressor(Dirty(alpha=0.05, sparse_ratio=0.6)).fit(X, Y)
-    group, sparse = est.penalty_.group_coef_, est.penalty_.sparse_coef_
+    group, sparse = est.group_coef_, est.sparse_coef_
     assert set(np.flatnonzero(np.abs(group).sum(0) > 1e-8)) >= {0, 1, 2}
     assert abs(sparse[2, 10]) > 1.0
     np.testing.assert_allclose(est.coef_, group + sparse)

@@ -59,7 +59,7 @@ def test_every_path_equals_multitask_lasso(small_blocks, monkeypatch, mode, shap
     alpha = _alpha_max(X, Y) / factor
     ref = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(X, Y)
     df = Quadratic(X, Y, None, np.ones(3), mode=mode)
-    result = coordinate_descent(df, L21(alpha)._prepare(3), np.zeros((shape[1], 3)),
+    result = coordinate_descent(df, L21(alpha), np.zeros((shape[1], 3)),
                                 **TIGHT)
     assert result.converged
     np.testing.assert_allclose(result.coef.T, ref.coef_, atol=1e-6)
@@ -86,7 +86,7 @@ def test_missing_labels_each_task_is_its_own_lasso(small_blocks, mode):
     alpha = 0.05
     df = Quadratic(X, Y, None, np.ones(3), mode=mode)
     assert not df.shared
-    W = coordinate_descent(df, L1(alpha)._prepare(3), np.zeros((40, 3)), **TIGHT).coef
+    W = coordinate_descent(df, L1(alpha), np.zeros((40, 3)), **TIGHT).coef
     for k in range(3):
         rows = ~np.isnan(Y[:, k])
         ref = Lasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(X[rows], Y[rows, k])
@@ -116,8 +116,8 @@ def test_sample_weights_are_row_repetitions(small_blocks, mode):
     a = Quadratic(X, Y, reps.astype(float), np.ones(3), mode=mode)
     b = Quadratic(np.repeat(X, reps, 0), np.repeat(Y, reps, 0), None, np.ones(3),
                   mode=mode)
-    Wa = coordinate_descent(a, L21(alpha)._prepare(3), np.zeros((30, 3)), **TIGHT).coef
-    Wb = coordinate_descent(b, L21(alpha)._prepare(3), np.zeros((30, 3)), **TIGHT).coef
+    Wa = coordinate_descent(a, L21(alpha), np.zeros((30, 3)), **TIGHT).coef
+    Wb = coordinate_descent(b, L21(alpha), np.zeros((30, 3)), **TIGHT).coef
     np.testing.assert_allclose(Wa, Wb, atol=1e-8)
 
 
@@ -126,7 +126,7 @@ def test_sparse_X_equals_dense_on_every_path(small_blocks, mode):
     X, Y = _data(40, 60)
     X[np.abs(X) < 0.8] = 0.0
     alpha = _alpha_max(X, Y) / 30
-    pen = L21(alpha)._prepare(3)
+    pen = L21(alpha)
     dense = coordinate_descent(Quadratic(X, Y, None, np.ones(3), mode=mode), pen,
                                np.zeros((60, 3)), **TIGHT).coef
     sparse = coordinate_descent(Quadratic(sp.csr_matrix(X), Y, None, np.ones(3),
@@ -187,7 +187,7 @@ def test_working_sets_start_small_and_skip_gram_rows():
     X, Y = _data(700, 600)
     alpha = _alpha_max(X, Y) / 3
     df = Quadratic(X, Y, None, np.ones(3), mode="gram")
-    result = coordinate_descent(df, L21(alpha)._prepare(3), np.zeros((600, 3)),
+    result = coordinate_descent(df, L21(alpha), np.zeros((600, 3)),
                                 tol=1e-8)
     ref = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=100000).fit(X, Y)
     np.testing.assert_allclose(result.coef.T, ref.coef_, atol=1e-5)
