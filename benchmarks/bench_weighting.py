@@ -30,7 +30,9 @@
 
 Run from the repository root: ``python benchmarks/bench_weighting.py
 --threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost`` or
-``--part scores`` for one part, ``--quick`` for a smoke run.
+``--part scores`` (``digits`` or ``tabular`` for one problem) for one part,
+``--seeds 1`` for seed 0 only, ``--only famo,mgda`` for some strategies,
+``--quick`` for a smoke run.
 """
 
 import argparse
@@ -91,10 +93,10 @@ class TorchjdUPGrad(Weighting):
 
     level = "gradient"
 
-    def initialize(self, tasks, task_weights):
+    def initialize(self, tasks):
         from torchjd.aggregation import UPGrad as Aggregator
 
-        super().initialize(tasks, task_weights)
+        super().initialize(tasks)
         self._aggregator = Aggregator()
         return self
 
@@ -292,17 +294,29 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=("cost", "scores", "all"), default="all")
+    parser.add_argument("--part", choices=("cost", "scores", "digits", "tabular", "all"),
+                        default="all")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated substrings: score only the strategies "
+                             "whose row name contains one (equal weighting is always "
+                             "kept)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     if args.part in ("cost", "all"):
         run_cost(args)
-    if args.part in ("scores", "all"):
+    if args.part in ("scores", "digits", "tabular", "all"):
         strategies = _strategies_for_scores()
-        tabular_scores(args, strategies)
-        digits_scores(args, strategies)
+        if args.only:
+            wanted = [w.strip().lower() for w in args.only.split(",")]
+            strategies = {name: make for name, make in strategies.items()
+                          if name.startswith("equal")
+                          or any(w in name.lower() for w in wanted)}
+        if args.part != "digits":
+            tabular_scores(args, strategies)
+        if args.part != "tabular":
+            digits_scores(args, strategies)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 
