@@ -268,10 +268,10 @@ def nash_weights(gram, *, tol=1e-10, max_iter=100):
     [0.5, 1.0]
     """
     G = _check_gram(gram)
-    n = G.shape[0]
-    # A tiny ridge keeps the problem strictly convex when gradients are
-    # collinear; it does not move well-conditioned solutions.
-    G = G + 1e-12 * max(np.trace(G) / n, 1e-30) * np.eye(n)
+    # A tiny ridge, relative to each task's own squared norm (so that the
+    # solution stays invariant to the scale of each task), keeps the problem
+    # strictly convex when gradients are collinear.
+    G = G + np.diag(1e-12 * np.maximum(np.diag(G), 1e-300))
     alpha = 1.0 / np.sqrt(np.maximum(np.diag(G), 1e-30))
 
     def objective(a):

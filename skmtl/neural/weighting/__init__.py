@@ -17,11 +17,12 @@ The weights used are recorded in the net's ``history`` every epoch
 """
 
 from ._adaptive import GradNorm, MetaWeighting
-from ._base import WEIGHTINGS, Weighting, resolve_weighting
+from ._base import ALIASES, WEIGHTINGS, Weighting, resolve_weighting
 from ._gradient_level import MGDA, MGDAUB, CAGrad, NashMTL, PCGrad, UPGrad
 from ._loss_level import DWA, FAMO, RLW, Fixed, Uncertainty
 
 __all__ = [
+    "ALIASES",
     "CAGrad",
     "DWA",
     "FAMO",

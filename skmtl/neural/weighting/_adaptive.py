@@ -11,8 +11,10 @@ every weight to zero.
 import torch
 
 from ._base import (
+    ALIASES,
     WEIGHTINGS,
     _move_parameter,
+    _current_batch,
     _RunningMean,
     _StepAveraged,
 )
@@ -331,7 +333,7 @@ class MetaWeighting(_StepAveraged):
         return total
 
     def _meta_step(self, net):
-        X, y = net._train_batch_
+        X, y = _current_batch(net)
         n = len(X)
         n_held = int(round(self.holdout * n))
         if n_held < 1 or n_held >= n:
@@ -363,4 +365,4 @@ class MetaWeighting(_StepAveraged):
 
 WEIGHTINGS["gradnorm"] = GradNorm
 WEIGHTINGS["meta_weighting"] = MetaWeighting
-WEIGHTINGS["metaweighting"] = MetaWeighting
+ALIASES["meta"] = "meta_weighting"

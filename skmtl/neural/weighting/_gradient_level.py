@@ -24,6 +24,7 @@ from ...utils._gradient_combination import (
     pcgrad_weights,
 )
 from ._base import (
+    ALIASES,
     WEIGHTINGS,
     _RunningMean,
     _StepAveraged,
@@ -337,13 +338,14 @@ class CAGrad(_GradientCombination):
 class NashMTL(_GradientCombination):
     """Multi-task learning as a bargaining game: Nash-MTL (Navon et al., 2022).
 
-    The weights ``alpha > 0`` solve ``G alpha = 1 / alpha`` (element-wise) on
-    the Gram matrix ``G`` of the task gradients, normalized by its Frobenius
-    norm as in the authors' code: along ``d = alpha @ J`` each task's gain
-    ``g_k . d`` equals ``1 / alpha_k``, the Nash bargaining solution, which
-    is invariant to the scale of each task's loss. The whole model is
-    trained on ``sum_k alpha_k L_k``: the heads get their gradient scaled
-    by ``alpha_k``.
+    The weights ``alpha > 0`` solve ``alpha_k (G alpha)_k = 1`` for every
+    task on the Gram matrix ``G = J J^T`` of the task gradients: along
+    ``d = alpha @ J`` each task's gain ``g_k . d`` equals ``1 / alpha_k``,
+    the Nash bargaining solution. It is invariant to the scale of each
+    task's loss: multiplying ``L_k`` by ``c`` divides ``alpha_k`` by ``c``
+    and leaves ``d`` unchanged; with orthogonal gradients ``alpha_k = 1 /
+    ||g_k||``. The whole model is trained on ``sum_k alpha_k L_k``: the
+    heads get their gradient scaled by ``alpha_k``.
 
     Parameters
     ----------
@@ -357,7 +359,12 @@ class NashMTL(_GradientCombination):
     ``alpha`` is found by damped Newton steps on the strictly convex problem
     whose stationarity conditions are ``G alpha = 1 / alpha``
     (:func:`~skmtl.utils._gradient_combination.nash_weights`), instead of the
-    authors' sequence of convex programs. Reference: [1]_.
+    authors' sequence of convex programs. It is solved on ``G / ||G||_F``
+    (better conditioned) and rescaled by ``||G||_F ** -1/2`` to solve the
+    equations on ``G`` itself; the authors' code returns the weights of the
+    normalized problem unchanged, an update that grows as ``||G||_F ** 1/2``
+    (proportional to the gradients' scale) instead of being scale-free.
+    Reference: [1]_.
 
     References
     ----------
@@ -367,7 +374,12 @@ class NashMTL(_GradientCombination):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from skmtl import Task
     >>> from skmtl.neural.weighting import NashMTL
+    >>> strategy = NashMTL().initialize([Task("a"), Task("b")])
+    >>> strategy._combination(np.diag([4.0, 1.0])).round(6).tolist()  # 1 / ||g_k||
+    [0.5, 1.0]
     >>> NashMTL(update_every=5).get_params()
     {'update_every': 5}
     """
@@ -403,9 +415,11 @@ class NashMTL(_GradientCombination):
                                              else penalty.detach())
 
     def _combination(self, gram):
+        # solved on G / ||G||_F for conditioning; if alpha_n solves
+        # alpha_n * (G/s alpha_n) = 1, then alpha = alpha_n / sqrt(s) solves
+        # alpha * (G alpha) = 1 on the raw Gram matrix
         scale = np.linalg.norm(gram)
-        alpha = nash_weights(gram / scale)
-        return alpha
+        return nash_weights(gram / scale) / np.sqrt(scale)
 
     def _active_weights(self, gram):
         self._last = super()._active_weights(gram)
@@ -500,8 +514,7 @@ class UPGrad(_GradientCombination):
 WEIGHTINGS["pcgrad"] = PCGrad
 WEIGHTINGS["mgda"] = MGDA
 WEIGHTINGS["mgda_ub"] = MGDAUB
-WEIGHTINGS["mgdaub"] = MGDAUB
 WEIGHTINGS["cagrad"] = CAGrad
 WEIGHTINGS["nash_mtl"] = NashMTL
-WEIGHTINGS["nashmtl"] = NashMTL
+ALIASES["nash"] = "nash_mtl"
 WEIGHTINGS["upgrad"] = UPGrad

@@ -5,9 +5,11 @@ import torch
 
 from ...base import resolve_task_weights
 from ._base import (
+    ALIASES,
     WEIGHTINGS,
     Weighting,
     _move_parameter,
+    _current_batch,
     _RunningMean,
     _StepAveraged,
 )
@@ -433,7 +435,7 @@ class FAMO(_StepAveraged):
     def after_step(self, net):
         if self.update != "same_batch" or self._previous is None:
             return
-        X, y = net._train_batch_
+        X, y = _current_batch(net)
         with torch.no_grad():
             losses = net.batch_task_losses(X, y, training=True)
         self._update_logits(self._previous, losses)
@@ -454,3 +456,5 @@ WEIGHTINGS["uncertainty"] = Uncertainty
 WEIGHTINGS["dwa"] = DWA
 WEIGHTINGS["rlw"] = RLW
 WEIGHTINGS["famo"] = FAMO
+ALIASES["equal"] = "fixed"
+ALIASES["uw"] = "uncertainty"
