@@ -329,7 +329,8 @@ def test_dwa_weights_sum_to_the_number_of_tasks_and_favour_the_slower_task():
 
 def test_gradnorm_weights_sum_to_the_number_of_tasks_and_favour_the_slower_task():
     X, Y = _slow_and_fast()
-    est = MultiTaskRegressor(weighting=GradNorm(alpha=1.5), hidden_layer_sizes=(8,),
+    est = MultiTaskRegressor(weighting=GradNorm(alpha=1.5, every=1),
+                             hidden_layer_sizes=(8,),
                              lr=0.01, max_epochs=6, batch_size=32,
                              random_state=0).fit(X, Y)
     weights = est.task_weights_history_
@@ -369,7 +370,7 @@ def test_meta_weighting_lowers_the_weight_of_a_harmful_noisy_task():
     rng = np.random.RandomState(0)
     X = rng.randn(400, 4)
     Y = np.c_[X[:, 0] - X[:, 1] + 0.1 * rng.randn(400), rng.randn(400)]
-    est = MultiTaskRegressor(weighting=MetaWeighting(lr=0.05),
+    est = MultiTaskRegressor(weighting=MetaWeighting(lr=0.05, every=1),
                              hidden_layer_sizes=(16,), lr=0.01, max_epochs=6,
                              batch_size=40, random_state=0).fit(X, Y)
     weights = est.task_weights_history_
