@@ -88,8 +88,8 @@ class ExcessMTL(_StepAveraged):
 
     Parameters
     ----------
-    robust_step_size : float, default=1.0
-        ``eta``.
+    robust_step_size : float, default=0.01
+        ``eta``. The authors' code (and torchjd) use 1.0; see Notes.
 
     Notes
     -----
@@ -98,6 +98,16 @@ class ExcessMTL(_StepAveraged):
     parameter. One backward pass per task. As in torchjd's
     ``ExcessMTLWeighting``, the weights start at ``1/K`` (times ``K``).
     Reference: [1]_.
+
+    **Why a smaller step by default.** The log-weights add ``eta e_k /
+    e_k(0)`` every step, without bound, so a task whose ratio stays above
+    the others' ends with all the weight. On ``bench_weighting.py``'s
+    digits problem the class's gradients grow as it leaves its initial
+    plateau (their norm on the shared parameters went from 0.23 to 2.0 over
+    training with equal weights) while the box's shrink: with ``eta = 1``
+    and 0.1 the weights reached 2 / 0 (class / box) and the box's IoU fell
+    to 0.70 and 0.68 (equal weights 0.78); with 0.01 they ended at
+    1.62 / 0.38 with accuracy / IoU 0.74 / 0.74 (equal weights 0.74 / 0.78).
 
     References
     ----------
@@ -114,7 +124,7 @@ class ExcessMTL(_StepAveraged):
 
     level = "gradient"
 
-    def __init__(self, robust_step_size=1.0):
+    def __init__(self, robust_step_size=0.01):
         self.robust_step_size = robust_step_size
 
     def initialize(self, tasks):
