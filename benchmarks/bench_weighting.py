@@ -217,7 +217,8 @@ def run_conflict(args):
     epochs = 2 if args.quick else 4
     X, Y, tasks = cost_problem(3, n_samples)
     variants = {"no callback": lambda: [],
-                "GradientConflict() (every=50)": lambda: [GradientConflict()],
+                "GradientConflict() (every=100)": lambda: [GradientConflict()],
+                "GradientConflict(every=50)": lambda: [GradientConflict(every=50)],
                 "GradientConflict(every=10)": lambda: [GradientConflict(every=10)]}
     times = {name: [] for name in variants}
     for _ in range(args.rounds):

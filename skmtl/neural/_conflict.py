@@ -40,13 +40,15 @@ class GradientConflict(Callback):
 
     Parameters
     ----------
-    every : int, default=50
+    every : int, default=100
         Sample every ``every``-th training step of an epoch (steps 0,
-        ``every``, ``2 every``, ...). A sample costs about two plain steps
-        (one forward pass, the per-task backward passes through the shared
-        layers, batched into one for
-        :class:`~skmtl.neural.HardSharing`); at the default the overhead is
-        below 5% (see ``benchmarks/bench_weighting.py --part conflict``).
+        ``every``, ``2 every``, ...). A sample costs about three plain
+        steps (one forward pass, the per-task backward passes through the
+        shared layers, batched into one for
+        :class:`~skmtl.neural.HardSharing`): with ``bench_neural.py``'s
+        network (MLP 2x256, 3 tasks, batch 256) ``every=50`` cost 1.06x and
+        ``every=10`` 1.20x (``benchmarks/bench_weighting.py --part
+        conflict``); the default samples half as often as ``every=50``.
 
     Attributes
     ----------
@@ -85,7 +87,7 @@ class GradientConflict(Callback):
     ((2, 2), [1.0, 1.0])
     """
 
-    def __init__(self, every=50):
+    def __init__(self, every=100):
         self.every = every
 
     def initialize(self):

@@ -263,7 +263,7 @@ def test_new_strategies_are_registered_and_record_finite_weights(name):
 
 def test_cheap_defaults_update_every_k_steps():
     assert FAMO().update == "next_batch"
-    assert GradNorm().every == 10 and MetaWeighting().every == 25
+    assert GradNorm().every == 20 and MetaWeighting().every == 25
     X, Y = _conflicting(n=160)
     est = MultiTaskRegressor(weighting=GradNorm(every=4), hidden_layer_sizes=(6,),
                              max_epochs=1, batch_size=16, random_state=0).fit(X, Y)

@@ -58,12 +58,12 @@ class GradNorm(_StepAveraged):
         gradient norms alone.
     lr : float, default=0.025
         Learning rate of the weights (their own Adam optimizer).
-    every : int, default=10
+    every : int, default=20
         Update the weights every ``every`` training steps (the steps in
         between are plain weighted steps at no extra cost); 1 is the
-        published per-step form, about 1.8x the cost of an equal-weight
-        step with 3 tasks and 2.4x with 10 (``bench_weighting.py --part
-        cost``).
+        published per-step form, 1.75x the cost of an equal-weight step
+        with 3 tasks and 2.75x with 10 in one run of ``bench_weighting.py
+        --part cost`` (``every=10``: 1.12x for both).
 
     Attributes
     ----------
@@ -110,7 +110,7 @@ class GradNorm(_StepAveraged):
 
     level = "loss"
 
-    def __init__(self, alpha=1.5, lr=0.025, every=10):
+    def __init__(self, alpha=1.5, lr=0.025, every=20):
         self.alpha = alpha
         self.lr = lr
         self.every = every
@@ -255,8 +255,9 @@ class MetaWeighting(_StepAveraged):
     every : int, default=25
         Update the weights every ``every`` training steps: a meta step costs
         about three ordinary steps, so ``every=1`` (the per-step form of
-        the papers) costs about 2.7x an equal-weight step and the default
-        about 1.1x (``bench_weighting.py --part cost``).
+        the papers) cost 2.64x an equal-weight step with 3 tasks and 2.56x
+        with 10 in one run of ``bench_weighting.py --part cost``, the
+        default 1.15x and 0.97x (the run's noise is about 0.1x).
 
     Attributes
     ----------
