@@ -30,7 +30,9 @@
 
 Run from the repository root: ``python benchmarks/bench_weighting.py
 --threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost`` or
-``--part scores`` for one part, ``--quick`` for a smoke run.
+``--part scores`` (``digits`` or ``tabular`` for one problem) for one part,
+``--seeds 1`` for seed 0 only, ``--only famo,mgda`` for some strategies,
+``--quick`` for a smoke run.
 """
 
 import argparse
@@ -49,14 +51,24 @@ from skmtl.neural import (
     MultiTaskRegressor,
 )
 from skmtl.neural.weighting import (
+    DBMTL,
     DWA,
     FAMO,
+    GLS,
+    IMTL,
     MGDA,
     MGDAUB,
     RLW,
+    STCH,
+    AlignedMTL,
     CAGrad,
+    ConFIG,
+    ExcessMTL,
+    FairGrad,
     Fixed,
+    GradDrop,
     GradNorm,
+    GradVac,
     MetaWeighting,
     NashMTL,
     PCGrad,
@@ -67,23 +79,43 @@ from skmtl.neural.weighting import (
 
 LOSS_LEVEL = {
     "equal (Fixed)": Fixed,
+    "Uncertainty": Uncertainty,
     "Uncertainty (lr 0.05)": lambda: Uncertainty(lr=0.05),
     "DWA": DWA,
     "RLW": RLW,
     "FAMO": FAMO,
-    "FAMO (next batch)": lambda: FAMO(update="next_batch"),
+    "FAMO (paper: same batch)": lambda: FAMO(lr=0.025, decay="l2",
+                                             update="same_batch"),
     "GradNorm": GradNorm,
+    "GradNorm (every step)": lambda: GradNorm(every=1),
     "MetaWeighting": MetaWeighting,
-    "MetaWeighting (every 10)": lambda: MetaWeighting(every=10),
+    "MetaWeighting (every step)": lambda: MetaWeighting(every=1),
+    "IMTL-L": lambda: IMTL(form="loss"),
+    "GLS": GLS,
+    "STCH": STCH,
 }
 GRADIENT_LEVEL = {
     "PCGrad": PCGrad,
     "MGDA": MGDA,
+    "MGDA (no normalization)": lambda: MGDA(normalization="none"),
     "MGDA-UB": MGDAUB,
+    "MGDA-UB (no normalization)": lambda: MGDAUB(normalization="none"),
     "CAGrad": CAGrad,
     "NashMTL": NashMTL,
     "UPGrad": UPGrad,
+    "IMTL (hybrid)": IMTL,
+    "IMTL-G": lambda: IMTL(form="gradient"),
+    "DB-MTL": DBMTL,
+    "Aligned-MTL": AlignedMTL,
+    "ConFIG": ConFIG,
+    "GradVac": GradVac,
+    "GradDrop": GradDrop,
+    "FairGrad": FairGrad,
+    "ExcessMTL": ExcessMTL,
+    "ExcessMTL (paper: step 1)": lambda: ExcessMTL(robust_step_size=1.0),
 }
+COST_ONLY = ("(every step)",)
+SCORE_ONLY = ("(no normalization)", "(paper: step 1)", "(lr 0.05)")
 
 
 class TorchjdUPGrad(Weighting):
@@ -91,10 +123,10 @@ class TorchjdUPGrad(Weighting):
 
     level = "gradient"
 
-    def initialize(self, tasks, task_weights):
+    def initialize(self, tasks):
         from torchjd.aggregation import UPGrad as Aggregator
 
-        super().initialize(tasks, task_weights)
+        super().initialize(tasks)
         self._aggregator = Aggregator()
         return self
 
@@ -146,8 +178,9 @@ def seconds_per_step(weighting, X, Y, tasks, epochs, batch_size):
 
 
 def run_cost(args):
-    strategies = dict(LOSS_LEVEL)
-    strategies.update(GRADIENT_LEVEL)
+    strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
+                  for name, make in table.items()
+                  if not any(tag in name for tag in SCORE_ONLY)}
     strategies["torchjd UPGrad (reference)"] = TorchjdUPGrad
     n_samples = 256 * (10 if args.quick else 25)
     epochs = 2 if args.quick else 8
@@ -176,6 +209,32 @@ def run_cost(args):
               f"{r10 * 1e3:8.2f} {r10 / base[10]:5.2f}x")
 
 
+def run_conflict(args):
+    """Overhead of the GradientConflict callback on bench_neural's network."""
+    from skmtl.neural import GradientConflict
+
+    n_samples = 256 * (20 if args.quick else 100)
+    epochs = 2 if args.quick else 4
+    X, Y, tasks = cost_problem(3, n_samples)
+    variants = {"no callback": lambda: [],
+                "GradientConflict() (every=100)": lambda: [GradientConflict()],
+                "GradientConflict(every=50)": lambda: [GradientConflict(every=50)],
+                "GradientConflict(every=10)": lambda: [GradientConflict(every=10)]}
+    times = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, make in variants.items():
+            est = MultiTaskEstimator(tasks=tasks, hidden_layer_sizes=(256, 256),
+                                     batch_size=256, max_epochs=epochs, lr=1e-3,
+                                     callbacks=make(), random_state=0).fit(X, Y)
+            times[name].append(min(est.history_[1:, "dur"]))
+    base = min(times["no callback"])
+    print(f"\nGradientConflict overhead: {n_samples} rows x 100 features, 3 tasks, "
+          f"MLP 2x256, batch 256, {n_samples // 256} steps/epoch, fastest of "
+          f"epochs 2-{epochs} in {args.rounds} rounds")
+    for name, t in times.items():
+        print(f"{name:<32} {min(t):7.3f} s/epoch {min(t) / base:5.2f}x")
+
+
 # -- 2. scores ----------------------------------------------------------------
 
 
@@ -183,7 +242,7 @@ def _strategies_for_scores():
     out = {"equal (Fixed)": Fixed}
     for table in (LOSS_LEVEL, GRADIENT_LEVEL):
         for name, make in table.items():
-            if name not in out and "every" not in name:
+            if name not in out and not any(tag in name for tag in COST_ONLY):
                 out[name] = make
     return out
 
@@ -292,17 +351,32 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=("cost", "scores", "all"), default="all")
+    parser.add_argument("--part", choices=("cost", "conflict", "scores", "digits",
+                                           "tabular", "all"),
+                        default="all")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated substrings: score only the strategies "
+                             "whose row name contains one (equal weighting is always "
+                             "kept)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     if args.part in ("cost", "all"):
         run_cost(args)
-    if args.part in ("scores", "all"):
+    if args.part in ("conflict", "all"):
+        run_conflict(args)
+    if args.part in ("scores", "digits", "tabular", "all"):
         strategies = _strategies_for_scores()
-        tabular_scores(args, strategies)
-        digits_scores(args, strategies)
+        if args.only:
+            wanted = [w.strip().lower() for w in args.only.split(",")]
+            strategies = {name: make for name, make in strategies.items()
+                          if name.startswith("equal")
+                          or any(w in name.lower() for w in wanted)}
+        if args.part != "digits":
+            tabular_scores(args, strategies)
+        if args.part != "tabular":
+            digits_scores(args, strategies)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

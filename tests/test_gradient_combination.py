@@ -151,3 +151,25 @@ def test_project_simplex_is_the_euclidean_projection():
         for _ in range(20):
             q = project_simplex(rng.randn(5))
             assert np.linalg.norm(v - p) <= np.linalg.norm(v - q) + 1e-12
+
+
+def test_nash_mtl_weights_solve_the_equations_on_the_raw_gram_matrix():
+    from skmtl import Task
+    from skmtl.neural.weighting import NashMTL
+
+    strategy = NashMTL().initialize([Task("a"), Task("b")])
+    # G = diag(4, 1): alpha = 1 / ||g_k||, not the weights of G / ||G||_F
+    np.testing.assert_allclose(strategy._combination(np.diag([4.0, 1.0])),
+                               [0.5, 1.0], rtol=1e-8)
+    rng = np.random.RandomState(0)
+    for trial in range(20):
+        K = rng.randint(2, 6)
+        J = rng.randn(K, 12) * 10.0 ** rng.uniform(-3, 3, size=(K, 1))
+        G = J @ J.T
+        alpha = strategy._combination(G)
+        np.testing.assert_allclose(alpha * (G @ alpha), 1.0, atol=1e-4)
+        # scale-free: scaling one task's loss by c divides its weight by c
+        c = np.ones(K)
+        c[0] = 100.0
+        scaled = strategy._combination(G * np.outer(c, c))
+        np.testing.assert_allclose(scaled * c, alpha, rtol=1e-5)

@@ -12,6 +12,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 from . import weighting
 from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
+from ._conflict import GradientConflict
 from ._architectures import (
     ARCHITECTURE_ALIASES,
     ARCHITECTURES,
@@ -36,6 +37,7 @@ __all__ = [
     "BatchIterator",
     "CGC",
     "ConvNet",
+    "GradientConflict",
     "CrossStitch",
     "DivergenceGuard",
     "EpochSeed",

@@ -184,7 +184,9 @@ class MultiTaskNet(NeuralNet):
     # -- initialization ------------------------------------------------------
 
     def get_default_callbacks(self):
-        log = PrintLog(keys_ignored=["task_weights", "task_share"])
+        # per-task lists do not fit in skorch's printed table
+        log = PrintLog(keys_ignored=["task_weights", "task_share",
+                                     "task_gradient_norms", "task_gradient_cosines"])
         callbacks = [(name, log) if name == "print_log" else (name, cb)
                      for name, cb in super().get_default_callbacks()]
         return callbacks + [("divergence", DivergenceGuard()),

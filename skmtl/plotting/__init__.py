@@ -7,6 +7,7 @@ only when something is drawn.
 """
 
 from ._base import task_coefficients
+from ._conflict import GradientConflictDisplay
 from ._heatmaps import CoefficientHeatmapDisplay, TaskSimilarityDisplay
 from ._scores import PerTaskScoreDisplay
 from ._training import LearningCurveDisplay, TaskWeightsDisplay
@@ -14,6 +15,7 @@ from ._transfer import TransferReportDisplay, plot_task_affinity
 
 __all__ = [
     "CoefficientHeatmapDisplay",
+    "GradientConflictDisplay",
     "LearningCurveDisplay",
     "PerTaskScoreDisplay",
     "TaskSimilarityDisplay",

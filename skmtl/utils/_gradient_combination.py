@@ -15,6 +15,11 @@ __all__ = [
     "pcgrad_weights",
     "cagrad_weights",
     "nash_weights",
+    "fairgrad_weights",
+    "imtl_g_weights",
+    "aligned_mtl_weights",
+    "config_weights",
+    "gradvac_weights",
     "project_simplex",
 ]
 
@@ -268,10 +273,10 @@ def nash_weights(gram, *, tol=1e-10, max_iter=100):
     [0.5, 1.0]
     """
     G = _check_gram(gram)
-    n = G.shape[0]
-    # A tiny ridge keeps the problem strictly convex when gradients are
-    # collinear; it does not move well-conditioned solutions.
-    G = G + 1e-12 * max(np.trace(G) / n, 1e-30) * np.eye(n)
+    # A tiny ridge, relative to each task's own squared norm (so that the
+    # solution stays invariant to the scale of each task), keeps the problem
+    # strictly convex when gradients are collinear.
+    G = G + np.diag(1e-12 * np.maximum(np.diag(G), 1e-300))
     alpha = 1.0 / np.sqrt(np.maximum(np.diag(G), 1e-30))
 
     def objective(a):
@@ -294,3 +299,231 @@ def nash_weights(gram, *, tol=1e-10, max_iter=100):
                 break
         alpha = alpha + step * direction
     return alpha
+
+
+def fairgrad_weights(gram, alpha=1.0, *, tol=1e-10, max_iter=100):
+    """Weights of FairGrad's alpha-fair allocation (Ban & Ji 2024).
+
+    Finds ``w > 0`` with ``(G @ w)_k = w_k ** (-1 / alpha)``: along
+    ``d = w @ J`` the gain of task ``k`` is ``w_k ** (-1/alpha)``, the
+    alpha-fair resource allocation. ``alpha = 1`` is Nash-MTL's
+    bargaining solution. These are the stationarity conditions of the
+    strictly convex ``w @ G @ w / 2 - sum_k F(w_k)`` with ``F(w) = w ** (1 -
+    1/alpha) / (1 - 1/alpha)`` (``log w`` when ``alpha = 1``), solved by
+    damped Newton steps.
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    alpha : float, default=1.0
+        Fairness: 1 is proportional fairness, large values approach the
+        max-min allocation.
+    tol : float, default=1e-10
+    max_iter : int, default=100
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import fairgrad_weights
+    >>> np.round(fairgrad_weights(np.diag([4.0, 1.0]), alpha=2.0), 6).tolist()
+    [0.39685, 1.0]
+    """
+    G = _check_gram(gram)
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}.")
+    if alpha == 1:
+        return nash_weights(G, tol=tol, max_iter=max_iter)
+    G = G + np.diag(1e-12 * np.maximum(np.diag(G), 1e-300))
+    p = 1.0 / alpha
+    w = np.maximum(np.diag(G), 1e-30) ** (-alpha / (alpha + 1))
+
+    def objective(v):
+        return 0.5 * v @ G @ v - np.sum(v ** (1 - p)) / (1 - p)
+
+    for _ in range(max_iter):
+        gradient = G @ w - w ** (-p)
+        hessian = G + np.diag(p * w ** (-p - 1))
+        direction = -np.linalg.solve(hessian, gradient)
+        decrement = -gradient @ direction
+        if decrement / 2 <= tol:
+            break
+        step = 1.0
+        while np.any(w + step * direction <= 0):
+            step /= 2
+        value = objective(w)
+        while objective(w + step * direction) > value - 0.25 * step * decrement:
+            step /= 2
+            if step < 1e-16:
+                break
+        w = w + step * direction
+    return w
+
+
+def imtl_g_weights(gram):
+    """Weights of IMTL-G, impartial gradients (Liu et al. 2021).
+
+    ``w = G^+ n / sum(G^+ n)`` with ``n_k = ||g_k||``: the combination
+    ``d = w @ J`` (weights summing to one) has the same projection
+    ``d . g_k / ||g_k||`` onto every task's unit gradient, the closed form
+    of the paper's ``alpha = g_1 U^T (D U^T)^-1`` written on the Gram
+    matrix (the pseudo-inverse also handles linearly dependent gradients,
+    as in torchjd's ``IMTLG``).
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import imtl_g_weights
+    >>> imtl_g_weights(np.diag([4.0, 1.0])).round(6).tolist()  # d = (1, 1) / 3 * 2
+    [0.333333, 0.666667]
+    """
+    G = _check_gram(gram)
+    norms = np.sqrt(np.maximum(np.diag(G), 0.0))
+    v = np.linalg.pinv(G, hermitian=True) @ norms
+    total = v.sum()
+    if abs(total) < 1e-12 * max(np.abs(v).max(), 1e-300):
+        return np.zeros(len(G))
+    return v / total
+
+
+def aligned_mtl_weights(gram, pref_vector=None, scale="min"):
+    """Weights of Aligned-MTL (Senushkin et al. 2023).
+
+    With ``G = V diag(lambda) V^T`` (its positive eigenvalues), the balance
+    transformation ``B = sqrt(sigma) V diag(lambda)^-1/2 V^T`` aligns the
+    task gradients: ``J' = B J`` has Gram matrix ``B G B = sigma I`` on the
+    span of the gradients, condition number 1 (orthogonal gradients of
+    equal norm). The direction is ``pref_vector @ J' = (B pref) @ J``.
+    ``sigma`` is the smallest eigenvalue (``"min"``, the paper's), the
+    median or the mean (``"median"``, ``"mean"``).
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    pref_vector : array-like of shape (n_tasks,), default=None
+        None is ones (the sum of the aligned gradients).
+    scale : {"min", "median", "mean"}, default="min"
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import aligned_mtl_weights
+    >>> aligned_mtl_weights(np.diag([4.0, 1.0])).round(6).tolist()  # ||g|| = 1 each
+    [0.5, 1.0]
+    """
+    G = _check_gram(gram)
+    n = len(G)
+    pref = np.ones(n) if pref_vector is None else np.asarray(pref_vector, float)
+    eigenvalues, V = np.linalg.eigh(G)
+    keep = eigenvalues > max(eigenvalues.max(), 0.0) * n * np.finfo(float).eps
+    if not keep.any():
+        return pref.copy()
+    eigenvalues, V = eigenvalues[keep], V[:, keep]
+    sigma = {"min": eigenvalues.min(), "median": np.median(eigenvalues),
+             "mean": eigenvalues.mean()}[scale]
+    B = np.sqrt(sigma) * (V / np.sqrt(eigenvalues)) @ V.T
+    return B @ pref
+
+
+def config_weights(gram, pref_vector=None):
+    """Weights of ConFIG, the conflict-free direction (Liu et al. 2025).
+
+    With unit gradients ``u_k = g_k / ||g_k||``, the direction ``v = U^+
+    pref`` has ``u_k . v = pref_k`` (equal cosines with every task for
+    equal preferences); ConFIG returns ``(sum_k g_k . v') v'`` with ``v' =
+    v / ||v||``: that direction, with the length of the sum of the
+    gradients' projections on it. On the Gram matrix: ``v = c @ J`` with
+    ``c = D^-1 (D^-1 G D^-1)^+ pref`` (``D = diag(||g_k||)``).
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    pref_vector : array-like of shape (n_tasks,), default=None
+        None is ones.
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.utils._gradient_combination import config_weights
+    >>> config_weights(np.diag([4.0, 1.0])).round(6).tolist()  # d = (1.5, 1.5)
+    [0.75, 1.5]
+    """
+    G = _check_gram(gram)
+    n = len(G)
+    pref = np.ones(n) if pref_vector is None else np.asarray(pref_vector, float)
+    norms = np.sqrt(np.maximum(np.diag(G), 1e-300))
+    unit_gram = G / np.outer(norms, norms)
+    c = (np.linalg.pinv(unit_gram, hermitian=True) @ pref) / norms
+    squared = c @ G @ c
+    if not squared > 0:
+        return np.zeros(n)
+    return c * (np.sum(G @ c) / squared)
+
+
+def gradvac_weights(gram, targets, beta=0.5, order=None, eps=1e-8):
+    """Weights of Gradient Vaccine (Wang et al. 2021), and updated targets.
+
+    For each task ``i`` and, in turn, every other task ``j``: when the
+    cosine ``phi_ij`` of the (already corrected) ``g_i`` with ``g_j`` is
+    below its target ``phi_hat_ij``, ``g_i`` gets ``w g_j`` added, with
+
+        ``w = ||g_i|| (phi_hat sqrt(1 - phi²) - phi sqrt(1 - phi_hat²))
+        / (||g_j|| sqrt(1 - phi_hat²))``,
+
+    which raises the cosine to exactly ``phi_hat``; the target then moves
+    to ``(1 - beta) phi_hat + beta phi``. The direction is the sum of the
+    corrected gradients. Tracked as combinations of the original gradients
+    (only the Gram matrix is needed, as in torchjd's ``GradVac``).
+
+    Parameters
+    ----------
+    gram : array-like of shape (n_tasks, n_tasks)
+    targets : ndarray of shape (n_tasks, n_tasks)
+        ``phi_hat``; updated in place.
+    beta : float, default=0.5
+    order : list of sequences, default=None
+        ``order[i]``: the other tasks in the order task ``i`` visits them;
+        None visits them by index.
+    eps : float, default=1e-8
+
+    Returns
+    -------
+    w : ndarray of shape (n_tasks,)
+    """
+    G = _check_gram(gram)
+    n = len(G)
+    C = np.eye(n)
+    for i in range(n):
+        others = [j for j in range(n) if j != i] if order is None else order[i]
+        for j in others:
+            inner = C[i] @ G[:, j]
+            norm_i = np.sqrt(max(C[i] @ G @ C[i], 0.0))
+            norm_j = np.sqrt(max(G[j, j], 0.0))
+            phi = inner / (norm_i * norm_j + eps)
+            target = targets[i, j]
+            if phi < target:
+                root_phi = np.sqrt(max(1 - phi ** 2, 0.0))
+                root_target = np.sqrt(max(1 - target ** 2, 0.0))
+                C[i, j] += (norm_i * (target * root_phi - phi * root_target)
+                            / (norm_j * root_target + eps))
+            targets[i, j] = (1 - beta) * target + beta * phi
+    return C.sum(axis=0)

@@ -9,7 +9,13 @@ from sklearn.model_selection import GridSearchCV
 from skmtl import Task
 from skmtl.metrics import make_multitask_scorer
 from skmtl.neural import MultiTaskEstimator
-from skmtl.neural.weighting import WEIGHTINGS, Fixed, Weighting, resolve_weighting
+from skmtl.neural.weighting import (
+    ALIASES,
+    WEIGHTINGS,
+    Fixed,
+    Weighting,
+    resolve_weighting,
+)
 
 TASKS = [Task("a"), Task("b")]
 
@@ -67,6 +73,38 @@ def test_weighting_by_name_class_or_object():
     assert "fixed" in WEIGHTINGS
     with pytest.raises(ValueError, match="unknown weighting 'nope'"):
         resolve_weighting("nope")
+
+
+def test_every_name_and_alias_resolves_and_names_are_canonical():
+    for name, cls in WEIGHTINGS.items():
+        assert name == name.lower() and "-" not in name and " " not in name
+        assert type(resolve_weighting(name)) is cls
+    # one name per idea: no class registered twice
+    assert len(set(WEIGHTINGS.values())) == len(WEIGHTINGS)
+    for alias, name in ALIASES.items():
+        assert alias not in WEIGHTINGS
+        assert type(resolve_weighting(alias)) is WEIGHTINGS[name]
+    expected = {"uw": "Uncertainty", "nash": "NashMTL", "meta": "MetaWeighting",
+                "equal": "Fixed"}
+    for alias, cls_name in expected.items():
+        assert type(resolve_weighting(alias)).__name__ == cls_name
+    for name in ("fixed", "uncertainty", "dwa", "rlw", "famo", "gradnorm",
+                 "meta_weighting", "pcgrad", "mgda", "mgda_ub", "cagrad", "nash_mtl",
+                 "upgrad"):
+        assert name in WEIGHTINGS
+
+
+def test_an_unknown_weighting_lists_every_valid_choice():
+    with pytest.raises(ValueError) as info:
+        resolve_weighting("nashmtl")
+    message = str(info.value)
+    for choice in list(WEIGHTINGS) + list(ALIASES):
+        assert repr(choice) in message
+    with pytest.raises(ValueError, match="did you mean 'mgda_ub'"):
+        resolve_weighting("MGDA-UB")
+    X, Y = _data()
+    with pytest.raises(ValueError, match="unknown weighting 'metaweighting'"):
+        _est(weighting="metaweighting").fit(X, Y)
     with pytest.raises(TypeError, match="weighting must be None"):
         resolve_weighting(3)
 

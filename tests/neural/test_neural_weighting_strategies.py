@@ -142,11 +142,29 @@ def test_mgda_network_grad_is_the_min_norm_point_and_a_common_descent_direction(
     rng = np.random.RandomState(n_tasks)
     X = rng.randn(48, 3)
     Y = np.c_[X[:, 0], -X[:, 0] + X[:, 1], X[:, 2] - 0.5 * X[:, 1]][:, :n_tasks]
-    _, d, J = _one_step(MGDA(), X, Y)
+    _, d, J = _one_step(MGDA(normalization="none"), X, Y)
     np.testing.assert_allclose(d, _brute_force_min_norm(J), rtol=1e-4, atol=1e-7)
     assert np.linalg.norm(d) > 0
     # a common descent direction: d . g_k >= ||d||² > 0 for every task
     assert np.all(J @ d >= (d @ d) * (1 - 1e-4))
+
+
+@pytest.mark.parametrize("normalization", ["l2", "loss", "loss+"])
+def test_normalized_mgda_is_the_min_norm_point_of_the_normalized_gradients(
+        normalization):
+    X, Y = _conflicting_problem(seed=4)
+    Y = Y * [1.0, 5.0]  # task 1's loss is 25 times larger
+    net, d, J = _one_step(MGDA(normalization=normalization), X, Y)
+    losses, _ = net.get_task_losses(net.infer(torch.as_tensor(X, dtype=torch.float32)),
+                                    torch.as_tensor(Y, dtype=torch.float32))
+    L = losses.detach().double().numpy()
+    norms = np.linalg.norm(J, axis=1)
+    n = {"l2": norms, "loss": L, "loss+": L * norms}[normalization]
+    best = _brute_force_min_norm(J / n[:, None])
+    # the same direction, at the scale mean(n) of the raw gradients
+    np.testing.assert_allclose(d, best * n.mean(), rtol=1e-4, atol=1e-7)
+    # a common descent direction of every task
+    assert np.all(J @ d > 0)
 
 
 def test_cagrad_with_zero_radius_is_the_average_gradient():
@@ -166,9 +184,8 @@ def test_nash_mtl_gains_are_inverse_to_the_weights():
     alpha = net.weighting_._last
     assert np.all(alpha > 0)
     np.testing.assert_allclose(d, alpha @ J, rtol=1e-5, atol=1e-8)
-    gains = J @ d  # each task's gain along d, on the normalized Gram matrix
-    scale = np.linalg.norm(J @ J.T)
-    np.testing.assert_allclose(gains * alpha / scale, 1.0, rtol=1e-4)
+    gains = J @ d  # each task's gain along d, on the raw Gram matrix
+    np.testing.assert_allclose(gains * alpha, 1.0, rtol=1e-4)
     # the heads are trained on sum_k alpha_k L_k too
     module = net.module_
     for a, head, own in zip(alpha, module.heads, module.own_head_grads):
@@ -188,7 +205,7 @@ def test_upgrad_matches_torchjd_and_conflicts_with_no_task():
 
 def test_mgda_ub_weights_are_the_min_norm_weights_of_the_representation_gradients():
     X, Y = _conflicting_problem(seed=2)
-    est = MultiTaskRegressor(weighting=MGDAUB(), hidden_layer_sizes=(5,), max_epochs=1,
+    est = MultiTaskRegressor(weighting=MGDAUB(normalization="none"), hidden_layer_sizes=(5,), max_epochs=1,
                              batch_size=len(X), standardize_targets=False, lr=1e-12,
                              random_state=0).fit(X, Y)
     net = est.net_
@@ -224,7 +241,8 @@ def test_a_task_without_labels_in_the_batch_is_left_out_of_the_combination():
     X, Y = _conflicting_problem()
     Y = np.c_[Y, np.full(len(X), np.nan)]
     Y[0, 2] = 1.0  # the third task is labelled in row 0 only
-    net, d, J = _one_step(MGDA(), X, Y, step_rows=slice(1, None))
+    net, d, J = _one_step(MGDA(normalization="none"), X, Y,
+                          step_rows=slice(1, None))
     assert np.all(J[2] == 0)
     # its zero gradient would make the min-norm point 0; it is left out
     np.testing.assert_allclose(d, _brute_force_min_norm(J[:2]), rtol=1e-4,
@@ -311,7 +329,8 @@ def test_dwa_weights_sum_to_the_number_of_tasks_and_favour_the_slower_task():
 
 def test_gradnorm_weights_sum_to_the_number_of_tasks_and_favour_the_slower_task():
     X, Y = _slow_and_fast()
-    est = MultiTaskRegressor(weighting=GradNorm(alpha=1.5), hidden_layer_sizes=(8,),
+    est = MultiTaskRegressor(weighting=GradNorm(alpha=1.5, every=1),
+                             hidden_layer_sizes=(8,),
                              lr=0.01, max_epochs=6, batch_size=32,
                              random_state=0).fit(X, Y)
     weights = est.task_weights_history_
@@ -351,7 +370,7 @@ def test_meta_weighting_lowers_the_weight_of_a_harmful_noisy_task():
     rng = np.random.RandomState(0)
     X = rng.randn(400, 4)
     Y = np.c_[X[:, 0] - X[:, 1] + 0.1 * rng.randn(400), rng.randn(400)]
-    est = MultiTaskRegressor(weighting=MetaWeighting(lr=0.05),
+    est = MultiTaskRegressor(weighting=MetaWeighting(lr=0.05, every=1),
                              hidden_layer_sizes=(16,), lr=0.01, max_epochs=6,
                              batch_size=40, random_state=0).fit(X, Y)
     weights = est.task_weights_history_

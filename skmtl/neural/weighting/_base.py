@@ -4,7 +4,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["Weighting", "WEIGHTINGS", "resolve_weighting"]
+__all__ = ["Weighting", "WEIGHTINGS", "ALIASES", "resolve_weighting"]
 
 
 class Weighting:
@@ -229,19 +229,43 @@ def _same(value, default):
 
 
 WEIGHTINGS = {}
-"""Strategies by name, as accepted by ``MultiTaskEstimator(weighting=...)``."""
+"""Strategies by their lower_snake_case name, as ``MultiTaskEstimator(weighting=...)``
+accepts them (the short names users type are in :data:`ALIASES`)."""
+
+ALIASES = {}
+"""Short names of strategies: ``{alias: name in WEIGHTINGS}``."""
 
 
 def resolve_weighting(weighting):
-    """A strategy instance from None, a name, a class or an instance."""
+    """A strategy instance from None, a name, a class or an instance.
+
+    Parameters
+    ----------
+    weighting : None, str, Weighting subclass or Weighting
+        None is :class:`Fixed` (equal weights); a string is a name of
+        :data:`WEIGHTINGS` or an alias of :data:`ALIASES`.
+
+    Returns
+    -------
+    Weighting
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists every valid name and alias.
+
+    Examples
+    --------
+    >>> from skmtl.neural.weighting import resolve_weighting
+    >>> resolve_weighting("nash")
+    NashMTL()
+    """
+    from ...utils import resolve_option
+
     if weighting is None:
         weighting = "fixed"
     if isinstance(weighting, str):
-        key = weighting.lower().replace("-", "_")
-        if key not in WEIGHTINGS:
-            raise ValueError(f"unknown weighting {weighting!r}; choose one of "
-                             f"{sorted(WEIGHTINGS)} or pass a Weighting object.")
-        return WEIGHTINGS[key]()
+        return resolve_option("weighting", weighting, WEIGHTINGS, ALIASES)()
     if isinstance(weighting, type) and issubclass(weighting, Weighting):
         return weighting()
     if isinstance(weighting, Weighting):

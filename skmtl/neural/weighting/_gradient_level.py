@@ -24,6 +24,7 @@ from ...utils._gradient_combination import (
     pcgrad_weights,
 )
 from ._base import (
+    ALIASES,
     WEIGHTINGS,
     _RunningMean,
     _StepAveraged,
@@ -57,6 +58,7 @@ class _GradientCombination(_StepAveraged):
         return task_losses.sum()
 
     def backward(self, task_losses, net, penalty=None):
+        self._losses = task_losses.detach()
         shared, others = split_parameters(net.module_, type(self).__name__)
         jacobian, other_gradients = task_jacobian(task_losses, net.module_, shared,
                                                   others)
@@ -72,12 +74,48 @@ class _GradientCombination(_StepAveraged):
         """Weights of the tasks whose gradient is not zero (0 for the others)."""
         weights = np.zeros(len(gram))
         active = np.diag(gram) > 0
+        self._active = active
         if active.any():
             weights[active] = self._combination(gram[np.ix_(active, active)])
         return weights
 
+    def _active_losses(self):
+        """The batch's losses of the tasks in the current combination (ndarray)."""
+        return self._losses.cpu().double().numpy()[self._active]
+
     def _combination(self, gram):
         raise NotImplementedError
+
+
+_NORMALIZATIONS = ("l2", "loss", "loss+", "none")
+
+
+def _check_normalization(owner, normalization):
+    if normalization not in _NORMALIZATIONS:
+        raise ValueError(f"{owner}: normalization must be one of {_NORMALIZATIONS}, "
+                         f"got {normalization!r}.")
+
+
+def _normalized_min_norm(gram, losses, normalization):
+    """MGDA's weights on the raw losses, from the min-norm point of normalized gradients.
+
+    Each task's gradient is divided by ``n_k`` (its norm for ``"l2"``, its
+    loss for ``"loss"``, both for ``"loss+"``, 1 for ``"none"``), the
+    min-norm weights ``w`` of the normalized gradients are found, and the
+    raw losses get ``w_k mean(n) / n_k``: the direction is the min-norm
+    point of the normalized gradients, at the scale of the raw gradients.
+    """
+    if normalization == "none":
+        return min_norm_weights(gram)
+    norms = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    if normalization == "l2":
+        n = norms
+    elif normalization == "loss":
+        n = np.maximum(losses, 1e-12)
+    else:
+        n = np.maximum(losses, 1e-12) * norms
+    w = min_norm_weights(gram / np.outer(n, n))
+    return w * n.mean() / n
 
 
 def _finish(task_losses, penalty):
@@ -148,7 +186,19 @@ class MGDA(_GradientCombination):
     the task gradients. When ``d`` is not zero it is a common descent
     direction (``d . g_k >= ||d||² > 0`` for every task); ``d = 0`` means the
     parameters are Pareto-stationary. Each head keeps its own task's
-    gradient. The weights sum to one.
+    gradient. With a ``normalization`` the weights are those of the
+    normalized gradients, rescaled for the raw losses (they no longer sum
+    to one).
+
+    Parameters
+    ----------
+    normalization : {"loss+", "l2", "loss", "none"}, default="loss+"
+        What each task's gradient is divided by before the min-norm point
+        is found: its loss times its norm (``"loss+"``), its norm, its loss,
+        or nothing (``"none"``, the plain method). The raw losses then get
+        ``w_k mean(n) / n_k``: the min-norm direction of the normalized
+        gradients at the raw gradients' scale. These are the normalizations
+        of Sener & Koltun's code.
 
     See Also
     --------
@@ -161,6 +211,16 @@ class MGDA(_GradientCombination):
     (:func:`~skmtl.utils._gradient_combination.min_norm_weights`); Sener &
     Koltun [1]_ use Frank-Wolfe iterations. One backward pass per task.
 
+    **Why normalized by default.** The min-norm point of the raw gradients
+    leans on the task with the smallest gradient. On ``bench_weighting.py``'s
+    digits problem the class's cross-entropy sits on its plateau for the
+    first epochs while the box's MSE falls five-fold; with
+    ``normalization="none"`` the accuracy / IoU were 0.70 / 0.86 (equal
+    weights: 0.74 / 0.78): the box gained and the class lost. With
+    ``"loss+"`` a task's gradient counts relative to its loss and norm:
+    0.79 / 0.74 and 0.73 / 0.72 (seeds 0 and 1; equal weights 0.74 / 0.78
+    and 0.71 / 0.77). ``"l2"``: 0.73 / 0.81 (seed 0).
+
     References
     ----------
     .. [1] O. Sener and V. Koltun, "Multi-task learning as multi-objective
@@ -170,20 +230,27 @@ class MGDA(_GradientCombination):
     --------
     >>> import numpy as np
     >>> from skmtl.neural import MultiTaskRegressor
+    >>> from skmtl.neural.weighting import MGDA
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(100, 3)
     >>> Y = np.c_[X[:, 0], X[:, 1], X[:, 2]]
-    >>> est = MultiTaskRegressor(weighting="mgda", hidden_layer_sizes=(8,),
-    ...                          max_epochs=2, random_state=0).fit(X, Y)
+    >>> est = MultiTaskRegressor(weighting=MGDA(normalization="none"),
+    ...                          hidden_layer_sizes=(8,), max_epochs=2,
+    ...                          random_state=0).fit(X, Y)
     >>> np.allclose(est.task_weights_history_.sum(axis=1), 1.0)
     True
     """
 
-    def __init__(self):
-        pass
+    def __init__(self, normalization="loss+"):
+        self.normalization = normalization
+
+    def initialize(self, tasks):
+        super().initialize(tasks)
+        _check_normalization("MGDA", self.normalization)
+        return self
 
     def _combination(self, gram):
-        return min_norm_weights(gram)
+        return _normalized_min_norm(gram, self._active_losses(), self.normalization)
 
 
 class MGDAUB(_StepAveraged):
@@ -194,7 +261,18 @@ class MGDAUB(_StepAveraged):
     trunk's output, every head's input), computes the minimum-norm weights
     ``w`` of their convex hull and back-propagates ``sum_k w_k L_k`` once
     through the trunk. The per-task gradients only go through the heads, so
-    the step costs little more than a plain one. The weights sum to one.
+    the step costs little more than a plain one. With
+    ``normalization="none"`` the weights sum to one.
+
+    Parameters
+    ----------
+    normalization : {"loss+", "l2", "loss", "none"}, default="loss+"
+        What each task's gradient is divided by before the min-norm point
+        is found: its loss times its norm (``"loss+"``), its norm, its loss,
+        or nothing (``"none"``, the plain method). The raw losses then get
+        ``w_k mean(n) / n_k``: the min-norm direction of the normalized
+        gradients at the raw gradients' scale. These are the normalizations
+        of Sener & Koltun's code.
 
     Only architectures with one representation read by every head support
     it (:class:`~skmtl.neural.HardSharing`; a custom module implements
@@ -213,6 +291,16 @@ class MGDAUB(_StepAveraged):
     condition on the representation's Jacobian. As in their code, each head
     receives its task's gradient scaled by ``w_k``.
 
+    **Why normalized by default.** The min-norm point of the raw gradients
+    leans on the task with the smallest gradient. On ``bench_weighting.py``'s
+    digits problem the class's cross-entropy sits on its plateau for the
+    first epochs while the box's MSE falls five-fold; with
+    ``normalization="none"`` the box got 0.97 of the weight by the last
+    epoch and the class accuracy ended at 0.19 (equal weights: 0.74;
+    IoU 0.89 against 0.78). With ``"loss+"`` a task's gradient counts
+    relative to its loss and norm: accuracy / IoU 0.77 / 0.74 and 0.74 / 0.74 (seeds 0 and 1;
+    equal weights 0.74 / 0.78 and 0.71 / 0.77). ``"l2"`` was not enough here: 0.60 / 0.84 (seed 0).
+
     References
     ----------
     .. [1] O. Sener and V. Koltun, "Multi-task learning as multi-objective
@@ -222,22 +310,25 @@ class MGDAUB(_StepAveraged):
     --------
     >>> import numpy as np
     >>> from skmtl.neural import MultiTaskRegressor
+    >>> from skmtl.neural.weighting import MGDAUB
     >>> rng = np.random.RandomState(0)
     >>> X = rng.randn(100, 3)
     >>> Y = np.c_[X[:, 0], X[:, 1]]
-    >>> est = MultiTaskRegressor(weighting="mgda_ub", hidden_layer_sizes=(8,),
-    ...                          max_epochs=2, random_state=0).fit(X, Y)
+    >>> est = MultiTaskRegressor(weighting=MGDAUB(normalization="none"),
+    ...                          hidden_layer_sizes=(8,), max_epochs=2,
+    ...                          random_state=0).fit(X, Y)
     >>> np.allclose(est.task_weights_history_.sum(axis=1), 1.0)
     True
     """
 
     level = "gradient"
 
-    def __init__(self):
-        pass
+    def __init__(self, normalization="loss+"):
+        self.normalization = normalization
 
     def initialize(self, tasks):
         super().initialize(tasks)
+        _check_normalization("MGDAUB", self.normalization)
         self._mean = _RunningMean(self.n_tasks_)
         return self
 
@@ -273,7 +364,9 @@ class MGDAUB(_StepAveraged):
         weights = np.zeros(K)
         active = np.diag(gram) > 0
         if active.any():
-            weights[active] = min_norm_weights(gram[np.ix_(active, active)])
+            losses = task_losses.detach().cpu().double().numpy()[active]
+            weights[active] = _normalized_min_norm(gram[np.ix_(active, active)],
+                                                   losses, self.normalization)
         w = torch.as_tensor(weights, dtype=task_losses.dtype,
                             device=task_losses.device)
         total = (w * task_losses).sum()
@@ -337,13 +430,14 @@ class CAGrad(_GradientCombination):
 class NashMTL(_GradientCombination):
     """Multi-task learning as a bargaining game: Nash-MTL (Navon et al., 2022).
 
-    The weights ``alpha > 0`` solve ``G alpha = 1 / alpha`` (element-wise) on
-    the Gram matrix ``G`` of the task gradients, normalized by its Frobenius
-    norm as in the authors' code: along ``d = alpha @ J`` each task's gain
-    ``g_k . d`` equals ``1 / alpha_k``, the Nash bargaining solution, which
-    is invariant to the scale of each task's loss. The whole model is
-    trained on ``sum_k alpha_k L_k``: the heads get their gradient scaled
-    by ``alpha_k``.
+    The weights ``alpha > 0`` solve ``alpha_k (G alpha)_k = 1`` for every
+    task on the Gram matrix ``G = J J^T`` of the task gradients: along
+    ``d = alpha @ J`` each task's gain ``g_k . d`` equals ``1 / alpha_k``,
+    the Nash bargaining solution. It is invariant to the scale of each
+    task's loss: multiplying ``L_k`` by ``c`` divides ``alpha_k`` by ``c``
+    and leaves ``d`` unchanged; with orthogonal gradients ``alpha_k = 1 /
+    ||g_k||``. The whole model is trained on ``sum_k alpha_k L_k``: the
+    heads get their gradient scaled by ``alpha_k``.
 
     Parameters
     ----------
@@ -357,7 +451,12 @@ class NashMTL(_GradientCombination):
     ``alpha`` is found by damped Newton steps on the strictly convex problem
     whose stationarity conditions are ``G alpha = 1 / alpha``
     (:func:`~skmtl.utils._gradient_combination.nash_weights`), instead of the
-    authors' sequence of convex programs. Reference: [1]_.
+    authors' sequence of convex programs. It is solved on ``G / ||G||_F``
+    (better conditioned) and rescaled by ``||G||_F ** -1/2`` to solve the
+    equations on ``G`` itself; the authors' code returns the weights of the
+    normalized problem unchanged, an update that grows as ``||G||_F ** 1/2``
+    (proportional to the gradients' scale) instead of being scale-free.
+    Reference: [1]_.
 
     References
     ----------
@@ -367,7 +466,12 @@ class NashMTL(_GradientCombination):
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from skmtl import Task
     >>> from skmtl.neural.weighting import NashMTL
+    >>> strategy = NashMTL().initialize([Task("a"), Task("b")])
+    >>> strategy._combination(np.diag([4.0, 1.0])).round(6).tolist()  # 1 / ||g_k||
+    [0.5, 1.0]
     >>> NashMTL(update_every=5).get_params()
     {'update_every': 5}
     """
@@ -403,9 +507,11 @@ class NashMTL(_GradientCombination):
                                              else penalty.detach())
 
     def _combination(self, gram):
+        # solved on G / ||G||_F for conditioning; if alpha_n solves
+        # alpha_n * (G/s alpha_n) = 1, then alpha = alpha_n / sqrt(s) solves
+        # alpha * (G alpha) = 1 on the raw Gram matrix
         scale = np.linalg.norm(gram)
-        alpha = nash_weights(gram / scale)
-        return alpha
+        return nash_weights(gram / scale) / np.sqrt(scale)
 
     def _active_weights(self, gram):
         self._last = super()._active_weights(gram)
@@ -480,10 +586,6 @@ class UPGrad(_GradientCombination):
         state.pop("_weighting", None)  # rebuilt on demand
         return state
 
-    def _active_weights(self, gram):
-        self._active = np.diag(gram) > 0
-        return super()._active_weights(gram)
-
     def _combination(self, gram):
         if self.pref_vector is None:
             weighting = getattr(self, "_weighting", None)
@@ -500,8 +602,7 @@ class UPGrad(_GradientCombination):
 WEIGHTINGS["pcgrad"] = PCGrad
 WEIGHTINGS["mgda"] = MGDA
 WEIGHTINGS["mgda_ub"] = MGDAUB
-WEIGHTINGS["mgdaub"] = MGDAUB
 WEIGHTINGS["cagrad"] = CAGrad
 WEIGHTINGS["nash_mtl"] = NashMTL
-WEIGHTINGS["nashmtl"] = NashMTL
+ALIASES["nash"] = "nash_mtl"
 WEIGHTINGS["upgrad"] = UPGrad
