@@ -93,7 +93,7 @@ GRIDS = {
 _MINIBATCH = ("minibatch training: repeating a row changes the batches and the "
               "number of steps per epoch, so the fitted network differs; the "
               "weighted losses and gradients equal those of repeated rows "
-              "(tests/neural/test_sample_weight.py)")
+              "(tests/neural/test_neural_sample_weight.py)")
 EXPECTED_FAILED_CHECKS = {
     name: {"check_sample_weight_equivalence_on_dense_data": _MINIBATCH}
     for name in ("MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier")

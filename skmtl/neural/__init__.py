@@ -12,7 +12,6 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 from . import weighting
 from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
-from ._conflict import GradientConflict
 from ._architectures import (
     ARCHITECTURE_ALIASES,
     ARCHITECTURES,
@@ -25,6 +24,7 @@ from ._architectures import (
     SoftSharing,
 )
 from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
+from ._conflict import GradientConflict
 from ._data import BatchIterator, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._net import MultiTaskNet

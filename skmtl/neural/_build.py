@@ -18,7 +18,7 @@ from torch import nn
 from ..tasks import Task
 from ..utils import resolve_option
 from ._architectures import ARCHITECTURE_ALIASES, ARCHITECTURES
-from ._trunks import TRUNK_ALIASES, TRUNKS, MLP
+from ._trunks import MLP, TRUNK_ALIASES, TRUNKS
 from .weighting import Fixed, resolve_weighting
 
 __all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "build_trunk_spec",

@@ -9,8 +9,6 @@ from torch.func import functional_call
 
 __all__ = ["GradientConflict"]
 
-_KEYS = ("task_gradient_norms", "task_gradient_cosines")
-
 
 class GradientConflict(Callback):
     """Record each task's gradient norm and the tasks' pairwise gradient cosines.

@@ -282,23 +282,9 @@ def nash_weights(gram, *, tol=1e-10, max_iter=100):
     def objective(a):
         return 0.5 * a @ G @ a - np.sum(np.log(a))
 
-    for _ in range(max_iter):
-        gradient = G @ alpha - 1.0 / alpha
-        hessian = G + np.diag(1.0 / alpha ** 2)
-        direction = -np.linalg.solve(hessian, gradient)
-        decrement = -gradient @ direction
-        if decrement / 2 <= tol:
-            break
-        step = 1.0
-        while np.any(alpha + step * direction <= 0):
-            step /= 2
-        value = objective(alpha)
-        while objective(alpha + step * direction) > value - 0.25 * step * decrement:
-            step /= 2
-            if step < 1e-16:
-                break
-        alpha = alpha + step * direction
-    return alpha
+    return _positive_newton(
+        objective, lambda a: G @ a - 1.0 / a,
+        lambda a: G + np.diag(1.0 / a ** 2), alpha, tol, max_iter)
 
 
 def fairgrad_weights(gram, alpha=1.0, *, tol=1e-10, max_iter=100):
@@ -344,23 +330,30 @@ def fairgrad_weights(gram, alpha=1.0, *, tol=1e-10, max_iter=100):
     def objective(v):
         return 0.5 * v @ G @ v - np.sum(v ** (1 - p)) / (1 - p)
 
+    return _positive_newton(
+        objective, lambda v: G @ v - v ** (-p),
+        lambda v: G + np.diag(p * v ** (-p - 1)), w, tol, max_iter)
+
+
+def _positive_newton(objective, gradient_of, hessian_of, x, tol, max_iter):
+    """Minimise a strictly convex ``objective`` over ``x > 0`` by damped Newton
+    steps (halved to stay positive, then Armijo backtracking)."""
     for _ in range(max_iter):
-        gradient = G @ w - w ** (-p)
-        hessian = G + np.diag(p * w ** (-p - 1))
-        direction = -np.linalg.solve(hessian, gradient)
+        gradient = gradient_of(x)
+        direction = -np.linalg.solve(hessian_of(x), gradient)
         decrement = -gradient @ direction
         if decrement / 2 <= tol:
             break
         step = 1.0
-        while np.any(w + step * direction <= 0):
+        while np.any(x + step * direction <= 0):
             step /= 2
-        value = objective(w)
-        while objective(w + step * direction) > value - 0.25 * step * decrement:
+        value = objective(x)
+        while objective(x + step * direction) > value - 0.25 * step * decrement:
             step /= 2
             if step < 1e-16:
                 break
-        w = w + step * direction
-    return w
+        x = x + step * direction
+    return x
 
 
 def imtl_g_weights(gram):

@@ -17,9 +17,7 @@ from skmtl.neural.weighting import (
     ConFIG,
     ExcessMTL,
     FairGrad,
-    GradDrop,
     GradNorm,
-    GradVac,
     MetaWeighting,
 )
 from skmtl.utils._gradient_combination import (
