@@ -189,7 +189,7 @@ def main(argv=None):
         print(f"{name:<{width}}  {b:{fmt}}  {rb:6.3f}  {m:{fmt}}  {rm:6.3f}")
     print("ratios: time over the plain loop's per-epoch time (fit rows, wall rows "
           "included), throughput over the plain loop's (predict rows); targets: fit "
-          "<= 1.10, predict >= 0.90")
+          "<= 1.05, predict >= 0.95")
 
 
 if __name__ == "__main__":
