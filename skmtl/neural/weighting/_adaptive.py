@@ -138,13 +138,7 @@ class GradNorm(_StepAveraged):
     def backward(self, task_losses, net, penalty=None):
         step, self._step = self._step, self._step + 1
         if step % int(self.every):
-            weights = self.weights_.detach().clone()
-            total = (weights * task_losses).sum()
-            if penalty is not None:
-                total = total + penalty
-            total.backward()
-            self._mean.add(weights)
-            return total
+            return self._weighted_backward(task_losses, penalty)
         layer = _last_shared_weight(net.module_, "GradNorm")
         recorded = per_task_representation(net.module_)
         if recorded is not None:
@@ -162,13 +156,18 @@ class GradNorm(_StepAveraged):
                 _norm(torch.autograd.grad(task_losses[k], layer, retain_graph=True,
                                           allow_unused=True)[0], layer)
                 for k in range(self.n_tasks_)])
+        total = self._weighted_backward(task_losses, penalty)
+        self._update(task_losses.detach(), norms)
+        return total
+
+    def _weighted_backward(self, task_losses, penalty):
+        """Back-propagate ``sum_k w_k L_k`` (+ penalty) at the current weights."""
         weights = self.weights_.detach().clone()
         total = (weights * task_losses).sum()
         if penalty is not None:
             total = total + penalty
         total.backward()
         self._mean.add(weights)
-        self._update(task_losses.detach(), norms)
         return total
 
     def _update(self, losses, norms):
