@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._penalties import Penalty, check_real
+from ._penalties import Penalty, PlusSparsePenalty, check_real
 
 __all__ = ["SparseLowRank", "MeanLowRank"]
 
@@ -11,7 +11,7 @@ def _nuclear_norm(M):
     return float(np.linalg.svd(M, compute_uv=False).sum()) if M.size else 0.0
 
 
-class SparseLowRank(Penalty):
+class SparseLowRank(PlusSparsePenalty):
     r"""Sparse plus low-rank model: a shared subspace plus task-specific exceptions.
 
     ``W = L + S`` with
@@ -61,50 +61,19 @@ class SparseLowRank(Penalty):
            [0. , 1.5]]))
     """
 
-    n_parts = 2
     part_names = ("low_rank", "sparse")
-    ratio_name = "sparse_ratio"
 
-    def __init__(self, alpha=0.1, sparse_ratio=0.5):
-        self.alpha = alpha
-        self.sparse_ratio = sparse_ratio
+    def _part_norm(self, P):
+        return _nuclear_norm(P)
 
-    def _validate(self):
-        super()._validate()
-        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
-
-    def coef(self, V):
-        return V[0] + V[1]
-
-    def value(self, V):
-        nuclear = _nuclear_norm(V[0])
-        return self.alpha * (nuclear + self.sparse_ratio * float(np.abs(V[1]).sum()))
-
-    def prox(self, V, step):
-        t = step * self.alpha
-        U, s, Vt = np.linalg.svd(V[0], full_matrices=False)
+    def _part_prox(self, P, t):
+        U, s, Vt = np.linalg.svd(P, full_matrices=False)
         s = np.maximum(s - t, 0.0)
         keep = s > 0
-        low_rank = (U[:, keep] * s[keep]) @ Vt[keep]
-        S = V[1]
-        sparse = np.sign(S) * np.maximum(np.abs(S) - t * self.sparse_ratio, 0.0)
-        return np.stack([low_rank, sparse])
+        return (U[:, keep] * s[keep]) @ Vt[keep]
 
-    def dual_norm(self, V):
-        if not V.size:
-            return 0.0
-        return max(float(np.linalg.norm(V, 2)),
-                   float(np.abs(V).max()) / self.sparse_ratio)
-
-    def dual_scale(self, V):
-        norm = self.dual_norm(V)
-        return 1.0 if norm <= self.alpha else self.alpha / norm
-
-    def conjugate(self, V):
-        return 0.0
-
-    def alpha_max(self, V0):
-        return self.dual_norm(V0)
+    def _part_dual_norm(self, V):
+        return float(np.linalg.norm(V, 2))
 
 
 class MeanLowRank(Penalty):

@@ -399,7 +399,54 @@ class TraceNorm(Penalty):
         return self.dual_norm(V0)
 
 
-class Dirty(Penalty):
+class PlusSparsePenalty(Penalty):
+    """``W = P + S``: a structured part ``P`` plus an element-sparse part ``S``.
+
+    ``alpha * min_{P + S = W} [norm(P) + sparse_ratio * ||S||_1]``; a
+    subclass gives the part's norm, its proximal operator and its dual norm.
+    """
+
+    n_parts = 2
+    ratio_name = "sparse_ratio"
+
+    def __init__(self, alpha=0.1, sparse_ratio=0.5):
+        self.alpha = alpha
+        self.sparse_ratio = sparse_ratio
+
+    def _validate(self):
+        super()._validate()
+        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
+
+    def coef(self, V):
+        return V[0] + V[1]
+
+    def value(self, V):
+        return self.alpha * (self._part_norm(V[0])
+                             + self.sparse_ratio * float(np.abs(V[1]).sum()))
+
+    def prox(self, V, step):
+        t = step * self.alpha
+        S = V[1]
+        sparse = np.sign(S) * np.maximum(np.abs(S) - t * self.sparse_ratio, 0.0)
+        return np.stack([self._part_prox(V[0], t), sparse])
+
+    def dual_norm(self, V):
+        if not V.size:
+            return 0.0
+        return max(self._part_dual_norm(V), float(np.abs(V).max()) / self.sparse_ratio)
+
+    def dual_scale(self, V):
+        norm = self.dual_norm(V)
+        return 1.0 if norm <= self.alpha else self.alpha / norm
+
+    def conjugate(self, V):
+        return 0.0
+
+    def alpha_max(self, V0):
+        return self.dual_norm(V0)
+
+
+class Dirty(PlusSparsePenalty):
     r"""Dirty model: a group-sparse part plus an element-sparse part.
 
     ``W = P + S`` with
@@ -435,48 +482,16 @@ class Dirty(Penalty):
     Dirty(alpha=0.5, sparse_ratio=0.4)
     """
 
-    n_parts = 2
     part_names = ("group", "sparse")
-    ratio_name = "sparse_ratio"
 
-    def __init__(self, alpha=0.1, sparse_ratio=0.5):
-        self.alpha = alpha
-        self.sparse_ratio = sparse_ratio
+    def _part_norm(self, P):
+        return float(_row_norms(P).sum())
 
-    def _validate(self):
-        super()._validate()
-        check_real(self, "sparse_ratio", self.sparse_ratio, low_open=True)
-
-    def coef(self, V):
-        return V[0] + V[1]
-
-    def value(self, V):
-        return self.alpha * (float(_row_norms(V[0]).sum())
-                             + self.sparse_ratio * float(np.abs(V[1]).sum()))
-
-    def prox(self, V, step):
-        t = step * self.alpha
-        P = V[0]
+    def _part_prox(self, P, t):
         norms = _row_norms(P)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(norms > t, 1.0 - t / norms, 0.0)
-        S = V[1]
-        ts = t * self.sparse_ratio
-        return np.stack([P * scale[:, None],
-                         np.sign(S) * np.maximum(np.abs(S) - ts, 0.0)])
+        return P * scale[:, None]
 
-    def dual_norm(self, V):
-        if not V.size:
-            return 0.0
-        return max(float(_row_norms(V).max()),
-                   float(np.abs(V).max()) / self.sparse_ratio)
-
-    def dual_scale(self, V):
-        norm = self.dual_norm(V)
-        return 1.0 if norm <= self.alpha else self.alpha / norm
-
-    def conjugate(self, V):
-        return 0.0
-
-    def alpha_max(self, V0):
-        return self.dual_norm(V0)
+    def _part_dual_norm(self, V):
+        return float(_row_norms(V).max())
