@@ -95,8 +95,7 @@ def regularization_path(X, y, penalty="l21", *, loss="squared", alphas=None,
     est = _estimator_for(loss, resolve_penalty(penalty), tasks=tasks,
                          fit_intercept=fit_intercept, task_weights=task_weights,
                          solver=solver, max_iter=max_iter, tol=tol)
-    est._validate_params()
-    problem = est._problem(X, y, sample_weight)
+    problem = est.build_problem(X, y, sample_weight)
     if alphas is None:
         prepared = resolve_penalty(penalty).prepare(problem.column_task)
         alphas = alpha_grid(problem.datafit, prepared, n_alphas, eps)
@@ -104,7 +103,7 @@ def regularization_path(X, y, penalty="l21", *, loss="squared", alphas=None,
         alphas = _check_alphas(alphas)
     p = problem.datafit.n_features
     coefs, intercepts, gaps, iters = [], [], [], []
-    for fitted in est._solve_path(problem, alphas):
+    for fitted in est.solve_path(problem, alphas):
         coefs.append(np.reshape(fitted.coef_, (-1, p)).copy())
         intercepts.append(np.atleast_1d(fitted.intercept_).copy())
         gaps.append(fitted.dual_gap_)
@@ -149,11 +148,11 @@ def _fold_path(estimator, problem, train, test, penalty, alphas, scorer):
     est = clone(estimator)
     sw = problem.sample_weight
     X, Y = problem.X, problem.Y
-    fold = est._problem(X[train], Y[train], None if sw is None else sw[train])
+    fold = est.build_problem(X[train], Y[train], None if sw is None else sw[train])
     X_test, Y_test = X[test], Y[test]
     sw_test = None if sw is None else sw[test]
     values = []
-    for fitted in est._solve_path(fold, alphas, penalty=penalty):
+    for fitted in est.solve_path(fold, alphas, penalty=penalty):
         if sw_test is not None and not sw_test.any():
             values.append(np.nan)  # no held-out weight: nothing to score
         elif scorer is None:
@@ -245,7 +244,7 @@ class _CVMixin:
         self._validate_params()
         base = self._base_estimator()
         # Validate once on all the data (tasks, alpha grid, the final refit).
-        problem = base._problem(X, y, sample_weight)
+        problem = base.build_problem(X, y, sample_weight)
         penalties, ratios = self._penalties(resolve_penalty(self.penalty))
         if self.alphas is None:
             grids = [alpha_grid(problem.datafit, pen.prepare(problem.column_task),
@@ -282,11 +281,11 @@ class _CVMixin:
         self.alpha_ = float(grids[best_ratio][best])
         # Refit on all data along the path down to alpha_ (warm starts).
         fitted = base
-        for fitted in base._solve_path(problem,  # noqa: B007
+        for fitted in base.solve_path(problem,  # noqa: B007
                                        grids[best_ratio][:best + 1],
                                        penalty=penalties[best_ratio]):
             pass
-        params = set(base._get_param_names())
+        params = set(base.get_params(deep=False))
         for attr, value in vars(fitted).items():
             if attr not in params:
                 setattr(self, attr, value)

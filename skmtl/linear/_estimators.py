@@ -155,11 +155,28 @@ class _LinearMultiTask:
     def _solver_options(self):
         return {}
 
-    def _solve_path(self, problem, alphas, penalty=None):
-        """Fit for each alpha in turn, warm-started; yield after each fit.
+    def solve_path(self, problem, alphas, penalty=None):
+        """Fit ``problem`` for each alpha in turn, warm-started; yield ``self`` after each.
 
-        ``penalty`` (default: the estimator's) is copied for each ``alpha``;
-        neither it nor ``self.penalty`` is changed.
+        The path interface that :func:`regularization_path` and the CV
+        estimators use: build the problem once with :meth:`build_problem`,
+        then fit it (or row subsets of it, rebuilt per fold) along a
+        decreasing grid, each fit starting from the previous solution.
+
+        Parameters
+        ----------
+        problem : Problem
+            What :meth:`build_problem` returned.
+        alphas : iterable of float or None
+            The values of ``alpha``, in order; None keeps the penalty's own.
+        penalty : Penalty, default=None
+            The penalty to use (default: the estimator's). It is copied for
+            each ``alpha``; neither it nor ``self.penalty`` is changed.
+
+        Yields
+        ------
+        self : object
+            Fitted at the current ``alpha``: every fitted attribute is set.
         """
         datafit, column_task = problem.datafit, problem.column_task
         p, M = datafit.n_features, datafit.n_columns
@@ -180,7 +197,7 @@ class _LinearMultiTask:
             yield self
 
     def _fit_problem(self, problem):
-        for _ in self._solve_path(problem, [None]):
+        for _ in self.solve_path(problem, [None]):
             pass
         return self
 
@@ -327,10 +344,16 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         -------
         self : object
         """
-        self._validate_params()
-        return self._fit_problem(self._problem(X, y, sample_weight))
+        return self._fit_problem(self.build_problem(X, y, sample_weight))
 
-    def _problem(self, X, y, sample_weight):
+    def build_problem(self, X, y, sample_weight=None):
+        """Validate the data and build the solver's problem; see :meth:`solve_path`.
+
+        Checks the parameters, infers ``tasks_`` and returns the
+        ``Problem`` (datafit, column-to-task map, the
+        validated ``X``, ``Y`` and ``sample_weight``).
+        """
+        self._validate_params()
         X, Y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         datafit, column_task = regression_problem(
@@ -445,10 +468,16 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         -------
         self : object
         """
-        self._validate_params()
-        return self._fit_problem(self._problem(X, y, sample_weight))
+        return self._fit_problem(self.build_problem(X, y, sample_weight))
 
-    def _problem(self, X, y, sample_weight):
+    def build_problem(self, X, y, sample_weight=None):
+        """Validate the data and build the solver's problem; see :meth:`solve_path`.
+
+        Checks the parameters, infers ``tasks_`` and returns the
+        ``Problem`` (datafit, column-to-task map, the
+        validated ``X``, ``Y`` and ``sample_weight``).
+        """
+        self._validate_params()
         X, Y = self._validate_fit_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         T = self._encode_targets(Y)

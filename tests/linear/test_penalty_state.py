@@ -68,7 +68,7 @@ def test_one_penalty_object_on_two_problems_equals_two_fresh_ones(penalty):
     problems = []
     for X, Y in _problems():
         est = MultiTaskLinearRegressor(penalty)
-        problems.append(est._problem(X, Y, None))
+        problems.append(est.build_problem(X, Y))
     shared = penalty  # the same object, given straight to the solver twice
     before = _state(shared)
     for problem in problems:
