@@ -292,7 +292,20 @@ class _CVMixin:
         return self
 
 
-_CV_PARAMS_DOC = """
+class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
+    """:class:`MultiTaskLinearRegressor` with ``alpha`` chosen by cross-validation.
+
+    Each fold fits a warm-started path of ``alpha`` values (folds run in
+    parallel through joblib) and scores it on the held-out rows, on their
+    labelled entries only; the ``alpha`` with the best mean score over the
+    folds is refit on all the data. With ``ratios``, the penalty's second
+    hyper-parameter is searched too (a 2-D grid, one path per value); every
+    other hyper-parameter of the penalty stays as given.
+
+    Parameters
+    ----------
+    penalty : Penalty or str, default="l21"
+        The penalty whose ``alpha`` is chosen.
     alphas : array-like, default=None
         Values of ``alpha`` to try; None builds ``n_alphas`` values from
         ``alpha_max`` (the smallest ``alpha`` giving ``W = 0``, where the
@@ -317,29 +330,12 @@ _CV_PARAMS_DOC = """
         folds would leave a task without training labels. Every task needs
         labels in every training fold.
     n_jobs : int, default=None
-        Paths (one per fold and ratio) fitted in parallel through joblib."""
-
-
-class MultiTaskLinearRegressorCV(_CVMixin, MultiTaskLinearRegressor):
-    """:class:`MultiTaskLinearRegressor` with ``alpha`` chosen by cross-validation.
-
-    Each fold fits a warm-started path of ``alpha`` values (folds run in
-    parallel through joblib) and scores it on the held-out rows, on their
-    labelled entries only; the ``alpha`` with the best mean score over the
-    folds is refit on all the data. With ``ratios``, the penalty's second
-    hyper-parameter is searched too (a 2-D grid, one path per value); every
-    other hyper-parameter of the penalty stays as given.
-
-    Parameters
-    ----------
-    penalty : Penalty or str, default="l21"
-        The penalty whose ``alpha`` is chosen.""" + _CV_PARAMS_DOC + """
+        Paths (one per fold and ratio) fitted in parallel through joblib.
     scoring : callable or str, default=None
         None selects the smallest masked mean squared error (averaged over
         the outputs); a metric name of :mod:`skmtl.metrics` or a scorer
         ``scorer(estimator, X, Y)`` selects the largest score.
-    tasks, fit_intercept, task_weights, solver, max_iter, tol, selection, \
-random_state
+    tasks, fit_intercept, task_weights, solver, max_iter, tol, selection, random_state
         As in :class:`MultiTaskLinearRegressor`.
 
     Attributes
@@ -352,8 +348,7 @@ random_state
         The chosen ratio (with ``ratios``).
     ratios_ : ndarray of shape (n_ratios,)
         The ratios searched (with ``ratios``).
-    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, \
-n_folds)
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, n_folds)
         Held-out masked MSE (``scoring=None``), weighted by ``sample_weight``.
     scores_path_ : ndarray, same shape
         Held-out scores (when ``scoring`` is given).
@@ -418,7 +413,32 @@ class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
     Parameters
     ----------
     penalty : Penalty or str, default="l21"
-        The penalty whose ``alpha`` is chosen.""" + _CV_PARAMS_DOC + """
+        The penalty whose ``alpha`` is chosen.
+    alphas : array-like, default=None
+        Values of ``alpha`` to try; None builds ``n_alphas`` values from
+        ``alpha_max`` (the smallest ``alpha`` giving ``W = 0``, where the
+        penalty has one) down to ``eps * alpha_max``.
+    n_alphas : int, default=20
+    eps : float, default=1e-3
+    ratios : float or array-like, default=None
+        Values of the penalty's second hyper-parameter to search jointly
+        with ``alpha`` (a 2-D grid): ``l1_ratio`` for :class:`L21` and
+        :class:`L1` (as ``MultiTaskElasticNetCV(l1_ratio=[...])``),
+        ``sparse_ratio`` for :class:`Dirty` and :class:`SparseLowRank`,
+        ``mean_ratio`` for :class:`MeanRegularized` and :class:`MeanLowRank`,
+        ``graph_ratio`` for :class:`GraphLaplacian`, ``relationship_ratio`` for
+        :class:`TaskRelationship`, ``within_ratio`` for :class:`Clustered`
+        (the penalty's ``ratio_name``). Each value gets its own warm-started
+        path of ``alpha`` (its own grid from its ``alpha_max``). None keeps
+        the penalty's value.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitting of the rows. An integer gives a *shuffled*
+        ``KFold(cv, shuffle=True, random_state=0)``: NaN-masked data with
+        different samples per task is often sorted by task, and unshuffled
+        folds would leave a task without training labels. Every task needs
+        labels in every training fold.
+    n_jobs : int, default=None
+        Paths (one per fold and ratio) fitted in parallel through joblib.
     scoring : callable or str, default=None
         None: mean over tasks of the masked accuracy; otherwise a metric name
         of :mod:`skmtl.metrics` (e.g. ``"neg_log_loss"``) or a scorer.
@@ -431,8 +451,7 @@ class MultiTaskLogisticClassifierCV(_CVMixin, MultiTaskLogisticClassifier):
     alphas_ : ndarray of shape (n_alphas,) or (n_ratios, n_alphas)
     ratio_, ratios_ : float, ndarray
         With ``ratios``: the chosen ratio and the ratios searched.
-    scores_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, \
-n_folds)
+    scores_path_ : ndarray of shape (n_alphas, n_folds) or (n_ratios, n_alphas, n_folds)
         Held-out scores per (ratio,) ``alpha`` and fold.
     coef_, intercept_, classes_, n_iter_, penalty_, tasks_
         Of the model refit with ``alpha_``.

@@ -21,76 +21,6 @@ from ._structured import task_correlation
 
 __all__ = ["MultiTaskLinearRegressor", "MultiTaskLogisticClassifier"]
 
-_COMMON_DOC = """
-    penalty : Penalty or str, default="l21"
-        What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
-        :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
-        :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
-        :class:`TaskRelationship`, :class:`SparseLowRank`,
-        :class:`MeanLowRank`) whose parameters
-        reach ``set_params`` and ``GridSearchCV`` as ``penalty__alpha``, or a
-        name from ``skmtl.linear.PENALTIES`` (``"l21"``, ``"trace_norm"`` or
-        its short name ``"trace"``, ...: the penalty with its defaults). The
-        penalty object is never changed by ``fit``.
-    tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes one task per column.
-    fit_intercept : bool, default=True
-        Fit one intercept per model column (not penalized).
-    task_weights : sequence or dict, default=None
-        ``lambda_k`` multiplying each task's averaged loss (see Notes).
-    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
-        ``"fista"``: accelerated proximal gradient with restart, on the Gram
-        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
-        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
-        block coordinate descent with gap-safe screening and dual
-        extrapolation (squared loss, row-separable penalties: :class:`L1`,
-        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
-        its working sets need or through ``X`` in the same cases;
-        ``"alternating"``: alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
-        row-separable penalties with the squared loss, ``"alternating"``
-        where needed and ``"fista"`` otherwise. A solver that cannot handle
-        the penalty fails with a message naming the missing capability.
-    max_iter : int, default=1000
-        Maximum number of iterations (outer iterations for ``"cd"`` and
-        ``"alternating"``). It bounds the inner work too: each outer
-        iteration of ``"cd"`` runs at most 100 sweeps over its working set
-        (1000 proximal steps when the working set is one block of at most 64
-        features), each outer iteration of ``"alternating"`` at most 1000
-        FISTA steps, so a fit makes at most ``1000 * max_iter`` inner
-        iterations (``n_inner_iter_``) whatever ``tol``.
-    tol : float, default=1e-4
-        Stop when the duality gap is below ``tol`` times the loss of the
-        intercept-only model (squared loss with a penalty that has a
-        conjugate, as scikit-learn's ``MultiTaskLasso``), otherwise when the
-        relative change of the objective is below ``tol``.
-    warm_start : bool, default=False
-        Start from the previous fit's coefficients. When that fit stopped at
-        ``max_iter`` with the same penalty and solver, the solver also
-        continues from its own state (momentum, working set), so fitting
-        ``k`` iterations twice equals fitting ``2 k`` once. ``n_iter_``
-        counts the iterations of the last call, as in scikit-learn."""
-
-_SELECTION_DOC = """
-    selection : {"cyclic", "random"}, default="cyclic"
-        Order in which each sweep of ``solver="cd"`` visits the blocks of
-        features of its working set: in turn, or in a new random order every
-        sweep, as scikit-learn's ``selection``. It changes the path to the
-        solution, not the solution; no effect on the other solvers (or on a
-        working set of one block, which is solved by FISTA).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the random order (``selection="random"``)."""
-
-_NOTES = """
-    With ``D_ik = lambda_k s_i / n_k`` on labelled entries (``s`` the sample
-    weights, ``n_k`` the summed weight of task ``k``'s labelled rows, 0 where a
-    label is missing), each task's loss is averaged over its own labelled
-    rows and multiplied by its task weight. With every label present, unit
-    weights and the squared loss this is scikit-learn's
-    ``1/(2 n) ||Y - X W||_F^2``, so ``penalty=L21(alpha)`` equals
-    ``MultiTaskLasso(alpha)``. Task weights are used as given (not
-    normalized)."""
-
 
 class _LinearMultiTask:
     # Comes first in the bases, before MultiTaskMixin (whose masked score wins
@@ -156,7 +86,7 @@ class _LinearMultiTask:
         return {}
 
     def solve_path(self, problem, alphas, penalty=None):
-        """Fit ``problem`` for each alpha in turn, warm-started; yield ``self`` after each.
+        """Fit ``problem`` for each alpha in turn, warm-started; yield after each.
 
         The path interface that :func:`regularization_path` and the CV
         estimators use: build the problem once with :meth:`build_problem`,
@@ -247,7 +177,63 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
     share structure.
 
     Parameters
-    ----------""" + _COMMON_DOC + _SELECTION_DOC + r"""
+    ----------
+    penalty : Penalty or str, default="l21"
+        What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
+        :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
+        :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
+        :class:`TaskRelationship`, :class:`SparseLowRank`,
+        :class:`MeanLowRank`) whose parameters
+        reach ``set_params`` and ``GridSearchCV`` as ``penalty__alpha``, or a
+        name from ``skmtl.linear.PENALTIES`` (``"l21"``, ``"trace_norm"`` or
+        its short name ``"trace"``, ...: the penalty with its defaults). The
+        penalty object is never changed by ``fit``.
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes one task per column.
+    fit_intercept : bool, default=True
+        Fit one intercept per model column (not penalized).
+    task_weights : sequence or dict, default=None
+        ``lambda_k`` multiplying each task's averaged loss (see Notes).
+    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
+        ``"fista"``: accelerated proximal gradient with restart, on the Gram
+        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
+        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
+        block coordinate descent with gap-safe screening and dual
+        extrapolation (squared loss, row-separable penalties: :class:`L1`,
+        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
+        its working sets need or through ``X`` in the same cases;
+        ``"alternating"``: alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
+        row-separable penalties with the squared loss, ``"alternating"``
+        where needed and ``"fista"`` otherwise. A solver that cannot handle
+        the penalty fails with a message naming the missing capability.
+    max_iter : int, default=1000
+        Maximum number of iterations (outer iterations for ``"cd"`` and
+        ``"alternating"``). It bounds the inner work too: each outer
+        iteration of ``"cd"`` runs at most 100 sweeps over its working set
+        (1000 proximal steps when the working set is one block of at most 64
+        features), each outer iteration of ``"alternating"`` at most 1000
+        FISTA steps, so a fit makes at most ``1000 * max_iter`` inner
+        iterations (``n_inner_iter_``) whatever ``tol``.
+    tol : float, default=1e-4
+        Stop when the duality gap is below ``tol`` times the loss of the
+        intercept-only model (squared loss with a penalty that has a
+        conjugate, as scikit-learn's ``MultiTaskLasso``), otherwise when the
+        relative change of the objective is below ``tol``.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients. When that fit stopped at
+        ``max_iter`` with the same penalty and solver, the solver also
+        continues from its own state (momentum, working set), so fitting
+        ``k`` iterations twice equals fitting ``2 k`` once. ``n_iter_``
+        counts the iterations of the last call, as in scikit-learn.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which each sweep of ``solver="cd"`` visits the blocks of
+        features of its working set: in turn, or in a new random order every
+        sweep, as scikit-learn's ``selection``. It changes the path to the
+        solution, not the solution; no effect on the other solvers (or on a
+        working set of one block, which is solved by FISTA).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random order (``selection="random"``).
 
     Attributes
     ----------
@@ -290,7 +276,15 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
     sklearn.linear_model.MultiTaskLasso : The L21 penalty without missing labels.
 
     Notes
-    -----""" + _NOTES + r"""
+    -----
+    With ``D_ik = lambda_k s_i / n_k`` on labelled entries (``s`` the sample
+    weights, ``n_k`` the summed weight of task ``k``'s labelled rows, 0 where a
+    label is missing), each task's loss is averaged over its own labelled
+    rows and multiplied by its task weight. With every label present, unit
+    weights and the squared loss this is scikit-learn's
+    ``1/(2 n) ||Y - X W||_F^2``, so ``penalty=L21(alpha)`` equals
+    ``MultiTaskLasso(alpha)``. Task weights are used as given (not
+    normalized).
 
     Examples
     --------
@@ -398,7 +392,55 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
     with more than two classes (one model column per class).
 
     Parameters
-    ----------""" + _COMMON_DOC + r"""
+    ----------
+    penalty : Penalty or str, default="l21"
+        What the tasks share: a penalty object (:class:`L21`, :class:`L1`,
+        :class:`Ridge`, :class:`TraceNorm`, :class:`MeanRegularized`,
+        :class:`GraphLaplacian`, :class:`Clustered`, :class:`Dirty`,
+        :class:`TaskRelationship`, :class:`SparseLowRank`,
+        :class:`MeanLowRank`) whose parameters
+        reach ``set_params`` and ``GridSearchCV`` as ``penalty__alpha``, or a
+        name from ``skmtl.linear.PENALTIES`` (``"l21"``, ``"trace_norm"`` or
+        its short name ``"trace"``, ...: the penalty with its defaults). The
+        penalty object is never changed by ``fit``.
+    tasks : list of Task, default=None
+        Task of each column of ``Y``; None makes one task per column.
+    fit_intercept : bool, default=True
+        Fit one intercept per model column (not penalized).
+    task_weights : sequence or dict, default=None
+        ``lambda_k`` multiplying each task's averaged loss (see Notes).
+    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
+        ``"fista"``: accelerated proximal gradient with restart, on the Gram
+        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
+        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
+        block coordinate descent with gap-safe screening and dual
+        extrapolation (squared loss, row-separable penalties: :class:`L1`,
+        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
+        its working sets need or through ``X`` in the same cases;
+        ``"alternating"``: alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
+        row-separable penalties with the squared loss, ``"alternating"``
+        where needed and ``"fista"`` otherwise. A solver that cannot handle
+        the penalty fails with a message naming the missing capability.
+    max_iter : int, default=1000
+        Maximum number of iterations (outer iterations for ``"cd"`` and
+        ``"alternating"``). It bounds the inner work too: each outer
+        iteration of ``"cd"`` runs at most 100 sweeps over its working set
+        (1000 proximal steps when the working set is one block of at most 64
+        features), each outer iteration of ``"alternating"`` at most 1000
+        FISTA steps, so a fit makes at most ``1000 * max_iter`` inner
+        iterations (``n_inner_iter_``) whatever ``tol``.
+    tol : float, default=1e-4
+        Stop when the duality gap is below ``tol`` times the loss of the
+        intercept-only model (squared loss with a penalty that has a
+        conjugate, as scikit-learn's ``MultiTaskLasso``), otherwise when the
+        relative change of the objective is below ``tol``.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients. When that fit stopped at
+        ``max_iter`` with the same penalty and solver, the solver also
+        continues from its own state (momentum, working set), so fitting
+        ``k`` iterations twice equals fitting ``2 k`` once. ``n_iter_``
+        counts the iterations of the last call, as in scikit-learn.
 
     Attributes
     ----------
@@ -427,10 +469,14 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
     MultiTaskLinearRegressor : The squared-loss version.
 
     Notes
-    -----""" + _NOTES.replace("``1/(2 n) ||Y - X W||_F^2``, so ``penalty=L21(alpha)`` "
-                              "equals\n    ``MultiTaskLasso(alpha)``",
-                              "``LogisticRegression(C)`` up to the scaling "
-                              "``Ridge(alpha=1 / (C n))``") + r"""
+    -----
+    With ``D_ik = lambda_k s_i / n_k`` on labelled entries (``s`` the sample
+    weights, ``n_k`` the summed weight of task ``k``'s labelled rows, 0 where a
+    label is missing), each task's loss is averaged over its own labelled
+    rows and multiplied by its task weight. With every label present, unit
+    weights and the logistic loss this is scikit-learn's
+    ``LogisticRegression(C)`` up to the scaling ``Ridge(alpha=1 / (C n))``.
+    Task weights are used as given (not normalized).
 
     Penalties that couple tasks treat every model column as a task, so the
     classes of a multinomial task are coupled like tasks; use binary tasks

@@ -121,10 +121,24 @@ METRICS = {m.name: m for m in [
 def get_metric(name):
     """Look up a metric; ``"neg_<loss>"`` returns the loss with a sign flip.
 
+    Parameters
+    ----------
+    name : str or Metric
+        A key of :data:`METRICS`, ``"neg_"`` followed by the key of a loss, or
+        a :class:`Metric` (returned as is).
+
     Returns
     -------
     metric : Metric
     sign : {1, -1}
+        -1 for a ``"neg_"`` loss: multiply the metric's value by it.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import get_metric
+    >>> metric, sign = get_metric("neg_mean_squared_error")
+    >>> metric.name, sign
+    ('mean_squared_error', -1)
     """
     if isinstance(name, Metric):
         return name, 1
@@ -163,9 +177,33 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
                  groups=None):
     """Score one column on its labelled entries (``NaN``/None in ``y_true``).
 
-    ``y_pred`` is a 1-D prediction, or for probability metrics a 2-D array of
-    class probabilities whose columns follow ``classes``. Returns NaN when the
-    column has no labelled entry.
+    Parameters
+    ----------
+    metric : str or Metric
+        As accepted by :func:`get_metric`.
+    y_true : array-like of shape (n_samples,)
+        Labels, ``NaN``/None where missing.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
+        A 1-D prediction, or for probability metrics the class
+        probabilities, whose columns follow ``classes``.
+    sample_weight : array-like of shape (n_samples,), default=None
+    classes : array-like, default=None
+        Class labels of the probability columns (probability metrics).
+    groups : array-like of shape (n_samples,), default=None
+        Query id of each row (ranking metrics).
+
+    Returns
+    -------
+    value : float
+        The metric (sign-flipped for ``"neg_"`` losses); NaN when the column
+        has no labelled entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import score_column
+    >>> score_column("accuracy", [1, np.nan, 0, 0], [1, 1, 1, 0])
+    0.666...
     """
     metric, sign = get_metric(metric)
     y_true = np.asarray(y_true)
@@ -229,18 +267,27 @@ def _masked(metric, Y_true, Y_pred, sample_weight, multioutput, classes=None,
     return float(np.average(columns[keep], weights=weights[keep]))
 
 
-_DOC = """Masked {title}: each column of ``Y`` scored on its labelled entries.
+def masked_r2_score(Y_true, Y_pred, *, sample_weight=None,
+                    multioutput="uniform_average"):
+    """Masked R²: each column of ``Y`` scored on its labelled entries.
 
-    Entries where ``Y_true`` is ``NaN`` (or None) are ignored; a column with no
-    labelled entry scores NaN and is left out of the average.
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. R² is
+    the coefficient of determination: the best possible score is 1.0, and a constant
+    prediction of the labelled mean scores 0.
 
     Parameters
     ----------
     Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
     Y_pred : array-like of the same shape
+        Predicted values.
     sample_weight : array-like of shape (n_samples,), default=None
-    multioutput : {{"uniform_average", "raw_values"}} or array-like
-        How the per-column values are combined.
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
 
     Returns
     -------
@@ -248,35 +295,357 @@ _DOC = """Masked {title}: each column of ``Y`` scored on its labelled entries.
 
     See Also
     --------
-    sklearn.metrics.{sk} : The unmasked metric it reduces to on full labels.
+    sklearn.metrics.r2_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_r2_score
+    >>> Y_true = [[1.0, 0.0], [2.0, np.nan], [3.0, 2.0]]
+    >>> Y_pred = [[1.5, 0.0], [2.0, 9.9], [2.5, 1.0]]
+    >>> masked_r2_score(Y_true, Y_pred, multioutput="raw_values")  # 1 - 0.5/2, 1 - 1/2
+    array([0.75, 0.5 ])
     """
+    return _masked("r2", Y_true, Y_pred, sample_weight,
+                   multioutput)
 
 
-def _make(metric, title, sk):
-    def masked(Y_true, Y_pred, *, sample_weight=None, multioutput="uniform_average"):
-        return _masked(metric, Y_true, Y_pred, sample_weight, multioutput)
+def masked_mean_squared_error(Y_true, Y_pred, *, sample_weight=None,
+                              multioutput="uniform_average"):
+    """Masked mean squared error: each column of ``Y`` scored on its labelled entries.
 
-    masked.__name__ = f"masked_{sk}"
-    masked.__doc__ = _DOC.format(title=title, sk=sk)
-    return masked
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. Lower
+    is better.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.mean_squared_error : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_mean_squared_error
+    >>> Y_true = [[1.0, 0.0], [2.0, np.nan], [3.0, 2.0]]
+    >>> Y_pred = [[1.5, 0.0], [2.0, 9.9], [2.5, 1.0]]
+    >>> masked_mean_squared_error(Y_true, Y_pred, multioutput="raw_values")
+    array([0.1666..., 0.5...])
+    """
+    return _masked("mean_squared_error", Y_true, Y_pred, sample_weight,
+                   multioutput)
 
 
-masked_r2_score = _make("r2", "R²", "r2_score")
-masked_mean_squared_error = _make("mean_squared_error", "mean squared error",
-                                  "mean_squared_error")
-masked_root_mean_squared_error = _make("root_mean_squared_error",
-                                       "root mean squared error",
-                                       "root_mean_squared_error")
-masked_mean_absolute_error = _make("mean_absolute_error", "mean absolute error",
-                                   "mean_absolute_error")
-masked_explained_variance_score = _make("explained_variance", "explained variance",
-                                        "explained_variance_score")
-masked_mean_poisson_deviance = _make("mean_poisson_deviance", "mean Poisson deviance",
-                                     "mean_poisson_deviance")
-masked_d2_poisson_score = _make("d2_poisson", "D² Poisson score", "d2_tweedie_score")
-masked_accuracy_score = _make("accuracy", "accuracy", "accuracy_score")
-masked_balanced_accuracy_score = _make("balanced_accuracy", "balanced accuracy",
-                                       "balanced_accuracy_score")
+def masked_root_mean_squared_error(Y_true, Y_pred, *, sample_weight=None,
+                                   multioutput="uniform_average"):
+    """Masked root mean squared error: each column scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. Lower
+    is better; the square root is taken per column, before averaging.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.root_mean_squared_error : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_root_mean_squared_error
+    >>> Y_true = [[1.0, 0.0], [2.0, np.nan], [3.0, 2.0]]
+    >>> Y_pred = [[1.5, 0.0], [2.0, 9.9], [2.5, 1.0]]
+    >>> masked_root_mean_squared_error(Y_true, Y_pred, multioutput="raw_values")
+    array([0.408..., 0.707...])
+    """
+    return _masked("root_mean_squared_error", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_mean_absolute_error(Y_true, Y_pred, *, sample_weight=None,
+                               multioutput="uniform_average"):
+    """Masked mean absolute error: each column of ``Y`` scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. Lower
+    is better.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.mean_absolute_error : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_mean_absolute_error
+    >>> Y_true = [[1.0, 0.0], [2.0, np.nan], [3.0, 2.0]]
+    >>> Y_pred = [[1.5, 0.0], [2.0, 9.9], [2.5, 1.0]]
+    >>> masked_mean_absolute_error(Y_true, Y_pred, multioutput="raw_values")
+    array([0.333..., 0.5...])
+    """
+    return _masked("mean_absolute_error", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_explained_variance_score(Y_true, Y_pred, *, sample_weight=None,
+                                    multioutput="uniform_average"):
+    """Masked explained variance: each column of ``Y`` scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. Unlike
+    R², a constant offset of the predictions is not penalized.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.explained_variance_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_explained_variance_score
+    >>> Y_true = [[1.0, 0.0], [2.0, np.nan], [3.0, 2.0]]
+    >>> Y_pred = [[1.5, 0.0], [2.0, 9.9], [2.5, 1.0]]
+    >>> masked_explained_variance_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.75, 0.75])
+    """
+    return _masked("explained_variance", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_mean_poisson_deviance(Y_true, Y_pred, *, sample_weight=None,
+                                 multioutput="uniform_average"):
+    """Masked mean Poisson deviance: each column scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. Lower
+    is better; labels are non-negative counts.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted means, strictly positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.mean_poisson_deviance : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_mean_poisson_deviance
+    >>> Y_true = [[0.0, 2.0], [1.0, np.nan], [3.0, 1.0]]
+    >>> Y_pred = [[0.5, 2.0], [1.0, 0.0], [2.0, 1.0]]
+    >>> masked_mean_poisson_deviance(Y_true, Y_pred, multioutput="raw_values")
+    array([0.4775..., 0.        ])
+    """
+    return _masked("mean_poisson_deviance", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_d2_poisson_score(Y_true, Y_pred, *, sample_weight=None,
+                            multioutput="uniform_average"):
+    """Masked D² Poisson score: each column of ``Y`` scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. D² is
+    the fraction of Poisson deviance explained,
+    :func:`sklearn.metrics.d2_tweedie_score` with ``power=1``; the best score is
+    1.0.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted means, strictly positive.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.d2_tweedie_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_d2_poisson_score
+    >>> Y_true = [[0.0, 2.0], [1.0, np.nan], [3.0, 1.0]]
+    >>> Y_pred = [[0.5, 2.0], [1.0, 0.0], [2.0, 1.0]]
+    >>> masked_d2_poisson_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.666..., 1.   ])
+    """
+    return _masked("d2_poisson", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_accuracy_score(Y_true, Y_pred, *, sample_weight=None,
+                          multioutput="uniform_average"):
+    """Masked accuracy: each column of ``Y`` scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. The
+    fraction of labelled entries predicted exactly.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.accuracy_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_accuracy_score
+    >>> Y_true = [[0, 1], [1, np.nan], [2, 0]]
+    >>> Y_pred = [[0, 1], [2, 1], [2, 1]]
+    >>> masked_accuracy_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.666..., 0.5...])
+    """
+    return _masked("accuracy", Y_true, Y_pred, sample_weight,
+                   multioutput)
+
+
+def masked_balanced_accuracy_score(Y_true, Y_pred, *, sample_weight=None,
+                                   multioutput="uniform_average"):
+    """Masked balanced accuracy: each column of ``Y`` scored on its labelled entries.
+
+    Entries where ``Y_true`` is ``NaN`` (or None) are left out of that column; a
+    column with no labelled entry scores NaN and is left out of the average. The
+    mean of the recall of each class present among the labelled entries.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where a label is missing.
+    Y_pred : array-like of the same shape
+        Predicted labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each row, applied within every column.
+    multioutput : {"uniform_average", "raw_values"} or array-like, \
+            default="uniform_average"
+        How the per-column values are combined: their mean, each column's
+        value, or a mean weighted by an array of shape (n_outputs,).
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.balanced_accuracy_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_balanced_accuracy_score
+    >>> Y_true = [[0, 1], [0, np.nan], [0, 0], [1, 0]]
+    >>> Y_pred = [[0, 1], [1, 1], [0, 1], [1, 0]]
+    >>> masked_balanced_accuracy_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.833..., 0.75...])
+    """
+    return _masked("balanced_accuracy", Y_true, Y_pred, sample_weight,
+                   multioutput)
 
 
 def masked_log_loss(Y_true, Y_proba, *, classes, sample_weight=None,
@@ -314,8 +683,36 @@ def masked_roc_auc_score(Y_true, Y_proba, *, classes, sample_weight=None,
                          multioutput="uniform_average"):
     """Masked ROC AUC (one-vs-rest macro average for multiclass columns).
 
-    Parameters are those of :func:`masked_log_loss`. A column whose labelled
-    entries hold a single class scores NaN (with an ``UndefinedMetricWarning``).
+    A column whose labelled entries hold a single class scores NaN (with an
+    ``UndefinedMetricWarning``) and is left out of the average.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Class labels, ``NaN``/None where missing.
+    Y_proba : ndarray of shape (n_samples, n_classes) or list of such arrays
+        Class probabilities, one array per column of ``Y_true``.
+    classes : array-like or list of array-like
+        The labels that the probability columns follow, per column.
+    sample_weight : array-like of shape (n_samples,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.roc_auc_score : The unmasked metric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_roc_auc_score
+    >>> masked_roc_auc_score([0, 1, 1, np.nan],
+    ...                      np.array([[.7, .3], [.4, .6], [.8, .2], [.5, .5]]),
+    ...                      classes=[0, 1])  # pairs ranked right: 1 of 2
+    0.5
     """
     return _masked("roc_auc", Y_true, Y_proba, sample_weight, multioutput,
                    classes=classes)

@@ -25,10 +25,21 @@ def default_baselines(estimator, Y, tasks=None):
     indicators (:class:`~skmtl.PooledBaseline`, only when every task is of one
     kind).
 
+    Parameters
+    ----------
+    estimator : estimator
+        The multi-task model; its estimator type (classifier or not) and its
+        ``tasks`` parameter decide the task types when ``tasks`` is None.
+    Y : array-like of shape (n_samples, n_outputs)
+        Targets, ``NaN`` where missing.
+    tasks : list of Task, default=None
+        Task of each column of ``Y``.
+
     Returns
     -------
     single_task : estimator
     pooled : estimator or None
+        None when the tasks mix classification and regression.
     """
     from sklearn.linear_model import LogisticRegression, RidgeCV
 

@@ -506,6 +506,28 @@ class PLE(MultiTaskModule):
 class CGC(PLE):
     """Customized gate control: one PLE level (see :class:`PLE`).
 
+    Parameters
+    ----------
+    tasks : list of Task or int
+        The tasks, or the number of outputs of each task's head.
+    input_shape : tuple of int
+        Shape of one input sample.
+    trunk : None, nn.Module class, callable or instance, default=None
+        The expert network (every expert is a copy).
+    n_levels : int, default=1
+        Number of levels; more than one is :class:`PLE`.
+    n_shared_experts : int, default=1
+        Experts shared by every task.
+    n_task_experts : int, default=1
+        Experts of each task.
+    head_hidden : tuple of int, default=()
+        Hidden layer sizes of each task's head.
+
+    Notes
+    -----
+    CGC is the single-level model of Tang et al. (RecSys 2020); see
+    :class:`PLE` for the reference.
+
     Examples
     --------
     >>> from skmtl.neural import CGC

@@ -63,7 +63,26 @@ def resolve_option(kind, value, choices, aliases=None):
 
 
 def valid_options(choices, aliases=None):
-    """Every accepted option name, names first then short names, sorted."""
+    """Every accepted option name, names first then short names, sorted.
+
+    Parameters
+    ----------
+    choices : mapping or iterable of str
+        The option names (lower_snake_case).
+    aliases : mapping of str to str, default=None
+        Short names, each mapped to the name it stands for.
+
+    Returns
+    -------
+    names : list of str
+        The names, then the short names that are not also names.
+
+    Examples
+    --------
+    >>> from skmtl.utils import valid_options
+    >>> valid_options({"nash_mtl": 1, "famo": 2}, {"nash": "nash_mtl"})
+    ['famo', 'nash_mtl', 'nash']
+    """
     return sorted(choices) + sorted(set(aliases or {}) - set(choices))
 
 
