@@ -83,7 +83,7 @@ class QuadraticPenalty(Penalty):
 
 
 class MeanRegularized(QuadraticPenalty):
-    r"""Tasks close to their mean (Evgeniou & Pontil's regularized MTL).
+    r"""Tasks close to a shared model (Evgeniou & Pontil's regularized MTL).
 
     Each task is a shared model plus a task-specific deviation,
     :math:`w_k = w_0 + v_k`, and both are penalized:
@@ -98,19 +98,49 @@ class MeanRegularized(QuadraticPenalty):
     ``alpha`` pulls every task to the shared model; ``mean_ratio`` sets how
     much the shared model itself is shrunk (0: not at all).
 
+    With ``task_features`` :math:`z_k` (what is known about each task: a
+    school's size, sector or mean intake), the shared model of task
+    :math:`k` is linear in them, :math:`w_0 + B z_k`, so that tasks with
+    similar features have similar coefficients (in a mixed model, the
+    cross-level interactions):
+
+    .. math::
+        \Omega(W) = \frac{\alpha}{2} \min_{w_0, B}
+            \Big[\sum_k \|w_k - w_0 - B z_k\|^2
+            + \mu \big(\|w_0\|^2 + \|B\|_F^2\big)\Big]
+        = \frac{\alpha}{2} \operatorname{tr}\Big(W \big(I
+            - \tilde Z (\tilde Z^\top \tilde Z + \mu I)^{-1}
+            \tilde Z^\top\big) W^\top\Big)
+
+    with :math:`\tilde Z` the matrix of rows :math:`(1, z_k^\top)`. Without
+    task features :math:`\tilde Z` is the column of ones and this is the
+    formula above.
+
     Parameters
     ----------
     alpha : float, default=0.1
         Strength of the pull towards the shared model.
     mean_ratio : float, default=1.0
-        Penalty on the shared model relative to that on each deviation.
+        Penalty on the shared model (``w_0`` and ``B``) relative to that on
+        each deviation.
+    task_features : array-like of shape (n_tasks, n_task_features), default=None
+        One row of descriptors per task, in the order of the tasks. They
+        share one penalty ``mean_ratio``, so give them comparable scales
+        (standardize them). None: the shared model is the same for every
+        task. For tasks with several columns, each column of a task gets its
+        task's row.
 
     Notes
     -----
     Evgeniou & Pontil (2004), "Regularized multi-task learning", KDD. The
     problem equals ridge regression on the feature map
     :math:`\phi(x, t) = (x / \sqrt{\mu}, 0, ..., x, ..., 0)` (``x`` in block
-    ``t``), which the tests check.
+    ``t``), which the tests check; with task features, on
+    :math:`\phi(x, t) = (\tilde z_t \otimes x / \sqrt{\mu}, 0, ..., x, ...,
+    0)`, the multi-task kernel :math:`\big((1 + z_s^\top z_t) / \mu +
+    \delta_{st}\big) x^\top x'` of Evgeniou, Micchelli & Pontil (2005),
+    "Learning multiple tasks with kernel methods", JMLR 6, built from task
+    features as in their school experiments.
 
     Examples
     --------
@@ -119,21 +149,50 @@ class MeanRegularized(QuadraticPenalty):
     >>> prepared = MeanRegularized(alpha=2.0, mean_ratio=0.0).prepare([0, 1])
     >>> prepared.value(np.array([[1.0, 3.0]]))  # alpha/2 * sum_k (w_k - mean)^2
     2.0
+    >>> pen = MeanRegularized(alpha=2.0, mean_ratio=0.0,
+    ...                       task_features=[[0.0], [1.0], [2.0]])
+    >>> w = np.array([[1.0, 3.0, 5.0]])  # linear in the task feature: no penalty
+    >>> round(pen.prepare([0, 1, 2]).value(w), 12)
+    0.0
     """
 
     ratio_name = "mean_ratio"
 
-    def __init__(self, alpha=0.1, mean_ratio=1.0):
+    def __init__(self, alpha=0.1, mean_ratio=1.0, task_features=None):
         self.alpha = alpha
         self.mean_ratio = mean_ratio
+        self.task_features = task_features
 
     def _validate(self):
         super()._validate()
         check_real(self, "mean_ratio", self.mean_ratio)
 
+    def _shared_design(self, column_task):
+        """``Z~``: a column of ones, then the task features of each model column."""
+        task = np.asarray(column_task)
+        ones = np.ones((task.size, 1))
+        if self.task_features is None:
+            return ones
+        Z = np.asarray(self.task_features, dtype=float)
+        n_tasks = int(task.max()) + 1
+        if Z.ndim != 2 or Z.shape[0] != n_tasks:
+            raise ValueError(f"MeanRegularized: task_features has shape {Z.shape} but "
+                             f"there are {n_tasks} tasks; give an (n_tasks, "
+                             f"n_task_features) array, one row per task.")
+        if not np.all(np.isfinite(Z)):
+            raise ValueError("MeanRegularized: task_features must be finite (no NaN "
+                             "or inf).")
+        return np.hstack([ones, Z[task]])
+
     def task_matrix(self, column_task):
-        K = len(column_task)
-        return np.eye(K) - np.ones((K, K)) / (K + self.mean_ratio)
+        Z = self._shared_design(column_task)
+        K = Z.shape[0]
+        if Z.shape[1] == 1:
+            return np.eye(K) - np.ones((K, K)) / (K + self.mean_ratio)
+        # I - Z (Z^T Z + mu I)^+ Z^T: the residual of a ridge fit of each row
+        # of W on the task features (a projection when mu = 0).
+        gram = Z.T @ Z + self.mean_ratio * np.eye(Z.shape[1])
+        return np.eye(K) - Z @ np.linalg.pinv(gram, hermitian=True) @ Z.T
 
 
 class GraphLaplacian(QuadraticPenalty):

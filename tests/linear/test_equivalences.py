@@ -141,6 +141,35 @@ def test_mean_regularized_equals_augmented_ridge():
     np.testing.assert_allclose(est.coef_, W.T, atol=1e-5)
 
 
+def test_mean_regularized_with_task_features_equals_augmented_ridge():
+    """Ridge on phi(x, t) = (z~_t kron x / sqrt(mu), 0, .., x, .., 0), z~ = (1, z)."""
+    X, Y = make_multitask_regression(n_features=4, n_tasks=5, samples_per_task=25,
+                                     n_informative=4, random_state=6)
+    n_tasks, p = 5, 4
+    Z = np.random.RandomState(7).randn(n_tasks, 2)
+    alpha, mu = 0.3, 0.7
+    est = MultiTaskLinearRegressor(
+        MeanRegularized(alpha=alpha, mean_ratio=mu, task_features=Z),
+        fit_intercept=False, **TIGHT).fit(X, Y)
+    rows, owner = np.nonzero(~np.isnan(Y))
+    Z1 = np.c_[np.ones(n_tasks), Z]
+    q = Z1.shape[1]
+    Phi = np.zeros((rows.size, p * (q + n_tasks)))
+    # Block j of the shared part: z~_tj x.
+    Phi[:, :p * q] = (Z1[owner][:, :, None] * X[rows][:, None, :]).reshape(
+        rows.size, -1) / np.sqrt(mu)
+    for t in range(n_tasks):
+        Phi[owner == t, p * (q + t):p * (q + t + 1)] = X[rows[owner == t]]
+    n_t = np.bincount(owner)
+    ref = SkRidge(alpha=alpha, fit_intercept=False).fit(
+        Phi, Y[rows, owner], sample_weight=1.0 / n_t[owner])
+    u = ref.coef_
+    B = u[:p * q].reshape(q, p).T / np.sqrt(mu)  # (p, q): w_0 and the slopes on z
+    W = B @ Z1.T + u[p * q:].reshape(n_tasks, p).T
+    np.testing.assert_allclose(est.coef_, W.T, atol=1e-5)
+    assert np.isfinite(est.dual_gap_) and est.dual_gap_ >= 0
+
+
 def test_mean_regularized_with_equal_ratio_is_ridge():
     X, Y = make_multitask_regression(n_samples=50, n_features=6, n_tasks=3,
                                      random_state=4)

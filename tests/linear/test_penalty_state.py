@@ -25,6 +25,8 @@ from skmtl.linear._problem import initial_variable, solve
 
 PENALTIES = [Ridge(0.05), L1(0.02), L21(0.02, l1_ratio=0.7), TraceNorm(0.05),
              MeanRegularized(0.1, mean_ratio=0.5),
+             MeanRegularized(0.1, mean_ratio=0.5, task_features=[[0.0], [1.0], [1.0],
+                                                                 [3.0]]),
              GraphLaplacian(0.1, graph=np.ones((4, 4)) - np.eye(4)),
              Clustered(0.05, n_clusters=2), Dirty(0.02, sparse_ratio=0.6),
              TaskRelationship(0.05, relationship_ratio=2.0),
@@ -101,7 +103,8 @@ def test_cv_and_classifier_leave_the_penalty():
 def test_prepare_returns_the_solver_form_without_changing_the_penalty():
     pen = MeanRegularized(alpha=2.0, mean_ratio=0.0)
     prepared = pen.prepare([0, 1])
-    assert prepared is not pen and set(vars(pen)) == {"alpha", "mean_ratio"}
+    assert prepared is not pen
+    assert set(vars(pen)) == {"alpha", "mean_ratio", "task_features"}
     # alpha/2 * sum_k (w_k - mean)^2 for w = (1, 3)
     assert prepared.value(np.array([[1.0, 3.0]])) == pytest.approx(2.0)
     np.testing.assert_allclose(prepared.matrix, np.eye(2) - 0.5)

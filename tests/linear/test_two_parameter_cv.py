@@ -234,3 +234,57 @@ def test_mean_low_rank_prox_and_duality_gap():
     fit = MultiTaskLinearRegressor(pen, tol=1e-10, max_iter=50000).fit(X, Y)
     assert np.isfinite(fit.dual_gap_)
     assert 0 <= fit.dual_gap_ <= 1e-10 * np.nansum((Y - Y.mean(0)) ** 2) / len(X)
+
+
+def _slopes_from_task_features(n_per_task=15, p=4, K=20, seed=0):
+    """Tasks whose coefficients are w_0 + B z_k plus a small deviation."""
+    rng = np.random.RandomState(seed)
+    Z = rng.randn(K, 2)
+    W = (rng.randn(p)[:, None] + 1.5 * rng.randn(p, 2) @ Z.T
+         + 0.1 * rng.randn(p, K))
+    X = rng.randn(n_per_task * K, p)
+    Y = np.full((n_per_task * K, K), np.nan)
+    for k in range(K):
+        rows = slice(k * n_per_task, (k + 1) * n_per_task)
+        Y[rows, k] = X[rows] @ W[:, k] + rng.randn(n_per_task)
+    return X, Y, W, Z
+
+
+def test_mean_regularized_task_features_matrix_and_errors():
+    column_task = np.arange(4)
+    plain = MeanRegularized(0.5, mean_ratio=0.3).prepare(column_task).matrix
+    # A task feature that is 0 for every task changes nothing.
+    zero = MeanRegularized(0.5, mean_ratio=0.3, task_features=np.zeros((4, 1)))
+    np.testing.assert_allclose(zero.prepare(column_task).matrix, plain, atol=1e-12)
+    # mean_ratio=0: W is penalized by its residual after a least-squares fit
+    # of each row on (1, z_k), here the deviation from the line through z.
+    z = np.array([[0.0], [1.0], [2.0], [4.0]])
+    pen = MeanRegularized(2.0, mean_ratio=0.0, task_features=z).prepare(column_task)
+    w = np.array([[1.0, 2.0, 3.0, 6.0]])  # off the line 1 + z by 1 at the last task
+    A = np.c_[np.ones(4), z]
+    r = w[0] - A @ np.linalg.lstsq(A, w[0], rcond=None)[0]
+    assert pen.value(w) == pytest.approx(r @ r)  # alpha / 2 = 1
+    assert pen.value(1.0 + 3.0 * z.T) == pytest.approx(0.0, abs=1e-12)
+    # Several columns of one task share its row of task features.
+    two = MeanRegularized(1.0, 0.0, task_features=z[:2]).prepare([0, 0, 1])
+    assert two.value(np.array([[1.0, 1.0, 2.0]])) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match=r"task_features has shape \(3, 1\) but "
+                                         r"there are 4 tasks"):
+        MeanRegularized(task_features=z[:3]).prepare(column_task)
+    with pytest.raises(ValueError, match="task_features must be finite"):
+        MeanRegularized(task_features=[[0.0], [np.nan], [1.0], [2.0]]).prepare(
+            column_task)
+
+
+def test_mean_regularized_task_features_beat_the_plain_mean():
+    X, Y, W, Z = _slopes_from_task_features()
+    X_test = np.random.RandomState(1).randn(400, X.shape[1])
+    errors = {}
+    for name, penalty in [("plain", MeanRegularized()),
+                          ("task_features", MeanRegularized(task_features=Z))]:
+        est = MultiTaskLinearRegressorCV(penalty, ratios=[0.01, 0.1, 1.0],
+                                         n_alphas=10, eps=1e-4, cv=3).fit(X, Y)
+        errors[name] = np.mean((est.predict(X_test) - X_test @ W) ** 2)
+    # Without the task features each task is pulled to the one mean model,
+    # far from its own; with them, to the model its features predict.
+    assert errors["task_features"] < 0.5 * errors["plain"]
