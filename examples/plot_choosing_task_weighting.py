@@ -153,12 +153,12 @@ ax.plot(fixed["accuracy"], fixed["mean IoU"], "-o", color="black",
         label="fixed CE + w·MSE")
 for w, (_, row) in zip(front, fixed.iterrows()):
     ax.annotate(f"w={w}", (row["accuracy"], row["mean IoU"]),
-                textcoords="offset points", xytext=(6, -10))
+                textcoords="offset points", xytext=(-12, -16))
 for name, row in dynamic.iterrows():
     ax.plot(row["accuracy"], row["mean IoU"], "s", label=name)
 single = table.loc["single-task"]
-ax.plot(single["accuracy"], single["mean IoU"], "*", markersize=14,
-        color="tab:red", label="one network per task")
+ax.plot(single["accuracy"], single["mean IoU"], "*", markersize=15,
+        color="gold", markeredgecolor="black", label="one network per task")
 ax.set(xlabel="test accuracy (digit)", ylabel="test mean IoU (bbox)",
        title="Digits: class against box")
 ax.legend(loc="lower left", fontsize="small")
