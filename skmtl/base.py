@@ -17,9 +17,13 @@ from .utils._targets import check_targets, resolve_task_weights
 __all__ = ["MultiTaskMixin", "resolve_task_weights", "check_targets",
            "unfit_on_error"]
 
-# Instance attributes that scikit-learn itself sets outside fit
-# (``set_fit_request``, ``set_output``): configuration, not fitted state.
-_SKLEARN_CONFIG = ("_metadata_request", "_sklearn_output_config")
+# Instance attributes that scikit-learn itself sets (``set_fit_request``,
+# ``set_output``, ``set_callbacks``, and the callback context a meta-estimator
+# such as GridSearchCV attaches around a fit and deletes after it, failed or
+# not): its state, not the estimator's fitted state.
+_SKLEARN_CONFIG = ("_metadata_request", "_sklearn_output_config", "_skl_callbacks",
+                   "_parent_callback_ctx", "_callback_fit_ctx",
+                   "_skl_callbacks_to_teardown")
 
 
 def clear_fitted_state(estimator):
@@ -28,7 +32,8 @@ def clear_fitted_state(estimator):
     Fitted state is every instance attribute ending in ``_`` (``coef_``,
     ``tasks_``, ``net_``) and every private one (``_y_was_1d``); constructor
     parameters, prefixed parameters (``module__...``) and scikit-learn's own
-    configuration (metadata requests, output config) stay.
+    state (metadata requests, output config, callbacks and the callback
+    context of a meta-estimator) stay.
     """
     for name in list(vars(estimator)):
         if name.startswith("__") or name in _SKLEARN_CONFIG:

@@ -144,3 +144,26 @@ def test_local_search_finds_planted_groups_of_a_large_problem():
 def test_grouping_errors(affinity, n_groups, message):
     with pytest.raises(ValueError, match=message):
         suggest_task_groups(affinity, n_groups)
+
+
+@pytest.mark.filterwarnings("ignore:One or more of the test scores are non-finite")
+def test_a_failed_fit_in_a_search_is_reported_as_scikit_learn_does():
+    # a failed fit clears the fitted state, but not the callback context that
+    # GridSearchCV attaches to the estimator around the fit (deleting it made
+    # the search crash with an AttributeError)
+    from sklearn.exceptions import FitFailedWarning
+    from sklearn.model_selection import GridSearchCV
+
+    from skmtl.linear import MultiTaskLinearRegressor
+
+    X, Y = make_multitask_regression(n_samples=60, n_features=5, n_tasks=2,
+                                     random_state=0)
+    grid = {"penalty": ["l21", "nope"]}
+    with pytest.warns(FitFailedWarning, match="unknown penalty 'nope'"):
+        search = GridSearchCV(MultiTaskLinearRegressor(), grid,
+                              cv=2).fit(X, Y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores[0]) and np.isnan(scores[1])
+    with pytest.raises(ValueError, match="unknown penalty 'nope'"):
+        GridSearchCV(MultiTaskLinearRegressor(), grid, cv=2,
+                     error_score="raise").fit(X, Y)
