@@ -162,7 +162,7 @@ def test_nash_mtl_weights_solve_the_equations_on_the_raw_gram_matrix():
     np.testing.assert_allclose(strategy._combination(np.diag([4.0, 1.0])),
                                [0.5, 1.0], rtol=1e-8)
     rng = np.random.RandomState(0)
-    for trial in range(20):
+    for _ in range(20):
         K = rng.randint(2, 6)
         J = rng.randn(K, 12) * 10.0 ** rng.uniform(-3, 3, size=(K, 1))
         G = J @ J.T

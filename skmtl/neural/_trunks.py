@@ -167,8 +167,8 @@ def build_trunk(trunk, input_shape, fresh=True):
     ----------
     trunk : None, str, nn.Module class or callable, or nn.Module instance
         None gives :class:`MLP` with its defaults; a name is one of
-        :data:`TRUNKS` (``"mlp"``, ``"conv_net"``; short: ``"conv"``). A class or callable is
-        called, with ``input_shape=`` when it accepts that argument (use
+        :data:`TRUNKS` (``"mlp"``, ``"conv_net"``; short: ``"conv"``). A class
+        or callable is called, with ``input_shape=`` when it accepts that argument (use
         ``functools.partial`` to fix other arguments). An instance is deep
         copied, so the specification itself is never trained.
     input_shape : tuple of int

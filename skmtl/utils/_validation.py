@@ -119,7 +119,8 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
     >>> check_sample_weight([1, -1, 2], 3)
     Traceback (most recent call last):
     ...
-    ValueError: sample_weight holds a negative weight (-1.0 at row 1); weights must be >= 0 (0 drops a row).
+    ValueError: sample_weight holds a negative weight (-1.0 at row 1); weights must
+    be >= 0 (0 drops a row).
     """
     if sample_weight is None:
         return None

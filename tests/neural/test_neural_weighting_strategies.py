@@ -205,7 +205,8 @@ def test_upgrad_matches_torchjd_and_conflicts_with_no_task():
 
 def test_mgda_ub_weights_are_the_min_norm_weights_of_the_representation_gradients():
     X, Y = _conflicting_problem(seed=2)
-    est = MultiTaskRegressor(weighting=MGDAUB(normalization="none"), hidden_layer_sizes=(5,), max_epochs=1,
+    est = MultiTaskRegressor(weighting=MGDAUB(normalization="none"),
+                             hidden_layer_sizes=(5,), max_epochs=1,
                              batch_size=len(X), standardize_targets=False, lr=1e-12,
                              random_state=0).fit(X, Y)
     net = est.net_

@@ -1,4 +1,4 @@
-"""Strategies that balance the tasks' loss scales and gradient magnitudes: IMTL, DB-MTL."""
+"""Strategies that balance the tasks' loss scales and gradient norms: IMTL, DB-MTL."""
 
 import numpy as np
 import torch

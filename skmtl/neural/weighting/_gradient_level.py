@@ -97,7 +97,7 @@ def _check_normalization(owner, normalization):
 
 
 def _normalized_min_norm(gram, losses, normalization):
-    """MGDA's weights on the raw losses, from the min-norm point of normalized gradients.
+    """MGDA's raw-loss weights, from the min-norm point of normalized gradients.
 
     Each task's gradient is divided by ``n_k`` (its norm for ``"l2"``, its
     loss for ``"loss"``, both for ``"loss+"``, 1 for ``"none"``), the
@@ -298,8 +298,9 @@ class MGDAUB(_StepAveraged):
     ``normalization="none"`` the box got 0.97 of the weight by the last
     epoch and the class accuracy ended at 0.19 (equal weights: 0.74;
     IoU 0.89 against 0.78). With ``"loss+"`` a task's gradient counts
-    relative to its loss and norm: accuracy / IoU 0.77 / 0.74 and 0.74 / 0.74 (seeds 0 and 1;
-    equal weights 0.74 / 0.78 and 0.71 / 0.77). ``"l2"`` was not enough here: 0.60 / 0.84 (seed 0).
+    relative to its loss and norm: accuracy / IoU 0.77 / 0.74 and 0.74 / 0.74
+    (seeds 0 and 1; equal weights 0.74 / 0.78 and 0.71 / 0.77). ``"l2"`` was not
+    enough here: 0.60 / 0.84 (seed 0).
 
     References
     ----------
