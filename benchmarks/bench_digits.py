@@ -115,6 +115,8 @@ def seed_example(args, X, Y, tasks, X_test, Y_test):
         rows.append((name, np.mean(digits == Y_test[:, 0]),
                      np.mean(box_iou(Y_test[:, 1:], np.asarray(boxes, dtype=float))),
                      seconds))
+        print(f"  {name}: {rows[-1][1]:.4f} / {rows[-1][2]:.4f} in {seconds:.0f} s",
+              flush=True)
 
     def fitted(est, y):
         start = time.perf_counter()
