@@ -180,11 +180,22 @@ def seconds_per_step(weighting, X, Y, tasks, epochs, batch_size):
     return min(est.history_[1:, "dur"]) / steps
 
 
+def _only(strategies, only):
+    """The strategies whose row name contains one of the comma-separated
+    substrings of ``only`` (all for None); equal weighting is always kept."""
+    if not only:
+        return strategies
+    wanted = [w.strip().lower() for w in only.split(",")]
+    return {name: make for name, make in strategies.items()
+            if name.startswith("equal") or any(w in name.lower() for w in wanted)}
+
+
 def run_cost(args):
     strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
                   for name, make in table.items()
                   if not any(tag in name for tag in SCORE_ONLY)}
     strategies["torchjd UPGrad (reference)"] = TorchjdUPGrad
+    strategies = _only(strategies, args.only)
     n_samples = 256 * (10 if args.quick else 25)
     epochs = 2 if args.quick else 8
     results = {}
@@ -379,9 +390,9 @@ def main(argv=None):
                                            "tabular", "seed", "all"),
                         default="all")
     parser.add_argument("--only", default=None,
-                        help="comma-separated substrings: score only the strategies "
-                             "whose row name contains one (equal weighting is always "
-                             "kept)")
+                        help="comma-separated substrings: time or score only the "
+                             "strategies whose row name contains one (equal "
+                             "weighting is always kept)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--verbose", action="store_true",
                         help="print each strategy's scores as they come")
@@ -393,12 +404,7 @@ def main(argv=None):
     if args.part in ("conflict", "all"):
         run_conflict(args)
     if args.part in ("scores", "digits", "tabular", "seed", "all"):
-        strategies = _strategies_for_scores()
-        if args.only:
-            wanted = [w.strip().lower() for w in args.only.split(",")]
-            strategies = {name: make for name, make in strategies.items()
-                          if name.startswith("equal")
-                          or any(w in name.lower() for w in wanted)}
+        strategies = _only(_strategies_for_scores(), args.only)
         if args.part in ("scores", "tabular", "all"):
             tabular_scores(args, strategies)
         if args.part in ("scores", "digits", "all"):
