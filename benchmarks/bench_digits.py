@@ -125,22 +125,21 @@ def seed_example(args, X, Y, tasks, X_test, Y_test):
     def fitted(est, y):
         start = time.perf_counter()
         est.fit(X, y)
+        if args.device != "cpu":
+            torch.cuda.synchronize()  # as the loop's time: all kernels done
         return est, time.perf_counter() - start
 
     predict, seconds = seed_loop(X, Y, args.epochs, device=args.device)
     add("seed loop: CE + MSE (raw boxes)", *predict(X_test), seconds)
     loop_seconds = [seconds]
-    for w in (1, 10, 30):
-        est, seconds = fitted(MultiTaskEstimator(
-            tasks=tasks, standardize_targets=False, task_weights={"bbox": w},
-            **common), Y)
+    contenders = {f"fixed: CE + {w} MSE (raw boxes)": dict(
+        standardize_targets=False, task_weights={"bbox": w}) for w in (1, 10, 30)}
+    contenders.update({f"weighting={name!r}": dict(weighting=name)
+                       for name in args.strategies})
+    for label, params in contenders.items():
+        est, seconds = fitted(MultiTaskEstimator(tasks=tasks, **params, **common), Y)
         P = est.predict(X_test)
-        add(f"fixed: CE + {w} MSE (raw boxes)", P[:, 0], P[:, 1:], seconds)
-    for name in args.strategies:
-        est, seconds = fitted(MultiTaskEstimator(tasks=tasks, weighting=name,
-                                                 **common), Y)
-        P = est.predict(X_test)
-        add(f"weighting={name!r}", P[:, 0], P[:, 1:], seconds)
+        add(label, P[:, 0], P[:, 1:], seconds)
     # the loop again, last: the reference time is the faster of its two runs,
     # so neither a first-run warm-up nor a drift of the machine favours skmtl
     loop_seconds.append(seed_loop(X, Y, args.epochs, device=args.device)[1])
