@@ -261,7 +261,12 @@ def test_new_strategies_are_registered_and_record_finite_weights(name):
 
 def test_cheap_defaults_update_every_k_steps():
     assert FAMO().update == "next_batch"
-    assert GradNorm().every == 20 and MetaWeighting().every == 25
+    assert GradNorm().every is None and MetaWeighting().every == 25
+    # GradNorm's update costs more with more tasks: by default it comes every
+    # 10 * n_tasks steps
+    assert GradNorm().initialize(TWO)._every == 20
+    assert GradNorm().initialize([Task(f"t{k}") for k in range(10)])._every == 100
+    assert GradNorm(every=7).initialize(TWO)._every == 7
     X, Y = _conflicting(n=160)
     est = MultiTaskRegressor(weighting=GradNorm(every=4), hidden_layer_sizes=(6,),
                              max_epochs=1, batch_size=16, random_state=0).fit(X, Y)

@@ -57,12 +57,17 @@ class GradNorm(_StepAveraged):
         gradient norms alone.
     lr : float, default=0.025
         Learning rate of the weights (their own Adam optimizer).
-    every : int, default=20
+    every : int or None, default=None
         Update the weights every ``every`` training steps (the steps in
-        between are plain weighted steps at no extra cost); 1 is the
-        published per-step form, 1.75x the cost of an equal-weight step
-        with 3 tasks and 2.75x with 10 in one run of ``bench_weighting.py
-        --part cost`` (``every=10``: 1.12x for both).
+        between are plain weighted steps at no extra cost); None updates
+        every ``10 * n_tasks`` steps (20 for two tasks). An update needs
+        each task's gradient of the last shared layer, so its cost grows
+        with the number of tasks: the per-step form ``every=1`` (the
+        published one) cost 1.77x an equal-weight step with 3 tasks and
+        2.91x with 10 in one run of ``bench_weighting.py --part cost``, and
+        a fixed ``every=20`` 1.04x and 1.14x; spacing the updates in
+        proportion to the number of tasks keeps the amortized cost about
+        constant.
 
     Attributes
     ----------
@@ -109,7 +114,7 @@ class GradNorm(_StepAveraged):
 
     level = "loss"
 
-    def __init__(self, alpha=1.5, lr=0.025, every=20):
+    def __init__(self, alpha=1.5, lr=0.025, every=None):
         self.alpha = alpha
         self.lr = lr
         self.every = every
@@ -118,7 +123,10 @@ class GradNorm(_StepAveraged):
         super().initialize(tasks)
         if not self.lr > 0:
             raise ValueError(f"GradNorm: lr must be > 0, got {self.lr!r}.")
-        _check_every("GradNorm", self.every)
+        if self.every is not None:
+            _check_every("GradNorm", self.every)
+        self._every = (10 * self.n_tasks_ if self.every is None
+                       else int(self.every))
         self._step = 0
         self.weights_ = torch.ones(self.n_tasks_, requires_grad=True)
         self._optimizer = torch.optim.Adam([self.weights_], lr=self.lr)
@@ -137,7 +145,7 @@ class GradNorm(_StepAveraged):
 
     def backward(self, task_losses, net, penalty=None):
         step, self._step = self._step, self._step + 1
-        if step % int(self.every):
+        if step % self._every:
             return self._weighted_backward(task_losses, penalty)
         layer = _last_shared_weight(net.module_, "GradNorm")
         recorded = per_task_representation(net.module_)
@@ -253,9 +261,9 @@ class MetaWeighting(_StepAveraged):
     every : int, default=25
         Update the weights every ``every`` training steps: a meta step costs
         about three ordinary steps, so ``every=1`` (the per-step form of
-        the papers) cost 2.64x an equal-weight step with 3 tasks and 2.56x
+        the papers) cost 2.62x an equal-weight step with 3 tasks and 2.77x
         with 10 in one run of ``bench_weighting.py --part cost``, the
-        default 1.15x and 0.97x (the run's noise is about 0.1x).
+        default 1.09x and 1.10x.
 
     Attributes
     ----------
