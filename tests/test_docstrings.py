@@ -65,24 +65,31 @@ def test_public_name_has_a_docstring(name, obj):
             f"{name} takes parameters but its docstring has no Parameters section"
 
 
-def _docstring_nodes(tree):
+def _first_statements(tree):
+    """Each module, class and function with its first statement."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef,
                              ast.Module)) and node.body:
             yield node, node.body[0]
 
 
+def _is_assembled_docstring(statement):
+    """A first statement that computes a multi-line string: ``+``, ``.format``
+    or an f-string, which Python does not take as a docstring."""
+    if not (isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.BinOp | ast.Call | ast.JoinedStr)):
+        return False
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, str)
+               and "\n" in n.value for n in ast.walk(statement.value))
+
+
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),
                          ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_docstrings_are_written_not_assembled(path):
     tree = ast.parse(path.read_text())
-    assembled = []
-    for node, first in _docstring_nodes(tree):
-        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.BinOp | ast.Call
-                                                        | ast.JoinedStr)
-                and any(isinstance(n, ast.Constant) and isinstance(n.value, str)
-                        and "\n" in n.value for n in ast.walk(first.value))):
-            assembled.append(getattr(node, "name", "<module>"))
+    assembled = [getattr(node, "name", "<module>")
+                 for node, first in _first_statements(tree)
+                 if _is_assembled_docstring(first)]
     for node in ast.walk(tree):
         targets = (node.targets if isinstance(node, ast.Assign)
                    else [node.target] if isinstance(node, ast.AugAssign) else [])
