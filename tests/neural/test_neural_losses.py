@@ -162,3 +162,19 @@ def test_outputs_by_task_accepts_tuples_dicts_and_single_tensors():
         outputs_by_task((a,), ["x", "y"])
     with pytest.raises(ValueError, match=r"no entry for task\(s\) \['y'\]"):
         outputs_by_task({"x": a}, ["x", "y"])
+
+
+def test_complete_batch_with_a_ranking_task_keeps_its_pairwise_loss():
+    # the complete, unweighted fast path calls each type's mean_loss; ranking
+    # has none (its loss is over pairs), so a complete batch with a ranking
+    # task must still give every task its own loss
+    Y = np.array([[0.5, 2.0], [1.5, 0.0], [2.0, 1.0], [0.0, 3.0]])
+    tasks = resolve_tasks([Task("r"), Task("q", "ranking")], Y)
+    rng = np.random.RandomState(2)
+    outputs = [torch.tensor(rng.randn(4, 1), dtype=torch.float64) for _ in tasks]
+    target_t = torch.tensor(np.c_[tasks[0].encode(Y[:, :1]),
+                                  tasks[1].encode(Y[:, 1:])], dtype=torch.float64)
+    losses, counts = TaskLosses(tasks)(outputs, target_t, complete=True)
+    assert counts is None
+    expected = [t.loss_fn(o, target_t[:, t.columns_]) for t, o in zip(tasks, outputs)]
+    torch.testing.assert_close(losses, torch.stack(expected))
