@@ -294,6 +294,18 @@ def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
     --------
     make_per_task_scorers : One scorer per task, for ``cross_validate``.
 
+    Notes
+    -----
+    The default (``metric=None``) scores each task by its type's default
+    metric (R² for regression, accuracy for classification) and averages
+    them. Accuracy lies in [0, 1] but R² has no lower bound, so on mixed
+    tasks one poorly fitted regression task (R² of -5, say) outweighs every
+    classification task in the mean, and a search that maximizes it chases
+    that task. Where that is not what you want, score the tasks separately
+    (:func:`make_per_task_scorers` and ``refit=`` a chosen one), or pass
+    ``aggregate="weighted"`` with ``task_weights`` that set how much each
+    task counts.
+
     Examples
     --------
     >>> import numpy as np
