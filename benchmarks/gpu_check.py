@@ -10,7 +10,9 @@ labels missing):
 4. ``to("cpu")``, check every parameter moved and compare the CPU
    predictions with the GPU ones (GPU and CPU kernels round differently:
    regression columns within ``1e-3`` of the target scale, class labels
-   mostly equal), then ``pickle`` the CPU model (identical predictions);
+   mostly equal), then ``pickle`` the CPU model (identical predictions) and
+   train it one more epoch on the CPU (the optimizer's state, the fused
+   Adam's step counters included, must have followed the parameters);
 5. resume: fit E1 epochs, pickle, warm-start E2 more; on the GPU the result
    matches the uninterrupted run only up to cuDNN/cuBLAS non-determinism,
    so its largest parameter difference is reported, not asserted;
@@ -119,6 +121,8 @@ def check_case(architecture, weighting, device, images=False):
     assert row["labels_same"] > 0.98, "CPU and GPU labels differ"
     cpu_restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(cpu_restored.predict(X), on_cpu)
+    est.partial_fit(X, Y)
+    assert np.all(np.isfinite(est.predict(X).astype(float))), "CPU epoch failed"
 
     full = make_estimator(architecture, weighting, device, images,
                           max_epochs=5).fit(X, Y)
