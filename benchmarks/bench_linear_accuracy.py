@@ -1,6 +1,6 @@
 """Accuracy of every penalty on school-type data against the reference models.
 
-    python benchmarks/bench_linear_accuracy.py [--splits 10] [--quick]
+    python benchmarks/bench_linear_accuracy.py [--splits 10] [--quick] [--data exam]
 
 Per-task-averaged explained variance on held-out rows, mean ± std over
 random 75/25 splits made within each task, for every penalty against the
@@ -31,6 +31,12 @@ Hyper-parameters are chosen on the training rows only:
   other models see them as ordinary columns of ``X``. Same grid as
   ``MeanRegularized``; without task-level columns (generated data) it is
   ``MeanRegularized``;
+* "Average(TraceNorm, MeanReg.)": ``LinearModelAverage`` of the two
+  CV models above (same grids, same folds), its weight chosen on the same
+  inner folds by the same masked MSE: each model is refitted on every
+  fold's training rows with the ``alpha`` (and ratio) it chose, and the
+  weight (0, 0.1, ..., 1) whose average of the held-out predictions has
+  the smallest error is kept;
 * the baselines' ridge by ``RidgeCV`` (efficient leave-one-out), per task for
   the single-task baseline.
 
@@ -63,6 +69,7 @@ from skmtl.linear import (
     Clustered,
     Dirty,
     GraphLaplacian,
+    LinearModelAverage,
     MeanLowRank,
     MeanRegularized,
     MultiTaskLinearRegressorCV,
@@ -78,7 +85,8 @@ RIDGE_ALPHAS = np.logspace(-3, 3, 13)
 MEAN_RATIOS = [0.001, 0.01, 0.1, 1.0, 10.0]
 
 
-def datasets(quick):
+def datasets(quick, only=None):
+    """The data sets by name; ``only`` keeps those whose name starts with it."""
     out = {}
     try:
         from skmtl.datasets import load_exam, load_hsb82
@@ -94,6 +102,9 @@ def datasets(quick):
     out["generated, rank-2 tasks"] = make_multitask_regression(
         n_features=20, n_tasks=30, samples_per_task=30, n_informative=20,
         structure="low_rank", rank=2, noise=2.0, random_state=0)
+    if only is not None:
+        out = {name: data for name, data in out.items()
+               if name.lower().startswith(only)}
     return out
 
 
@@ -186,12 +197,16 @@ def models(cv, task_features):
         "MeanLowRank": cv_model(MeanLowRank(), [0.0, 0.01, 0.1, 1.0]),
         "MeanLowRank, icpt in W": InterceptInW(cv_model(
             MeanLowRank(), [0.0, 0.01, 0.1, 1.0], fit_intercept=False)),
+        "Average(TraceNorm, MeanReg.)": LinearModelAverage(
+            [cv_model(TraceNorm()), cv_model(MeanRegularized(), MEAN_RATIOS)], cv=cv),
     }
 
 
 def chosen(model):
     if hasattr(model, "chosen_"):
         return model.chosen_
+    if hasattr(model, "weights_"):
+        return "weights=" + "/".join(f"{w:.1f}" for w in model.weights_)
     if hasattr(model, "alpha_"):
         ratio = getattr(model, "ratio_", None)
         name = model.penalty_.ratio_name
@@ -235,7 +250,7 @@ def report(name, X, Y, results, times, picks, n_scored, n_splits):
           f"task-level), {Y.shape[1]} tasks "
           f"({min(n_scored)}-{max(n_scored)} with >= {MIN_TEST} test rows scored), "
           f"{n_splits} splits (75/25 within each task)")
-    print(f"{'model':<24} {'explained variance':>19} {'vs single':>16} "
+    print(f"{'model':<29} {'explained variance':>19} {'vs single':>16} "
           f"{'vs pooled':>16} {'vs best ref (s.e.)':>19} {'fit (s)':>7}  "
           f"typical choice")
     scores = {model: np.asarray(values) for model, values in results.items()}
@@ -253,7 +268,7 @@ def report(name, X, Y, results, times, picks, n_scored, n_splits):
         picked, counts = np.unique(picks[model], return_counts=True)
         typical = picked[np.argmax(counts)] if picked.size else ""
         mark = "*" if model in REFERENCES else " "
-        print(f"{mark}{model:<23} {values.mean():>10.4f} ± {values.std():.4f} "
+        print(f"{mark}{model:<28} {values.mean():>10.4f} ± {values.std():.4f} "
               f"{d_single.mean():>+8.4f} ± {d_single.std():.4f} "
               f"{d_pooled.mean():>+8.4f} ± {d_pooled.std():.4f} "
               f"{gain:>+9.4f} ({se:.4f}) {times[model] / n_splits:>7.2f}  {typical}")
@@ -265,10 +280,10 @@ def report(name, X, Y, results, times, picks, n_scored, n_splits):
           f"{gain:+.4f} ± {se:.4f} (s.e.): more than one s.e.: {verdict}")
 
 
-def main(n_splits=10, quick=False):
+def main(n_splits=10, quick=False, only=None):
     warnings.simplefilter("ignore")
     start = time.perf_counter()
-    for name, (X, Y) in datasets(quick).items():
+    for name, (X, Y) in datasets(quick, only).items():
         X = StandardScaler().fit_transform(X)
         report(name, X, Y, *evaluate(X, Y, n_splits), n_splits)
     print(f"\nexplained variance: per task on its held-out rows, averaged over "
@@ -283,5 +298,8 @@ if __name__ == "__main__":
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--quick", action="store_true",
                         help="Exam and generated data only")
+    parser.add_argument("--data", choices=["exam", "hsb82", "generated"],
+                        help="one data set only (both generated ones for "
+                             "'generated')")
     args = parser.parse_args()
-    main(args.splits, args.quick)
+    main(args.splits, args.quick, args.data)

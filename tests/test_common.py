@@ -32,6 +32,10 @@ from skmtl import (
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.linear import (
     L21,
+    LinearModelAverage,
+    MeanRegularized,
+    MultiTaskLinearRegressorCV,
+    TraceNorm,
 )
 from skmtl.metrics import make_multitask_scorer
 from skmtl.neural.weighting import PCGrad, Uncertainty
@@ -61,6 +65,10 @@ INSTANCES = {
     "MultiTaskEstimator": [MultiTaskEstimator(hidden_layer_sizes=(16,), lr=0.02,
                                               max_epochs=20, batch_size=32,
                                               random_state=0)],
+    # Short alpha paths: each fit runs two CV searches and 3 x 2 refits.
+    "LinearModelAverage": [LinearModelAverage(
+        [MultiTaskLinearRegressorCV(TraceNorm(), n_alphas=5, cv=3),
+         MultiTaskLinearRegressorCV(MeanRegularized(), n_alphas=5, cv=3)], cv=3)],
 }
 
 def _network_weights_grid(est):
@@ -82,6 +90,7 @@ GRIDS = {
     "MultiTaskLogisticClassifier": lambda est: {"penalty": [L21(0.01), "ridge"]},
     "MultiTaskLinearRegressorCV": lambda est: {"n_alphas": [3, 4]},
     "MultiTaskLogisticClassifierCV": lambda est: {"eps": [1e-2, 1e-1]},
+    "LinearModelAverage": lambda est: {"n_weights": [3, 5]},
     # task weights as tuples, and a prefixed parameter routed to the optimizer
     **{name: lambda est: {**_network_weights_grid(est),
                           "optimizer__weight_decay": [0.0, 1e-3]}

@@ -6,6 +6,7 @@ rows, plus a penalty that makes the tasks share structure. See
 :class:`MultiTaskLinearRegressor` and :class:`MultiTaskLogisticClassifier`.
 """
 
+from ._average import LinearModelAverage
 from ._composite import MeanLowRank, SparseLowRank
 from ._cv import (
     MultiTaskLinearRegressorCV,
@@ -25,6 +26,7 @@ __all__ = [
     "GraphLaplacian",
     "L1",
     "L21",
+    "LinearModelAverage",
     "MeanLowRank",
     "MeanRegularized",
     "MultiTaskLinearRegressor",
