@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils._param_validation import Interval
 
 from ..base import MultiTaskMixin, unfit_on_error
+from ..utils._validation import check_sample_weight
 from ._cv import MultiTaskLinearRegressorCV, masked_mse
 from ._estimators import MultiTaskLinearRegressor
 from ._penalties import TraceNorm
@@ -86,7 +87,8 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
        (steps of ``1 / (n_weights - 1)``) whose average of the held-out
        predictions has the smallest masked mean squared error (each task's
        MSE on its labelled held-out rows, averaged over the tasks and the
-       folds), as the CV estimators choose ``alpha``.
+       folds, weighted by ``sample_weight``), as the CV estimators choose
+       ``alpha``.
 
     Parameters
     ----------
@@ -182,7 +184,7 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         return list(self.estimators)
 
     @unfit_on_error
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit every model, choose the weights on held-out rows, average.
 
         Parameters
@@ -190,6 +192,10 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             NaN-masked targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row: given to every model's ``fit`` (on all the
+            rows and on each fold) and weighting the held-out errors that
+            choose the weights.
 
         Returns
         -------
@@ -197,9 +203,17 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         X, Y = self._validate_fit_data(X, y)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+
+        def weights_of(rows):
+            if sample_weight is None:
+                return {}
+            return {"sample_weight": sample_weight[rows]}
+
+        everything = np.arange(X.shape[0])
         models = self._models()
         self.estimators_ = [clone(model).set_params(**self._tasks_param(model))
-                            .fit(X, Y) for model in models]
+                            .fit(X, Y, **weights_of(everything)) for model in models]
         shape = (self.n_outputs_, X.shape[1])
         parts = [_check_linear(fitted, *shape) for fitted in self.estimators_]
         cv = (KFold(self.cv, shuffle=True, random_state=0)
@@ -210,14 +224,21 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         for f, (train, test) in enumerate(folds):
             held_out = np.stack([
                 _with_chosen_hyperparameters(fitted, fitted_from)
-                .fit(X[train], Y[train]).predict(X[test]).reshape(len(test), -1)
+                .fit(X[train], Y[train], **weights_of(train))
+                .predict(X[test]).reshape(len(test), -1)
                 for fitted, fitted_from in zip(self.estimators_, models, strict=True)])
             for i, weights in enumerate(grid):
-                path[i, f] = masked_mse(Y[test], np.tensordot(weights, held_out, 1))
+                path[i, f] = masked_mse(Y[test], np.tensordot(weights, held_out, 1),
+                                        **weights_of(test))
         self.weight_grid_, self.mse_path_ = grid, path
         self.weights_ = grid[int(np.nanargmin(np.nanmean(path, axis=1)))]
-        coef = sum(w * c for w, (c, _) in zip(self.weights_, parts, strict=True))
-        intercept = sum(w * b for w, (_, b) in zip(self.weights_, parts, strict=True))
+        # float32 X gives float32 coefficients (and predictions), as in the
+        # models averaged
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        coef = sum(w * c for w, (c, _) in zip(self.weights_, parts, strict=True)
+                   ).astype(dtype)
+        intercept = sum(w * b for w, (_, b) in zip(self.weights_, parts, strict=True)
+                        ).astype(dtype)
         self._coef_full, self._intercept_full = coef, intercept
         if self._y_was_1d:
             self.coef_, self.intercept_ = coef[0].copy(), float(intercept[0])

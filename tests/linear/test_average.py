@@ -108,3 +108,40 @@ def test_a_model_without_coefficients_is_refused_with_a_message(data):
     assert not hasattr(est, "weights_")
     with pytest.raises(ValueError, match="estimators is an empty list"):
         LinearModelAverage([], cv=3).fit(X, Y)
+
+
+def test_integer_sample_weights_equal_repeated_rows(data):
+    X, Y = data
+    rng = np.random.RandomState(3)
+    weights = rng.randint(0, 3, size=X.shape[0])
+    weights[:3] = 1  # every fold keeps labelled rows of every task
+    folds = list(KFold(3, shuffle=True, random_state=2).split(X))
+    models = [MultiTaskLinearRegressor(TraceNorm(0.3), tol=1e-10, max_iter=20000),
+              MultiTaskLinearRegressor(MeanRegularized(0.5, mean_ratio=0.2),
+                                       tol=1e-10, max_iter=20000)]
+    weighted = LinearModelAverage(models, n_weights=21, cv=folds).fit(
+        X, Y, sample_weight=weights)
+    # the same rows, each repeated its weight's number of times, in the same
+    # folds (a row's copies stay in its fold)
+    repeat = np.repeat(np.arange(X.shape[0]), weights)
+    position = {row: np.flatnonzero(repeat == row) for row in np.unique(repeat)}
+    repeated_folds = [
+        tuple(np.concatenate([position.get(r, np.array([], int)) for r in part])
+              for part in fold) for fold in folds]
+    repeated = LinearModelAverage(models, n_weights=21, cv=repeated_folds).fit(
+        X[repeat], Y[repeat])
+    np.testing.assert_allclose(weighted.mse_path_, repeated.mse_path_, rtol=1e-5)
+    np.testing.assert_array_equal(weighted.weights_, repeated.weights_)
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-5, atol=1e-7)
+    # and the weights matter: unweighted, the held-out errors differ
+    plain = LinearModelAverage(models, n_weights=21, cv=folds).fit(X, Y)
+    assert not np.allclose(plain.mse_path_, weighted.mse_path_, rtol=1e-3)
+
+
+def test_float32_in_float32_out(data):
+    X, Y = data
+    X32 = X.astype(np.float32)
+    est = LinearModelAverage(cv=3).fit(X32, Y)
+    assert est.coef_.dtype == est.intercept_.dtype == np.float32
+    assert est.predict(X32).dtype == np.float32
+    assert LinearModelAverage(cv=3).fit(X, Y).predict(X).dtype == np.float64
