@@ -12,7 +12,6 @@ objective.
 import numpy as np
 import torch
 
-from ..tasks import TaskType
 from ._data import group_names
 
 __all__ = ["TaskLosses", "outputs_by_task"]
@@ -81,12 +80,6 @@ class TaskLosses:
             membership[np.asarray(task.columns_), k] = 1.0
         self.membership = membership
         self.outputs_per_task = membership.sum(0).numpy()
-        # Whether every task's loss on a complete, unweighted batch is its
-        # type's mean_loss (ranking's pairwise loss is not): then such a
-        # batch, every batch of a fully labelled training set, calls it
-        # directly.
-        self.mean_losses = all(type(t.type_).loss is TaskType.loss
-                               for t in self.tasks)
 
     def __call__(self, outputs, targets, groups=None, complete=None,
                  sample_weight=None):
@@ -117,12 +110,6 @@ class TaskLosses:
             unweighted (then every task has ``batch * n_outputs`` of them).
         """
         outputs = outputs_by_task(outputs, self.names)
-        if complete and sample_weight is None and self.mean_losses:
-            return torch.stack([
-                task.type_.mean_loss(task, raw if raw.ndim > 1 else raw[:, None],
-                                     targets[:, columns])
-                for task, raw, columns in zip(self.tasks, outputs, self.slices)
-            ]), None
         if self.membership.device != targets.device:
             self.membership = self.membership.to(targets.device)
         missing = None
