@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 from ..base import MultiTaskMixin, unfit_on_error
 from ..utils._validation import check_sample_weight
 from ._cv import MultiTaskLinearRegressorCV, masked_mse
-from ._estimators import MultiTaskLinearRegressor
+from ._estimators import MultiTaskLinearRegressor, coef_attributes
 from ._penalties import TraceNorm
 from ._quadratic import MeanRegularized
 
@@ -240,10 +240,7 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         intercept = sum(w * b for w, (_, b) in zip(self.weights_, parts, strict=True)
                         ).astype(dtype)
         self._coef_full, self._intercept_full = coef, intercept
-        if self._y_was_1d:
-            self.coef_, self.intercept_ = coef[0].copy(), float(intercept[0])
-        else:
-            self.coef_, self.intercept_ = coef.copy(), intercept.copy()
+        self.coef_, self.intercept_ = coef_attributes(coef, intercept, self._y_was_1d)
         return self
 
     def _tasks_param(self, model):

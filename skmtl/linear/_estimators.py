@@ -22,6 +22,18 @@ from ._structured import task_correlation
 __all__ = ["MultiTaskLinearRegressor", "MultiTaskLogisticClassifier"]
 
 
+def coef_attributes(W, b, y_was_1d):
+    """``(coef_, intercept_)`` of a regressor from its full coefficients.
+
+    ``W`` of shape (n_outputs, n_features) and ``b`` of shape (n_outputs,)
+    are copied; for a 1-D ``y`` they become a vector and a float, as in
+    scikit-learn.
+    """
+    if y_was_1d:
+        return W[0].copy(), float(b[0])
+    return W.copy(), b.copy()
+
+
 class _LinearMultiTask:
     # Comes first in the bases, before MultiTaskMixin (whose masked score wins
     # over RegressorMixin's / ClassifierMixin's).
@@ -356,11 +368,8 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         return Problem(datafit, column_task, X, Y, sample_weight)
 
     def _set_coef_attributes(self, column_task):
-        W, b = self._coef_full, self._intercept_full
-        if self._y_was_1d:
-            self.coef_, self.intercept_ = W[0].copy(), float(b[0])
-        else:
-            self.coef_, self.intercept_ = W.copy(), b.copy()
+        self.coef_, self.intercept_ = coef_attributes(
+            self._coef_full, self._intercept_full, self._y_was_1d)
 
     def predict(self, X):
         """Predict every task for every row.
