@@ -352,9 +352,10 @@ class _NeuralEstimator(BaseEstimator):
         codes = encode_groups(groups, self.tasks_, X.shape[0])
         return TaskDataset(X, targets, codes, sample_weight=sample_weight)
 
-    def _build_net(self):
+    def _build_net(self, train_device):
         """The net, with the module and strategy this fit resolved (built
-        under the run's seed, so the initial weights follow from it)."""
+        under the run's seed, so the initial weights follow from it);
+        ``train_device`` is the torch device the parameters train on."""
         prefixed = split_prefixed(self._prefixed_params())
         trunk = build_trunk_spec(self.trunk, self.hidden_layer_sizes,
                                  prefixed["trunk"])
@@ -371,8 +372,8 @@ class _NeuralEstimator(BaseEstimator):
             net_class, device, extra = accelerated_net_kwargs(
                 self.accelerator, self.verbose, net_kwargs)
             net_kwargs = {**net_kwargs, **extra}
-        net_kwargs = {**optimizer_defaults(self.optimizer, self._torch_device(),
-                                           net_kwargs), **net_kwargs}
+        net_kwargs = {**optimizer_defaults(self.optimizer, train_device, net_kwargs),
+                      **net_kwargs}
         return net_class(
             module, tasks=self.tasks_, weighting=weighting, optimizer=self.optimizer,
             lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
@@ -392,7 +393,7 @@ class _NeuralEstimator(BaseEstimator):
         with _torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
             if not hasattr(self, "net_"):
                 torch.manual_seed(self.train_seed_)
-                self.net_ = self._build_net()
+                self.net_ = self._build_net(device)
                 self.net_.initialize()
             self.net_.partial_fit(dataset, None, epochs=epochs)
 
