@@ -215,9 +215,12 @@ def _norm(gradient, like):
 
 
 def _take(batch, index):
-    """Rows ``index`` of a batch part: a tensor, an array, or a tuple of them."""
+    """Rows ``index`` of a batch part: a tensor, an array, or a tuple or dict of
+    them (the targets of a batch with query ids or sample weights are a dict)."""
     if isinstance(batch, tuple | list):
         return type(batch)(_take(b, index) for b in batch)
+    if isinstance(batch, dict):
+        return {key: _take(value, index) for key, value in batch.items()}
     if batch is None:
         return None
     if isinstance(batch, torch.Tensor):

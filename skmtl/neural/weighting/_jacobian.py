@@ -164,7 +164,17 @@ def gram_matrix(grads):
 
 
 def write_gradients(params, grads, coefficients=None):
-    """Add ``sum_k coefficients[k] * grads[k]`` (or ``grads`` itself) to ``.grad``."""
+    """Add ``sum_k coefficients[k] * grads[k]`` (or ``grads`` itself) to ``.grad``.
+
+    A gradient is written in its parameter's memory layout (the same
+    strides), as ``backward`` writes it: torch's gradient layout contract,
+    which the fused optimizers rely on. Torch's fused Adam on the CPU walks
+    the parameter and its gradient in memory order without checking that
+    their strides agree, so a channels-last convolution weight
+    (:class:`~skmtl.neural.ConvNet`) given a gradient in the default layout
+    would be updated with its entries permuted, without an error (on CUDA
+    the fused kernel raises instead).
+    """
     weights = None
     for p, g in zip(params, grads):
         if g is None:
@@ -176,7 +186,11 @@ def write_gradients(params, grads, coefficients=None):
                 weights = torch.as_tensor(np.asarray(coefficients), dtype=g.dtype,
                                           device=g.device)
             combined = torch.tensordot(weights, g, dims=1)
-        if p.grad is None:
-            p.grad = combined.detach()
+        combined = combined.detach()
+        if p.grad is not None:
+            p.grad.add_(combined)
+        elif combined.stride() == p.stride():
+            p.grad = combined
         else:
-            p.grad.add_(combined.detach())
+            p.grad = torch.empty_like(p, memory_format=torch.preserve_format
+                                      ).copy_(combined)
