@@ -140,6 +140,7 @@ class TaskType:
     default_metric = "r2"
     metrics = ()
     options = ()
+    linear_loss = None
 
     def check_options(self, task):
         """Raise ``ValueError`` if the task's options do not suit this type."""
@@ -171,6 +172,30 @@ class TaskType:
     def n_model_outputs(self, task):
         """Number of raw model outputs (logits, values) the task needs."""
         return task.n_outputs
+
+    def check_trainable(self, task):
+        """Raise ``ValueError`` if a fitted task cannot be trained on (e.g. a
+        classification task with one class)."""
+
+    def linear_datafit(self, task):
+        """The loss of :mod:`skmtl.linear` that fits the task.
+
+        ``"squared"`` (:class:`~skmtl.linear.MultiTaskLinearRegressor`) or
+        ``"logistic"`` (:class:`~skmtl.linear.MultiTaskLogisticClassifier`),
+        from the type's ``linear_loss``.
+
+        Raises
+        ------
+        ValueError
+            Naming the task and its type, when no linear datafit serves it.
+        """
+        if self.linear_loss is None:
+            raise ValueError(
+                f"task {task.name!r} is a {self.name} task, which no linear "
+                f"multi-task model fits (skmtl.linear has no datafit for "
+                f"{self.name} tasks); use skmtl.neural.MultiTaskEstimator, or a "
+                f"SingleTaskBaseline.")
+        return self.linear_loss
 
     def transform(self, task, raw):
         """Raw model outputs to predictions in label space ``(n, n_outputs)``."""
@@ -246,6 +271,7 @@ class Regression(TaskType):
     """Real-valued targets; squared error or Huber loss; R² by default."""
 
     name = "regression"
+    linear_loss = "squared"
     default_metric = "r2"
     metrics = ("r2", "neg_mean_squared_error", "neg_mean_absolute_error",
                "explained_variance", "neg_root_mean_squared_error")
@@ -259,6 +285,13 @@ class Regression(TaskType):
                 f"task {task.name!r}: loss={task.loss!r} is not one of "
                 f"{self.losses} for regression tasks."
             )
+
+    def linear_datafit(self, task):
+        if task.loss not in (None, "squared_error"):
+            raise ValueError(
+                f"task {task.name!r} asks for loss={task.loss!r}; linear multi-task "
+                f"models use the squared error.")
+        return "squared"
 
     def per_entry_loss(self, task, raw, target):
         import torch.nn.functional as F
@@ -362,6 +395,15 @@ class _Categorical(TaskType):
     estimator_type = "classifier"
     default_metric = "accuracy"
     options = ("classes",)
+    linear_loss = "logistic"
+
+    def check_trainable(self, task):
+        if len(task.classes_) < 2:
+            raise ValueError(
+                f"task {task.name!r} has only one class ({_show(task.classes_[0])}) "
+                f"in Y; a classifier needs at least two classes per task (declare "
+                f"them with Task({task.name!r}, {task.type!r}, classes=[...]) if "
+                f"later data holds the others).")
 
     def fit_encoding(self, task, Y):
         labelled = Y[~missing_mask(Y)]

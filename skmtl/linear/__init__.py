@@ -7,21 +7,29 @@ rows, plus a penalty that makes the tasks share structure. See
 """
 
 from ._average import LinearModelAverage
+from ._cd import CoordinateDescent
 from ._composite import MeanLowRank, SparseLowRank
 from ._cv import (
     MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifierCV,
     regularization_path,
 )
+from ._datafits import Datafit
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
-from ._registry import PENALTIES
+from ._registry import PENALTIES, SOLVERS
+from ._solvers import FISTA, Alternating, Solver, SolverResult
 from ._structured import Clustered, TaskRelationship
 
 __all__ = [
     "PENALTIES",
+    "SOLVERS",
+    "Alternating",
     "Clustered",
+    "CoordinateDescent",
+    "Datafit",
+    "FISTA",
     "Dirty",
     "GraphLaplacian",
     "L1",
@@ -35,6 +43,8 @@ __all__ = [
     "MultiTaskLogisticClassifierCV",
     "Penalty",
     "Ridge",
+    "Solver",
+    "SolverResult",
     "SparseLowRank",
     "TaskRelationship",
     "TraceNorm",

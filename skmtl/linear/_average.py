@@ -9,8 +9,9 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils._param_validation import Interval
 
 from ..base import MultiTaskMixin, unfit_on_error
+from ..metrics import masked_mean_squared_error
 from ..utils._validation import check_sample_weight
-from ._cv import MultiTaskLinearRegressorCV, masked_mse
+from ._cv import MultiTaskLinearRegressorCV
 from ._estimators import MultiTaskLinearRegressor, coef_attributes
 from ._penalties import TraceNorm
 from ._quadratic import MeanRegularized
@@ -228,8 +229,8 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
                 .predict(X[test]).reshape(len(test), -1)
                 for fitted, fitted_from in zip(self.estimators_, models, strict=True)])
             for i, weights in enumerate(grid):
-                path[i, f] = masked_mse(Y[test], np.tensordot(weights, held_out, 1),
-                                        **weights_of(test))
+                path[i, f] = masked_mean_squared_error(
+                    Y[test], np.tensordot(weights, held_out, 1), **weights_of(test))
         self.weight_grid_, self.mse_path_ = grid, path
         self.weights_ = grid[int(np.nanargmin(np.nanmean(path, axis=1)))]
         # float32 X gives float32 coefficients (and predictions), as in the

@@ -27,10 +27,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from . import _sweeps
-from ._solvers import SolverResult
-from ._sweeps import blas_threads, block_lipschitz, dual_value, solve_gram, solve_x
+from ._datafits import dual_value
+from ._solvers import Solver, SolverResult
+from ._sweeps import blas_threads, block_lipschitz, solve_gram, solve_x
 
-__all__ = ["coordinate_descent"]
+__all__ = ["CoordinateDescent", "coordinate_descent"]
 
 _WS_START = 64  # size of the first working set (tests lower it)
 
@@ -49,9 +50,59 @@ def _negative_gradient(df, W, R):
         if not support.size:
             return df.B.copy(), 0.5 * df.yy
         HW = df.hessian_dot(W[support], rows=support)
-        return df.B - HW, df.value(W, HW)
+        return df.B - HW, df.value(W, None, HW)
     V = df.xt_dot(R)
     return V, 0.5 * (df.yy - float(np.vdot(df.B, W)) - float(np.vdot(V, W)))
+
+
+class CoordinateDescent(Solver):
+    """Working-set block coordinate descent with gap-safe screening.
+
+    For the squared loss and row-separable penalties (:class:`L1`,
+    :class:`L21`, :class:`Ridge` and their elastic-net forms): each outer
+    iteration computes the gradient and the duality gap, discards the
+    features the gap-safe sphere proves inactive and solves a working set
+    (the support plus the features closest to violating their optimality
+    condition) by block sweeps, on the rows of the Gram matrix that it needs
+    (``n_samples >= n_features``) or through ``X``.
+
+    Parameters
+    ----------
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order in which each sweep visits the blocks of a working set: in
+        turn, or in a new random order every sweep (as scikit-learn's
+        ``selection="random"``).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random order.
+    screening : bool, default=True
+        Discard the features that the gap-safe sphere proves inactive.
+
+    Notes
+    -----
+    See :func:`coordinate_descent` for the references.
+
+    Examples
+    --------
+    >>> from skmtl.linear import CoordinateDescent
+    >>> CoordinateDescent(selection="random", random_state=0)
+    CoordinateDescent(random_state=0, selection='random')
+    """
+
+    name = "cd"
+    penalty_needs = ("value", "prox_rows", "dual_scale", "conjugate")
+    datafit_needs = ("hessian_dot", "local_hessian", "hessian_diagonal", "residual",
+                     "xc_dot", "xt_dot", "intercept")
+
+    def __init__(self, selection="cyclic", random_state=None, screening=True):
+        self.selection = selection
+        self.random_state = random_state
+        self.screening = screening
+
+    def solve(self, datafit, penalty, V0, b0=None, *, max_iter=1000, tol=1e-4,
+              state=None):
+        return coordinate_descent(datafit, penalty, V0, max_iter=max_iter, tol=tol,
+                                  screening=self.screening, selection=self.selection,
+                                  random_state=self.random_state, state=state)
 
 
 def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
@@ -250,5 +301,5 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
         "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
         "cached_ws": cached_ws, "R": R}
-    return SolverResult(W, df.intercept(W), n_iter, gap, converged, objective,
+    return SolverResult(W, df.intercept(W, None), n_iter, gap, converged, objective,
                         inner_iter=sweeps, state=resume)

@@ -10,6 +10,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 
 from ..base import unfit_on_error
+from ..metrics import masked_mean_squared_error
 from ..tasks import missing_mask
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._registry import resolve_penalty
@@ -26,10 +27,7 @@ def alpha_grid(datafit, penalty, n_alphas=20, eps=1e-3):
     ten times the Lipschitz constant of the datafit's gradient, where the
     fit is already shrunk to nearly zero.
     """
-    if datafit.is_quadratic:
-        V0 = datafit.B
-    else:
-        V0, _ = datafit.gradient_at_zero()
+    V0, _ = datafit.negative_gradient_at_zero()
     alpha_max = penalty.alpha_max(V0)  # a prepared penalty
     if alpha_max is None or not np.isfinite(alpha_max):
         alpha_max = 10.0 * datafit.lipschitz()
@@ -121,28 +119,6 @@ def _check_alphas(alphas):
     return alphas
 
 
-def masked_mse(Y_true, Y_pred, sample_weight=None):
-    """Mean over outputs of each output's (weighted) MSE on its labelled rows.
-
-    As scikit-learn's CV estimators score a held-out fold:
-    ``np.average(residual ** 2, weights=sample_weight, axis=0).mean()``, with
-    each column averaged over its labelled rows only. A column without
-    labelled weight is left out; NaN when every column is.
-    """
-    Y_true = np.asarray(Y_true, dtype=float)
-    Y_pred = np.asarray(Y_pred, dtype=float)
-    if Y_true.ndim == 1:
-        Y_true, Y_pred = Y_true[:, None], Y_pred[:, None]
-    labelled = ~np.isnan(Y_true)
-    weights = labelled * (1.0 if sample_weight is None
-                          else np.asarray(sample_weight, dtype=float)[:, None])
-    err = np.where(labelled, Y_true - Y_pred, 0.0) ** 2
-    totals = weights.sum(axis=0)
-    keep = totals > 0
-    per_column = (weights * err).sum(axis=0)[keep] / totals[keep]
-    return float(per_column.mean()) if per_column.size else np.nan
-
-
 def _fold_path(estimator, problem, train, test, penalty, alphas, scorer):
     """Held-out errors (or scores) of one fold along one penalty's path."""
     est = clone(estimator)
@@ -156,7 +132,8 @@ def _fold_path(estimator, problem, train, test, penalty, alphas, scorer):
         if sw_test is not None and not sw_test.any():
             values.append(np.nan)  # no held-out weight: nothing to score
         elif scorer is None:
-            values.append(masked_mse(Y_test, fitted.predict(X_test), sw_test))
+            values.append(masked_mean_squared_error(Y_test, fitted.predict(X_test),
+                                                    sample_weight=sw_test))
         elif sw_test is None:
             values.append(scorer(fitted, X_test, Y_test))
         else:
@@ -184,7 +161,7 @@ class _CVMixin:
     _cv_constraints = {
         "alphas": ["array-like", None],
         "n_alphas": [Interval(Integral, 1, None, closed="left")],
-        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "eps": [Interval(Real, 0, None, closed="neither")],
         "ratios": ["array-like", Real, None],
         "cv": ["cv_object"],
         "n_jobs": [Integral, None],
@@ -241,10 +218,10 @@ class _CVMixin:
         -------
         self : object
         """
-        self._validate_params()
         base = self._base_estimator()
-        # Validate once on all the data (tasks, alpha grid, the final refit).
-        problem = base.build_problem(X, y, sample_weight)
+        # Validate once on all the data (tasks, alpha grid, the final refit):
+        # the final model is fitted on this problem, by this estimator.
+        problem = self.build_problem(X, y, sample_weight)
         penalties, ratios = self._penalties(resolve_penalty(self.penalty))
         if self.alphas is None:
             grids = [alpha_grid(problem.datafit, pen.prepare(problem.column_task),
@@ -255,7 +232,7 @@ class _CVMixin:
         cv = (KFold(self.cv, shuffle=True, random_state=0)
               if isinstance(self.cv, Integral) else check_cv(self.cv))
         folds = list(cv.split(problem.X))
-        _check_folds_have_labels(base.tasks_, problem.Y, folds)
+        _check_folds_have_labels(self.tasks_, problem.Y, folds)
         scorer = self._scorer()
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_path)(base, problem, train, test, pen, grid, scorer)
@@ -279,16 +256,11 @@ class _CVMixin:
             self.scores_path_ = path
         self.alphas_ = alphas_
         self.alpha_ = float(grids[best_ratio][best])
-        # Refit on all data along the path down to alpha_ (warm starts).
-        fitted = base
-        for fitted in base.solve_path(problem,  # noqa: B007
-                                       grids[best_ratio][:best + 1],
-                                       penalty=penalties[best_ratio]):
+        # Refit on all data along the path down to alpha_ (warm starts): the
+        # path fits this estimator itself, which sets every fitted attribute.
+        for _ in self.solve_path(problem, grids[best_ratio][:best + 1],
+                                 penalty=penalties[best_ratio]):
             pass
-        params = set(base.get_params(deep=False))
-        for attr, value in vars(fitted).items():
-            if attr not in params:
-                setattr(self, attr, value)
         return self
 
 

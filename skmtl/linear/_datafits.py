@@ -12,6 +12,18 @@ so with every label present, unit weights and one column per task this is
 scikit-learn's ``(1 / (2 n)) ||Y - XW||_F^2``. The per-entry weights
 ``D_ik = lambda_k s_i / n_k`` (0 where the label is missing) are the ``D``
 below.
+
+The datafit protocol
+--------------------
+Every datafit gives the solvers the same methods, so that a solver never
+asks which loss it minimizes (:class:`Datafit` lists them). The solver
+variable is ``W`` (n_features, n_columns) and intercepts ``b``
+(n_columns,); a datafit keeps a *state* ``S``, linear in ``(W, b)``, from
+which its value and gradient follow cheaply (``H W`` for the squared loss,
+the scores ``X W + b`` for the logistic loss), so that accelerated methods
+extrapolate states instead of recomputing products. What a datafit offers
+beyond the protocol (the Gram rows of the squared loss, for coordinate
+descent) a solver asks for by name (``Solver.datafit_needs``).
 """
 
 import numpy as np
@@ -19,7 +31,8 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-__all__ = ["entry_weights", "weighted_gram", "Quadratic", "Logistic"]
+__all__ = ["Datafit", "entry_weights", "weighted_gram", "dual_value", "Quadratic",
+           "LocalQuadratic", "Logistic"]
 
 # Largest number of float64 entries of per-task Gram matrices we build.
 _GRAM_ENTRIES = 2.5e7
@@ -83,7 +96,116 @@ def _top_eigenvalue(matvec, dim):
     return float(value) * (1.0 + 1e-6)
 
 
-class Quadratic:
+def dual_value(pen, yy, B, W, V, f):
+    """Dual objective of a squared-loss problem at the rescaled residual of ``W``.
+
+    ``V = B - H W`` is the negative gradient and ``f`` the datafit at ``W``;
+    the dual point is ``s * r(W)`` with ``s`` the largest scaling that keeps
+    it feasible for the penalty ``pen``. None when the penalty has no finite
+    conjugate there.
+    """
+    s = pen.dual_scale(V)
+    conj = pen.conjugate(s * V)
+    if not np.isfinite(conj):
+        return None
+    return s * (yy - float(np.vdot(B, W))) - s * s * f - conj
+
+
+class Datafit:
+    """What every datafit offers a solver.
+
+    A datafit is built from the validated data of one fit and owns every
+    quantity derived from it. The solvers use these members, and nothing
+    else, of any datafit:
+
+    ``n_features``, ``n_columns``, ``column_weights``
+        The shape of ``W`` and the task weight of each column.
+    ``learns_intercept``
+        Whether the intercepts ``b`` are solver variables (the logistic
+        loss); False when the datafit eliminates them (the squared loss:
+        ``intercept`` computes them from ``W``) or fits none.
+    ``state(W, b)``
+        The state ``S`` (linear in ``W`` and ``b``).
+    ``value(W, b, S)``, ``value_and_gradient(W, b, S)``
+        The datafit and its gradient ``(gW, gb)`` (``gb`` is None when the
+        datafit does not learn intercepts).
+    ``lipschitz()``
+        A Lipschitz constant of the gradient in ``(W, b)``.
+    ``intercept(W, b)``
+        The fitted intercepts of a solution.
+    ``negative_gradient_at_zero()``
+        ``(V0, b0)``: minus the gradient in ``W`` at ``W = 0`` with the best
+        intercepts ``b0`` there (for ``alpha_max``).
+    ``duality_gap(penalty, W, S, value, penalty_value)``
+        A duality gap of the penalized problem at ``W``, or None where the
+        datafit has no conjugate to build one with (the solvers then stop
+        on the relative change of the objective).
+    ``gap_scale``
+        The scale a relative tolerance multiplies: ``tol * gap_scale`` is
+        the duality gap to reach.
+    ``trivial``
+        True when ``W = 0`` is optimal whatever the penalty (constant
+        targets), so that no solver needs to run.
+    ``gradient_cost()``
+        Multiply-adds of one gradient (small problems run on one BLAS
+        thread).
+    """
+
+    name = None  # e.g. "squared loss", for messages (the class name if None)
+    learns_intercept = False
+    gap_scale = 1.0
+    trivial = False
+
+    def duality_gap(self, penalty, W, S, value, penalty_value):
+        """No duality gap unless the datafit gives one."""
+        return None
+
+    def gradient_cost(self):
+        X = self.X
+        per_column = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+        return per_column * self.n_columns
+
+
+class _QuadraticForm(Datafit):
+    """``f(W) = 1/2 (tr(W^T H W) - 2 <B, W> + yy)`` with ``S = H W``.
+
+    Shared by the squared loss on the whole problem and on a working set:
+    a subclass gives ``B``, ``yy`` and ``hessian_dot``.
+    """
+
+    name = "squared loss"
+
+    @property
+    def gap_scale(self):
+        return self.yy
+
+    @property
+    def trivial(self):
+        return self.yy == 0
+
+    def state(self, W, b=None):
+        return self.hessian_dot(W)
+
+    def value(self, W, b, S):
+        """``f(W)`` from ``W`` and ``S = H W``."""
+        return 0.5 * (float(np.vdot(W, S)) - 2.0 * float(np.vdot(self.B, W))
+                      + self.yy)
+
+    def value_and_gradient(self, W, b, S):
+        return self.value(W, b, S), S - self.B, None
+
+    def negative_gradient_at_zero(self):
+        return self.B, np.zeros(self.n_columns)
+
+    def duality_gap(self, penalty, W, S, value, penalty_value):
+        """Gap at the rescaled residual of ``W``; None without a conjugate."""
+        if not hasattr(penalty, "conjugate"):
+            return None
+        dual = dual_value(penalty, self.yy, self.B, W, self.B - S, value)
+        return None if dual is None else value + penalty_value - dual
+
+
+class Quadratic(_QuadraticForm):
     """Masked weighted least squares with per-task intercepts eliminated.
 
     ``f(W) = 1/2 sum_ik D_ik (Yc_ik - (Xc_k W)_ik)^2`` where ``Xc_k``, ``Yc``
@@ -108,8 +230,6 @@ class Quadratic:
     fit_intercept : bool
     mode : {"auto", "gram", "x"}
     """
-
-    is_quadratic = True
 
     def __init__(self, X, Y, sample_weight, column_weights, fit_intercept=True,
                  mode="auto"):
@@ -330,13 +450,11 @@ class Quadratic:
         return self._diagonal
 
     # -- quantities --------------------------------------------------------
-    def value(self, W, HW):
-        """``f(W)`` from ``W`` and ``H W``."""
-        return 0.5 * (float(np.vdot(W, HW)) - 2.0 * float(np.vdot(self.B, W))
-                      + self.yy)
-
-    def zero_value(self):
-        return 0.5 * self.yy
+    def gradient_cost(self):
+        per_column = super().gradient_cost() // self.n_columns
+        if self.mode == "gram":
+            per_column = min(per_column, self.n_features ** 2)
+        return per_column * self.n_columns
 
     def lipschitz(self):
         if self._lipschitz is None:
@@ -369,22 +487,60 @@ class Quadratic:
             values.append(_top_eigenvalue(matvec, p))
         return max(values)
 
-    def intercept(self, W):
+    def intercept(self, W, b=None):
+        """The optimal intercepts for ``W`` (``ybar_k - xbar_k w_k``)."""
         if not self.fit_intercept:
             return np.zeros(self.n_columns)
         return self.y_mean - np.sum(self.x_mean * W, axis=0)
 
 
-class Logistic:
+class LocalQuadratic(_QuadraticForm):
+    """The squared loss restricted to a working set (for its inner FISTA).
+
+    ``H_k = lambda_k G`` (shared pattern, ``H`` None) or the blocks ``H``
+    (n_columns, w, w); no intercept (the outer problem is centered).
+    """
+
+    fit_intercept = False
+
+    def __init__(self, G, H, lam, B, yy):
+        self.G, self.H, self.column_weights, self.B, self.yy = G, H, lam, B, yy
+        self.n_features, self.n_columns = B.shape
+        self._L = None
+
+    def hessian_dot(self, W):
+        if self.G is not None:
+            return (self.G @ W) * self.column_weights
+        return np.einsum("kij,jk->ik", self.H, W)
+
+    def gradient_cost(self):
+        return self.n_features ** 2 * self.n_columns
+
+    def lipschitz(self):
+        if self._L is None:
+            if self.G is not None:
+                top = np.linalg.eigvalsh(self.G)[-1] if len(self.G) else 0.0
+                self._L = float(top) * float(self.column_weights.max()) * (1 + 1e-10)
+            else:
+                self._L = max(float(np.linalg.eigvalsh(h)[-1]) for h in self.H) * (
+                    1 + 1e-10)
+        return self._L
+
+    def intercept(self, W, b=None):
+        return np.zeros(self.n_columns)
+
+
+class Logistic(Datafit):
     """Masked weighted logistic loss for binary and multinomial task columns.
 
     ``groups`` lists, per task, its columns of ``W``: one column is a binary
     (sigmoid) task with targets in {0, 1}; several columns a softmax task
     whose targets ``T`` hold the class index in the first column of the group.
-    Intercepts, when fitted, are an extra unpenalized row of the variable.
+    Intercepts, when fitted, are unpenalized solver variables ``b``; the
+    state is the matrix of scores ``X W + b``.
     """
 
-    is_quadratic = False
+    name = "logistic loss"
 
     def __init__(self, X, T, groups, sample_weight, task_weights, fit_intercept=True):
         self.X = X
@@ -416,8 +572,23 @@ class Logistic:
         self.onehot *= labelled
         self._lipschitz = None
 
-    def forward(self, W, b):
+    @property
+    def learns_intercept(self):
+        return self.fit_intercept
+
+    def state(self, W, b):
         return np.asarray(self.X @ W) + b
+
+    def value(self, W, b, S):
+        return self.value_and_residual(S)[0]
+
+    def value_and_gradient(self, W, b, S):
+        f, G = self.value_and_residual(S)
+        gW, gb = self.backward(G)
+        return f, gW, gb if self.fit_intercept else None
+
+    def intercept(self, W, b):
+        return np.zeros(self.n_columns) if b is None else np.asarray(b, dtype=float)
 
     def value_and_residual(self, Z):
         """Loss and ``dLoss/dZ`` (n, M) at scores ``Z``."""
@@ -472,15 +643,29 @@ class Logistic:
         self._lipschitz = max(values) if values else 1.0
         return self._lipschitz
 
-    def gradient_at_zero(self):
-        """Negative gradient wrt W at W=0 with the best intercepts (for alpha_max)."""
-        from ._solvers import fista_intercepts_only
-
-        b = fista_intercepts_only(self)
+    def negative_gradient_at_zero(self):
+        """Minus the gradient in W at W = 0 with the best intercepts there."""
+        b = self._best_intercepts()
         Z = np.zeros((self.X.shape[0], self.n_columns)) + b
         _, G = self.value_and_residual(Z)
         gW, _ = self.backward(G)
         return -gW, b
+
+    def _best_intercepts(self, max_iter=200):
+        """Intercepts minimizing the loss at ``W = 0`` (gradient descent)."""
+        M = self.n_columns
+        if not self.fit_intercept:
+            return np.zeros(M)
+        n = self.X.shape[0]
+        b = np.zeros(M)
+        step = 1.0 / max(0.5 * self.column_weights.max(), 1e-12)
+        for _ in range(max_iter):
+            _, G = self.value_and_residual(np.zeros((n, M)) + b)
+            g = G.sum(axis=0)
+            b -= step * g
+            if np.abs(g).max() < 1e-10:
+                break
+        return b
 
 
 def _expit(z):

@@ -12,11 +12,12 @@ from ._problem import (
     Problem,
     classification_problem,
     initial_variable,
+    raw_outputs,
     regression_problem,
     solve,
 )
-from ._registry import resolve_penalty
-from ._solvers import SOLVERS
+from ._registry import SOLVERS, resolve_penalty
+from ._solvers import Solver
 from ._structured import task_correlation
 
 __all__ = ["MultiTaskLinearRegressor", "MultiTaskLogisticClassifier"]
@@ -44,7 +45,7 @@ class _LinearMultiTask:
         "tasks": "no_validation",
         "fit_intercept": ["boolean"],
         "task_weights": "no_validation",
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions(set(SOLVERS)), Solver],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -206,19 +207,23 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         Fit one intercept per model column (not penalized).
     task_weights : sequence or dict, default=None
         ``lambda_k`` multiplying each task's averaged loss (see Notes).
-    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
-        ``"fista"``: accelerated proximal gradient with restart, on the Gram
+    solver : {"auto", "fista", "cd", "alternating"} or Solver, default="auto"
+        ``"fista"`` (:class:`FISTA`): accelerated proximal gradient with
+        restart, on the Gram
         matrix (built once) when ``n_features < 2 n_samples`` and the Gram
-        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
-        block coordinate descent with gap-safe screening and dual
-        extrapolation (squared loss, row-separable penalties: :class:`L1`,
-        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
-        its working sets need or through ``X`` in the same cases;
-        ``"alternating"``: alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
-        row-separable penalties with the squared loss, ``"alternating"``
-        where needed and ``"fista"`` otherwise. A solver that cannot handle
-        the penalty fails with a message naming the missing capability.
+        matrices fit in memory, on ``X`` otherwise; ``"cd"``
+        (:class:`CoordinateDescent`): working-set block coordinate descent
+        with gap-safe screening and dual extrapolation (squared loss,
+        row-separable penalties: :class:`L1`, :class:`L21`, :class:`Ridge`),
+        on the rows of the Gram matrix that its working sets need or through
+        ``X`` in the same cases; ``"alternating"`` (:class:`Alternating`):
+        alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks the first of ``"cd"``,
+        ``"fista"``, ``"alternating"`` that has what it needs of the penalty
+        and the datafit. A solver object (one of these with other options,
+        or a :class:`Solver` of your own) is used as given. A solver that
+        cannot handle the penalty fails with a message naming the missing
+        capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``). It bounds the inner work too: each outer
@@ -418,19 +423,23 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         Fit one intercept per model column (not penalized).
     task_weights : sequence or dict, default=None
         ``lambda_k`` multiplying each task's averaged loss (see Notes).
-    solver : {"auto", "fista", "cd", "alternating"}, default="auto"
-        ``"fista"``: accelerated proximal gradient with restart, on the Gram
+    solver : {"auto", "fista", "cd", "alternating"} or Solver, default="auto"
+        ``"fista"`` (:class:`FISTA`): accelerated proximal gradient with
+        restart, on the Gram
         matrix (built once) when ``n_features < 2 n_samples`` and the Gram
-        matrices fit in memory, on ``X`` otherwise; ``"cd"``: working-set
-        block coordinate descent with gap-safe screening and dual
-        extrapolation (squared loss, row-separable penalties: :class:`L1`,
-        :class:`L21`, :class:`Ridge`), on the rows of the Gram matrix that
-        its working sets need or through ``X`` in the same cases;
-        ``"alternating"``: alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks ``"cd"`` for
-        row-separable penalties with the squared loss, ``"alternating"``
-        where needed and ``"fista"`` otherwise. A solver that cannot handle
-        the penalty fails with a message naming the missing capability.
+        matrices fit in memory, on ``X`` otherwise; ``"cd"``
+        (:class:`CoordinateDescent`): working-set block coordinate descent
+        with gap-safe screening and dual extrapolation (squared loss,
+        row-separable penalties: :class:`L1`, :class:`L21`, :class:`Ridge`),
+        on the rows of the Gram matrix that its working sets need or through
+        ``X`` in the same cases; ``"alternating"`` (:class:`Alternating`):
+        alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks the first of ``"cd"``,
+        ``"fista"``, ``"alternating"`` that has what it needs of the penalty
+        and the datafit. A solver object (one of these with other options,
+        or a :class:`Solver` of your own) is used as given. A solver that
+        cannot handle the penalty fails with a message naming the missing
+        capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``). It bounds the inner work too: each outer
@@ -537,7 +546,8 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         T = self._encode_targets(Y)
         datafit, column_task, layout = classification_problem(
-            X, T, self.tasks_, sample_weight, self.fit_intercept, self.task_weights)
+            self, X, T, self.tasks_, sample_weight, self.fit_intercept,
+            self.task_weights)
         self._layout = layout
         columns = [t.classes_ for t in self.tasks_ for _ in t.columns_]
         self.classes_ = columns[0] if len(columns) == 1 else columns
@@ -549,17 +559,7 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         self.coef_task_ = column_task
 
     def _raw_per_task(self, X):
-        Z = self._raw(X)
-        raw = []
-        for task, entries in zip(self.tasks_, self._layout, strict=True):
-            if task.type == "binary":
-                raw.append(np.column_stack([Z[:, cols[0]] for _, cols, _ in entries]))
-            elif entries[0][2] == "binary":
-                z = Z[:, entries[0][1][0]]
-                raw.append(np.column_stack([np.zeros_like(z), z]))
-            else:
-                raw.append(Z[:, entries[0][1]])
-        return raw
+        return raw_outputs(self.tasks_, self._layout, self._raw(X))
 
     def predict(self, X):
         """Predict the class of every task for every row.

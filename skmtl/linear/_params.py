@@ -15,9 +15,12 @@ class ParamsMixin:
 
     @classmethod
     def _get_param_names(cls):
+        if cls.__init__ is object.__init__:
+            return []  # no parameters
         signature = inspect.signature(cls.__init__)
         return sorted(p.name for p in signature.parameters.values()
-                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
+                      if p.name != "self"
+                      and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
 
     def get_params(self, deep=True):
         """Hyper-parameters of the object, as a dict."""

@@ -9,20 +9,17 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ..base import resolve_task_weights
-from ._cd import coordinate_descent
 from ._datafits import Logistic, Quadratic
-from ._solvers import (
-    SolverResult,
-    alternating,
-    check_capabilities,
-    choose_solver,
-    fista,
-)
+from ._registry import resolve_solver
+from ._solvers import SolverResult
 from ._sweeps import blas_threads
+
+# The estimator that fits the tasks of each linear loss, for messages.
+_ESTIMATOR_OF_LOSS = {"squared": "MultiTaskLinearRegressor",
+                      "logistic": "MultiTaskLogisticClassifier"}
 
 
 class Problem(NamedTuple):
@@ -40,19 +37,27 @@ class Problem(NamedTuple):
     sample_weight: np.ndarray | None
 
 
+def check_linear_tasks(estimator, tasks, loss):
+    """Raise ``ValueError`` unless the ``loss`` datafit serves every task.
+
+    Each task type says which linear datafit serves it
+    (:meth:`~skmtl.TaskType.linear_datafit`, which itself refuses the types
+    that no linear datafit serves, naming the type).
+    """
+    for task in tasks:
+        served = task.type_.linear_datafit(task)
+        if served != loss:
+            raise ValueError(
+                f"task {task.name!r} is a {task.type} task, which the {served} "
+                f"loss fits; {type(estimator).__name__} fits tasks of the {loss} "
+                f"loss (use {_ESTIMATOR_OF_LOSS.get(served, 'another estimator')} "
+                f"for {task.type} tasks).")
+
+
 def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
                        task_weights):
-    """Squared-loss datafit for regression tasks (one model column per output)."""
-    for task in tasks:
-        if task.type != "regression":
-            raise ValueError(
-                f"task {task.name!r} is a {task.type} task; "
-                f"{type(estimator).__name__} fits regression tasks (use "
-                f"MultiTaskLogisticClassifier for classification and binary tasks).")
-        if task.loss not in (None, "squared_error"):
-            raise ValueError(
-                f"task {task.name!r} asks for loss={task.loss!r}; linear multi-task "
-                f"models use the squared error.")
+    """Squared-loss datafit (one model column per output of ``Y``)."""
+    check_linear_tasks(estimator, tasks, "squared")
     weights = resolve_task_weights(task_weights, tasks)
     column_task = np.concatenate([np.full(t.n_outputs, i) for i, t in enumerate(tasks)])
     column_weights = weights[column_task]
@@ -62,40 +67,56 @@ def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
 
 
 def classification_layout(tasks):
-    """Model columns of classification / binary tasks.
+    """Model columns of the tasks of the logistic loss.
+
+    A task whose raw outputs are one logit per column of ``Y``
+    (``n_model_outputs == n_outputs``) gets one sigmoid column per output;
+    a task whose raw outputs are the logits of its classes gets one softmax
+    group of ``n_classes`` columns, or one sigmoid column for two classes
+    (the same model, as scikit-learn's ``LogisticRegression``).
 
     Returns ``groups`` (one array of columns per task output), ``column_task``
     (the task of each column) and ``layout`` (per task, a list of
-    ``(Y column, model columns, kind)`` with kind ``"binary"`` / ``"softmax"``).
+    ``(Y column, model columns, kind)`` with kind ``"sigmoid"`` / ``"softmax"``).
     """
     groups, column_task, layout = [], [], []
     start = 0
     for index, task in enumerate(tasks):
-        if not task.is_classification:
-            raise ValueError(
-                f"task {task.name!r} is a {task.type} task; "
-                f"MultiTaskLogisticClassifier fits classification and binary tasks "
-                f"(use MultiTaskLinearRegressor for regression tasks).")
         n_classes = len(task.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"task {task.name!r} has only one class ({task.classes_[0]!r}) in Y; "
-                f"a classifier needs at least two classes per task.")
+        per_column = task.n_model_outputs == task.n_outputs
         entries = []
         for y_col in task.columns_:
-            width = 1 if (task.type == "binary" or n_classes == 2) else n_classes
+            width = 1 if (per_column or n_classes == 2) else n_classes
             cols = np.arange(start, start + width)
             start += width
             groups.append(cols)
             column_task.extend([index] * width)
-            entries.append((int(y_col), cols, "binary" if width == 1 else "softmax"))
+            entries.append((int(y_col), cols, "sigmoid" if width == 1 else "softmax"))
         layout.append(entries)
     return groups, np.asarray(column_task), layout
 
 
-def classification_problem(X, T_encoded, tasks, sample_weight, fit_intercept,
-                           task_weights):
-    """Logistic datafit for classification / binary tasks."""
+def raw_outputs(tasks, layout, Z):
+    """Each task's raw outputs (what ``TaskType.transform`` reads) from the
+    linear scores ``Z`` of the logistic model."""
+    raw = []
+    for task, entries in zip(tasks, layout, strict=True):
+        if task.n_model_outputs == task.n_outputs:
+            raw.append(np.column_stack([Z[:, cols[0]] for _, cols, _ in entries]))
+        elif entries[0][2] == "sigmoid":
+            z = Z[:, entries[0][1][0]]
+            raw.append(np.column_stack([np.zeros_like(z), z]))
+        else:
+            raw.append(Z[:, entries[0][1]])
+    return raw
+
+
+def classification_problem(estimator, X, T_encoded, tasks, sample_weight,
+                           fit_intercept, task_weights):
+    """Logistic datafit for the tasks of the logistic loss."""
+    check_linear_tasks(estimator, tasks, "logistic")
+    for task in tasks:
+        task.type_.check_trainable(task)
     groups, column_task, layout = classification_layout(tasks)
     weights = resolve_task_weights(task_weights, tasks)
     n = X.shape[0]
@@ -121,63 +142,43 @@ def initial_variable(penalty, p, M, coef=None):
     return np.zeros((p, M)) if coef is None else np.array(coef, dtype=float)
 
 
-def _product_size(datafit):
-    """Multiply-adds of one gradient: small problems run on one BLAS thread."""
-    X = datafit.X
-    per_column = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
-    if getattr(datafit, "mode", "x") == "gram":
-        per_column = min(per_column, X.shape[1] ** 2)
-    return per_column * datafit.n_columns
-
-
-def solve(datafit, penalty, column_task, solver, V0, b0=None, max_iter=1000, tol=1e-4,
-          warn=True, owner="estimator", selection="cyclic", random_state=None,
-          state=None):
+def solve(datafit, penalty, column_task, solver, V0, b0=None, max_iter=1000,
+          tol=1e-4, warn=True, owner="estimator", state=None, **options):
     """Prepare the penalty for this problem, run the solver, warn if it stops early.
 
     The prepared penalty (task matrices, factorizations, a learned task
     covariance) lives only in this call: ``penalty`` is never changed.
-    ``state`` continues a run that stopped at ``max_iter`` (see
-    ``SolverResult.state``). Returns ``(result, solver)``; a
+    ``solver`` is a name or a :class:`~skmtl.linear.Solver`; ``options``
+    (``selection``, ``random_state``) reach the named solvers that take
+    them. ``state`` continues a run that stopped at ``max_iter`` (see
+    ``SolverResult.state``). Returns ``(result, solver name)``; a
     ``ConvergenceWarning`` is raised when ``warn`` and the solver stops at
     ``max_iter``.
     """
     prepared = penalty.prepare(column_task)
-    if solver == "auto":
-        solver = choose_solver(prepared, datafit)
-    check_capabilities(solver, prepared, datafit, name=type(penalty).__name__)
+    solver = resolve_solver(solver, prepared, datafit, type(penalty).__name__,
+                            **options)
     learns_structure = hasattr(prepared, "structure_step")
-    if datafit.is_quadratic and datafit.yy == 0:
-        # Constant targets: W = 0 is optimal for every penalty.
+    if datafit.trivial:
+        # W = 0 is optimal for every penalty (constant targets).
         V = np.zeros_like(V0)
         W = prepared.coef(V)
-        covariance = None
-        if learns_structure:
-            prepared.structure_step(W)
-            covariance = prepared.task_covariance
-        return SolverResult(V, datafit.intercept(W), 0, 0.0, True, [0.0],
-                            inner_iter=0, task_covariance=covariance), solver
-    with blas_threads(_product_size(datafit)):
-        if solver == "cd":
-            result = coordinate_descent(datafit, prepared, V0, max_iter=max_iter,
-                                        tol=tol, selection=selection,
-                                        random_state=random_state, state=state)
-        elif solver == "alternating":
-            result = alternating(datafit, prepared, V0, b0=b0, max_iter=max_iter,
-                                 tol=tol, inner_max_iter=1000)
-        else:
-            result = fista(datafit, prepared, V0, b0=b0, max_iter=max_iter, tol=tol,
-                           state=state)
-            if learns_structure:
-                # The task structure that goes with the solution.
-                prepared.structure_step(prepared.coef(result.coef))
+        result = SolverResult(V, datafit.intercept(W, b0), 0, 0.0, True, [0.0],
+                              inner_iter=0)
+    else:
+        with blas_threads(datafit.gradient_cost()):
+            result = solver.solve(datafit, prepared, V0, b0, max_iter=max_iter,
+                                  tol=tol, state=state)
     if learns_structure:
+        # The task structure that goes with the solution (a function of W).
+        prepared.structure_step(prepared.coef(result.coef))
         result.task_covariance = prepared.task_covariance
     if warn and not result.converged:
         criterion = ("duality gap" if np.isfinite(result.dual_gap)
                      else "relative objective change")
         warnings.warn(
-            f"{owner}: solver {solver!r} did not converge in max_iter={max_iter} "
-            f"iterations ({criterion} above tol={tol}); increase max_iter, raise tol "
-            f"or scale the features.", ConvergenceWarning, stacklevel=3)
-    return result, solver
+            f"{owner}: solver {solver.name!r} did not converge in max_iter="
+            f"{max_iter} iterations ({criterion} above tol={tol}); increase "
+            f"max_iter, raise tol or scale the features.", ConvergenceWarning,
+            stacklevel=3)
+    return result, solver.name

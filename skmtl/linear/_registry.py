@@ -1,19 +1,21 @@
-"""Penalty names: one lower_snake_case name per penalty, plus short names.
+"""Penalty and solver names: one lower_snake_case name each, plus short names.
 
-This module sits above every penalty module (it imports them all, none
-imports it), so that the estimators resolve ``penalty="trace"`` without an
-import cycle between the penalty modules.
+This module sits above every penalty and solver module (it imports them all,
+none imports it), so that the estimators resolve ``penalty="trace"`` and
+``solver="cd"`` without an import cycle between those modules.
 """
 
 from sklearn.base import clone
 
 from ..utils._validation import resolve_option, valid_options
+from ._cd import CoordinateDescent
 from ._composite import MeanLowRank, SparseLowRank
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
+from ._solvers import FISTA, Alternating, Solver
 from ._structured import Clustered, TaskRelationship
 
-__all__ = ["PENALTIES", "resolve_penalty"]
+__all__ = ["PENALTIES", "SOLVERS", "resolve_penalty", "resolve_solver"]
 
 _CHOICES = {
     "ridge": Ridge,
@@ -60,3 +62,73 @@ def resolve_penalty(penalty):
         raise TypeError(f"penalty must be a Penalty (e.g. L21(alpha=0.1)) or one of "
                         f"{list(PENALTIES)}, got {penalty!r}.")
     return clone(penalty)
+
+
+_SOLVER_CHOICES = {
+    "cd": CoordinateDescent,
+    "fista": FISTA,
+    "alternating": Alternating,
+}
+"""Solvers by name, in the order ``solver="auto"`` tries them."""
+
+SOLVERS = ("auto", *valid_options(_SOLVER_CHOICES))
+"""Names accepted by ``solver=``: ``"auto"`` and each solver with its defaults."""
+
+
+def _with_options(cls, options):
+    """``cls`` built with the estimator-level options it takes (``selection``...)."""
+    names = cls._get_param_names()
+    return cls(**{k: v for k, v in options.items() if k in names})
+
+
+def resolve_solver(solver, penalty, datafit, penalty_name=None, **options):
+    """The solver object of a fit, checked against the penalty and the datafit.
+
+    Parameters
+    ----------
+    solver : str or Solver
+        ``"auto"`` (the first registered solver that accepts the penalty
+        and the datafit), a name of :data:`SOLVERS`, or a :class:`Solver`
+        (copied; its own options are kept).
+    penalty : prepared penalty
+    datafit : Datafit
+    penalty_name : str, default=None
+        The penalty's name for messages.
+    **options
+        Estimator-level options (``selection``, ``random_state``) given to
+        the named solvers that take them.
+
+    Returns
+    -------
+    solver : Solver
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a solver that lacks a method it needs (the
+        message names the method and the solvers that would work).
+    TypeError
+        For anything that is neither a name nor a :class:`Solver`.
+    """
+    candidates = [_with_options(cls, options) for cls in _SOLVER_CHOICES.values()]
+    accepting = [c.name for c in candidates if c.accepts(penalty, datafit)]
+    if isinstance(solver, str) and solver == "auto":
+        if not accepting:
+            datafit_name = getattr(datafit, "name", None) or type(datafit).__name__
+            raise ValueError(
+                f"no solver accepts the penalty "
+                f"{penalty_name or type(penalty).__name__} with {datafit_name}: "
+                f"each lacks a method that the solvers need (see "
+                f"Solver.penalty_needs and Solver.datafit_needs).")
+        return next(c for c in candidates if c.name == accepting[0])
+    if isinstance(solver, str):
+        cls = resolve_option("solver", solver, _SOLVER_CHOICES)
+        solver = _with_options(cls, options)
+    elif isinstance(solver, Solver):
+        solver = clone(solver)
+    else:
+        raise TypeError(f"solver must be a Solver (e.g. CoordinateDescent()) or one "
+                        f"of {list(SOLVERS)}, got {solver!r}.")
+    solver.check(penalty, datafit, penalty_name,
+                 alternatives=[name for name in accepting if name != solver.name])
+    return solver

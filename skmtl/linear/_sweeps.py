@@ -23,10 +23,10 @@ from collections import deque
 
 import numpy as np
 
-from ._datafits import weighted_gram
-from ._solvers import LocalQuadratic, fista
+from ._datafits import LocalQuadratic, dual_value, weighted_gram
+from ._solvers import fista
 
-__all__ = ["solve_gram", "solve_x", "dual_value", "DualTracker", "blas_threads",
+__all__ = ["solve_gram", "solve_x", "DualTracker", "blas_threads",
            "block_lipschitz", "BLOCK", "MAX_SWEEPS"]
 
 # Features per block. Fixed (not a function of n_samples): weighted and
@@ -54,20 +54,6 @@ def blas_threads(multiply_adds):
 
         _CONTROLLER.append(ThreadpoolController())
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
-
-
-def dual_value(pen, yy, B, W, V, f):
-    """Dual objective at the rescaled residual of ``W``; None without a conjugate.
-
-    ``V = B - H W`` is the negative gradient and ``f`` the datafit at ``W``;
-    the dual point is ``s * r(W)`` with ``s`` the largest scaling that keeps
-    it feasible.
-    """
-    s = pen.dual_scale(V)
-    conj = pen.conjugate(s * V)
-    if not np.isfinite(conj):
-        return None
-    return s * (yy - float(np.vdot(B, W))) - s * s * f - conj
 
 
 def _combination(UU):

@@ -196,7 +196,7 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
     -------
     value : float
         The metric (sign-flipped for ``"neg_"`` losses); NaN when the column
-        has no labelled entry.
+        has no labelled entry, or when every labelled entry has weight 0.
 
     Examples
     --------
@@ -218,6 +218,8 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
         raise ValueError(f"{metric.name}: the predictions hold NaN at labelled "
                          f"entries.")
     sw = None if sample_weight is None else np.asarray(sample_weight)[labelled]
+    if sw is not None and not np.any(sw):
+        return np.nan  # no labelled weight: as no labelled entry
     g = None if groups is None else np.asarray(groups)[labelled]
     cls = None
     if metric.response == "proba":
@@ -257,10 +259,14 @@ def _masked(metric, Y_true, Y_pred, sample_weight, multioutput, classes=None,
         columns = [score_column(metric, Y_true[:, j], Y_pred[:, j],
                                 sample_weight=sample_weight, groups=groups)
                    for j in range(Y_true.shape[1])]
-    columns = np.asarray(columns, dtype=float)
-    if multioutput == "raw_values":
+    return _combine(np.asarray(columns, dtype=float), multioutput)
+
+
+def _combine(columns, multioutput):
+    """Per-column values combined as ``multioutput`` asks (NaN columns left out)."""
+    if isinstance(multioutput, str) and multioutput == "raw_values":
         return columns
-    if multioutput == "uniform_average":
+    if isinstance(multioutput, str) and multioutput == "uniform_average":
         return float(np.nanmean(columns)) if not np.all(np.isnan(columns)) else np.nan
     weights = np.asarray(multioutput, dtype=float)
     keep = ~np.isnan(columns)
@@ -348,8 +354,30 @@ def masked_mean_squared_error(Y_true, Y_pred, *, sample_weight=None,
     >>> masked_mean_squared_error(Y_true, Y_pred, multioutput="raw_values")
     array([0.1666..., 0.5...])
     """
-    return _masked("mean_squared_error", Y_true, Y_pred, sample_weight,
-                   multioutput)
+    Y_true = np.asarray(_as_2d(Y_true), dtype=np.float64)
+    Y_pred = np.asarray(_as_2d(Y_pred), dtype=np.float64)
+    if Y_pred.shape != Y_true.shape:
+        raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has "
+                         f"shape {Y_pred.shape}.")
+    return _combine(_squared_errors(Y_true, Y_pred, sample_weight), multioutput)
+
+
+def _squared_errors(Y_true, Y_pred, sample_weight):
+    """Each column's (weighted) mean squared error over its labelled rows.
+
+    Vectorized over the columns (the cross-validated linear models score a
+    path of fits with it); NaN for a column without labelled weight.
+    """
+    labelled = ~np.isnan(Y_true)
+    weights = labelled * (1.0 if sample_weight is None
+                          else np.asarray(sample_weight, dtype=float)[:, None])
+    if np.isnan(Y_pred[labelled]).any():
+        raise ValueError("mean_squared_error: the predictions hold NaN at "
+                         "labelled entries.")
+    errors = np.where(labelled, Y_true - Y_pred, 0.0) ** 2
+    totals = weights.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, (weights * errors).sum(axis=0) / totals, np.nan)
 
 
 def masked_root_mean_squared_error(Y_true, Y_pred, *, sample_weight=None,

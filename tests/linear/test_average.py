@@ -16,7 +16,7 @@ from skmtl.linear import (
     TraceNorm,
 )
 from skmtl.linear._average import simplex_grid
-from skmtl.linear._cv import masked_mse
+from skmtl.metrics import masked_mean_squared_error
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,8 @@ def test_weights_minimize_the_held_out_error_of_refits_with_chosen_alphas(data):
                     .fit(X[train], Y[train]).predict(X[test])
                     for fitted in est.estimators_]
         for i, (a, b) in enumerate(est.weight_grid_):
-            expected = masked_mse(Y[test], a * held_out[0] + b * held_out[1])
+            expected = masked_mean_squared_error(Y[test],
+                                                 a * held_out[0] + b * held_out[1])
             assert est.mse_path_[i, f] == pytest.approx(expected, rel=1e-6)
     best = np.argmin(est.mse_path_.mean(axis=1))
     np.testing.assert_array_equal(est.weights_, est.weight_grid_[best])

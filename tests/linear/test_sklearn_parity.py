@@ -340,6 +340,33 @@ def test_alpha_grid_and_alpha_max_equal_scikit_learn(tall, l1_ratio, weighted):
     assert not np.any(at_max.coef_) and np.any(below.coef_)
 
 
+@pytest.mark.parametrize("X_is_sparse", [False, sp.csc_array, sp.csc_matrix])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("sample_weight", [np.array([1, 10, 1, 10]), None])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_enet_alpha_max(X_is_sparse, fit_intercept, sample_weight, l1_ratio):
+    """scikit-learn's test_enet_alpha_max (MultiTaskElasticNet cases), adapted:
+    ``eps=1`` makes a one-value grid at alpha_max, as MultiTaskElasticNetCV
+    accepts it."""
+    X = np.array([[3.0, -1.0], [2.0, -5.0], [5.0, -3.0], [1.0, -4.0]])
+    Y = np.tile((X @ np.array([1, -2]))[:, None], reps=(1, 3))
+    if X_is_sparse:
+        X = X_is_sparse(X)
+    reg = MultiTaskLinearRegressorCV(L21(l1_ratio=l1_ratio), n_alphas=1, cv=2,
+                                     eps=1, fit_intercept=fit_intercept)
+    reg.fit(X, Y, sample_weight=sample_weight)
+    np.testing.assert_allclose(reg.coef_, 0, atol=1e-5)
+    ref = MultiTaskElasticNetCV(l1_ratio=l1_ratio, alphas=1, cv=2, eps=1,
+                                fit_intercept=fit_intercept).fit(
+        X, Y, sample_weight=sample_weight)
+    assert reg.alpha_ == pytest.approx(ref.alpha_, rel=1e-10)
+    # A smaller alpha makes coefficients non-zero.
+    below = MultiTaskLinearRegressor(L21(0.99 * reg.alpha_, l1_ratio=l1_ratio),
+                                     tol=1e-8, fit_intercept=fit_intercept)
+    below.fit(X, Y, sample_weight=sample_weight)
+    assert np.max(np.abs(below.coef_)) > 1e-3
+
+
 # -- cross-validation -----------------------------------------------------------
 
 def test_cv_over_alphas_and_l1_ratios_equals_multitask_elastic_net_cv(tall):
