@@ -9,14 +9,14 @@ plots load them when used.
 """
 
 from ._stacking import stack_tasks, unstack_tasks
-from .baselines import PooledBaseline, SingleTaskBaseline
+from .baselines import MultiQuantileRegressor, PooledBaseline, SingleTaskBaseline
 from .linear import (
     MultiTaskLinearRegressor,
     MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifier,
     MultiTaskLogisticClassifierCV,
 )
-from .tasks import TASK_TYPES, Task
+from .tasks import TASK_TYPES, Task, TaskType, register_task_type
 
 __version__ = "0.1.0.dev0"
 
@@ -47,9 +47,12 @@ __all__ = [
     "MultiTaskLinearRegressorCV",
     "MultiTaskLogisticClassifier",
     "MultiTaskLogisticClassifierCV",
+    "MultiQuantileRegressor",
     "PooledBaseline",
     "SingleTaskBaseline",
     "Task",
+    "TaskType",
+    "register_task_type",
     "stack_tasks",
     "unstack_tasks",
     "__version__",

@@ -58,14 +58,14 @@ def _mixed_data(seed):
 
 
 DATASETS = {
-    "shared_support": ("regression", _regression_data("shared_support"),
+    "shared_support": ("regressor", _regression_data("shared_support"),
                        "8 regression tasks, 60 samples each, 6 of 30 features "
                        "shared (default)"),
-    "low_rank": ("regression", _regression_data("low_rank"),
+    "low_rank": ("regressor", _regression_data("low_rank"),
                  "8 regression tasks whose weights span a rank-2 subspace"),
-    "clusters": ("regression", _regression_data("clusters"),
+    "clusters": ("regressor", _regression_data("clusters"),
                  "8 regression tasks in 2 clusters"),
-    "classification": ("classification", _classification_data,
+    "two_class": ("classifier", _classification_data,
                        "6 two-class tasks, 80 samples each, shared support"),
     "mixed": ("mixed", _mixed_data,
               "3 regression and 3 two-class tasks on one shared support, 30% "
@@ -80,11 +80,10 @@ def _single_task(kind, seed):
 
     classifier = LogisticRegressionCV(Cs=5, max_iter=500)
     regressor = RidgeCV(alphas=np.logspace(-3, 3, 13))
-    if kind == "classification":
+    if kind == "classifier":
         return SingleTaskBaseline(classifier)
     if kind == "mixed":
-        return SingleTaskBaseline({"classification": classifier,
-                                   "regression": regressor})
+        return SingleTaskBaseline({"classifier": classifier, "regressor": regressor})
     return SingleTaskBaseline(regressor)
 
 
@@ -95,7 +94,7 @@ def _pooled(kind, seed):
 
     if kind == "mixed":
         return None  # pooling needs tasks of one kind
-    if kind == "classification":
+    if kind == "classifier":
         return PooledBaseline(LogisticRegressionCV(Cs=5, max_iter=500),
                               task_indicators=True)
     return PooledBaseline(RidgeCV(alphas=np.logspace(-3, 3, 13)),
@@ -106,7 +105,7 @@ def _linear(penalty):
     def build(kind, seed):
         from .linear import MultiTaskLinearRegressorCV, MultiTaskLogisticClassifierCV
 
-        cls = (MultiTaskLogisticClassifierCV if kind == "classification"
+        cls = (MultiTaskLogisticClassifierCV if kind == "classifier"
                else MultiTaskLinearRegressorCV)
         return cls(penalty, n_alphas=8, cv=3)
 
@@ -121,8 +120,8 @@ def _network(architecture, **options):
             MultiTaskRegressor,
         )
 
-        cls = {"regression": MultiTaskRegressor,
-               "classification": MultiTaskClassifier}.get(kind, MultiTaskEstimator)
+        cls = {"regressor": MultiTaskRegressor,
+               "classifier": MultiTaskClassifier}.get(kind, MultiTaskEstimator)
         return cls(architecture=architecture, hidden_layer_sizes=(64,), lr=3e-3,
                    max_epochs=40, batch_size=32, optimizer__weight_decay=1e-3,
                    n_threads=1, random_state=seed, **options)

@@ -67,11 +67,13 @@ class MultiTaskMixin:
     """Validation, prediction shape and masked scoring shared by estimators.
 
     Subclasses set ``_default_task_type`` (the type of inferred tasks when
-    ``tasks=None``) and call :meth:`_validate_fit_data` in ``fit`` and
-    :meth:`_validate_X` in ``predict``.
+    ``tasks=None``: an estimator type, ``"regressor"`` or ``"classifier"``,
+    for the type registered as its default, or ``"auto"``) and call
+    :meth:`_validate_fit_data` in ``fit`` and :meth:`_validate_X` in
+    ``predict``.
     """
 
-    _default_task_type = "regression"
+    _default_task_type = "regressor"
     _accept_sparse = False
     _allow_nd = False
 
@@ -152,11 +154,21 @@ class MultiTaskMixin:
 
     def _proba_from_raw(self, raw_per_task):
         """Per-column class probabilities (None for non-probabilistic columns)."""
+        return self._columns_from_raw(raw_per_task, "predict_proba")
+
+    def _quantiles_from_raw(self, raw_per_task):
+        """Per-column quantiles (None for the columns of other types)."""
+        return self._columns_from_raw(raw_per_task, "predict_quantiles")
+
+    def _columns_from_raw(self, raw_per_task, response):
+        """One array per column of ``Y`` from each task type's ``response``
+        (``"predict_proba"``, ``"predict_quantiles"``), None where a type
+        has none; the array itself for a single column."""
         columns = [None] * self.n_outputs_
         for task, raw in zip(self.tasks_, raw_per_task):
-            proba = task.predict_proba(raw)
-            if proba is not None:
-                for col, p in zip(task.columns_, proba):
+            values = getattr(task.type_, response)(task, raw)
+            if values is not None:
+                for col, p in zip(task.columns_, values):
                     columns[col] = p
         if self.n_outputs_ == 1:
             return columns[0]
@@ -165,9 +177,11 @@ class MultiTaskMixin:
     def score(self, X, y, sample_weight=None):
         """Mean over tasks of each task's default metric on its labelled entries.
 
-        R² for regression, accuracy for classification and binary tasks, NDCG
-        for ranking and D² (Poisson) for count tasks; entries where ``Y`` is
-        ``NaN`` are ignored. A task with no label in ``Y`` is left out.
+        Each type's ``default_metric``: R² for regression, accuracy for
+        classification, binary and ordinal tasks, NDCG for ranking, D²
+        (Poisson) for count and D² pinball for quantile tasks; entries where
+        ``Y`` is ``NaN`` are ignored. A task with no label in ``Y`` is left
+        out.
 
         Parameters
         ----------
@@ -180,10 +194,11 @@ class MultiTaskMixin:
         -------
         score : float
         """
-        from .metrics import per_task_scores
+        from .metrics import make_multitask_scorer
 
-        table = per_task_scores(y, self.predict(X), self.tasks_,
-                                sample_weight=sample_weight, as_frame=False)
+        # The scorer asks for what the default metrics need (quantiles too).
+        table, _ = make_multitask_scorer().table(self, X, y,
+                                                 sample_weight=sample_weight)
         scores = np.asarray(table["score"], dtype=float)
         if np.all(np.isnan(scores)):
             return np.nan

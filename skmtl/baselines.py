@@ -1,30 +1,34 @@
-"""Baselines that answer "does sharing help?": no sharing, and full pooling."""
+"""Baselines that answer "does sharing help?": no sharing, and full pooling.
+
+Also the single-task model of quantile tasks, :class:`MultiQuantileRegressor`.
+"""
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.multioutput import MultiOutputClassifier, MultiOutputRegressor
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .base import MultiTaskMixin, unfit_on_error
 from .tasks import missing_mask
 from .utils._validation import check_sample_weight
 
-__all__ = ["SingleTaskBaseline", "PooledBaseline"]
+__all__ = ["SingleTaskBaseline", "PooledBaseline", "MultiQuantileRegressor"]
 
 
 def _estimator_for(estimator, task):
     """The estimator for one task from a single estimator or a dict of them."""
     if not isinstance(estimator, dict):
         return estimator
-    for key in (task.name, task.type):
+    for key in (task.name, task.type, task.type_.estimator_type):
         if key in estimator:
             return estimator[key]
     raise ValueError(f"estimator dict has no entry for task {task.name!r} (keys may "
-                     f"be task names or task types such as {task.type!r}).")
+                     f"be task names, task types such as {task.type!r}, or "
+                     f"{task.type_.estimator_type!r}).")
 
 
 def _wrapped(estimator):
@@ -57,11 +61,8 @@ class _BaselineMixin(MultiTaskMixin, MetaEstimatorMixin):
     @property
     def _default_task_type(self):
         _, estimator_type = _common_tags(self.estimator)
-        if estimator_type == "classifier":
-            return "classification"
-        if estimator_type == "regressor":
-            return "regression"
-        return "auto"
+        return estimator_type if estimator_type in ("classifier", "regressor") \
+            else "auto"
 
     @property
     def _accept_sparse(self):
@@ -85,6 +86,31 @@ class _BaselineMixin(MultiTaskMixin, MetaEstimatorMixin):
         if categorical and len(categorical) == len(self.tasks_):
             classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
             self.classes_ = classes[0] if len(classes) == 1 else classes
+
+
+def _tasks_answer(method):
+    """available_if check: a task (fitted, or given as ``tasks``) has a type
+    whose responses include ``method`` (``"predict_quantiles"``)."""
+
+    def check(self):
+        tasks = getattr(self, "tasks_", None)
+        if tasks is None:
+            tasks = [self.tasks] if hasattr(self.tasks, "type_") else (self.tasks or [])
+        return any(method in t.type_.responses for t in tasks)
+
+    return check
+
+
+def _task_quantiles(task, estimator, X):
+    """The quantiles of each column of ``task`` from its fitted ``estimator``."""
+    if not hasattr(estimator, "predict_quantiles"):
+        suggestion = type(task.type_.baseline_estimator(task)).__name__
+        raise ValueError(
+            f"task {task.name!r} is a {task.type} task but its model "
+            f"{type(estimator).__name__} has no predict_quantiles(); use a "
+            f"quantile model such as {suggestion}.")
+    values = estimator.predict_quantiles(X)
+    return values if isinstance(values, list) else [values]
 
 
 def _estimators_have(method):
@@ -255,6 +281,24 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
                 full = np.zeros((X.shape[0], len(task.classes_)))
                 full[:, np.asarray(seen, dtype=np.int64)] = p
                 columns[col] = full
+        return columns[0] if self.n_outputs_ == 1 else columns
+
+    @available_if(_tasks_answer("predict_quantiles"))
+    def predict_quantiles(self, X):
+        """Quantiles per column of the tasks that predict them (quantile tasks).
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles) or list
+            One array per column of ``Y`` (None for the columns of other
+            task types); a single column gives the array itself.
+        """
+        X = self._validate_X(X)
+        columns = [None] * self.n_outputs_
+        for task, est in zip(self.tasks_, self.estimators_):
+            if "predict_quantiles" in task.type_.responses:
+                for col, q in zip(task.columns_, _task_quantiles(task, est, X)):
+                    columns[col] = np.asarray(q, dtype=np.float64)
         return columns[0] if self.n_outputs_ == 1 else columns
 
 
@@ -429,6 +473,26 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             raise AttributeError("predict_proba needs classification tasks.")
         return columns[0] if self.n_outputs_ == 1 else columns
 
+    @available_if(_tasks_answer("predict_quantiles"))
+    def predict_quantiles(self, X):
+        """Quantiles per column of the quantile tasks, from the pooled model.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles) or list
+            One array per column of ``Y`` (None for the columns of other
+            task types); a single column gives the array itself.
+        """
+        X = self._validate_X(X)
+        columns = [None] * self.n_outputs_
+        for task in self.tasks_:
+            if "predict_quantiles" in task.type_.responses:
+                for column in task.columns_:
+                    q, = _task_quantiles(task, self.estimator_,
+                                         self._with_indicator(X, column))
+                    columns[column] = np.asarray(q, dtype=np.float64)
+        return columns[0] if self.n_outputs_ == 1 else columns
+
 
 def _label_values(values, classes):
     """Labels as the dtype of ``classes`` (Y stores numeric labels as float)."""
@@ -437,3 +501,151 @@ def _label_values(values, classes):
     if classes.dtype.kind in "US":
         return values.astype(str)
     return values
+
+
+class MultiQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Several quantiles of each target, one model per level, never crossing.
+
+    Fits a clone of ``estimator`` per output column and quantile level,
+    with its ``quantile`` parameter set to the level; at prediction the
+    quantiles of each row are sorted (rearrangement), so that they never
+    cross. The single-task model of quantile tasks
+    (``Task(..., "quantile")``): :class:`SingleTaskBaseline` and
+    :func:`~skmtl.model_selection.transfer_report` use it for them.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        A regressor with a ``quantile`` parameter (e.g.
+        ``sklearn.linear_model.QuantileRegressor``,
+        ``HistGradientBoostingRegressor(loss="quantile")``); None is linear
+        quantile regression without penalty, ``QuantileRegressor(alpha=0)``.
+    quantiles : sequence of float, default=(0.1, 0.5, 0.9)
+        Increasing levels in (0, 1).
+    n_jobs : int, default=None
+        Models fitted in parallel through joblib.
+
+    Attributes
+    ----------
+    estimators_ : list of list of estimators
+        ``estimators_[j][k]``: the model of output column ``j`` at level
+        ``quantiles[k]``.
+    n_features_in_ : int
+
+    See Also
+    --------
+    sklearn.linear_model.QuantileRegressor : One level of one target.
+
+    Notes
+    -----
+    Rearranging crossing quantile curves into increasing order gives
+    quantile estimates at least as close to the true ones: Chernozhukov,
+    Fernández-Val & Galichon (2010), "Quantile and probability curves
+    without crossing", Econometrica 78.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import MultiQuantileRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(0, 1, size=(300, 1))
+    >>> y = 2 * X[:, 0] + rng.uniform(-1, 1, size=300)  # quantiles 2x + 2 tau - 1
+    >>> est = MultiQuantileRegressor(quantiles=(0.1, 0.5, 0.9)).fit(X, y)
+    >>> np.round(est.predict_quantiles([[0.5]]), 1)  # true: 0.2, 1, 1.8
+    array([[0.2, 0.9, 1.8]])
+    >>> np.round(est.predict([[0.5]]), 1)  # the level nearest 0.5
+    array([0.9])
+    """
+
+    def __init__(self, estimator=None, quantiles=(0.1, 0.5, 0.9), n_jobs=None):
+        self.estimator = estimator
+        self.quantiles = quantiles
+        self.n_jobs = n_jobs
+
+    def _levels(self):
+        levels = np.asarray(self.quantiles, dtype=np.float64)
+        if (levels.ndim != 1 or levels.size == 0 or np.any(levels <= 0)
+                or np.any(levels >= 1) or np.any(np.diff(levels) <= 0)):
+            raise ValueError(f"quantiles={self.quantiles!r} must be increasing levels "
+                             f"strictly between 0 and 1.")
+        return levels
+
+    def _at_level(self, level):
+        """A new model of the level ``level``."""
+        if self.estimator is None:
+            from sklearn.linear_model import QuantileRegressor
+
+            return QuantileRegressor(quantile=level, alpha=0.0)
+        try:
+            return clone(self.estimator).set_params(quantile=level)
+        except ValueError:
+            raise ValueError(f"estimator {self.estimator!r} has no quantile= "
+                             f"parameter; use e.g. QuantileRegressor or "
+                             f"HistGradientBoostingRegressor with the quantile "
+                             f"loss.") from None
+
+    @unfit_on_error
+    def fit(self, X, y, sample_weight=None):
+        """Fit one model per output column and level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        levels = self._levels()
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             accept_sparse=["csr", "csc"])
+        self._y_was_1d = y.ndim == 1
+        Y = y[:, None] if y.ndim == 1 else y
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        jobs = [delayed(_fit_one)(self._at_level(float(level)), X, Y[:, j],
+                                  sample_weight)
+                for j in range(Y.shape[1]) for level in levels]
+        fitted = Parallel(n_jobs=self.n_jobs)(jobs)
+        m = len(levels)
+        self.estimators_ = [fitted[j * m:(j + 1) * m] for j in range(Y.shape[1])]
+        return self
+
+    def _column_quantiles(self, X):
+        return [np.sort(np.column_stack([est.predict(X) for est in models]), axis=1)
+                for models in self.estimators_]
+
+    def predict_quantiles(self, X):
+        """The quantiles of every level, increasing along each row.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles) or list
+            For a 1-D ``y`` at fit the array itself, else one array per
+            output column.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
+        columns = self._column_quantiles(X)
+        return columns[0] if self._y_was_1d else columns
+
+    def predict(self, X):
+        """The quantile whose level is nearest 0.5 (the median if it is one).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"])
+        middle = int(np.argmin(np.abs(self._levels() - 0.5)))
+        pred = np.column_stack([q[:, middle] for q in self._column_quantiles(X)])
+        return pred[:, 0] if self._y_was_1d else pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
+        return tags

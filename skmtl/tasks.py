@@ -15,6 +15,7 @@ __all__ = [
     "Task",
     "TaskType",
     "TASK_TYPES",
+    "register_task_type",
     "infer_tasks",
     "resolve_tasks",
     "missing_mask",
@@ -116,12 +117,21 @@ def _weighted_mean(per_entry, weight):
 
 
 class TaskType:
-    """Behaviour shared by every task of one type.
+    """Behaviour shared by every task of one type: every decision about the type.
 
-    Subclasses define how labels are checked and encoded, what the model outputs
-    for the task (``n_model_outputs``), how raw outputs become predictions, the
-    masked training loss and the default metric. Methods receive the (fitted)
-    :class:`Task` so that type-specific options and fitted encodings live on it.
+    A task type is one class: how labels are checked and encoded, what the
+    model outputs for the task (``n_model_outputs``), how raw outputs become
+    predictions (and class probabilities or quantiles), the masked training
+    loss, the default metric, and every choice that another part of skmtl
+    makes about the type (target standardization, the uncertainty-weighting
+    constant, the single-task baseline, query groups, the linear datafit).
+    No module outside :mod:`skmtl.tasks` names a type. Methods receive the
+    (fitted) :class:`Task`, so that type-specific options and fitted
+    encodings live on it.
+
+    A type defined in user code becomes usable everywhere (``Task(name,
+    type=...)``, the estimators, metrics, baselines and reports) once
+    registered with :func:`register_task_type`.
 
     Attributes
     ----------
@@ -129,10 +139,38 @@ class TaskType:
         The type's name, as passed to ``Task(type=...)``.
     estimator_type : {"regressor", "classifier"}
         The scikit-learn estimator type of a model made only of this type.
+        Classifier types have class labels (``classes_``) and class
+        probabilities.
     default_metric : str
         Metric used by ``score`` and by the multi-task scorer by default.
     metrics : tuple of str
         Metrics of :mod:`skmtl.metrics` that make sense for this type.
+    options : tuple of str
+        The options of :class:`Task` the type uses (``"loss"``,
+        ``"classes"``, ``"group"``, ``"quantiles"``); others are refused.
+    responses : tuple of str
+        The prediction methods that give this type's outputs:
+        ``"predict"``, and ``"predict_proba"`` (class probabilities) or
+        ``"predict_quantiles"`` (quantiles) where the type has them.
+    standardize : bool
+        Whether the neural estimators (``standardize_targets=True``) train
+        on targets standardized per column and map the raw outputs back
+        with :meth:`unstandardize`; only for types whose loss is equivariant
+        under a change of location and scale.
+    uncertainty_scale : float
+        ``c`` in the uncertainty weighting ``c exp(-s) L + s / 2``
+        (:class:`~skmtl.neural.weighting.Uncertainty`): 1/2 for a Gaussian
+        likelihood (squared error, Poisson), 1 for a Boltzmann or Laplace
+        likelihood (cross-entropies, pinball).
+    linear_loss : {"squared", "logistic"} or None
+        The loss of :mod:`skmtl.linear` that fits the type (see
+        :meth:`linear_datafit`); None when no linear datafit serves it.
+    default_for : {"regressor", "classifier"} or None
+        The type that ``tasks=None`` gives every column of an estimator of
+        this scikit-learn type (one type each).
+    target_types : tuple of str
+        The values of :func:`sklearn.utils.multiclass.type_of_target` for
+        which inference may choose this type (see :meth:`accepts_target`).
     """
 
     name = None
@@ -140,11 +178,22 @@ class TaskType:
     default_metric = "r2"
     metrics = ()
     options = ()
+    responses = ("predict",)
+    standardize = False
+    uncertainty_scale = 1.0
     linear_loss = None
+    default_for = None
+    target_types = ()
+
+    @classmethod
+    def accepts_target(cls, target_type):
+        """Whether a column whose ``type_of_target`` is ``target_type`` may be
+        inferred as this type."""
+        return target_type in cls.target_types
 
     def check_options(self, task):
         """Raise ``ValueError`` if the task's options do not suit this type."""
-        for option in ("loss", "classes", "group"):
+        for option in ("loss", "classes", "group", "quantiles"):
             if option not in self.options and getattr(task, option) is not None:
                 raise ValueError(
                     f"task {task.name!r}: option {option}= is not used by "
@@ -191,10 +240,9 @@ class TaskType:
         """
         if self.linear_loss is None:
             raise ValueError(
-                f"task {task.name!r} is a {self.name} task, which no linear "
-                f"multi-task model fits (skmtl.linear has no datafit for "
-                f"{self.name} tasks); use skmtl.neural.MultiTaskEstimator, or a "
-                f"SingleTaskBaseline.")
+                f"task {task.name!r}: no linear multi-task model fits {self.name} "
+                f"tasks (skmtl.linear has no datafit for them); use "
+                f"skmtl.neural.MultiTaskEstimator, or a SingleTaskBaseline.")
         return self.linear_loss
 
     def transform(self, task, raw):
@@ -204,6 +252,40 @@ class TaskType:
     def predict_proba(self, task, raw):
         """Class probabilities per column, or None for non-probabilistic types."""
         return None
+
+    def predict_quantiles(self, task, raw):
+        """Quantiles per column ``(n, n_quantiles)``, or None for the types
+        that do not predict quantiles."""
+        return None
+
+    def unstandardize(self, task, raw, mean, scale):
+        """Raw outputs of a model trained on standardized targets, for the
+        original targets.
+
+        ``mean`` and ``scale`` (of shape ``(n_outputs,)``) standardized the
+        task's columns; called only for types with ``standardize = True``.
+        The default maps each raw output linearly, which suits raw outputs
+        that are predictions in label space.
+        """
+        return np.asarray(raw) * scale + mean
+
+    def query_group(self, task):
+        """Name of the query ids (``groups``) the task's loss and metric need,
+        or None."""
+        return None
+
+    def baseline_estimator(self, task):
+        """A new single-task scikit-learn model for the task: the reference of
+        :func:`~skmtl.model_selection.transfer_report` and
+        :func:`~skmtl.model_selection.default_baselines`.
+
+        Fitted on the task's labelled rows, with the labels (class indices
+        for classifier types) as ``y``. Ridge regression with its penalty
+        chosen by leave-one-out (``RidgeCV``) by default.
+        """
+        from sklearn.linear_model import RidgeCV
+
+        return RidgeCV(alphas=np.logspace(-3, 3, 13))
 
     def per_entry_loss(self, task, raw, target):
         """Unreduced torch loss of every entry, ``(n, n_outputs)``.
@@ -272,6 +354,10 @@ class Regression(TaskType):
 
     name = "regression"
     linear_loss = "squared"
+    standardize = True
+    uncertainty_scale = 0.5
+    default_for = "regressor"
+    target_types = ("continuous", "continuous-multioutput")
     default_metric = "r2"
     metrics = ("r2", "neg_mean_squared_error", "neg_mean_absolute_error",
                "explained_variance", "neg_root_mean_squared_error")
@@ -312,6 +398,7 @@ class Count(TaskType):
     """Non-negative counts; Poisson loss on a log link; D² (Poisson) by default."""
 
     name = "count"
+    uncertainty_scale = 0.5
     default_metric = "d2_poisson"
     metrics = ("d2_poisson", "neg_mean_poisson_deviance", "neg_mean_absolute_error",
                "r2")
@@ -357,6 +444,9 @@ class Ranking(TaskType):
                 f"labels, got n_outputs={task.n_outputs}."
             )
 
+    def query_group(self, task):
+        return task.group
+
     def check_labels(self, task, Y):
         values = self.encode(task, Y)
         if np.nanmin(values) < 0:
@@ -395,7 +485,14 @@ class _Categorical(TaskType):
     estimator_type = "classifier"
     default_metric = "accuracy"
     options = ("classes",)
+    responses = ("predict", "predict_proba")
     linear_loss = "logistic"
+
+    def baseline_estimator(self, task):
+        """Logistic regression (L2, ``C=1``), fitted on the class indices."""
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000)
 
     def check_trainable(self, task):
         if len(task.classes_) < 2:
@@ -451,6 +548,8 @@ class Classification(_Categorical):
 
     name = "classification"
     metrics = ("accuracy", "neg_log_loss", "roc_auc", "balanced_accuracy")
+    default_for = "classifier"
+    target_types = ("binary", "multiclass")
 
     def check_options(self, task):
         super().check_options(task)
@@ -486,6 +585,7 @@ class Binary(_Categorical):
 
     name = "binary"
     metrics = ("accuracy", "neg_log_loss", "roc_auc", "balanced_accuracy")
+    target_types = ("binary", "multilabel-indicator")
 
     def fit_encoding(self, task, Y):
         fitted = super().fit_encoding(task, Y)
@@ -525,6 +625,240 @@ class Binary(_Categorical):
         import torch.nn.functional as F
 
         return F.binary_cross_entropy_with_logits(raw, target)
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _inverse_softplus(y):
+    """``x`` with ``softplus(x) = y`` for ``y > 0`` (``-inf`` at 0)."""
+    y = np.asarray(y, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return y + np.log(-np.expm1(-y))
+
+
+class Quantile(TaskType):
+    """Several conditional quantiles of a real target at once, never crossing.
+
+    For each column of ``Y`` the model predicts the levels
+    ``task.quantiles`` (default ``(0.1, 0.5, 0.9)``): raw outputs
+    ``(b, d_1, ..., d_{m-1})`` give ``q_1 = b`` and
+    ``q_{j+1} = q_j + softplus(d_j)``, so the quantiles increase with the
+    level whatever the network outputs (non-crossing by construction). The
+    loss is the pinball loss ``max(tau (y - q), (tau - 1) (y - q))`` averaged
+    over the levels ``tau``; the default metric is D² pinball (the mean over
+    the levels of :func:`sklearn.metrics.d2_pinball_score`). ``predict``
+    gives the quantile whose level is nearest 0.5 (the median when 0.5 is
+    a level), ``predict_quantiles`` every level. Targets are standardized
+    like regression targets (quantiles are equivariant under a change of
+    location and scale).
+
+    Notes
+    -----
+    Koenker & Bassett (1978), "Regression quantiles", Econometrica 46;
+    non-crossing through positive increments as in Cannon (2018),
+    "Non-crossing nonlinear regression quantiles by monotone composite
+    quantile regression neural network", Stochastic Environmental Research
+    and Risk Assessment 32.
+    """
+
+    name = "quantile"
+    default_metric = "d2_pinball"
+    metrics = ("d2_pinball", "neg_mean_pinball_loss", "neg_mean_absolute_error",
+               "r2")
+    options = ("quantiles",)
+    responses = ("predict", "predict_quantiles")
+    standardize = True
+    default_quantiles = (0.1, 0.5, 0.9)
+
+    def levels(self, task):
+        """The quantile levels of the task, as a float array."""
+        return np.asarray(self.default_quantiles if task.quantiles is None
+                          else task.quantiles, dtype=np.float64)
+
+    def check_options(self, task):
+        super().check_options(task)
+        levels = task.quantiles if task.quantiles is not None else ()
+        try:
+            values = np.asarray(levels, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.array([np.nan])
+        if task.quantiles is not None and (
+                values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values))
+                or np.any(values <= 0) or np.any(values >= 1)
+                or np.any(np.diff(values) <= 0)):
+            raise ValueError(
+                f"task {task.name!r}: quantiles={task.quantiles!r} must be "
+                f"increasing levels strictly between 0 and 1, e.g. (0.1, 0.5, "
+                f"0.9).")
+
+    def fit_encoding(self, task, Y):
+        return {"quantiles_": self.levels(task)}
+
+    def n_model_outputs(self, task):
+        return task.n_outputs * len(self.levels(task))
+
+    def _quantiles(self, task, raw):
+        """Raw outputs (n, n_outputs * m) to quantiles (n, n_outputs, m)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        m = len(self.levels(task))
+        raw = raw.reshape(raw.shape[0], task.n_outputs, m)
+        steps = np.concatenate([raw[..., :1], _softplus(raw[..., 1:])], axis=-1)
+        return np.cumsum(steps, axis=-1)
+
+    def predict_quantiles(self, task, raw):
+        q = self._quantiles(task, raw)
+        return [q[:, j] for j in range(task.n_outputs)]
+
+    def transform(self, task, raw):
+        middle = int(np.argmin(np.abs(self.levels(task) - 0.5)))
+        return self._quantiles(task, raw)[:, :, middle]
+
+    def unstandardize(self, task, raw, mean, scale):
+        """``q -> mean + scale q`` for every level: the base moves and scales,
+        each increment ``softplus(d)`` is scaled (``scale > 0``)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        m = len(self.levels(task))
+        out = raw.reshape(raw.shape[0], task.n_outputs, m).copy()
+        scale = np.asarray(scale, dtype=np.float64)[:, None]
+        out[..., 0] = out[..., 0] * scale[:, 0] + np.asarray(mean)
+        out[..., 1:] = _inverse_softplus(_softplus(out[..., 1:]) * scale)
+        return out.reshape(raw.shape)
+
+    def baseline_estimator(self, task):
+        """Linear quantile regression of every level
+        (:class:`~skmtl.MultiQuantileRegressor`)."""
+        from .baselines import MultiQuantileRegressor
+
+        return MultiQuantileRegressor(quantiles=tuple(self.levels(task)))
+
+    def per_entry_loss(self, task, raw, target):
+        import torch
+        import torch.nn.functional as F
+
+        m = len(self.levels(task))
+        raw = raw.reshape(raw.shape[0], task.n_outputs, m)
+        steps = torch.cat([raw[..., :1], F.softplus(raw[..., 1:])], dim=-1)
+        q = torch.cumsum(steps, dim=-1)
+        tau = torch.as_tensor(self.levels(task), dtype=raw.dtype, device=raw.device)
+        error = target[..., None] - q
+        return torch.maximum(tau * error, (tau - 1.0) * error).mean(dim=-1)
+
+
+class Ordinal(_Categorical):
+    """Ordered class labels: cumulative logits with ordered thresholds.
+
+    With ``K`` classes in their order (``classes``, or the sorted numeric
+    labels), the model gives each column ``K - 1`` cumulative logits
+    ``c_1 < c_2 < ... < c_{K-1}``, ordered by construction (raw outputs
+    ``(a, d_2, ..., d_{K-1})``, ``c_1 = a``, ``c_k = c_{k-1} +
+    softplus(d_k)``), with ``P(y <= k) = sigmoid(c_k)``; the probability of
+    class ``k`` is ``sigmoid(c_k) - sigmoid(c_{k-1})``. The loss is its
+    negative log-likelihood; ``predict`` gives the most probable class,
+    ``predict_proba`` the class probabilities. With thresholds that do not
+    depend on the input this is the proportional-odds model (McCullagh,
+    1980); a network may move them with the input, their order holds
+    whatever it outputs. Metrics: accuracy (default) and the mean absolute
+    error of the class ranks (``mean_absolute_rank_error``).
+
+    Notes
+    -----
+    P. McCullagh, "Regression models for ordinal data", JRSS B 42, 1980.
+    """
+
+    name = "ordinal"
+    metrics = ("accuracy", "neg_mean_absolute_rank_error", "balanced_accuracy",
+               "neg_log_loss")
+    linear_loss = None  # no linear datafit serves ordered thresholds
+
+    def fit_encoding(self, task, Y):
+        if task.classes is None:
+            labelled = Y[~missing_mask(Y)]
+            classes = _unique_labels(labelled, task)
+            if classes.dtype.kind in "US":
+                raise ValueError(
+                    f"task {task.name!r} is an ordinal task with labels that are "
+                    f"not numbers ({_show(classes[:3])}, ...); their order is "
+                    f"unknown: pass Task({task.name!r}, 'ordinal', classes=[...]) "
+                    f"with the classes in their order.")
+            return {"classes_": classes}
+        declared = np.asarray(task.classes)
+        if len(set(declared.tolist())) != declared.size:
+            raise ValueError(f"task {task.name!r}: classes={task.classes!r} hold a "
+                             f"class twice.")
+        observed = _unique_labels(Y[~missing_mask(Y)], task)
+        unknown = [v for v in observed.tolist() if v not in declared.tolist()]
+        if unknown:
+            raise ValueError(
+                f"task {task.name!r}: labels {_show(unknown)} are not among the "
+                f"declared classes {_show(declared)}.")
+        return {"classes_": declared}
+
+    def encode(self, task, Y):
+        mask = missing_mask(Y)
+        out = np.full(Y.shape, np.nan)
+        labelled = np.asarray(Y[~mask])
+        if labelled.size:
+            classes = task.classes_
+            labelled = _coerce_labels(labelled, classes, task)
+            rank = {label: r for r, label in enumerate(classes.tolist())}
+            try:
+                out[~mask] = [rank[v] for v in labelled.tolist()]
+            except KeyError as error:
+                raise ValueError(
+                    f"task {task.name!r}: label {_show(error.args[0])} was not seen "
+                    f"during fit (known classes: {_show(classes)}); pass "
+                    f"Task({task.name!r}, 'ordinal', classes=[...]) to declare "
+                    f"every class.") from None
+        return out
+
+    def n_model_outputs(self, task):
+        return task.n_outputs * (len(task.classes_) - 1)
+
+    def _cumulative_logits(self, task, raw):
+        raw = np.asarray(raw, dtype=np.float64)
+        raw = raw.reshape(raw.shape[0], task.n_outputs, len(task.classes_) - 1)
+        steps = np.concatenate([raw[..., :1], _softplus(raw[..., 1:])], axis=-1)
+        return np.cumsum(steps, axis=-1)
+
+    def predict_proba(self, task, raw):
+        cumulative = _sigmoid(self._cumulative_logits(task, raw))
+        n = cumulative.shape[0]
+        padded = np.concatenate([np.zeros((n, task.n_outputs, 1)), cumulative,
+                                 np.ones((n, task.n_outputs, 1))], axis=-1)
+        proba = np.diff(padded, axis=-1)
+        return [proba[:, j] for j in range(task.n_outputs)]
+
+    def transform(self, task, raw):
+        proba = np.stack(self.predict_proba(task, raw), axis=1)
+        return task.classes_[np.argmax(proba, axis=-1)]
+
+    def per_entry_loss(self, task, raw, target):
+        """``-log P(y = k)``, computed from log-sigmoids for stability:
+        ``log(sigmoid(c_k) - sigmoid(c_{k-1})) = log sigmoid(c_k) +
+        log sigmoid(-c_{k-1}) + log(1 - exp(-(c_k - c_{k-1})))``."""
+        import torch
+        import torch.nn.functional as F
+
+        n_thresholds = len(task.classes_) - 1
+        raw = raw.reshape(raw.shape[0], task.n_outputs, n_thresholds)
+        gaps = F.softplus(raw[..., 1:])
+        c = torch.cumsum(torch.cat([raw[..., :1], gaps], dim=-1), dim=-1)
+        k = target.long()
+        zeros = torch.zeros_like(c[..., :1])
+        # log sigmoid(c_k), 0 for the last class (c_K = +inf)
+        upper = torch.cat([F.logsigmoid(c), zeros], dim=-1)
+        # log sigmoid(-c_{k-1}), 0 for the first class (c_0 = -inf)
+        lower = torch.cat([zeros, F.logsigmoid(-c)], dim=-1)
+        # log(1 - exp(-(c_k - c_{k-1}))) for the classes between two thresholds
+        tiny = torch.finfo(raw.dtype).tiny
+        between = torch.log(-torch.expm1(-gaps.clamp(min=tiny)))
+        middle = torch.cat([zeros, between, zeros], dim=-1)
+        index = k[..., None]
+        log_p = (upper.gather(-1, index) + lower.gather(-1, index)
+                 + middle.gather(-1, index))
+        return -log_p[..., 0]
 
 
 def _unique_labels(labelled, task):
@@ -585,9 +919,91 @@ def _coerce_labels(labelled, classes, task):
 
 TASK_TYPES = {
     cls.name: cls()
-    for cls in (Regression, Classification, Binary, Ranking, Count)
+    for cls in (Regression, Classification, Binary, Ranking, Count, Quantile,
+                Ordinal)
 }
-"""Registry of task types by name. Adding a type is adding one entry."""
+"""Registry of task types by name (see :func:`register_task_type`)."""
+
+
+def register_task_type(task_type, *, replace=False):
+    """Make a task type usable by name: ``Task(name, task_type.name)``.
+
+    Once registered, a type defined in user code works with every part of
+    skmtl that takes tasks (the neural estimators, the metrics and scorers,
+    the baselines, :func:`~skmtl.model_selection.transfer_report`), since
+    each of them asks the type for every decision about it. Register it
+    before unpickling a model that uses it.
+
+    Parameters
+    ----------
+    task_type : TaskType subclass or instance
+        The type; a class is instantiated without arguments.
+    replace : bool, default=False
+        Replace a registered type of the same name (else a ``ValueError``).
+
+    Returns
+    -------
+    task_type : TaskType subclass or instance
+        The argument, so that the function works as a class decorator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import Task, TaskType, register_task_type
+    >>> from skmtl.tasks import TASK_TYPES
+    >>> @register_task_type
+    ... class Proportion(TaskType):
+    ...     # values in [0, 1]: a logit link and the binary cross-entropy
+    ...     name = "proportion"
+    ...     def transform(self, task, raw):
+    ...         return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype=float)))
+    ...     def per_entry_loss(self, task, raw, target):
+    ...         import torch.nn.functional as F
+    ...         return F.binary_cross_entropy_with_logits(raw, target,
+    ...                                                   reduction="none")
+    >>> Task("share", "proportion")
+    Task('share', 'proportion')
+    >>> del TASK_TYPES["proportion"]
+    """
+    instance = task_type() if isinstance(task_type, type) else task_type
+    if not isinstance(instance, TaskType):
+        raise TypeError(f"register_task_type needs a TaskType subclass or instance, "
+                        f"got {task_type!r}.")
+    name = instance.name
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{type(instance).__name__}.name must be a non-empty "
+                         f"string (the name Task(type=...) takes), got {name!r}.")
+    if name in TASK_TYPES and not replace and type(TASK_TYPES[name]) is not type(
+            instance):
+        raise ValueError(f"a task type named {name!r} is registered already "
+                         f"({type(TASK_TYPES[name]).__name__}); choose another name "
+                         f"or pass replace=True.")
+    TASK_TYPES[name] = instance
+    return task_type
+
+
+def _default_type(default_type, column):
+    """The name of the type that inference gives ``column``.
+
+    ``default_type`` is a type name, an estimator type (``"regressor"``,
+    ``"classifier"``: the type registered as its default) or ``"auto"``
+    (columns holding non-numeric labels get the classifier default, numeric
+    ones the regressor default).
+    """
+    if default_type in TASK_TYPES:
+        return default_type
+    if default_type == "auto":
+        labelled = column[~missing_mask(column)]
+        numeric = labelled.dtype.kind in "iuf" or (
+            labelled.dtype == object
+            and all(isinstance(v, numbers.Number) and not isinstance(v, bool)
+                    for v in labelled))
+        default_type = "regressor" if numeric else "classifier"
+    for name, task_type in TASK_TYPES.items():
+        if task_type.default_for == default_type:
+            return name
+    raise ValueError(f"unknown default task type {default_type!r}; give a task type "
+                     f"({sorted(TASK_TYPES)}), 'regressor', 'classifier' or 'auto'.")
 
 
 class Task:
@@ -597,8 +1013,8 @@ class Task:
     ----------
     name : str
         Name of the task, used in messages, score tables and ``task_weights``.
-    type : {"regression", "classification", "binary", "ranking", "count"}, \
-            default="regression"
+    type : {"regression", "classification", "binary", "ranking", "count", \
+"quantile", "ordinal"} or a registered name, default="regression"
         What the labels are and how the task is learned:
 
         - ``"regression"``: real values, squared error (or Huber) loss, R²;
@@ -608,7 +1024,17 @@ class Task:
           columns make a multilabel task;
         - ``"ranking"``: relevance labels ranked within groups (queries) or over
           the whole set, pairwise logistic loss, NDCG;
-        - ``"count"``: non-negative counts, Poisson loss, D² Poisson.
+        - ``"count"``: non-negative counts, Poisson loss, D² Poisson;
+        - ``"quantile"``: real values, several conditional quantiles at once
+          (``quantiles``), non-crossing by construction, pinball loss, D²
+          pinball; ``predict`` gives the quantile nearest the median,
+          ``predict_quantiles`` all of them;
+        - ``"ordinal"``: ordered class labels (``classes`` in their order),
+          cumulative logits with ordered thresholds, accuracy (and the mean
+          absolute error of the class ranks).
+
+        A type defined in user code is used by name once registered
+        (:func:`register_task_type`).
     n_outputs : int, default=1
         Number of columns of ``Y`` that belong to the task (e.g. 4 for a
         bounding box).
@@ -617,11 +1043,16 @@ class Task:
     huber_delta : float, default=1.0
         Threshold of the Huber loss.
     classes : array-like, default=None
-        Every class of a classification or binary task. By default the classes
-        are those seen in the training labels.
+        Every class of a classification, binary or ordinal task. By default
+        the classes are those seen in the training labels (sorted). For an
+        ordinal task the order given is the order of the classes (needed for
+        labels that are not numbers).
     group : str, default=None
         For ranking tasks: the name of the query ids passed as ``groups``; items
         are ranked within a query. None ranks over the whole set (or batch).
+    quantiles : sequence of float, default=None
+        For quantile tasks: the levels in (0, 1) to predict, increasing;
+        None is ``(0.1, 0.5, 0.9)``.
 
     Attributes
     ----------
@@ -640,8 +1071,10 @@ class Task:
     Task('bbox', 'regression', n_outputs=4)
     """
 
+    quantiles = None  # for tasks pickled before the option existed
+
     def __init__(self, name, type="regression", n_outputs=1, *, loss=None,
-                 huber_delta=1.0, classes=None, group=None):
+                 huber_delta=1.0, classes=None, group=None, quantiles=None):
         if not isinstance(name, str) or not name:
             raise TypeError(f"Task name must be a non-empty string, got {name!r}.")
         if type not in TASK_TYPES:
@@ -662,6 +1095,7 @@ class Task:
         self.huber_delta = huber_delta
         self.classes = None if classes is None else list(classes)
         self.group = group
+        self.quantiles = None if quantiles is None else tuple(quantiles)
         self.type_.check_options(self)
 
     @property
@@ -670,12 +1104,14 @@ class Task:
 
     @property
     def is_classification(self):
-        """True for task types with class labels (classification, binary)."""
+        """True for task types with class labels (classifier types:
+        classification, binary, ordinal)."""
         return self.type_.estimator_type == "classifier"
 
     def _spec(self):
         return (self.name, self.type, self.n_outputs, self.loss, self.huber_delta,
-                None if self.classes is None else tuple(self.classes), self.group)
+                None if self.classes is None else tuple(self.classes), self.group,
+                self.quantiles)
 
     def __eq__(self, other):
         return isinstance(other, Task) and self._spec() == other._spec()
@@ -688,7 +1124,8 @@ class Task:
         if self.n_outputs != 1:
             args.append(f"n_outputs={self.n_outputs}")
         for option, default in (("loss", None), ("huber_delta", 1.0),
-                                ("classes", None), ("group", None)):
+                                ("classes", None), ("group", None),
+                                ("quantiles", None)):
             value = getattr(self, option)
             if value != default:
                 args.append(f"{option}={value!r}")
@@ -708,6 +1145,11 @@ class Task:
         """Per-column class probabilities from raw outputs (None if not a
         probabilistic task)."""
         return self.type_.predict_proba(self, raw)
+
+    def predict_quantiles(self, raw):
+        """Per-column quantiles from raw outputs (None if the task's type
+        predicts none)."""
+        return self.type_.predict_quantiles(self, raw)
 
     def loss_fn(self, raw, target, groups=None, sample_weight=None, complete=False):
         """Masked torch loss of this task (see :meth:`TaskType.loss`)."""
@@ -730,18 +1172,20 @@ class Task:
         return fitted
 
 
-def infer_tasks(Y, default_type="regression", names=None):
+def infer_tasks(Y, default_type="regressor", names=None):
     """One task per column of ``Y``.
 
     Parameters
     ----------
     Y : ndarray of shape (n_samples, n_outputs)
         Targets, NaN (or None) where a label is missing.
-    default_type : {"regression", "classification", "binary", "count", "auto"}
-        Type given to every column. ``"auto"`` makes columns holding non-numeric
-        labels (strings, booleans) classification tasks and every numeric column
-        a regression task; integer class labels need an explicit
-        ``Task(..., "classification")``.
+    default_type : str, default="regressor"
+        Type given to every column: a task type's name, or ``"regressor"`` /
+        ``"classifier"`` for the type registered as the default of that
+        estimator type (regression, classification), or ``"auto"``, which
+        makes columns holding non-numeric labels (strings, booleans)
+        classification tasks and every numeric column a regression task;
+        integer class labels need an explicit ``Task(..., "classification")``.
     names : list of str, default=None
         Task names; by default ``"task_0"``, ``"task_1"``, ...
 
@@ -755,23 +1199,11 @@ def infer_tasks(Y, default_type="regression", names=None):
     n_outputs = Y.shape[1]
     if names is None:
         names = [f"task_{j}" for j in range(n_outputs)]
-    tasks = []
-    for j in range(n_outputs):
-        task_type = default_type
-        if default_type == "auto":
-            column = Y[:, j]
-            labelled = column[~missing_mask(column)]
-            numeric = labelled.dtype.kind in "iuf" or (
-                labelled.dtype == object
-                and all(isinstance(v, numbers.Number) and not isinstance(v, bool)
-                        for v in labelled)
-            )
-            task_type = "regression" if numeric else "classification"
-        tasks.append(Task(str(names[j]), task_type))
-    return tasks
+    return [Task(str(names[j]), _default_type(default_type, Y[:, j]))
+            for j in range(n_outputs)]
 
 
-def resolve_tasks(tasks, Y, default_type="regression", names=None):
+def resolve_tasks(tasks, Y, default_type="regressor", names=None):
     """Match task specifications to the columns of ``Y`` and fit their encodings.
 
     Checks that the widths add up, that every task has at least one label, that
@@ -784,8 +1216,8 @@ def resolve_tasks(tasks, Y, default_type="regression", names=None):
         None infers one task per column (see :func:`infer_tasks`).
     Y : ndarray of shape (n_samples, n_outputs)
         Targets with NaN (or None) for missing labels.
-    default_type : str, default="regression"
-        Type of inferred tasks.
+    default_type : str, default="regressor"
+        Type of inferred tasks (see :func:`infer_tasks`).
     names : list of str, default=None
         Names of inferred tasks (e.g. the columns of a DataFrame ``Y``).
 

@@ -318,7 +318,7 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
     3
     """
 
-    _default_task_type = "regression"
+    _default_task_type = "regressor"
     _parameter_constraints = {
         **_LinearMultiTask._parameter_constraints,
         "selection": [StrOptions({"cyclic", "random"})],
@@ -511,7 +511,7 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
     (2, 3)
     """
 
-    _default_task_type = "classification"
+    _default_task_type = "classifier"
 
     @unfit_on_error
     def fit(self, X, y, sample_weight=None):

@@ -23,6 +23,9 @@ __all__ = [
     "masked_log_loss",
     "masked_roc_auc_score",
     "masked_ndcg_score",
+    "masked_mean_pinball_loss",
+    "masked_d2_pinball_score",
+    "masked_mean_absolute_rank_error",
 ]
 
 
@@ -32,14 +35,20 @@ class Metric:
     groups)`` on labelled entries only.
 
     ``response`` says what the metric needs from a model: ``"predict"`` (labels
-    or values), ``"proba"`` (class probabilities) or ``"score"`` (a ranking
-    score, taken from ``predict``).
+    or values), ``"proba"`` (class probabilities, ``predict_proba``),
+    ``"quantiles"`` (``predict_quantiles``) or ``"score"`` (a ranking score,
+    taken from ``predict``). ``labels`` names the fitted attribute of the
+    task that the metric receives as ``classes``: ``"classes_"`` (the
+    classes the probability columns follow, or the order of ordinal
+    classes), ``"quantiles_"`` (the level of each quantile column); None
+    when it needs none.
     """
 
     name: str
     func: object
     response: str = "predict"
     greater_is_better: bool = True
+    labels: str | None = None
 
 
 def _ndcg(y_true, y_score, sample_weight, classes, groups, k=None):
@@ -97,6 +106,37 @@ def _d2_poisson(y_true, y_pred, sample_weight=None):
     return skm.d2_tweedie_score(y_true, y_pred, sample_weight=sample_weight, power=1)
 
 
+def _mean_pinball(y_true, quantiles, sample_weight, levels, groups):
+    """Mean over the quantile levels of the mean pinball loss of each level."""
+    return float(np.mean([
+        skm.mean_pinball_loss(y_true, quantiles[:, j], alpha=float(level),
+                              sample_weight=sample_weight)
+        for j, level in enumerate(levels)]))
+
+
+def _d2_pinball(y_true, quantiles, sample_weight, levels, groups):
+    """Mean over the quantile levels of D² pinball (``d2_pinball_score``)."""
+    return float(np.mean([
+        skm.d2_pinball_score(y_true, quantiles[:, j], alpha=float(level),
+                             sample_weight=sample_weight)
+        for j, level in enumerate(levels)]))
+
+
+def _absolute_rank_error(y_true, y_pred, sample_weight, classes, groups):
+    """Mean absolute difference between the ranks of the true and the
+    predicted classes, in the order of ``classes``."""
+    rank = {label: r for r, label in enumerate(np.asarray(classes).tolist())}
+    ranks = []
+    for values in (y_true, y_pred):
+        try:
+            ranks.append([rank[v] for v in np.asarray(values).tolist()])
+        except KeyError as error:
+            raise ValueError(f"mean_absolute_rank_error: the label {error.args[0]!r} "
+                             f"is not among the ordered classes "
+                             f"{np.asarray(classes).tolist()}.") from None
+    return skm.mean_absolute_error(ranks[0], ranks[1], sample_weight=sample_weight)
+
+
 METRICS = {m.name: m for m in [
     Metric("r2", _plain(skm.r2_score)),
     Metric("mean_squared_error", _plain(skm.mean_squared_error),
@@ -111,9 +151,15 @@ METRICS = {m.name: m for m in [
     Metric("d2_poisson", _plain(_d2_poisson)),
     Metric("accuracy", _plain(skm.accuracy_score)),
     Metric("balanced_accuracy", _plain(skm.balanced_accuracy_score)),
-    Metric("log_loss", _log_loss, response="proba", greater_is_better=False),
-    Metric("roc_auc", _roc_auc, response="proba"),
+    Metric("log_loss", _log_loss, response="proba", greater_is_better=False,
+           labels="classes_"),
+    Metric("roc_auc", _roc_auc, response="proba", labels="classes_"),
     Metric("ndcg", _ndcg, response="score"),
+    Metric("mean_pinball_loss", _mean_pinball, response="quantiles",
+           greater_is_better=False, labels="quantiles_"),
+    Metric("d2_pinball", _d2_pinball, response="quantiles", labels="quantiles_"),
+    Metric("mean_absolute_rank_error", _absolute_rank_error,
+           greater_is_better=False, labels="classes_"),
 ]}
 """Masked metrics by name. A ``"neg_"`` prefix negates a loss (scorer names)."""
 
@@ -183,12 +229,14 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
         As accepted by :func:`get_metric`.
     y_true : array-like of shape (n_samples,)
         Labels, ``NaN``/None where missing.
-    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
-        A 1-D prediction, or for probability metrics the class
-        probabilities, whose columns follow ``classes``.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_columns)
+        A 1-D prediction, or for probability and quantile metrics the class
+        probabilities or the quantiles, whose columns follow ``classes``.
     sample_weight : array-like of shape (n_samples,), default=None
     classes : array-like, default=None
-        Class labels of the probability columns (probability metrics).
+        For the metrics with ``labels`` (see :class:`Metric`): the class
+        labels of the probability columns, the order of ordinal classes, or
+        the quantile level of each quantile column.
     groups : array-like of shape (n_samples,), default=None
         Query id of each row (ranking metrics).
 
@@ -222,10 +270,11 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
         return np.nan  # no labelled weight: as no labelled entry
     g = None if groups is None else np.asarray(groups)[labelled]
     cls = None
-    if metric.response == "proba":
+    if metric.labels is not None:
         if classes is None:
-            raise ValueError(f"{metric.name} needs the classes that the "
-                             f"probability columns follow.")
+            what = ("quantile levels of the quantile columns"
+                    if metric.labels == "quantiles_" else "classes")
+            raise ValueError(f"{metric.name} needs the {what} (classes=).")
         cls = _labels_of(np.asarray(classes, dtype=object)) if np.asarray(
             classes).dtype == object else np.asarray(classes)
         if y_t.dtype.kind in "US" and cls.dtype.kind not in "US":
@@ -236,19 +285,31 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
 def _masked(metric, Y_true, Y_pred, sample_weight, multioutput, classes=None,
             groups=None):
     Y_true = _as_2d(Y_true)
-    if METRICS.get(metric, None) is not None and METRICS[metric].response == "proba":
-        preds = Y_pred if isinstance(Y_pred, list) else [Y_pred]
+    described = METRICS[metric]
+    if described.labels is not None:
         if classes is None:
-            raise ValueError(f"{metric} needs classes=: the class labels that "
-                             f"the probability columns follow (one list per "
-                             f"column of Y).")
-        if Y_true.shape[1] == 1 and len(classes) and np.ndim(classes[0]) == 0:
-            classes = [classes]
-        if len(preds) != Y_true.shape[1] or len(classes) != Y_true.shape[1]:
+            raise ValueError(f"{metric} needs classes=: the labels that the "
+                             f"prediction columns follow (one list per column of "
+                             f"Y, or one for all).")
+        if len(classes) and np.ndim(classes[0]) == 0:
+            classes = [classes] * Y_true.shape[1]  # one list for every column
+        if len(classes) != Y_true.shape[1]:
             raise ValueError(f"{metric}: Y_true has {Y_true.shape[1]} column(s) but "
-                             f"{len(preds)} probability arrays and {len(classes)} "
-                             f"class lists were given.")
+                             f"{len(classes)} label lists were given.")
+    if described.response in ("proba", "quantiles"):
+        preds = Y_pred if isinstance(Y_pred, list) else [Y_pred]
+        if len(preds) != Y_true.shape[1]:
+            raise ValueError(f"{metric}: Y_true has {Y_true.shape[1]} column(s) but "
+                             f"{len(preds)} prediction arrays were given.")
         columns = [score_column(metric, Y_true[:, j], np.asarray(preds[j]),
+                                sample_weight=sample_weight, classes=classes[j])
+                   for j in range(Y_true.shape[1])]
+    elif described.labels is not None:
+        Y_pred = _as_2d(Y_pred)
+        if Y_pred.shape != Y_true.shape:
+            raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has "
+                             f"shape {Y_pred.shape}.")
+        columns = [score_column(metric, Y_true[:, j], Y_pred[:, j],
                                 sample_weight=sample_weight, classes=classes[j])
                    for j in range(Y_true.shape[1])]
     else:
@@ -770,3 +831,130 @@ def masked_ndcg_score(Y_true, Y_score, *, groups=None, sample_weight=None,
     score : float or ndarray of shape (n_outputs,)
     """
     return _masked("ndcg", Y_true, Y_score, sample_weight, multioutput, groups=groups)
+
+
+def masked_mean_pinball_loss(Y_true, Y_quantiles, *, quantiles, sample_weight=None,
+                             multioutput="uniform_average"):
+    """Masked mean pinball loss of predicted quantiles, averaged over the levels.
+
+    For each column, the pinball loss ``max(q (y - f), (q - 1) (y - f))`` of
+    each level ``q`` is averaged over the labelled entries
+    (:func:`sklearn.metrics.mean_pinball_loss`), then over the levels.
+    Lower is better.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where missing.
+    Y_quantiles : ndarray of shape (n_samples, n_quantiles) or list of them
+        Predicted quantiles (``estimator.predict_quantiles(X)``), one array
+        per column of ``Y_true``.
+    quantiles : array-like or list of array-like
+        The level of each quantile column (for every column, or per column).
+    sample_weight : array-like of shape (n_samples,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.mean_pinball_loss : The unmasked metric of one level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_mean_pinball_loss
+    >>> y = [1.0, 3.0, np.nan]
+    >>> q = np.array([[0.0, 2.0], [2.0, 4.0], [9.0, 9.0]])
+    >>> # level 0.1: (0.1*1 + 0.1*1)/2; level 0.9: (0.1*1 + 0.1*1)/2
+    >>> masked_mean_pinball_loss(y, q, quantiles=[0.1, 0.9])
+    0.1
+    """
+    return _masked("mean_pinball_loss", Y_true, Y_quantiles, sample_weight,
+                   multioutput, classes=quantiles)
+
+
+def masked_d2_pinball_score(Y_true, Y_quantiles, *, quantiles, sample_weight=None,
+                            multioutput="uniform_average"):
+    """Masked D² pinball score of predicted quantiles, averaged over the levels.
+
+    For each column and level ``q``, :func:`sklearn.metrics.d2_pinball_score`
+    on the labelled entries: ``1`` minus the pinball loss of the prediction
+    over that of the labelled ``q``-quantile of ``y`` (1 is best, 0 is the
+    constant empirical quantile); then the mean over the levels.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True values, ``NaN`` where missing.
+    Y_quantiles : ndarray of shape (n_samples, n_quantiles) or list of them
+        Predicted quantiles, one array per column of ``Y_true``.
+    quantiles : array-like or list of array-like
+        The level of each quantile column (for every column, or per column).
+    sample_weight : array-like of shape (n_samples,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.d2_pinball_score : The unmasked metric of one level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_d2_pinball_score
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
+    >>> perfect = np.c_[y, y]
+    >>> masked_d2_pinball_score(y, perfect, quantiles=[0.1, 0.9])
+    1.0
+    """
+    return _masked("d2_pinball", Y_true, Y_quantiles, sample_weight, multioutput,
+                   classes=quantiles)
+
+
+def masked_mean_absolute_rank_error(Y_true, Y_pred, *, classes, sample_weight=None,
+                                    multioutput="uniform_average"):
+    """Masked mean absolute error between the ranks of ordered classes.
+
+    Each label is replaced by its position in ``classes`` (the order of an
+    ordinal task's classes) and the mean absolute difference of the
+    positions of the true and the predicted classes is taken over the
+    labelled entries: predicting a neighbouring class costs 1, two classes
+    off 2. Lower is better.
+
+    Parameters
+    ----------
+    Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Class labels, ``NaN``/None where missing.
+    Y_pred : array-like of the same shape
+        Predicted class labels.
+    classes : array-like or list of array-like
+        The classes in their order (for every column, or per column).
+    sample_weight : array-like of shape (n_samples,), default=None
+    multioutput : {"uniform_average", "raw_values"} or array-like
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+
+    See Also
+    --------
+    sklearn.metrics.mean_absolute_error : The same on the ranks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import masked_mean_absolute_rank_error
+    >>> Y_true = np.array(["low", "high", "mid", None], dtype=object)
+    >>> Y_pred = np.array(["low", "mid", "low", "low"], dtype=object)
+    >>> masked_mean_absolute_rank_error(Y_true, Y_pred,
+    ...                                 classes=["low", "mid", "high"])  # (0+1+1)/3
+    0.666...
+    """
+    return _masked("mean_absolute_rank_error", Y_true, Y_pred, sample_weight,
+                   multioutput, classes=classes)

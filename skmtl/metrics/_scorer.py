@@ -30,11 +30,18 @@ def _task_columns(tasks, n_outputs):
     return pairs
 
 
-def _task_classes(task, Y_block):
-    """Classes the probability columns of a task follow."""
-    if hasattr(task, "classes_"):
-        return task.classes_
-    return task.type_.fit_encoding(task, Y_block)["classes_"]
+# What a metric's response needs: the argument of per_task_scores that holds
+# it, the estimator method that gives it, and its description for messages.
+_RESPONSES = {"proba": ("Y_proba", "predict_proba", "class probabilities"),
+              "quantiles": ("Y_quantiles", "predict_quantiles", "quantiles")}
+
+
+def _task_labels(task, Y_block, attribute):
+    """The fitted attribute (``classes_``, ``quantiles_``) of a task that a
+    metric needs, fitted on ``Y_block`` when the task is not fitted."""
+    if hasattr(task, attribute):
+        return getattr(task, attribute)
+    return task.type_.fit_encoding(task, Y_block)[attribute]
 
 
 def _metrics_for(task, metric):
@@ -51,7 +58,8 @@ def _metrics_for(task, metric):
 
 
 def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
-                    groups=None, sample_weight=None, as_frame="auto"):
+                    Y_quantiles=None, groups=None, sample_weight=None,
+                    as_frame="auto"):
     """Score every task on its labelled entries and return a table.
 
     Parameters
@@ -73,6 +81,11 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
         Class probabilities (``estimator.predict_proba(X)``): one array per
         column of ``Y``, None for non-probabilistic columns. Needed by
         ``log_loss`` and ``roc_auc``.
+    Y_quantiles : ndarray or list of ndarray, default=None
+        Predicted quantiles (``estimator.predict_quantiles(X)``): one array
+        ``(n_samples, n_quantiles)`` per column of ``Y``, None for the
+        columns of other task types. Needed by ``d2_pinball`` and
+        ``mean_pinball_loss`` (the metrics of quantile tasks).
     groups : array-like of shape (n_samples,), default=None
         Query ids for ranking tasks.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -113,8 +126,10 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
                          f"{Y_pred.shape}.")
     if tasks is None:
         tasks = infer_tasks(Y_true, default_type="auto")
-    if Y_proba is not None and not isinstance(Y_proba, list):
-        Y_proba = [Y_proba]
+    given = {"proba": Y_proba, "quantiles": Y_quantiles}
+    for response, values in given.items():
+        if values is not None and not isinstance(values, list):
+            given[response] = [values]
     rows = {"task": [], "type": [], "metric": [], "score": [], "n_labelled": []}
     for task, columns in _task_columns(tasks, Y_true.shape[1]):
         block = Y_true[:, columns]
@@ -124,20 +139,22 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
         for name in _metrics_for(task, metric):
             m, _ = get_metric(name)
             values = []
+            labels = None if m.labels is None else _task_labels(task, block,
+                                                                m.labels)
             for j in columns:
-                if m.response == "proba":
-                    if Y_proba is None or Y_proba[j] is None:
+                if m.response in _RESPONSES:
+                    argument, method, what = _RESPONSES[m.response]
+                    response = given[m.response]
+                    if response is None or response[j] is None:
                         raise ValueError(
-                            f"metric {name!r} of task {task.name!r} needs class "
-                            f"probabilities: pass Y_proba=estimator.predict_proba(X)."
-                        )
-                    prediction = np.asarray(Y_proba[j])
-                    classes = _task_classes(task, block)
+                            f"metric {name!r} of task {task.name!r} needs {what}: "
+                            f"pass {argument}=estimator.{method}(X).")
+                    prediction = np.asarray(response[j])
                 else:
-                    prediction, classes = Y_pred[:, j], None
+                    prediction = Y_pred[:, j]
                 values.append(score_column(name, Y_true[:, j], prediction,
                                            sample_weight=sample_weight,
-                                           classes=classes, groups=groups))
+                                           classes=labels, groups=groups))
             values = np.asarray(values, dtype=float)
             score = np.nan if np.all(np.isnan(values)) else float(np.nanmean(values))
             rows["task"].append(task.name)
@@ -179,17 +196,26 @@ def _fitted_tasks(estimator, Y):
     tasks = getattr(final, "tasks_", None)
     if tasks is not None:
         return tasks
-    default = "classification" if is_classifier(final) else "auto"
+    default = "classifier" if is_classifier(final) else "auto"
     return infer_tasks(Y, default_type=default)
 
 
-def _proba_columns(estimator, X, tasks, n_outputs):
-    proba = estimator.predict_proba(X)
-    if not isinstance(proba, list):
-        proba = [proba]
-    if len(proba) != n_outputs:
-        raise ValueError(f"predict_proba returned {len(proba)} arrays for "
+def _response_columns(estimator, X, method, n_outputs):
+    """``estimator.<method>(X)`` as one entry per column of ``Y``."""
+    if not hasattr(estimator, method):
+        raise ValueError(f"{type(estimator).__name__} has no {method}(), which the "
+                         f"metrics of its tasks need.")
+    values = getattr(estimator, method)(X)
+    if not isinstance(values, list):
+        values = [values]
+    if len(values) != n_outputs:
+        raise ValueError(f"{method} returned {len(values)} arrays for "
                          f"{n_outputs} columns of Y.")
+    return values
+
+
+def _proba_columns(estimator, X, tasks, n_outputs):
+    proba = _response_columns(estimator, X, "predict_proba", n_outputs)
     final = _final_estimator(estimator)
     classes = getattr(final, "classes_", None)
     if classes is not None and not hasattr(final, "tasks_"):
@@ -219,21 +245,29 @@ class _MultiTaskScorer:
             args.append(f"task_weights={self.task_weights!r}")
         return f"make_multitask_scorer({', '.join(args)})"
 
-    def _needs_proba(self, tasks):
-        return any(get_metric(name)[0].response == "proba"
+    def _needs(self, tasks, response):
+        return any(get_metric(name)[0].response == response
                    for task in tasks for name in _metrics_for(task, self.metric))
 
     def table(self, estimator, X, Y, sample_weight=None, groups=None):
-        """The per-task score table this scorer aggregates."""
+        """The per-task score table this scorer aggregates.
+
+        Asks the estimator for what the metrics need: ``predict``, and
+        ``predict_proba`` or ``predict_quantiles`` when a metric scores
+        class probabilities or quantiles.
+        """
         Y_true, _, _ = check_targets(Y)
         tasks = _fitted_tasks(estimator, Y_true)
         Y_pred = estimator.predict(X)
-        Y_proba = None
-        if self._needs_proba(tasks):
+        Y_proba = Y_quantiles = None
+        if self._needs(tasks, "proba"):
             Y_proba = _proba_columns(estimator, X, tasks, Y_true.shape[1])
+        if self._needs(tasks, "quantiles"):
+            Y_quantiles = _response_columns(estimator, X, "predict_quantiles",
+                                            Y_true.shape[1])
         return per_task_scores(Y_true, Y_pred, tasks, self.metric, Y_proba=Y_proba,
-                               groups=groups, sample_weight=sample_weight,
-                               as_frame=False), tasks
+                               Y_quantiles=Y_quantiles, groups=groups,
+                               sample_weight=sample_weight, as_frame=False), tasks
 
     def __call__(self, estimator, X, Y, sample_weight=None, groups=None):
         table, tasks = self.table(estimator, X, Y, sample_weight, groups)

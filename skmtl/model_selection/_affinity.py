@@ -15,7 +15,7 @@ AFFINITY_METHODS = ("pairwise", "lookahead", "covariance", "coefficients")
 
 
 def _resolve(estimator, Y, names):
-    default = "classification" if is_classifier(estimator) else "auto"
+    default = "classifier" if is_classifier(estimator) else "auto"
     return resolve_tasks(getattr(estimator, "tasks", None), Y, default_type=default,
                          names=names)
 

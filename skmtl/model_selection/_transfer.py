@@ -9,7 +9,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from ..base import check_targets
-from ..metrics import per_task_scores
+from ..metrics import make_multitask_scorer
 from ..metrics._scorer import _as_table
 from ..tasks import missing_mask, resolve_tasks
 
@@ -19,11 +19,13 @@ __all__ = ["transfer_report", "TransferReport", "default_baselines"]
 def default_baselines(estimator, Y, tasks=None):
     """The single-task and pooled baselines used when none are given.
 
-    Ridge regression (``RidgeCV``) for regression-like tasks and logistic
-    regression for classification tasks, one model per task
-    (:class:`~skmtl.SingleTaskBaseline`) and one model for all tasks with task
-    indicators (:class:`~skmtl.PooledBaseline`, only when every task is of one
-    kind).
+    Each task type's ``baseline_estimator`` (ridge regression, ``RidgeCV``,
+    for regression, count and ranking tasks; logistic regression for
+    classification, binary and ordinal tasks; linear quantile regression for
+    quantile tasks), one model per task (:class:`~skmtl.SingleTaskBaseline`),
+    and one model for all tasks with task indicators
+    (:class:`~skmtl.PooledBaseline`, only when every task has the same
+    baseline model).
 
     Parameters
     ----------
@@ -39,26 +41,20 @@ def default_baselines(estimator, Y, tasks=None):
     -------
     single_task : estimator
     pooled : estimator or None
-        None when the tasks mix classification and regression.
+        None when the tasks' baseline models differ (e.g. classification and
+        regression tasks).
     """
-    from sklearn.linear_model import LogisticRegression, RidgeCV
-
     from ..baselines import PooledBaseline, SingleTaskBaseline
 
     tasks = tasks if tasks is not None else getattr(estimator, "tasks", None)
-    default = "classification" if is_classifier(estimator) else "auto"
+    default = "classifier" if is_classifier(estimator) else "auto"
     Y, names, _ = check_targets(Y)
     fitted = resolve_tasks(tasks, Y, default_type=default, names=names)
-    kinds = {t.is_classification for t in fitted}
-    regressor = RidgeCV(alphas=np.logspace(-3, 3, 13))
-    classifier = LogisticRegression(max_iter=1000)
-    if kinds == {True}:
-        single, pooled = classifier, classifier
-    elif kinds == {False}:
-        single, pooled = regressor, regressor
+    models = [task.type_.baseline_estimator(task) for task in fitted]
+    if len({repr(model) for model in models}) == 1:
+        single = pooled = models[0]
     else:
-        single = {"classification": classifier, "binary": classifier,
-                  "regression": regressor, "count": regressor, "ranking": regressor}
+        single = {task.name: model for task, model in zip(fitted, models)}
         pooled = None
     single_task = SingleTaskBaseline(single, tasks=tasks)
     pooled = None if pooled is None else PooledBaseline(pooled, tasks=tasks,
@@ -180,9 +176,10 @@ def _greater_is_better_scores(table):
 
 def _fit_and_score(estimator, X, Y, train, test, metric, groups):
     fitted = clone(estimator).fit(X[train], Y[train])
-    table = per_task_scores(Y[test], fitted.predict(X[test]), fitted.tasks_, metric,
-                            groups=None if groups is None else groups[test],
-                            as_frame=False)
+    # The scorer asks the model for what the metrics need (probabilities,
+    # quantiles) besides predict.
+    table, _ = make_multitask_scorer(metric).table(
+        fitted, X[test], Y[test], groups=None if groups is None else groups[test])
     return _greater_is_better_scores(table), [str(m) for m in table["metric"]]
 
 
@@ -279,7 +276,7 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
         metrics = metrics or chunk[0][1]
     reference = models["multitask"]
     fitted_tasks = resolve_tasks(getattr(reference, "tasks", None), Y,
-                                 default_type="classification"
+                                 default_type="classifier"
                                  if is_classifier(reference) else "auto",
                                  names=check_targets(y)[1])
     d = fold_scores["multitask"] - fold_scores["single_task"]

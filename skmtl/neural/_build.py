@@ -195,7 +195,7 @@ def tasks_with_classes(tasks, classes):
     ``{task name: classes}`` or a list in the order of the categorical tasks.
     """
     tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
-    categorical = [t for t in tasks if t.type in ("classification", "binary")]
+    categorical = [t for t in tasks if t.is_classification]
     if isinstance(classes, dict):
         by_name = classes
     elif len(categorical) == 1 and len(classes) and all(
@@ -206,9 +206,16 @@ def tasks_with_classes(tasks, classes):
             raise ValueError(f"classes has {len(classes)} entries but there are "
                              f"{len(categorical)} classification tasks.")
         by_name = {t.name: c for t, c in zip(categorical, classes)}
-    return [Task(t.name, t.type, t.n_outputs, loss=t.loss,
-                 huber_delta=t.huber_delta, classes=list(by_name[t.name]),
-                 group=t.group) if t.name in by_name else t for t in tasks]
+    return [_with_classes(t, by_name[t.name]) if t.name in by_name else t
+            for t in tasks]
+
+
+def _with_classes(task, classes):
+    """A copy of ``task`` (every option kept) that declares ``classes``."""
+    declared = copy.copy(task)
+    declared.classes = list(classes)
+    declared.type_.check_options(declared)
+    return declared
 
 
 def _is_label(value):

@@ -31,8 +31,9 @@ def _as_float_tensor(X, copy=True):
 
 
 def group_names(tasks):
-    """Names of the query-id columns the ranking tasks use, in a fixed order."""
-    return sorted({t.group for t in tasks if t.type == "ranking" and t.group})
+    """Names of the query-id columns the tasks use (``TaskType.query_group``),
+    in a fixed order."""
+    return sorted({t.type_.query_group(t) for t in tasks} - {None})
 
 
 def encode_groups(groups, tasks, n_samples):
@@ -57,7 +58,7 @@ def encode_groups(groups, tasks, n_samples):
     if not names:
         return None
     if groups is None:
-        needing = [t.name for t in tasks if t.type == "ranking" and t.group]
+        needing = [t.name for t in tasks if t.type_.query_group(t) is not None]
         raise ValueError(f"ranking task(s) {needing} rank within groups "
                          f"{names}; pass the query ids as fit(X, y, groups=...).")
     columns = []

@@ -42,10 +42,18 @@ __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
 def _has_classification_task(est):
     tasks = getattr(est, "tasks_", None)
     if tasks is None:
-        if est._default_task_type in ("classification", "auto") and est.tasks is None:
+        if est._default_task_type in ("classifier", "auto") and est.tasks is None:
             return True
         tasks = [est.tasks] if isinstance(est.tasks, Task) else (est.tasks or [])
     return any(t.is_classification for t in tasks)
+
+
+def _has_quantile_task(est):
+    """A task (fitted, or given as ``tasks``) whose type predicts quantiles."""
+    tasks = getattr(est, "tasks_", None)
+    if tasks is None:
+        tasks = [est.tasks] if isinstance(est.tasks, Task) else (est.tasks or [])
+    return any("predict_quantiles" in t.type_.responses for t in tasks)
 
 
 @contextlib.contextmanager
@@ -67,7 +75,7 @@ class _NeuralEstimator(BaseEstimator):
     public classes put :class:`~skmtl.base.MultiTaskMixin` first, for its
     masked ``score``."""
 
-    _expected_kind = None  # "regression" or "classification" for the conveniences
+    _expected_kind = None  # "regressor" or "classifier" for the conveniences
 
     _parameter_constraints = {
         "tasks": [list, tuple, Task, None],
@@ -282,7 +290,7 @@ class _NeuralEstimator(BaseEstimator):
         self.input_shape_ = tuple(X.shape[1:])
         targets = self._encode_targets(Y)
         self._fit_target_scaling(targets, sample_weight)
-        if self._expected_kind == "classification":
+        if self._expected_kind == "classifier":
             classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
             self.classes_ = classes[0] if len(classes) == 1 else classes
         self.train_seed_ = int(check_random_state(self.random_state).randint(
@@ -309,25 +317,21 @@ class _NeuralEstimator(BaseEstimator):
 
     def _check_tasks(self):
         for task in self.tasks_:
-            if task.type == "classification" and len(task.classes_) < 2:
-                raise ValueError(
-                    f"task {task.name!r} has only one class ({task.classes_[0]!r}) "
-                    f"in Y; a classifier needs at least two classes per task "
-                    f"(declare them with Task({task.name!r}, 'classification', "
-                    f"classes=[...]) if later data holds the others).")
+            task.type_.check_trainable(task)
         kind = self._expected_kind
         if kind is None:
             return
         for task in self.tasks_:
-            if task.is_classification != (kind == "classification"):
+            if task.type_.estimator_type != kind:
                 raise ValueError(
                     f"task {task.name!r} is a {task.type} task but "
-                    f"{type(self).__name__} learns {kind} tasks only; use "
+                    f"{type(self).__name__} learns the tasks of a {kind} only; use "
                     f"MultiTaskEstimator for mixed task types.")
 
     def _fit_target_scaling(self, targets, sample_weight):
-        """Mean and standard deviation of each regression column over its
-        labelled entries, weighted by the sample weights."""
+        """Mean and standard deviation of each column of the types that
+        standardize (``TaskType.standardize``) over its labelled entries,
+        weighted by the sample weights."""
         n_outputs = targets.shape[1]
         self.target_mean_ = np.zeros(n_outputs)
         self.target_scale_ = np.ones(n_outputs)
@@ -335,7 +339,7 @@ class _NeuralEstimator(BaseEstimator):
             return
         weights = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
         for task in self.tasks_:
-            if task.type != "regression":
+            if not task.type_.standardize:
                 continue
             for col in task.columns_:
                 labelled = ~np.isnan(targets[:, col])
@@ -415,7 +419,7 @@ class _NeuralEstimator(BaseEstimator):
         return X
 
     def _raw_outputs(self, X):
-        """Every task's raw outputs, regression values on the targets' scale."""
+        """Every task's raw outputs, for the targets' own scale."""
         ndim = getattr(X, "ndim", None)
         if ndim is not None and ndim >= 2 and hasattr(self, "input_shape_") and (
                 ndim != len(self.input_shape_) + 1):
@@ -424,9 +428,10 @@ class _NeuralEstimator(BaseEstimator):
         with _torch_threads(self.n_threads):
             raw = self.net_.predict_raw(X)
         for k, task in enumerate(self.tasks_):
-            if task.type == "regression":
+            if task.type_.standardize:
                 cols = task.columns_
-                raw[k] = raw[k] * self.target_scale_[cols] + self.target_mean_[cols]
+                raw[k] = task.type_.unstandardize(task, raw[k], self.target_mean_[cols],
+                                                  self.target_scale_[cols])
         return raw
 
     def predict(self, X):
@@ -455,6 +460,19 @@ class _NeuralEstimator(BaseEstimator):
             column of ``Y`` (None for the columns of other task types).
         """
         return self._proba_from_raw(self._raw_outputs(X))
+
+    @available_if(_has_quantile_task)
+    def predict_quantiles(self, X):
+        """Quantiles of each column of the quantile tasks.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles) or list
+            The array itself for a single column; otherwise one entry per
+            column of ``Y`` (None for the columns of other task types). The
+            quantiles of a row increase with the level (they never cross).
+        """
+        return self._quantiles_from_raw(self._raw_outputs(X))
 
     # -- fitted state --------------------------------------------------------
 
@@ -523,7 +541,8 @@ class MultiTaskEstimator(MultiTaskMixin, _NeuralEstimator):
     """Multi-task neural network: shared layers, task heads.
 
     Learns tasks of any type at once (regression, classification, binary,
-    ranking, count) from one ``Y`` with a column per task output and ``NaN``
+    ranking, count, quantile, ordinal, or a registered type of your own)
+    from one ``Y`` with a column per task output and ``NaN``
     where a label is missing. ``fit`` builds the network and a skorch
     :class:`MultiTaskNet` as ``net_`` and trains it on ``sum_k lambda_k L_k``,
     each task's loss ``L_k`` averaged over its labelled entries in the batch.
@@ -575,7 +594,8 @@ default=None
     max_epochs : int, default=100
     batch_size : int, default=128
     standardize_targets : bool, default=True
-        Train regression tasks on targets standardized per column (mean and
+        Train regression and quantile tasks (the types with
+        ``standardize``) on targets standardized per column (mean and
         standard deviation of the labelled entries), so that tasks in
         different units weigh alike in the loss; predictions are mapped back.
         Huber's ``delta`` is then in standard deviations.
@@ -639,7 +659,8 @@ default=None
     task_weights_history_ : ndarray of shape (n_epochs, n_tasks)
         Task weights used in each epoch.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
-        Standardization of the regression columns (0 and 1 elsewhere).
+        Standardization of the columns of the standardized types (regression,
+        quantile; 0 and 1 elsewhere).
     train_seed_ : int
         The seed of the run, drawn from ``random_state`` at the first fit.
     input_shape_ : tuple of int
@@ -710,7 +731,7 @@ class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _NeuralEstimator):
     """Multi-task neural network for regression tasks.
 
     :class:`MultiTaskEstimator` whose tasks are regression-like (regression,
-    count, ranking); ``tasks=None`` makes every column a regression task, so
+    count, ranking, quantile); ``tasks=None`` makes every column a regression task, so
     ``fit(X, Y)`` works like scikit-learn's multi-output regressors, with
     ``NaN`` marking missing labels. ``score`` is the mean R² over the tasks'
     labelled entries.
@@ -751,18 +772,18 @@ target_scale_, train_seed_, input_shape_, n_features_in_, n_outputs_
     """
 
     _allow_nd = True
-    _default_task_type = "regression"
-    _expected_kind = "regression"
+    _default_task_type = "regressor"
+    _expected_kind = "regressor"
 
 
 class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _NeuralEstimator):
     """Multi-task neural network for classification tasks.
 
-    :class:`MultiTaskEstimator` whose tasks are classification or binary
-    tasks; ``tasks=None`` makes every column a classification task (any
-    number of classes, any label type). ``score`` is the mean accuracy over
-    the tasks' labelled entries; ``predict_proba`` gives one array per
-    column.
+    :class:`MultiTaskEstimator` whose tasks are class-label tasks
+    (classification, binary, ordinal); ``tasks=None`` makes every column a
+    classification task (any number of classes, any label type). ``score``
+    is the mean accuracy over the tasks' labelled entries; ``predict_proba``
+    gives one array per column.
 
     Parameters
     ----------
@@ -803,5 +824,5 @@ input_shape_, n_features_in_, n_outputs_
     """
 
     _allow_nd = True
-    _default_task_type = "classification"
-    _expected_kind = "classification"
+    _default_task_type = "classifier"
+    _expected_kind = "classifier"

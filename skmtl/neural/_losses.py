@@ -72,8 +72,8 @@ class TaskLosses:
                                else torch.as_tensor(cols, dtype=torch.long))
         names = group_names(self.tasks)
         self.group_columns = [
-            names.index(t.group) if t.type == "ranking" and t.group else None
-            for t in self.tasks]
+            None if t.type_.query_group(t) is None
+            else names.index(t.type_.query_group(t)) for t in self.tasks]
         n_outputs = sum(t.n_outputs for t in self.tasks)
         membership = torch.zeros(n_outputs, len(self.tasks))
         for k, task in enumerate(self.tasks):

@@ -75,9 +75,6 @@ class Fixed(Weighting):
 WEIGHTINGS["fixed"] = Fixed
 
 
-_GAUSSIAN_TYPES = ("regression", "count")
-
-
 class Uncertainty(_StepAveraged):
     """Learned homoscedastic uncertainty weights (Kendall, Gal & Cipolla, 2018).
 
@@ -87,9 +84,11 @@ class Uncertainty(_StepAveraged):
         ``sum_k c_k exp(-s_k) L_k + s_k / 2``,
 
     the negative log-likelihood of the tasks under a noise of scale
-    ``sigma_k``: ``c_k = 1/2`` for regression and count tasks (Gaussian,
-    ``L / (2 sigma²) + log sigma``) and ``c_k = 1`` for classification,
-    binary and ranking tasks (scaled softmax, ``L / sigma² + log sigma``).
+    ``sigma_k``: the constant ``c_k`` is the task type's
+    ``uncertainty_scale``, ``1/2`` for a Gaussian likelihood (regression and
+    count tasks, ``L / (2 sigma²) + log sigma``) and ``1`` for the others
+    (scaled softmax or Laplace: classification, binary, ranking, ordinal,
+    quantile tasks, ``L / sigma² + log sigma``).
     The weights are ``lambda_k = c_k exp(-s_k)``; at the optimum of ``s_k``,
     ``lambda_k = 1 / (2 L_k)``: tasks with a larger loss (noisier labels)
     get less weight, and two regression tasks with noise variances
@@ -154,7 +153,7 @@ class Uncertainty(_StepAveraged):
                              f"{self.lr!r}.")
         self.log_variances_ = torch.nn.Parameter(
             torch.full((self.n_tasks_,), float(self.init_log_variance)))
-        self.scales_ = torch.tensor([0.5 if t.type in _GAUSSIAN_TYPES else 1.0
+        self.scales_ = torch.tensor([float(t.type_.uncertainty_scale)
                                      for t in tasks])
         self._mean = _RunningMean(self.n_tasks_)
         self._mean.last = self.scales_.numpy() * np.exp(-self.init_log_variance)
