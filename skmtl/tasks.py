@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .utils._registry import Registry
+
 __all__ = [
     "Task",
     "TaskType",
@@ -729,7 +731,7 @@ class Quantile(TaskType):
     def baseline_estimator(self, task):
         """Linear quantile regression of every level
         (:class:`~skmtl.MultiQuantileRegressor`)."""
-        from .baselines import MultiQuantileRegressor
+        from ._quantile_regression import MultiQuantileRegressor
 
         return MultiQuantileRegressor(quantiles=tuple(self.levels(task)))
 
@@ -917,11 +919,11 @@ def _coerce_labels(labelled, classes, task):
     return labelled
 
 
-TASK_TYPES = {
+TASK_TYPES = Registry("task type", {
     cls.name: cls()
     for cls in (Regression, Classification, Binary, Ranking, Count, Quantile,
                 Ordinal)
-}
+})
 """Registry of task types by name (see :func:`register_task_type`)."""
 
 
@@ -973,12 +975,14 @@ def register_task_type(task_type, *, replace=False):
     if not isinstance(name, str) or not name:
         raise ValueError(f"{type(instance).__name__}.name must be a non-empty "
                          f"string (the name Task(type=...) takes), got {name!r}.")
-    if name in TASK_TYPES and not replace and type(TASK_TYPES[name]) is not type(
-            instance):
+    if name in TASK_TYPES and (replace or type(TASK_TYPES[name]) is type(instance)):
+        del TASK_TYPES[name]  # the same type again (a reloaded module), or asked
+    try:
+        TASK_TYPES.register(name, instance)
+    except ValueError:
         raise ValueError(f"a task type named {name!r} is registered already "
                          f"({type(TASK_TYPES[name]).__name__}); choose another name "
-                         f"or pass replace=True.")
-    TASK_TYPES[name] = instance
+                         f"or pass replace=True.") from None
     return task_type
 
 

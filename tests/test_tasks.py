@@ -31,7 +31,7 @@ def test_task_spec_equality_repr_and_errors():
 
 def test_every_type_is_registered_with_its_behaviour():
     assert set(TASK_TYPES) == {"regression", "classification", "binary", "ranking",
-                               "count"}
+                               "count", "quantile", "ordinal"}
     for name, task_type in TASK_TYPES.items():
         assert task_type.name == name
         assert task_type.default_metric in task_type.metrics

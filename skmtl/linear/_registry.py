@@ -7,7 +7,7 @@ none imports it), so that the estimators resolve ``penalty="trace"`` and
 
 from sklearn.base import clone
 
-from ..utils._validation import resolve_option, valid_options
+from ..utils._registry import Registry
 from ._cd import CoordinateDescent
 from ._composite import MeanLowRank, SparseLowRank
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
@@ -15,9 +15,10 @@ from ._quadratic import GraphLaplacian, MeanRegularized
 from ._solvers import FISTA, Alternating, Solver
 from ._structured import Clustered, TaskRelationship
 
-__all__ = ["PENALTIES", "SOLVERS", "resolve_penalty", "resolve_solver"]
+__all__ = ["PENALTIES", "PENALTY_REGISTRY", "SOLVERS", "SOLVER_REGISTRY",
+           "resolve_penalty", "resolve_solver"]
 
-_CHOICES = {
+PENALTY_REGISTRY = Registry("penalty", {
     "ridge": Ridge,
     "l1": L1,
     "l21": L21,
@@ -29,17 +30,17 @@ _CHOICES = {
     "task_relationship": TaskRelationship,
     "sparse_low_rank": SparseLowRank,
     "mean_low_rank": MeanLowRank,
-}
-_ALIASES = {
+}, aliases={
     "l2": "ridge",
     "trace": "trace_norm",
     "mean": "mean_regularized",
     "graph": "graph_laplacian",
     "mtrl": "task_relationship",
     "relationship": "task_relationship",
-}
+}, base=Penalty)
+"""Penalties by name (a :class:`~skmtl.utils.Registry`), with their short names."""
 
-PENALTIES = tuple(valid_options(_CHOICES, _ALIASES))
+PENALTIES = tuple(PENALTY_REGISTRY.names())
 """Names accepted by ``penalty=``: each builds the penalty with its defaults.
 
 The lower_snake_case names (``"trace_norm"``) come first, then the short
@@ -57,21 +58,22 @@ def resolve_penalty(penalty):
         For anything that is neither a name nor a :class:`Penalty`.
     """
     if isinstance(penalty, str):
-        return resolve_option("penalty", penalty, _CHOICES, _ALIASES)()
+        return PENALTY_REGISTRY.resolve(penalty)()
     if not isinstance(penalty, Penalty):
         raise TypeError(f"penalty must be a Penalty (e.g. L21(alpha=0.1)) or one of "
-                        f"{list(PENALTIES)}, got {penalty!r}.")
+                        f"{PENALTY_REGISTRY.names()}, got {penalty!r}.")
     return clone(penalty)
 
 
-_SOLVER_CHOICES = {
+SOLVER_REGISTRY = Registry("solver", {
     "cd": CoordinateDescent,
     "fista": FISTA,
     "alternating": Alternating,
-}
-"""Solvers by name, in the order ``solver="auto"`` tries them."""
+}, base=Solver)
+"""Solvers by name (a :class:`~skmtl.utils.Registry`), in the order
+``solver="auto"`` tries them."""
 
-SOLVERS = ("auto", *valid_options(_SOLVER_CHOICES))
+SOLVERS = ("auto", *SOLVER_REGISTRY.names())
 """Names accepted by ``solver=``: ``"auto"`` and each solver with its defaults."""
 
 
@@ -110,7 +112,7 @@ def resolve_solver(solver, penalty, datafit, penalty_name=None, **options):
     TypeError
         For anything that is neither a name nor a :class:`Solver`.
     """
-    candidates = [_with_options(cls, options) for cls in _SOLVER_CHOICES.values()]
+    candidates = [_with_options(cls, options) for cls in SOLVER_REGISTRY.values()]
     accepting = [c.name for c in candidates if c.accepts(penalty, datafit)]
     if isinstance(solver, str) and solver == "auto":
         if not accepting:
@@ -122,8 +124,7 @@ def resolve_solver(solver, penalty, datafit, penalty_name=None, **options):
                 f"Solver.penalty_needs and Solver.datafit_needs).")
         return next(c for c in candidates if c.name == accepting[0])
     if isinstance(solver, str):
-        cls = resolve_option("solver", solver, _SOLVER_CHOICES)
-        solver = _with_options(cls, options)
+        solver = _with_options(SOLVER_REGISTRY.resolve(solver), options)
     elif isinstance(solver, Solver):
         solver = clone(solver)
     else:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._params import ParamsMixin
+from ..utils._registry import ParamsMixin
 
 __all__ = ["Solver", "FISTA", "Alternating", "SolverResult", "fista"]
 

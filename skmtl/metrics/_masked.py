@@ -8,6 +8,7 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ..tasks import missing_mask
+from ..utils._registry import Registry
 
 __all__ = [
     "METRICS",
@@ -137,7 +138,7 @@ def _absolute_rank_error(y_true, y_pred, sample_weight, classes, groups):
     return skm.mean_absolute_error(ranks[0], ranks[1], sample_weight=sample_weight)
 
 
-METRICS = {m.name: m for m in [
+METRICS = Registry("metric", {m.name: m for m in [
     Metric("r2", _plain(skm.r2_score)),
     Metric("mean_squared_error", _plain(skm.mean_squared_error),
            greater_is_better=False),
@@ -160,7 +161,7 @@ METRICS = {m.name: m for m in [
     Metric("d2_pinball", _d2_pinball, response="quantiles", labels="quantiles_"),
     Metric("mean_absolute_rank_error", _absolute_rank_error,
            greater_is_better=False, labels="classes_"),
-]}
+]})
 """Masked metrics by name. A ``"neg_"`` prefix negates a loss (scorer names)."""
 
 
