@@ -1,9 +1,11 @@
-"""A solver and a datafit written in user code work with the linear models.
+"""A penalty, a solver and a datafit written in user code work with the linear
+models.
 
-What "How skmtl is built" promises: a new solver is one class (a
-:class:`~skmtl.linear.Solver` that states what it needs and implements
-``solve`` through the datafit protocol), a new datafit one class (a
-:class:`~skmtl.linear.Datafit` with the protocol's methods); neither needs a
+What "How skmtl is built" promises: a new penalty is one class (a
+:class:`~skmtl.linear.Penalty` with ``value`` and ``prox``), a new solver
+one class (a :class:`~skmtl.linear.Solver` that states what it needs and
+implements ``solve`` through the datafit protocol), a new datafit one class
+(a :class:`~skmtl.linear.Datafit` with the protocol's methods); none needs a
 change to the package.
 """
 
@@ -20,6 +22,7 @@ from skmtl.linear import (
     MultiTaskLinearRegressor,
     MultiTaskLinearRegressorCV,
     MultiTaskLogisticClassifier,
+    Penalty,
     Solver,
     SolverResult,
     TraceNorm,
@@ -87,10 +90,45 @@ class PlainSquares(Datafit):
         return self.X.T @ self.Y / len(self.X), np.zeros(self.n_columns)
 
 
+class WeightedGroupLasso(Penalty):
+    """``alpha * sum_j weights_j ||W_j||``: a feature's own L2,1 weight."""
+
+    def __init__(self, alpha=0.1, weights=None):
+        self.alpha = alpha
+        self.weights = weights
+
+    def value(self, W):
+        return self.alpha * float(np.sum(self.weights * np.linalg.norm(W, axis=1)))
+
+    def prox(self, W, step):
+        norms = np.linalg.norm(W, axis=1, keepdims=True)
+        threshold = step * self.alpha * np.asarray(self.weights)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shrink = np.where(norms > threshold, 1 - threshold / norms, 0.0)
+        return W * shrink
+
+
 @pytest.fixture(scope="module")
 def data():
     return make_multitask_regression(n_samples=60, n_features=8, n_tasks=3,
                                      n_informative=3, noise=0.5, random_state=0)
+
+
+def test_penalty_from_user_code(data):
+    """A weighted group lasso is L2,1 on features divided by their weights."""
+    X, Y = data
+    weights = np.linspace(0.5, 3.0, X.shape[1])
+    est = MultiTaskLinearRegressor(WeightedGroupLasso(0.1, weights), tol=1e-12,
+                                   max_iter=100000).fit(X, Y)
+    assert est.solver_ == "fista"  # it has prox, not the rows of coordinate descent
+    ref = MultiTaskLasso(alpha=0.1, tol=1e-12, max_iter=100000).fit(X / weights, Y)
+    # No duality gap without a conjugate: FISTA stops on the objective's change.
+    np.testing.assert_allclose(est.coef_, ref.coef_ / weights, atol=1e-5)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, atol=1e-5)
+    assert est.get_params()["penalty__alpha"] == 0.1
+    with pytest.raises(ValueError, match=r"'cd' needs a penalty with prox_rows\(\)"):
+        MultiTaskLinearRegressor(WeightedGroupLasso(0.1, weights),
+                                 solver="cd").fit(X, Y)
 
 
 def test_solver_from_user_code_fits_the_squared_loss(data):
