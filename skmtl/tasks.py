@@ -170,9 +170,11 @@ class TaskType:
     default_for : {"regressor", "classifier"} or None
         The type that ``tasks=None`` gives every column of an estimator of
         this scikit-learn type (one type each).
-    target_types : tuple of str
-        The values of :func:`sklearn.utils.multiclass.type_of_target` for
-        which inference may choose this type (see :meth:`accepts_target`).
+    inferred_from : tuple of str
+        The kinds of labels (the names of
+        :func:`sklearn.utils.multiclass.type_of_target`) that inference on a
+        mixed estimator may turn into a task of this type; empty for a type
+        that is never inferred (it is declared with ``Task(name, type)``).
     """
 
     name = None
@@ -185,13 +187,7 @@ class TaskType:
     uncertainty_scale = 1.0
     linear_loss = None
     default_for = None
-    target_types = ()
-
-    @classmethod
-    def accepts_target(cls, target_type):
-        """Whether a column whose ``type_of_target`` is ``target_type`` may be
-        inferred as this type."""
-        return target_type in cls.target_types
+    inferred_from = ()
 
     def check_options(self, task):
         """Raise ``ValueError`` if the task's options do not suit this type."""
@@ -359,7 +355,7 @@ class Regression(TaskType):
     standardize = True
     uncertainty_scale = 0.5
     default_for = "regressor"
-    target_types = ("continuous", "continuous-multioutput")
+    inferred_from = ("continuous",)
     default_metric = "r2"
     metrics = ("r2", "neg_mean_squared_error", "neg_mean_absolute_error",
                "explained_variance", "neg_root_mean_squared_error")
@@ -551,7 +547,7 @@ class Classification(_Categorical):
     name = "classification"
     metrics = ("accuracy", "neg_log_loss", "roc_auc", "balanced_accuracy")
     default_for = "classifier"
-    target_types = ("binary", "multiclass")
+    inferred_from = ("multiclass",)
 
     def check_options(self, task):
         super().check_options(task)
@@ -587,7 +583,7 @@ class Binary(_Categorical):
 
     name = "binary"
     metrics = ("accuracy", "neg_log_loss", "roc_auc", "balanced_accuracy")
-    target_types = ("binary", "multilabel-indicator")
+    inferred_from = ("binary",)
 
     def fit_encoding(self, task, Y):
         fitted = super().fit_encoding(task, Y)
