@@ -59,8 +59,8 @@ def encode_groups(groups, tasks, n_samples):
         return None
     if groups is None:
         needing = [t.name for t in tasks if t.type_.query_group(t) is not None]
-        raise ValueError(f"ranking task(s) {needing} rank within groups "
-                         f"{names}; pass the query ids as fit(X, y, groups=...).")
+        raise ValueError(f"task(s) {needing} rank within groups {names}; pass "
+                         f"the query ids as fit(X, y, groups=...).")
     columns = []
     for name in names:
         if hasattr(groups, "keys"):

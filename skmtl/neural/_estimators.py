@@ -20,7 +20,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import MultiTaskMixin, check_targets, clear_fitted_state, unfit_on_error
-from ..tasks import Task, infer_tasks
+from ..tasks import TASK_TYPES, Task, infer_tasks
 from ..utils import check_sample_weight, resolve_components
 from ._build import (
     PREFIXES,
@@ -328,10 +328,13 @@ class _NeuralEstimator(BaseEstimator):
             return
         for task in self.tasks_:
             if task.type_.estimator_type != kind:
+                fitting = sorted(name for name, task_type in TASK_TYPES.items()
+                                 if task_type.estimator_type == kind)
                 raise ValueError(
                     f"task {task.name!r} is a {task.type} task but "
-                    f"{type(self).__name__} learns the tasks of a {kind} only; use "
-                    f"MultiTaskEstimator for mixed task types.")
+                    f"{type(self).__name__} learns the task types of a {kind} "
+                    f"only ({', '.join(fitting)}); use MultiTaskEstimator for "
+                    f"mixed task types.")
 
     def _fit_target_scaling(self, targets, sample_weight):
         """Mean and standard deviation of each column of the types that
