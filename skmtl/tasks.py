@@ -2,8 +2,11 @@
 
 A :class:`Task` is a name, a type and its columns of ``Y``. Each task type is one
 class (:class:`TaskType` subclass) that owns the type's label checks, its label
-encoding, its masked loss, its prediction transform and its default metric, so
-adding a task type is adding one class to :data:`TASK_TYPES`.
+encoding, its masked loss, its prediction transform, its default metric and
+every other decision about it (target scaling, baseline, linear datafit, ...),
+so adding a task type is adding one class to :data:`TASK_TYPES`
+(:func:`register_task_type` from user code). This module is the only one that
+names a type.
 """
 
 import copy
