@@ -8,6 +8,7 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ..tasks import missing_mask
+from ._binary import calibration_ratio, expected_calibration_error, gauc
 
 __all__ = [
     "METRICS",
@@ -39,7 +40,7 @@ class Metric:
     name: str
     func: object
     response: str = "predict"
-    greater_is_better: bool = True
+    greater_is_better: bool | None = True
 
 
 def _ndcg(y_true, y_score, sample_weight, classes, groups, k=None):
@@ -114,6 +115,11 @@ METRICS = {m.name: m for m in [
     Metric("log_loss", _log_loss, response="proba", greater_is_better=False),
     Metric("roc_auc", _roc_auc, response="proba"),
     Metric("ndcg", _ndcg, response="score"),
+    Metric("gauc", gauc, response="proba"),
+    Metric("calibration_ratio", calibration_ratio, response="proba",
+           greater_is_better=None),
+    Metric("expected_calibration_error", expected_calibration_error,
+           response="proba", greater_is_better=False),
 ]}
 """Masked metrics by name. A ``"neg_"`` prefix negates a loss (scorer names)."""
 
@@ -146,9 +152,11 @@ def get_metric(name):
         return METRICS[name], 1
     if isinstance(name, str) and name.startswith("neg_") and name[4:] in METRICS:
         metric = METRICS[name[4:]]
-        if metric.greater_is_better:
-            raise ValueError(f"metric {name!r}: {name[4:]!r} is a score, not a loss; "
-                             f"use it without 'neg_'.")
+        if metric.greater_is_better is not False:
+            kind = ("a score, not a loss" if metric.greater_is_better
+                    else "neither a score nor a loss")
+            raise ValueError(f"metric {name!r}: {name[4:]!r} is {kind}; use it "
+                             f"without 'neg_'.")
         return metric, -1
     raise ValueError(f"unknown metric {name!r}; choose one of {sorted(METRICS)} "
                      f"(losses also as 'neg_<name>').")
@@ -207,6 +215,11 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
     """
     metric, sign = get_metric(metric)
     y_true = np.asarray(y_true)
+    for what, values in (("y_pred", y_pred), ("sample_weight", sample_weight),
+                         ("groups", groups)):
+        if values is not None and len(values) != len(y_true):
+            raise ValueError(f"{metric.name}: {what} has {len(values)} rows but "
+                             f"y_true has {len(y_true)}.")
     labelled = ~missing_mask(y_true)
     if not labelled.any():
         return np.nan
@@ -257,10 +270,15 @@ def _masked(metric, Y_true, Y_pred, sample_weight, multioutput, classes=None,
         columns = [score_column(metric, Y_true[:, j], Y_pred[:, j],
                                 sample_weight=sample_weight, groups=groups)
                    for j in range(Y_true.shape[1])]
+    return _combine_columns(columns, multioutput)
+
+
+def _combine_columns(columns, multioutput):
+    """Per-column values combined as ``multioutput`` says (NaN columns left out)."""
     columns = np.asarray(columns, dtype=float)
-    if multioutput == "raw_values":
+    if isinstance(multioutput, str) and multioutput == "raw_values":
         return columns
-    if multioutput == "uniform_average":
+    if isinstance(multioutput, str) and multioutput == "uniform_average":
         return float(np.nanmean(columns)) if not np.all(np.isnan(columns)) else np.nan
     weights = np.asarray(multioutput, dtype=float)
     keep = ~np.isnan(columns)
