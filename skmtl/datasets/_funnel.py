@@ -209,24 +209,30 @@ def make_funnel(n_impressions=5000, n_users=300, n_items=100, *,
     ``s_k = <p_uk, q_ik> + a_uk + b_ik + c_k . x``
 
     latent user and item factors (``n_factors`` dimensions), user and item
-    biases and context effects (``s_k`` has variance 2 before selection):
+    biases and context effects. The factors and biases are Gaussian draws
+    made centered, of unit variance and uncorrelated over the impressions
+    (whitened under the users' and items' frequencies), and scaled so that
+    the interaction has variance 1, each bias 0.25 and the context 0.5:
+    ``s_k`` has variance 2 over the impressions before selection.
 
     - ``shared_factors`` in [0, 1] is the fraction of the factor dimensions
       the stages share: on half of the shared dimensions every stage uses
       the same user vectors (with its own item vectors), on the other half
       the same item vectors. What a model learns about a user from clicks
-      then serves the conversion task too; the propensities themselves stay
-      independent across stages (the shared side is always multiplied by a
-      stage's own side), so sharing alone does not make clicked impressions
-      convert more often.
+      then serves the conversion task too, while the stages' propensities
+      stay uncorrelated (a shared side is always multiplied by a stage's own
+      side), so that sharing alone does not make clicked impressions convert
+      more often.
     - ``selection_bias`` is the weight, in each stage's logit, of the next
       stage's propensity (standardized over impressions, and leaning itself
       on the stage after): users click what they would buy. With a large
       value, clicked impressions convert more often than the others, and a
       conversion model trained on clicked impressions only overestimates
       conversion on the entire space (the sample selection bias of Ma et
-      al., ESMM); with 0, clicks are independent of the conversion
-      propensity.
+      al., ESMM). With 0, clicks do not lean on the conversion propensity:
+      clicked impressions convert at about the others' rate, up to the
+      chance associations of a log that a few popular users and items
+      dominate (within about 10% at the default sizes).
     - The intercepts are set, by a 1-D root find per stage on a sample of
       impressions, so that each stage's expected rate among the impressions
       that reached the previous stage equals ``rates``.
@@ -258,7 +264,7 @@ def make_funnel(n_impressions=5000, n_users=300, n_items=100, *,
     n_numeric : int, default=4
         Numeric context columns ``context_0``, ... (standard normal). Their
         effects on the stages are orthogonal when ``n_numeric >=
-        len(stages)``, which keeps the stages independent without selection.
+        len(stages)``, which keeps the stages uncorrelated without selection.
     as_frame : bool, default=True
         Return ``X`` and ``Y`` as pandas DataFrames (int64 ``user_id`` and
         ``item_id``, numeric columns of ``dtype``; ``Y`` columns named after

@@ -346,6 +346,10 @@ def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
     -------
     scorer : callable
         ``scorer(estimator, X, Y, sample_weight=None, groups=None) -> float``.
+        The metrics that score within users or queries (``"gauc"``,
+        ``"ndcg"``) read ``groups``; ``cross_validate`` and the searches pass
+        it only through metadata routing, after
+        ``scorer.set_score_request(groups=True)``.
 
     See Also
     --------
