@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .utils._registry import Registry
+
 __all__ = [
     "Task",
     "TaskType",
@@ -541,11 +543,12 @@ def _coerce_labels(labelled, classes, task):
     return labelled
 
 
-TASK_TYPES = {
+TASK_TYPES = Registry("task type", {
     cls.name: cls()
     for cls in (Regression, Classification, Binary, Ranking, Count)
-}
-"""Registry of task types by name. Adding a type is adding one entry."""
+})
+"""Registry of task types by name (a :class:`~skmtl.utils.Registry`). Adding a
+type is adding one entry."""
 
 
 class Task:

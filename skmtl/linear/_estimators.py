@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..base import MultiTaskMixin, unfit_on_error
+from ..utils._registry import resolve_components
 from ..utils._validation import check_sample_weight
 from ._problem import (
     Problem,
@@ -15,7 +16,7 @@ from ._problem import (
     regression_problem,
     solve,
 )
-from ._registry import resolve_penalty
+from ._registry import PENALTY_REGISTRY, resolve_penalty
 from ._solvers import SOLVERS
 from ._structured import task_correlation
 
@@ -65,13 +66,12 @@ class _LinearMultiTask:
     def set_params(self, **params):
         """Set parameters; ``penalty__alpha=...`` also works on a string penalty.
 
-        A penalty given by name is first replaced by the penalty object with
-        its defaults, so that ``GridSearchCV(est, {"penalty__alpha": [...]})``
-        works on ``MultiTaskLinearRegressor(penalty="l21")``.
+        A penalty given by name (here or in the same call) is first replaced
+        by the penalty object with its defaults, so that
+        ``GridSearchCV(est, {"penalty__alpha": [...]})`` works on
+        ``MultiTaskLinearRegressor(penalty="l21")``.
         """
-        if (isinstance(self.penalty, str) and "penalty" not in params
-                and any(key.startswith("penalty__") for key in params)):
-            self.penalty = resolve_penalty(self.penalty)
+        params = resolve_components(self, params, {"penalty": (PENALTY_REGISTRY, None)})
         return super().set_params(**params)
 
     def _warm_start(self, penalty, solver, p, M):

@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from ._params import ParamsMixin
+from ..utils._registry import ParamsMixin
 
 __all__ = ["Penalty", "Ridge", "L1", "L21", "TraceNorm", "Dirty"]
 
@@ -41,6 +41,12 @@ def check_real(owner, name, value, low=0.0, high=None, low_open=False):
         bounds = f"{'(' if low_open else '['}{low}, {upper}"
         raise ValueError(f"{type(owner).__name__}: {name}={value!r} must be in "
                          f"{bounds}.")
+
+
+def _equal(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
 
 
 def _row_norms(W):
@@ -73,6 +79,19 @@ class Penalty(ParamsMixin):
     n_parts = 1
     part_names = ()
     ratio_name = None
+
+    def __eq__(self, other):
+        # a penalty is a value (its hyper-parameters): a warm start resumes
+        # a solver's state only for an equal penalty
+        if type(self) is not type(other):
+            return NotImplemented
+        try:
+            return all(bool(_equal(getattr(self, name), getattr(other, name)))
+                       for name in self._get_param_names())
+        except (ValueError, TypeError):
+            return False
+
+    __hash__ = object.__hash__
 
     def _validate(self):
         check_real(self, "alpha", self.alpha)

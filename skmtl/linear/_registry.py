@@ -7,15 +7,15 @@ import cycle between the penalty modules.
 
 from sklearn.base import clone
 
-from ..utils._validation import resolve_option, valid_options
+from ..utils._registry import Registry
 from ._composite import MeanLowRank, SparseLowRank
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
 from ._structured import Clustered, TaskRelationship
 
-__all__ = ["PENALTIES", "resolve_penalty"]
+__all__ = ["PENALTIES", "PENALTY_REGISTRY", "resolve_penalty"]
 
-_CHOICES = {
+PENALTY_REGISTRY = Registry("penalty", {
     "ridge": Ridge,
     "l1": L1,
     "l21": L21,
@@ -27,17 +27,17 @@ _CHOICES = {
     "task_relationship": TaskRelationship,
     "sparse_low_rank": SparseLowRank,
     "mean_low_rank": MeanLowRank,
-}
-_ALIASES = {
+}, aliases={
     "l2": "ridge",
     "trace": "trace_norm",
     "mean": "mean_regularized",
     "graph": "graph_laplacian",
     "mtrl": "task_relationship",
     "relationship": "task_relationship",
-}
+}, base=Penalty)
+"""Penalties by name (a :class:`~skmtl.utils.Registry`), with their short names."""
 
-PENALTIES = tuple(valid_options(_CHOICES, _ALIASES))
+PENALTIES = tuple(PENALTY_REGISTRY.names())
 """Names accepted by ``penalty=``: each builds the penalty with its defaults.
 
 The lower_snake_case names (``"trace_norm"``) come first, then the short
@@ -55,8 +55,8 @@ def resolve_penalty(penalty):
         For anything that is neither a name nor a :class:`Penalty`.
     """
     if isinstance(penalty, str):
-        return resolve_option("penalty", penalty, _CHOICES, _ALIASES)()
+        return PENALTY_REGISTRY.resolve(penalty)()
     if not isinstance(penalty, Penalty):
         raise TypeError(f"penalty must be a Penalty (e.g. L21(alpha=0.1)) or one of "
-                        f"{list(PENALTIES)}, got {penalty!r}.")
+                        f"{PENALTY_REGISTRY.names()}, got {penalty!r}.")
     return clone(penalty)

@@ -8,6 +8,7 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ..tasks import missing_mask
+from ..utils._registry import Registry
 from ._binary import calibration_ratio, expected_calibration_error, gauc
 
 __all__ = [
@@ -98,7 +99,7 @@ def _d2_poisson(y_true, y_pred, sample_weight=None):
     return skm.d2_tweedie_score(y_true, y_pred, sample_weight=sample_weight, power=1)
 
 
-METRICS = {m.name: m for m in [
+METRICS = Registry("metric", {m.name: m for m in [
     Metric("r2", _plain(skm.r2_score)),
     Metric("mean_squared_error", _plain(skm.mean_squared_error),
            greater_is_better=False),
@@ -120,7 +121,7 @@ METRICS = {m.name: m for m in [
            greater_is_better=None),
     Metric("expected_calibration_error", expected_calibration_error,
            response="proba", greater_is_better=False),
-]}
+]})
 """Masked metrics by name. A ``"neg_"`` prefix negates a loss (scorer names)."""
 
 

@@ -13,6 +13,7 @@ import numbers
 import torch
 from torch import nn
 
+from ..utils import Registry
 from ._trunks import build_trunk, feature_size
 
 __all__ = ["MultiTaskModule", "HardSharing", "SoftSharing", "CrossStitch", "MMoE",
@@ -542,15 +543,17 @@ class CGC(PLE):
                          n_task_experts=n_task_experts, head_hidden=head_hidden)
 
 
-ARCHITECTURES = {
+ARCHITECTURES = Registry("architecture", {
     "hard_sharing": HardSharing,
     "soft_sharing": SoftSharing,
     "cross_stitch": CrossStitch,
     "mmoe": MMoE,
     "ple": PLE,
     "cgc": CGC,
-}
-"""Architectures by name, as accepted by ``MultiTaskEstimator(architecture=...)``."""
+}, aliases={"hard": "hard_sharing", "soft": "soft_sharing"})
+"""Architectures by name, as accepted by ``MultiTaskEstimator(architecture=...)``
+(a :class:`~skmtl.utils.Registry`: ``ARCHITECTURES.register("mine", MyModule)``
+makes ``architecture="mine"`` work)."""
 
-ARCHITECTURE_ALIASES = {"hard": "hard_sharing", "soft": "soft_sharing"}
+ARCHITECTURE_ALIASES = ARCHITECTURES.aliases
 """Short names of :data:`ARCHITECTURES`."""

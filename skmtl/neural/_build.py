@@ -17,9 +17,8 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from ..tasks import Task
-from ..utils import resolve_option
-from ._architectures import ARCHITECTURE_ALIASES, ARCHITECTURES
-from ._trunks import MLP, TRUNK_ALIASES, TRUNKS
+from ._architectures import ARCHITECTURES
+from ._trunks import MLP, TRUNKS
 from .weighting import Fixed, resolve_weighting
 
 __all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "build_trunk_spec",
@@ -73,7 +72,7 @@ def build_trunk_spec(trunk, hidden_layer_sizes, trunk_kwargs):
         return functools.partial(MLP, hidden_layer_sizes=tuple(hidden_layer_sizes),
                                  **trunk_kwargs)
     if isinstance(trunk, str):
-        trunk = resolve_option("trunk", trunk, TRUNKS, TRUNK_ALIASES)
+        trunk = TRUNKS.resolve(trunk)
     if isinstance(trunk, nn.Module):
         if trunk_kwargs:
             raise ValueError(f"trunk__ parameters {sorted(trunk_kwargs)} need a "
@@ -98,8 +97,7 @@ def build_module(architecture, tasks, input_shape, trunk, module_kwargs):
                              f"instance of {type(architecture).__name__}.")
         return copy.deepcopy(architecture)
     if isinstance(architecture, str):
-        architecture = resolve_option("architecture", architecture, ARCHITECTURES,
-                                      ARCHITECTURE_ALIASES)
+        architecture = ARCHITECTURES.resolve(architecture)
     given = {"tasks": tasks, "input_shape": tuple(input_shape), "trunk": trunk}
     kwargs = dict(module_kwargs)
     for name in _accepted(architecture, list(given)):

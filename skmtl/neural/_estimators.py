@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..base import MultiTaskMixin, check_targets, clear_fitted_state, unfit_on_error
 from ..tasks import Task, infer_tasks
-from ..utils import check_sample_weight
+from ..utils import check_sample_weight, resolve_components
 from ._build import (
     PREFIXES,
     build_module,
@@ -35,6 +35,7 @@ from ._build import (
 from ._callbacks import EpochSeed
 from ._data import TaskDataset, encode_groups
 from ._net import MultiTaskNet, check_device
+from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
 
@@ -145,8 +146,12 @@ class _NeuralEstimator(BaseEstimator):
 
         ``task_weights__bbox=3`` sets the weight of task ``"bbox"`` alone
         (turning ``task_weights`` into a dict), so that a grid can tune one
-        task's weight.
+        task's weight. ``weighting__<param>`` reaches the strategy's
+        parameters, also when ``weighting`` is a name (here or in the same
+        call; it becomes the strategy object it names, as ``penalty``
+        does for the linear models) or None (:class:`Fixed`).
         """
+        params = resolve_components(self, params, {"weighting": (WEIGHTINGS, "fixed")})
         plain = {}
         extra = self._prefixed_params()
         for key, value in params.items():

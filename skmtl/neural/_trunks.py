@@ -14,12 +14,13 @@ import math
 import torch
 from torch import nn
 
-from ..utils import resolve_option
+from ..utils import Registry
 
 __all__ = ["MLP", "ConvNet", "TRUNKS", "TRUNK_ALIASES", "build_trunk", "feature_size"]
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid,
-                "gelu": nn.GELU, "identity": nn.Identity}
+_ACTIVATIONS = Registry("activation", {"relu": nn.ReLU, "tanh": nn.Tanh,
+                                       "logistic": nn.Sigmoid, "gelu": nn.GELU,
+                                       "identity": nn.Identity})
 
 
 class MLP(nn.Sequential):
@@ -57,7 +58,7 @@ class MLP(nn.Sequential):
 
     def __init__(self, input_shape, hidden_layer_sizes=(100,), activation="relu",
                  dropout=0.0):
-        activation_class = resolve_option("activation", activation, _ACTIVATIONS)
+        activation_class = _ACTIVATIONS.resolve(activation)
         sizes = tuple(int(h) for h in hidden_layer_sizes)
         if any(h < 1 for h in sizes):
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got "
@@ -136,10 +137,13 @@ class ConvNet(nn.Sequential):
         return super().forward(x)
 
 
-TRUNKS = {"mlp": MLP, "conv_net": ConvNet}
-"""Trunks by name, as accepted by ``MultiTaskEstimator(trunk=...)``."""
+TRUNKS = Registry("trunk", {"mlp": MLP, "conv_net": ConvNet},
+                  aliases={"conv": "conv_net", "convnet": "conv_net"})
+"""Trunks by name, as accepted by ``MultiTaskEstimator(trunk=...)`` (a
+:class:`~skmtl.utils.Registry`: ``TRUNKS.register("mine", MyTrunk)`` makes
+``trunk="mine"`` work)."""
 
-TRUNK_ALIASES = {"conv": "conv_net", "convnet": "conv_net"}
+TRUNK_ALIASES = TRUNKS.aliases
 """Short names of :data:`TRUNKS`."""
 
 
@@ -185,7 +189,7 @@ def build_trunk(trunk, input_shape, fresh=True):
     if trunk is None:
         trunk = MLP
     if isinstance(trunk, str):
-        trunk = resolve_option("trunk", trunk, TRUNKS, TRUNK_ALIASES)
+        trunk = TRUNKS.resolve(trunk)
     if isinstance(trunk, nn.Module):
         module = copy.deepcopy(trunk)
         if fresh:

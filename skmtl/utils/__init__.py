@@ -1,5 +1,5 @@
 """Utilities: discovery of the public estimators, row chunks for streaming,
-named options and sample weights."""
+named options (registries), parameter objects and sample weights."""
 
 import importlib
 import inspect
@@ -8,10 +8,17 @@ import pkgutil
 from sklearn.base import BaseEstimator
 
 from ._chunks import iter_chunks
-from ._validation import check_sample_weight, resolve_option, valid_options
+from ._registry import (
+    ParamsMixin,
+    Registry,
+    resolve_components,
+    resolve_option,
+    valid_options,
+)
+from ._validation import check_sample_weight
 
-__all__ = ["all_estimators", "check_sample_weight", "iter_chunks", "resolve_option",
-           "valid_options"]
+__all__ = ["ParamsMixin", "Registry", "all_estimators", "check_sample_weight",
+           "iter_chunks", "resolve_components", "resolve_option", "valid_options"]
 
 _TYPE_OF = {"classifier": "classifier", "regressor": "regressor"}
 

@@ -1,89 +1,13 @@
-"""Checks shared by every family: named options and sample weights."""
+"""Checks shared by every family: sample weights (and, re-exported from
+``_registry.py``, the resolution of named options)."""
 
 import numbers
 
 import numpy as np
 
-__all__ = ["resolve_option", "check_sample_weight"]
+from ._registry import resolve_option, valid_options
 
-
-def resolve_option(kind, value, choices, aliases=None):
-    """The entry of ``choices`` that the option string ``value`` names.
-
-    Every string option of skmtl (penalties, weightings, architectures,
-    trunks) follows one convention: a lower_snake_case name (``"trace_norm"``,
-    ``"nash_mtl"``) plus the short names users type (``"trace"``, ``"nash"``).
-
-    Parameters
-    ----------
-    kind : str
-        What is being chosen, for the error message (``"weighting"``).
-    value : str
-        The name given by the user.
-    choices : dict
-        ``{lower_snake_case name: object}``.
-    aliases : dict, default=None
-        ``{short name: lower_snake_case name}``.
-
-    Returns
-    -------
-    object
-        ``choices[name]``.
-
-    Raises
-    ------
-    ValueError
-        If ``value`` is neither a name nor an alias; the message lists every
-        valid choice (and the spelling meant, when only case or hyphens
-        differ).
-
-    Examples
-    --------
-    >>> from skmtl.utils import resolve_option
-    >>> resolve_option("penalty", "l21", {"l21": 1, "trace_norm": 2},
-    ...                {"trace": "trace_norm"})
-    1
-    >>> resolve_option("penalty", "trace", {"l21": 1, "trace_norm": 2},
-    ...                {"trace": "trace_norm"})
-    2
-    """
-    aliases = aliases or {}
-    if value in choices:
-        return choices[value]
-    if value in aliases:
-        return choices[aliases[value]]
-    valid = valid_options(choices, aliases)
-    hint = ""
-    if isinstance(value, str):
-        normalized = value.strip().lower().replace("-", "_").replace(" ", "_")
-        if normalized in choices or normalized in aliases:
-            hint = f" (did you mean {normalized!r}?)"
-    raise ValueError(f"unknown {kind} {value!r}{hint}; valid choices are "
-                     f"{', '.join(repr(v) for v in valid)}.")
-
-
-def valid_options(choices, aliases=None):
-    """Every accepted option name, names first then short names, sorted.
-
-    Parameters
-    ----------
-    choices : mapping or iterable of str
-        The option names (lower_snake_case).
-    aliases : mapping of str to str, default=None
-        Short names, each mapped to the name it stands for.
-
-    Returns
-    -------
-    names : list of str
-        The names, then the short names that are not also names.
-
-    Examples
-    --------
-    >>> from skmtl.utils import valid_options
-    >>> valid_options({"nash_mtl": 1, "famo": 2}, {"nash": "nash_mtl"})
-    ['famo', 'nash_mtl', 'nash']
-    """
-    return sorted(choices) + sorted(set(aliases or {}) - set(choices))
+__all__ = ["resolve_option", "valid_options", "check_sample_weight"]
 
 
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):

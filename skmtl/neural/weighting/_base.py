@@ -1,13 +1,13 @@
 """The interface every task-weighting strategy implements."""
 
-import inspect
-
 import numpy as np
+
+from ...utils._registry import ParamsMixin, Registry
 
 __all__ = ["Weighting", "WEIGHTINGS", "ALIASES", "resolve_weighting"]
 
 
-class Weighting:
+class Weighting(ParamsMixin):
     """Base class of task-weighting strategies: how ``L_1, ..., L_K`` become one step.
 
     The joint objective of a multi-task network is ``sum_k lambda_k L_k``;
@@ -58,37 +58,6 @@ class Weighting:
     """
 
     level = "loss"
-
-    # -- parameters, as in scikit-learn ---------------------------------------
-
-    @classmethod
-    def _get_param_names(cls):
-        signature = inspect.signature(cls.__init__)
-        return sorted(p.name for p in signature.parameters.values()
-                      if p.name != "self" and p.kind not in (p.VAR_KEYWORD,
-                                                             p.VAR_POSITIONAL))
-
-    def get_params(self, deep=True):
-        """Constructor parameters of the strategy (dict)."""
-        return {name: getattr(self, name) for name in self._get_param_names()}
-
-    def set_params(self, **params):
-        """Set constructor parameters; returns self."""
-        valid = self._get_param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {key!r}; "
-                                 f"its parameters are {valid}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self):
-        params = self.get_params()
-        defaults = {p.name: p.default for p in
-                    inspect.signature(type(self).__init__).parameters.values()}
-        shown = ", ".join(f"{k}={v!r}" for k, v in params.items()
-                          if not _same(v, defaults.get(k, inspect.Parameter.empty)))
-        return f"{type(self).__name__}({shown})"
 
     # -- training hooks ------------------------------------------------------
 
@@ -220,19 +189,13 @@ class _RunningMean:
         self.reset()
 
 
-def _same(value, default):
-    if value is default:
-        return True
-    if isinstance(value, str | int | float | bool) and type(value) is type(default):
-        return value == default
-    return False
-
-
-WEIGHTINGS = {}
+WEIGHTINGS = Registry("weighting", base=Weighting)
 """Strategies by their lower_snake_case name, as ``MultiTaskEstimator(weighting=...)``
-accepts them (the short names users type are in :data:`ALIASES`)."""
+accepts them (the short names users type are in :data:`ALIASES`); a
+:class:`~skmtl.utils.Registry`: ``WEIGHTINGS.register("mine", MyStrategy)``
+makes ``weighting="mine"`` work."""
 
-ALIASES = {}
+ALIASES = WEIGHTINGS.aliases
 """Short names of strategies: ``{alias: name in WEIGHTINGS}``."""
 
 
@@ -260,15 +223,4 @@ def resolve_weighting(weighting):
     >>> resolve_weighting("nash")
     NashMTL()
     """
-    from ...utils import resolve_option
-
-    if weighting is None:
-        weighting = "fixed"
-    if isinstance(weighting, str):
-        return resolve_option("weighting", weighting, WEIGHTINGS, ALIASES)()
-    if isinstance(weighting, type) and issubclass(weighting, Weighting):
-        return weighting()
-    if isinstance(weighting, Weighting):
-        return weighting
-    raise TypeError(f"weighting must be None, a name in {sorted(WEIGHTINGS)}, or a "
-                    f"Weighting object; got {weighting!r}.")
+    return WEIGHTINGS.build(weighting, default="fixed")
