@@ -26,6 +26,11 @@ from ._masked import (
     masked_root_mean_squared_error,
     score_column,
 )
+from ._recommender import (
+    masked_calibration_ratio,
+    masked_expected_calibration_error,
+    masked_gauc_score,
+)
 from ._scorer import make_multitask_scorer, make_per_task_scorers, per_task_scores
 
 __all__ = [
@@ -33,9 +38,12 @@ __all__ = [
     "get_metric",
     "masked_accuracy_score",
     "masked_balanced_accuracy_score",
+    "masked_calibration_ratio",
     "masked_d2_pinball_score",
     "masked_d2_poisson_score",
+    "masked_expected_calibration_error",
     "masked_explained_variance_score",
+    "masked_gauc_score",
     "masked_log_loss",
     "masked_mean_absolute_error",
     "masked_mean_absolute_rank_error",

@@ -9,6 +9,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 
 from ..tasks import missing_mask
 from ..utils._registry import Registry
+from ._binary import calibration_ratio, expected_calibration_error, gauc
 
 __all__ = [
     "METRICS",
@@ -48,7 +49,7 @@ class Metric:
     name: str
     func: object
     response: str = "predict"
-    greater_is_better: bool = True
+    greater_is_better: bool | None = True
     labels: str | None = None
 
 
@@ -161,6 +162,11 @@ METRICS = Registry("metric", {m.name: m for m in [
     Metric("d2_pinball", _d2_pinball, response="quantiles", labels="quantiles_"),
     Metric("mean_absolute_rank_error", _absolute_rank_error,
            greater_is_better=False, labels="classes_"),
+    Metric("gauc", gauc, response="proba", labels="classes_"),
+    Metric("calibration_ratio", calibration_ratio, response="proba",
+           greater_is_better=None, labels="classes_"),
+    Metric("expected_calibration_error", expected_calibration_error,
+           response="proba", greater_is_better=False, labels="classes_"),
 ]})
 """Masked metrics by name. A ``"neg_"`` prefix negates a loss (scorer names)."""
 
@@ -193,9 +199,11 @@ def get_metric(name):
         return METRICS[name], 1
     if isinstance(name, str) and name.startswith("neg_") and name[4:] in METRICS:
         metric = METRICS[name[4:]]
-        if metric.greater_is_better:
-            raise ValueError(f"metric {name!r}: {name[4:]!r} is a score, not a loss; "
-                             f"use it without 'neg_'.")
+        if metric.greater_is_better is not False:
+            kind = ("a score, not a loss" if metric.greater_is_better
+                    else "neither a score nor a loss")
+            raise ValueError(f"metric {name!r}: {name[4:]!r} is {kind}; use it "
+                             f"without 'neg_'.")
         return metric, -1
     raise ValueError(f"unknown metric {name!r}; choose one of {sorted(METRICS)} "
                      f"(losses also as 'neg_<name>').")
@@ -256,6 +264,11 @@ def score_column(metric, y_true, y_pred, *, sample_weight=None, classes=None,
     """
     metric, sign = get_metric(metric)
     y_true = np.asarray(y_true)
+    for what, values in (("y_pred", y_pred), ("sample_weight", sample_weight),
+                         ("groups", groups)):
+        if values is not None and len(values) != len(y_true):
+            raise ValueError(f"{metric.name}: {what} has {len(values)} rows but "
+                             f"y_true has {len(y_true)}.")
     labelled = ~missing_mask(y_true)
     if not labelled.any():
         return np.nan
@@ -321,11 +334,12 @@ def _masked(metric, Y_true, Y_pred, sample_weight, multioutput, classes=None,
         columns = [score_column(metric, Y_true[:, j], Y_pred[:, j],
                                 sample_weight=sample_weight, groups=groups)
                    for j in range(Y_true.shape[1])]
-    return _combine(np.asarray(columns, dtype=float), multioutput)
+    return _combine_columns(columns, multioutput)
 
 
-def _combine(columns, multioutput):
-    """Per-column values combined as ``multioutput`` asks (NaN columns left out)."""
+def _combine_columns(columns, multioutput):
+    """Per-column values combined as ``multioutput`` says (NaN columns left out)."""
+    columns = np.asarray(columns, dtype=float)
     if isinstance(multioutput, str) and multioutput == "raw_values":
         return columns
     if isinstance(multioutput, str) and multioutput == "uniform_average":
@@ -421,7 +435,7 @@ def masked_mean_squared_error(Y_true, Y_pred, *, sample_weight=None,
     if Y_pred.shape != Y_true.shape:
         raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has "
                          f"shape {Y_pred.shape}.")
-    return _combine(_squared_errors(Y_true, Y_pred, sample_weight), multioutput)
+    return _combine_columns(_squared_errors(Y_true, Y_pred, sample_weight), multioutput)
 
 
 def _squared_errors(Y_true, Y_pred, sample_weight):

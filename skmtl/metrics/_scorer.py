@@ -36,6 +36,11 @@ _RESPONSES = {"proba": ("Y_proba", "predict_proba", "class probabilities"),
               "quantiles": ("Y_quantiles", "predict_quantiles", "quantiles")}
 
 
+def _task_classes(task, Y_block):
+    """Classes the probability columns of a task follow."""
+    return _task_labels(task, Y_block, "classes_")
+
+
 def _task_labels(task, Y_block, attribute):
     """The fitted attribute (``classes_``, ``quantiles_``) of a task that a
     metric needs, fitted on ``Y_block`` when the task is not fitted."""
@@ -152,9 +157,14 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
                     prediction = np.asarray(response[j])
                 else:
                     prediction = Y_pred[:, j]
-                values.append(score_column(name, Y_true[:, j], prediction,
-                                           sample_weight=sample_weight,
-                                           classes=labels, groups=groups))
+                try:
+                    values.append(score_column(name, Y_true[:, j], prediction,
+                                               sample_weight=sample_weight,
+                                               classes=labels, groups=groups))
+                except ValueError as exc:
+                    if f"task {task.name!r}" in str(exc):
+                        raise
+                    raise ValueError(f"task {task.name!r}: {exc}") from exc
             values = np.asarray(values, dtype=float)
             score = np.nan if np.all(np.isnan(values)) else float(np.nanmean(values))
             rows["task"].append(task.name)
@@ -234,6 +244,56 @@ class _MultiTaskScorer:
         self.aggregate = aggregate
         self.task_weights = task_weights
         self.task = task
+        self._score_request = {}
+
+    def set_score_request(self, **requests):
+        """Ask ``cross_validate`` and the searches for ``groups`` or weights.
+
+        With metadata routing enabled
+        (``sklearn.set_config(enable_metadata_routing=True)``),
+        ``scorer.set_score_request(groups=True)`` makes ``cross_validate(...,
+        params={"groups": ids})`` and ``GridSearchCV.fit(X, Y, groups=ids)``
+        pass each test fold's ``groups`` to the scorer, as the metrics that
+        score within users or queries (``"gauc"``, ``"ndcg"``) need. Without
+        a request the scorer receives neither (scikit-learn's default).
+
+        Parameters
+        ----------
+        **requests : {True, False, None} or str
+            ``groups=`` and ``sample_weight=``: True to receive the metadata
+            of that name, a string to receive the metadata passed under that
+            name (an alias), False or None not to receive it.
+
+        Returns
+        -------
+        self : scorer
+        """
+        import sklearn
+
+        if not sklearn.get_config()["enable_metadata_routing"]:
+            raise RuntimeError("set_score_request needs metadata routing: call "
+                               "sklearn.set_config(enable_metadata_routing=True) "
+                               "first.")
+        unknown = set(requests) - {"groups", "sample_weight"}
+        if unknown:
+            raise ValueError(f"the scorer takes groups and sample_weight; got "
+                             f"{sorted(unknown)}.")
+        self._score_request.update(requests)
+        return self
+
+    def get_metadata_routing(self):
+        """The metadata this scorer requests (see :meth:`set_score_request`).
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRequest
+        """
+        from sklearn.utils.metadata_routing import MetadataRequest
+
+        request = MetadataRequest(owner=self)
+        for param, alias in self._score_request.items():
+            request.score.add_request(param=param, alias=alias)
+        return request
 
     def __repr__(self):
         args = [f"metric={self.metric!r}"]
@@ -272,8 +332,10 @@ class _MultiTaskScorer:
     def __call__(self, estimator, X, Y, sample_weight=None, groups=None):
         table, tasks = self.table(estimator, X, Y, sample_weight, groups)
         scores = table["score"]
-        signs = np.array([1.0 if get_metric(m)[0].greater_is_better
-                          or m.startswith("neg_") else -1.0
+        # Losses are negated; a figure that is neither a score nor a loss
+        # (greater_is_better None, the calibration ratio) is returned as is.
+        signs = np.array([-1.0 if get_metric(m)[0].greater_is_better is False
+                          and not m.startswith("neg_") else 1.0
                           for m in table["metric"]])
         scores = scores * signs
         if self.task is not None:
@@ -323,6 +385,10 @@ def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
     -------
     scorer : callable
         ``scorer(estimator, X, Y, sample_weight=None, groups=None) -> float``.
+        The metrics that score within users or queries (``"gauc"``,
+        ``"ndcg"``) read ``groups``; ``cross_validate`` and the searches pass
+        it only through metadata routing, after
+        ``scorer.set_score_request(groups=True)``.
 
     See Also
     --------

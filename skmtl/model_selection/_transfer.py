@@ -169,8 +169,10 @@ def _nanmean(a, axis):
 def _greater_is_better_scores(table):
     from ..metrics import get_metric
 
-    signs = np.array([1.0 if get_metric(m)[0].greater_is_better or m.startswith("neg_")
-                      else -1.0 for m in table["metric"]])
+    # A loss is negated; a figure that is neither a score nor a loss
+    # (greater_is_better None, the calibration ratio) is kept as it is.
+    signs = np.array([-1.0 if get_metric(m)[0].greater_is_better is False
+                      and not m.startswith("neg_") else 1.0 for m in table["metric"]])
     return np.asarray(table["score"], dtype=float) * signs
 
 

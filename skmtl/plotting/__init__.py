@@ -9,6 +9,7 @@ only when something is drawn.
 from ._base import task_coefficients
 from ._conflict import GradientConflictDisplay
 from ._heatmaps import CoefficientHeatmapDisplay, TaskSimilarityDisplay
+from ._reliability import ReliabilityDisplay
 from ._scores import PerTaskScoreDisplay
 from ._training import LearningCurveDisplay, TaskWeightsDisplay
 from ._transfer import TransferReportDisplay, plot_task_affinity
@@ -18,6 +19,7 @@ __all__ = [
     "GradientConflictDisplay",
     "LearningCurveDisplay",
     "PerTaskScoreDisplay",
+    "ReliabilityDisplay",
     "TaskSimilarityDisplay",
     "TaskWeightsDisplay",
     "TransferReportDisplay",
