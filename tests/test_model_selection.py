@@ -251,6 +251,31 @@ def test_transfer_report_with_mixed_task_types_has_a_pooled_reference():
     assert pooled[0] > 0.9 and pooled[1] > 0.9 and pooled[2] > 0.8
 
 
+def test_default_pooled_baseline_pools_each_estimator_type():
+    from skmtl import Task
+    from skmtl.model_selection import default_baselines
+    from skmtl.neural import MultiTaskEstimator
+
+    rng = np.random.RandomState(0)
+    Y = np.c_[rng.randn(40), rng.randint(0, 3, 40), rng.randint(0, 2, 40),
+              rng.poisson(2.0, 40), rng.randn(40)].astype(object)
+    Y[:, 1] = np.array(["a", "b", "c"], dtype=object)[Y[:, 1].astype(int)]
+    tasks = [Task("price"), Task("kind", "classification"), Task("flag", "binary"),
+             Task("visits", "count"), Task("q", "quantile")]
+    _, pooled = default_baselines(MultiTaskEstimator(tasks=tasks), Y)
+    # regression and count share RidgeCV but quantile has its own model, and
+    # the class labels mix strings and numbers: one pool per type
+    assert sorted(pooled.estimator) == ["binary", "classification", "count",
+                                        "quantile", "regression"]
+    # string labels throughout and one regressor model: one pool per kind
+    Y[:, 2] = np.where(Y[:, 2] == 1, "yes", "no")
+    _, pooled = default_baselines(MultiTaskEstimator(tasks=tasks[:4]), Y[:, :4])
+    assert sorted(pooled.estimator) == ["classifier", "regressor"]
+    fitted = pooled.fit(rng.randn(40, 3), Y[:, :4])
+    assert fitted.predict(np.zeros((2, 3))).shape == (2, 4)
+    assert set(fitted.predict(np.zeros((2, 3)))[:, 2]) <= {"yes", "no"}
+
+
 def test_precomputed_folds_beyond_the_data_name_the_problem():
     X, Y = make_multitask_regression(n_tasks=2, n_samples=60, random_state=0)
     folds = [(np.arange(50), np.arange(50, 80))]

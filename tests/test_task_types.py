@@ -146,9 +146,9 @@ def test_user_type_through_the_estimator_metrics_baselines_and_report(log_normal
 
     # The single-task baseline: the type's own model, on its labelled rows.
     single, pooled = default_baselines(est, Y)
-    # the two types' models differ: one pooled model per type
-    assert sorted(pooled.estimator) == ["binary", "log_normal"]
-    assert isinstance(pooled.estimator["log_normal"], TransformedTargetRegressor)
+    # the two types' models differ: one pooled model per estimator type
+    assert sorted(pooled.estimator) == ["classifier", "regressor"]
+    assert isinstance(pooled.estimator["regressor"], TransformedTargetRegressor)
     assert isinstance(single, SingleTaskBaseline)
     assert isinstance(single.estimator["price"], TransformedTargetRegressor)
     fitted = single.fit(X, Y)

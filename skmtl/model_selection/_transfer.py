@@ -50,16 +50,28 @@ def declared_tasks(estimator):
 
 
 def _pooled_models(fitted, models):
-    """``{task type: model}`` for a pooled baseline of mixed task types: one
-    pooled model per type (a task whose model differs from the one of its
-    type, e.g. other quantile levels, gets an entry of its own)."""
-    by_key = {}
+    """``{key: model}`` for a pooled baseline of tasks whose baseline models
+    differ: the tasks of one estimator type (all classifier tasks, all
+    regressor tasks) share a pooled model when their baseline models agree
+    (and, for class labels, the labels are all numbers or all strings);
+    otherwise one pooled model per task type (a task whose model differs
+    from the one of its type, e.g. other quantile levels, gets its own)."""
+    by_kind = {}
     for task, model in zip(fitted, models, strict=True):
-        key = task.type
-        if key in by_key and repr(by_key[key]) != repr(model):
-            key = task.name
-        by_key.setdefault(key, model)
-    return by_key
+        by_kind.setdefault(task.type_.estimator_type, []).append((task, model))
+    pools = {}
+    for kind, members in by_kind.items():
+        label_kinds = {np.asarray(task.classes_).dtype.kind in "US"
+                       for task, _ in members if hasattr(task, "classes_")}
+        if len({repr(model) for _, model in members}) == 1 and len(label_kinds) <= 1:
+            pools[kind] = members[0][1]
+            continue
+        for task, model in members:
+            key = task.type
+            if key in pools and repr(pools[key]) != repr(model):
+                key = task.name
+            pools.setdefault(key, model)
+    return pools
 
 
 def default_baselines(estimator, Y, tasks=None):
@@ -70,8 +82,10 @@ def default_baselines(estimator, Y, tasks=None):
     classification, binary and ordinal tasks; linear quantile regression for
     quantile tasks), one model per task (:class:`~skmtl.SingleTaskBaseline`),
     and one model for all tasks with task indicators
-    (:class:`~skmtl.PooledBaseline`); with tasks of several types, whose
-    baseline models differ, one pooled model per task type.
+    (:class:`~skmtl.PooledBaseline`); with tasks whose baseline models
+    differ, one pooled model per estimator type (the classifier tasks
+    together, the regressor tasks together) where their models agree, else
+    per task type.
 
     Parameters
     ----------
@@ -89,7 +103,8 @@ def default_baselines(estimator, Y, tasks=None):
     single_task : estimator
     pooled : estimator
         A :class:`~skmtl.PooledBaseline`: of one model, or of a dict
-        ``{task type: model}`` for mixed task types.
+        ``{"classifier": model, "regressor": model}`` (or keyed by task
+        type) for mixed task types.
     """
     from ..baselines import PooledBaseline, SingleTaskBaseline
 
@@ -304,8 +319,9 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
         ``SingleTaskBaseline(your_model)`` for a like-for-like comparison.
     pooled : estimator, "auto" or None, default="auto"
         A pooled reference; "auto" uses :func:`default_baselines` (one
-        pooled model per task type when the types differ; behind the same
-        preprocessing on a Pipeline), None skips it.
+        pooled model for the regressor tasks and one for the classifier
+        tasks when the kinds differ; behind the same preprocessing on a
+        Pipeline), None skips it.
     cv : int, cross-validation splitter or iterable of (train, test), default=5
         An int gives *shuffled* folds, stratified by which tasks each row is
         labelled for: rows of stacked per-task data come grouped by task, so
