@@ -82,6 +82,10 @@ class IMTL(_GradientCombination):
     def level(self):
         return "loss" if self.form == "loss" else "gradient"
 
+    @property
+    def uses_gradients(self):
+        return self.form != "loss"
+
     def initialize(self, tasks):
         super().initialize(tasks)
         if self.form not in _IMTL_FORMS:

@@ -120,6 +120,19 @@ class Weighting(ParamsMixin):
         total.backward()
         return total
 
+    @property
+    def uses_gradients(self):
+        """Whether a training step does more than back-propagate :meth:`combine`.
+
+        False when :meth:`backward` is the default one (the step is
+        ``combine(task_losses) + penalty`` back-propagated once): such a
+        strategy trains the same wherever that backward runs, e.g. under an
+        accelerator. True for gradient-level strategies and for loss-level
+        ones that compute gradients in their own :meth:`backward`
+        (:class:`GradNorm`, :class:`MetaWeighting`).
+        """
+        return self.level != "loss" or type(self).backward is not Weighting.backward
+
     def after_step(self, net):
         """Called after the optimizer's step of every training batch."""
 
