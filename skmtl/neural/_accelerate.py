@@ -79,6 +79,17 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
                 f"train {name} without accelerator=.")
         return self
 
+    def _initialize_accelerator(self):
+        # the strategy is placed on the accelerator's device by
+        # initialize_module; prepared, it would be wrapped (DistributedDataParallel
+        # on several processes), which hides its methods
+        modules = self._modules
+        self._modules = [name for name in modules if name != "weighting"]
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._modules = modules
+
     def infer(self, x, **fit_params):
         # training batches come placed by the prepared data loader; prediction
         # batches (plain iterator, see predict_raw) are moved here

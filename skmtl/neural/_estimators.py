@@ -529,11 +529,11 @@ class _NeuralEstimator(BaseEstimator):
         check_device(device)
         net = self.net_
         net.module_.to(device)
+        net.weighting_.to(device)  # a torch module: its parameters move in place
         if getattr(net, "optimizer_", None) is not None:
             # torch moves the state next to the parameters on loading it (the
             # step counters too, where the fused update keeps them there)
             net.optimizer_.load_state_dict(net.optimizer_.state_dict())
-        net.weighting_.to(device)
         net.device = device
         self.device = device
         return self

@@ -181,7 +181,7 @@ def test_cagrad_with_zero_radius_is_the_average_gradient():
 def test_nash_mtl_gains_are_inverse_to_the_weights():
     X, Y = _conflicting_problem(seed=3)
     net, d, J = _one_step(NashMTL(), X, Y)
-    alpha = net.weighting_._last
+    alpha = net.weighting_.alpha_.numpy()
     assert np.all(alpha > 0)
     np.testing.assert_allclose(d, alpha @ J, rtol=1e-5, atol=1e-8)
     gains = J @ d  # each task's gain along d, on the raw Gram matrix
@@ -217,7 +217,8 @@ def test_mgda_ub_weights_are_the_min_norm_weights_of_the_representation_gradient
                      .flatten() for k in range(2)]).double().numpy()
     net.module_.zero_grad()
     net.weighting_.backward(losses, net)
-    weights = net.weighting_._mean.total / net.weighting_._mean.count
+    strategy = net.weighting_
+    weights = (strategy._weights_sum / strategy._weights_count).numpy()
     np.testing.assert_allclose(weights @ Z, _brute_force_min_norm(Z), rtol=1e-4,
                                atol=1e-8)
 
@@ -248,7 +249,7 @@ def test_a_task_without_labels_in_the_batch_is_left_out_of_the_combination():
     # its zero gradient would make the min-norm point 0; it is left out
     np.testing.assert_allclose(d, _brute_force_min_norm(J[:2]), rtol=1e-4,
                                atol=1e-7)
-    assert net.weighting_._mean.total[2] == 0
+    assert net.weighting_._weights_sum[2] == 0
 
 
 # -- loss-level strategies ---------------------------------------------------
@@ -358,7 +359,7 @@ def test_rlw_weights_are_random_on_the_simplex_scaled_by_the_number_of_tasks():
         draws = []
         for _ in range(200):
             strategy.combine(torch.ones(3))
-            draws.append(strategy._mean.total.clone())
+            draws.append(strategy._weights_sum.clone())
         steps = torch.diff(torch.stack(draws), dim=0).numpy()
         np.testing.assert_allclose(steps.sum(1), 3.0, rtol=1e-5)
         assert steps.min() >= 0 and steps.std(0).min() > 0.1

@@ -239,7 +239,6 @@ def test_excess_mtl_first_step_is_equal_weights_then_favours_the_larger_excess()
     # ratio 1 for every task at the first step: weights stay equal (ones)
     np.testing.assert_allclose(d, J.sum(0), rtol=1e-4, atol=1e-8)
     strategy = ExcessMTL(robust_step_size=1.0).initialize(TWO)
-    strategy._squares = None
     # a task whose gradients keep their size relative to the accumulator
     # (a large excess risk) gains weight
     est = MultiTaskRegressor(weighting=strategy, hidden_layer_sizes=(6,),
@@ -272,6 +271,6 @@ def test_cheap_defaults_update_every_k_steps():
                              max_epochs=1, batch_size=16, random_state=0).fit(X, Y)
     strategy = est.net_.weighting_
     # 10 steps, updates at steps 0, 4, 8: three Adam steps of the weights
-    assert strategy._optimizer.state[strategy.weights_]["step"] == 3
+    assert strategy.weights_adam_.steps == 3
     with pytest.raises(ValueError, match="GradNorm: every must be a positive"):
         GradNorm(every=0).initialize(TWO)

@@ -10,13 +10,7 @@ every weight to zero.
 
 import torch
 
-from ._base import (
-    ALIASES,
-    WEIGHTINGS,
-    _move_parameter,
-    _RunningMean,
-    _StepAveraged,
-)
+from ._base import ALIASES, WEIGHTINGS, _OwnAdam, _StepAveraged
 from ._jacobian import per_task_representation, representation_gradients
 
 __all__ = ["GradNorm", "MetaWeighting"]
@@ -72,7 +66,7 @@ class GradNorm(_StepAveraged):
     Attributes
     ----------
     weights_ : torch.Tensor of shape (n_tasks,)
-        The current ``lambda``.
+        The current ``lambda`` (a buffer, updated by its own Adam step).
     initial_losses_ : torch.Tensor of shape (n_tasks,)
         ``L_k(0)``: each task's loss on the first batch that labels it.
 
@@ -128,16 +122,10 @@ class GradNorm(_StepAveraged):
         self._every = (10 * self.n_tasks_ if self.every is None
                        else int(self.every))
         self._step = 0
-        self.weights_ = torch.ones(self.n_tasks_, requires_grad=True)
-        self._optimizer = torch.optim.Adam([self.weights_], lr=self.lr)
-        self.initial_losses_ = None
-        self._mean = _RunningMean(self.n_tasks_)
-        return self
-
-    def to(self, device):
-        _move_parameter(self.weights_, self._optimizer, device)
-        if self.initial_losses_ is not None:
-            self.initial_losses_ = self.initial_losses_.to(device)
+        self.register_buffer("weights_", torch.ones(self.n_tasks_))
+        self.weights_adam_ = _OwnAdam(self.weights_, lr=self.lr)
+        # 0 until the task is labelled in a batch
+        self.register_buffer("initial_losses_", torch.zeros(self.n_tasks_))
         return self
 
     def combine(self, task_losses, training=True):
@@ -175,15 +163,13 @@ class GradNorm(_StepAveraged):
         if penalty is not None:
             total = total + penalty
         total.backward()
-        self._mean.add(weights)
+        self.record_weights(weights)
         return total
 
     def _update(self, losses, norms):
-        if self.initial_losses_ is None:
-            self.initial_losses_ = losses.clone()
         # a task unlabelled in the first batches gets L(0) when first seen
-        self.initial_losses_ = torch.where(self.initial_losses_ > 0,
-                                           self.initial_losses_, losses)
+        self.initial_losses_.copy_(torch.where(self.initial_losses_ > 0,
+                                               self.initial_losses_, losses))
         active = (losses > 0) & (self.initial_losses_ > 0) & (norms > 0)
         if not bool(active.any()):
             return
@@ -194,9 +180,8 @@ class GradNorm(_StepAveraged):
             G = self.weights_ * norms
             target = G[active].mean() * inverse_rate ** float(self.alpha)
             gradient = torch.sign(G - target) * norms
-            self.weights_.grad = torch.where(active, gradient,
-                                             torch.zeros_like(gradient))
-        self._optimizer.step()
+            gradient = torch.where(active, gradient, torch.zeros_like(gradient))
+        self.weights_adam_.step(self.weights_, gradient)
         with torch.no_grad():
             w = self.weights_.clamp_min(1e-3)
             self.weights_.copy_(self.n_tasks_ * w / w.sum())
@@ -336,23 +321,19 @@ class MetaWeighting(_StepAveraged):
         if unknown or not main:
             raise ValueError(f"MetaWeighting: main_tasks {unknown or main} must name "
                              f"tasks among {names}.")
-        self.main_mask_ = torch.tensor([float(n in main) for n in names])
-        self.logits_ = torch.zeros(self.n_tasks_, requires_grad=True)
-        self._optimizer = torch.optim.Adam([self.logits_], lr=self.lr)
+        self.register_buffer("main_mask_",
+                             torch.tensor([float(n in main) for n in names]))
+        self.register_buffer("logits_", torch.zeros(self.n_tasks_))
+        self.logits_adam_ = _OwnAdam(self.logits_, lr=self.lr)
         self._step = 0
-        self._mean = _RunningMean(self.n_tasks_)
         return self
 
-    def to(self, device):
-        _move_parameter(self.logits_, self._optimizer, device)
-        self.main_mask_ = self.main_mask_.to(device)
-        return self
-
-    def _lambda(self):
-        return self.n_tasks_ * torch.softmax(self.logits_, dim=0)
+    def _lambda(self, logits=None):
+        logits = self.logits_ if logits is None else logits
+        return self.n_tasks_ * torch.softmax(logits, dim=0)
 
     def combine(self, task_losses, training=True):
-        return (self._lambda().detach() * task_losses).sum()
+        return (self._lambda() * task_losses).sum()
 
     def backward(self, task_losses, net, penalty=None):
         if self._step % int(self.every) == 0:
@@ -363,7 +344,7 @@ class MetaWeighting(_StepAveraged):
         if penalty is not None:
             total = total + penalty
         total.backward()
-        self._mean.add(weights)
+        self.record_weights(weights)
         return total
 
     def _meta_step(self, net):
@@ -377,7 +358,8 @@ class MetaWeighting(_StepAveraged):
         named = [(name, p) for name, p in net.module_.named_parameters()
                  if p.requires_grad]
         params = [p for _, p in named]
-        lam = self._lambda()
+        logits = self.logits_.detach().requires_grad_(True)
+        lam = self._lambda(logits)
         inner = (lam * net.batch_task_losses(_take(X, rest), _take(y, rest))).sum()
         grads = torch.autograd.grad(inner, params, create_graph=True,
                                     allow_unused=True)
@@ -389,12 +371,10 @@ class MetaWeighting(_StepAveraged):
         held_losses = net.batch_task_losses(_take(X, held), _take(y, held),
                                             parameters=lookahead)
         meta = (self.main_mask_ * held_losses).sum()
-        (gradient,) = torch.autograd.grad(meta, self.logits_, allow_unused=True)
+        (gradient,) = torch.autograd.grad(meta, logits, allow_unused=True)
         if gradient is None:
             return
-        self._optimizer.zero_grad()
-        self.logits_.grad = gradient.detach()
-        self._optimizer.step()
+        self.logits_adam_.step(self.logits_, gradient.detach())
 
 
 WEIGHTINGS["gradnorm"] = GradNorm

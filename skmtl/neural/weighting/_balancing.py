@@ -4,9 +4,16 @@ import numpy as np
 import torch
 
 from ...utils._gradient_combination import imtl_g_weights
-from ._base import ALIASES, WEIGHTINGS, _RunningMean, _StepAveraged
+from ._base import ALIASES, WEIGHTINGS, _StepAveraged
 from ._gradient_level import _finish, _GradientCombination
-from ._jacobian import gram_matrix, split_parameters, task_jacobian, write_gradients
+from ._jacobian import (
+    gram_matrix,
+    jacobian_rows,
+    parameter_views,
+    split_parameters,
+    task_jacobian,
+    write_gradients,
+)
 
 __all__ = ["IMTL", "DBMTL"]
 
@@ -94,19 +101,12 @@ class IMTL(_GradientCombination):
         if self.lr is not None and not self.lr > 0:
             raise ValueError(f"IMTL: lr must be a positive float or None, got "
                              f"{self.lr!r}.")
-        self.log_scales_ = torch.nn.Parameter(torch.zeros(self.n_tasks_))
-        return self
-
-    def named_parameters(self):
         if self.form != "gradient":
-            yield "log_scales", self.log_scales_
+            self.log_scales_ = torch.nn.Parameter(torch.zeros(self.n_tasks_))
+        return self
 
     def optimizer_options(self):
         return {} if self.lr is None else {"lr": float(self.lr)}
-
-    def to(self, device):
-        self.log_scales_.data = self.log_scales_.data.to(device)
-        return self
 
     def _scaled(self, task_losses):
         scales = torch.exp(self.log_scales_)
@@ -117,7 +117,7 @@ class IMTL(_GradientCombination):
             return task_losses.sum()
         scaled, scales = self._scaled(task_losses)
         if training and self.form == "loss":
-            self._mean.add(scales.detach())
+            self.record_weights(scales)
         return scaled.sum() - self.log_scales_.sum()
 
     def backward(self, task_losses, net, penalty=None):
@@ -138,7 +138,7 @@ class IMTL(_GradientCombination):
             grad = torch.where(task_losses.detach() > 0, grad, torch.zeros_like(grad))
         self.log_scales_.grad = grad if self.log_scales_.grad is None else (
             self.log_scales_.grad + grad)
-        self._mean.add(weights * scales.detach().cpu().numpy())
+        self.record_weights(weights * scales.detach().cpu().numpy())
         return _finish(task_losses, penalty)
 
     def _combination(self, gram):
@@ -203,14 +203,11 @@ class DBMTL(_StepAveraged):
         super().initialize(tasks)
         if not 0 <= self.beta < 1:
             raise ValueError(f"DBMTL: beta must be in [0, 1), got {self.beta!r}.")
-        self._mean = _RunningMean(self.n_tasks_)
-        self._buffer = None
+        # the moving averages of the tasks' log-loss gradients, one row per
+        # task over the shared parameters (shaped at the first step)
+        self.register_buffer("gradient_average_", None)
+        self._seen = None
         self._step = 0
-        return self
-
-    def to(self, device):
-        if self._buffer is not None:
-            self._buffer = [None if b is None else b.to(device) for b in self._buffer]
         return self
 
     def combine(self, task_losses, training=True):
@@ -227,23 +224,29 @@ class DBMTL(_StepAveraged):
         self._step += 1
         decay = float(self.beta) / self._step ** float(self.beta_sigma)
         shape = (-1,) + (1,) * 8
-        logs = [None if g is None else g * inverse.view(shape[:g.ndim])
-                for g in jacobian]
-        if self._buffer is None:
-            self._buffer = logs
-        else:
-            self._buffer = [
-                new if old is None else (old if new is None
-                                         else new + decay * (old - new))
-                for old, new in zip(self._buffer, logs)]
-        squared = sum((b.flatten(1) ** 2).sum(1) for b in self._buffer
-                      if b is not None)
+        if self.gradient_average_ is None:
+            self.gradient_average_ = jacobian_rows(shared, self.n_tasks_,
+                                                  task_losses)
+        if self._seen is None:
+            self._seen = [self._step > 1] * len(shared)
+        averages = parameter_views(self.gradient_average_, shared)
+        for j, (average, g) in enumerate(zip(averages, jacobian)):
+            if g is None:
+                continue
+            new = g * inverse.view(shape[:g.ndim])
+            if self._seen[j]:
+                average.sub_(new).mul_(decay).add_(new)  # new + decay (old - new)
+            else:
+                average.copy_(new)
+                self._seen[j] = True
+        averages = [a if seen else None for a, seen in zip(averages, self._seen)]
+        squared = sum((a.flatten(1) ** 2).sum(1) for a in averages if a is not None)
         norms = torch.sqrt(squared)
         alpha = torch.where(norms > 0, norms.max() / norms.clamp_min(1e-30),
                             torch.zeros_like(norms))
-        write_gradients(shared, self._buffer, alpha)
+        write_gradients(shared, averages, alpha)
         write_gradients(others, other_gradients(inverse.cpu().numpy()))
-        self._mean.add(alpha * inverse)
+        self.record_weights(alpha * inverse)
         return _finish(task_losses, penalty)
 
 

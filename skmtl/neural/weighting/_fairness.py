@@ -4,9 +4,15 @@ import numpy as np
 import torch
 
 from ...utils._gradient_combination import fairgrad_weights
-from ._base import ALIASES, WEIGHTINGS, _RunningMean, _StepAveraged
+from ._base import ALIASES, WEIGHTINGS, _StepAveraged
 from ._gradient_level import _finish, _GradientCombination
-from ._jacobian import split_parameters, task_jacobian, write_gradients
+from ._jacobian import (
+    jacobian_rows,
+    parameter_views,
+    split_parameters,
+    task_jacobian,
+    write_gradients,
+)
 
 __all__ = ["FairGrad", "ExcessMTL"]
 
@@ -138,18 +144,13 @@ class ExcessMTL(_StepAveraged):
         if not self.robust_step_size > 0:
             raise ValueError(f"ExcessMTL: robust_step_size must be > 0, got "
                              f"{self.robust_step_size!r}.")
-        self._mean = _RunningMean(self.n_tasks_)
-        self._squares = None
-        self._initial = None
-        self._log_p = None
-        return self
-
-    def to(self, device):
-        if self._squares is not None:
-            self._squares = [None if s is None else s.to(device)
-                             for s in self._squares]
-            self._initial = self._initial.to(device)
-            self._log_p = self._log_p.to(device)
+        K = self.n_tasks_
+        # AdaGrad's sums of squared task gradients over the shared parameters
+        # (shaped at the first step), the first step's excess risks (0 until
+        # a task has one) and the log-weights
+        self.register_buffer("squared_gradients_", None)
+        self.register_buffer("initial_excess_", torch.zeros(K))
+        self.register_buffer("log_weights_", torch.full((K,), -float(np.log(K))))
         return self
 
     def combine(self, task_losses, training=True):
@@ -161,30 +162,28 @@ class ExcessMTL(_StepAveraged):
                                                   others)
         K = self.n_tasks_
         with torch.no_grad():
-            if self._squares is None:
-                self._squares = [None if g is None else torch.zeros_like(g)
-                                 for g in jacobian]
-                self._log_p = torch.full((K,), -float(np.log(K)),
-                                         device=task_losses.device)
+            if self.squared_gradients_ is None:
+                self.squared_gradients_ = jacobian_rows(shared, K, task_losses)
+            squares = parameter_views(self.squared_gradients_, shared)
             excess = torch.zeros(K, device=task_losses.device)
-            for i, g in enumerate(jacobian):
+            for square, g in zip(squares, jacobian):
                 if g is None:
                     continue
-                self._squares[i].add_(g ** 2)
-                h = torch.sqrt(self._squares[i] + 1e-7)
+                square.add_(g ** 2)
+                h = torch.sqrt(square + 1e-7)
                 excess = excess + (g ** 2 / h).flatten(1).sum(1)
-            if self._initial is None:
-                self._initial = excess.clone()
-            self._initial = torch.where(self._initial > 0, self._initial, excess)
-            active = (excess > 0) & (self._initial > 0)
-            ratio = torch.where(active, excess / self._initial.clamp_min(1e-30),
+            initial = torch.where(self.initial_excess_ > 0, self.initial_excess_,
+                                  excess)
+            self.initial_excess_.copy_(initial)
+            active = (excess > 0) & (initial > 0)
+            ratio = torch.where(active, excess / initial.clamp_min(1e-30),
                                 torch.zeros_like(excess))
-            self._log_p = torch.log_softmax(
-                self._log_p + float(self.robust_step_size) * ratio, dim=0)
-            weights = K * torch.exp(self._log_p)
+            self.log_weights_.copy_(torch.log_softmax(
+                self.log_weights_ + float(self.robust_step_size) * ratio, dim=0))
+            weights = K * torch.exp(self.log_weights_)
         write_gradients(shared, jacobian, weights.cpu().numpy())
         write_gradients(others, other_gradients(np.ones(K)))
-        self._mean.add(weights)
+        self.record_weights(weights)
         return _finish(task_losses, penalty)
 
 

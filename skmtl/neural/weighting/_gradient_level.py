@@ -23,12 +23,7 @@ from ...utils._gradient_combination import (
     nash_weights,
     pcgrad_weights,
 )
-from ._base import (
-    ALIASES,
-    WEIGHTINGS,
-    _RunningMean,
-    _StepAveraged,
-)
+from ._base import ALIASES, WEIGHTINGS, _StepAveraged
 from ._jacobian import (
     gram_matrix,
     per_task_representation,
@@ -49,11 +44,6 @@ class _GradientCombination(_StepAveraged):
     # or "weights" (the combination weights)
     _head_coefficients = "own"
 
-    def initialize(self, tasks):
-        super().initialize(tasks)
-        self._mean = _RunningMean(self.n_tasks_)
-        return self
-
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
@@ -67,7 +57,7 @@ class _GradientCombination(_StepAveraged):
         heads = (weights if self._head_coefficients == "weights"
                  else np.ones(self.n_tasks_))
         write_gradients(others, other_gradients(heads))
-        self._mean.add(weights)
+        self.record_weights(weights)
         return _finish(task_losses, penalty)
 
     def _active_weights(self, gram):
@@ -330,7 +320,6 @@ class MGDAUB(_StepAveraged):
     def initialize(self, tasks):
         super().initialize(tasks)
         _check_normalization("MGDAUB", self.normalization)
-        self._mean = _RunningMean(self.n_tasks_)
         return self
 
     def combine(self, task_losses, training=True):
@@ -374,7 +363,7 @@ class MGDAUB(_StepAveraged):
         if penalty is not None:
             total = total + penalty
         total.backward()
-        self._mean.add(weights)
+        self.record_weights(weights)
         loss = task_losses.detach().sum()
         return loss if penalty is None else loss + penalty.detach()
 
@@ -488,22 +477,20 @@ class NashMTL(_GradientCombination):
             raise ValueError(f"NashMTL: update_every must be a positive integer, "
                              f"got {self.update_every!r}.")
         self._step = 0
-        self._alpha = None
+        # the weights of the last update, used until the next
+        self.register_buffer("alpha_", torch.zeros(self.n_tasks_, dtype=torch.float64))
         return self
 
     def backward(self, task_losses, net, penalty=None):
         step, self._step = self._step, self._step + 1
-        if self._alpha is None or step % int(self.update_every) == 0:
-            loss = super().backward(task_losses, net, penalty)
-            self._alpha = self._last
-            return loss
-        alpha = torch.as_tensor(self._alpha, dtype=task_losses.dtype,
-                                device=task_losses.device)
+        if step % int(self.update_every) == 0:
+            return super().backward(task_losses, net, penalty)
+        alpha = self.alpha_.to(task_losses.dtype)
         total = (alpha * task_losses).sum()
         if penalty is not None:
             total = total + penalty
         total.backward()
-        self._mean.add(self._alpha)
+        self.record_weights(self.alpha_)
         return task_losses.detach().sum() + (0 if penalty is None
                                              else penalty.detach())
 
@@ -515,8 +502,9 @@ class NashMTL(_GradientCombination):
         return nash_weights(gram / scale) / np.sqrt(scale)
 
     def _active_weights(self, gram):
-        self._last = super()._active_weights(gram)
-        return self._last
+        weights = super()._active_weights(gram)
+        self.alpha_.copy_(torch.from_numpy(weights))
+        return weights
 
 
 def _upgrad_weighting(pref_vector):
@@ -579,7 +567,9 @@ class UPGrad(_GradientCombination):
         if self.pref_vector is not None and len(self.pref_vector) != self.n_tasks_:
             raise ValueError(f"UPGrad: pref_vector has {len(self.pref_vector)} "
                              f"entries but there are {self.n_tasks_} tasks.")
-        self._weighting = _upgrad_weighting(None)  # fails early without torchjd
+        # fails early without torchjd; kept out of the module's tree (it is
+        # a cache, rebuilt after unpickling)
+        object.__setattr__(self, "_weighting", _upgrad_weighting(None))
         return self
 
     def __getstate__(self):
@@ -589,9 +579,10 @@ class UPGrad(_GradientCombination):
 
     def _combination(self, gram):
         if self.pref_vector is None:
-            weighting = getattr(self, "_weighting", None)
+            weighting = vars(self).get("_weighting")
             if weighting is None:
-                weighting = self._weighting = _upgrad_weighting(None)
+                weighting = _upgrad_weighting(None)
+                object.__setattr__(self, "_weighting", weighting)
         else:
             pref = np.asarray(self.pref_vector, dtype=float)[self._active]
             weighting = _upgrad_weighting(pref)

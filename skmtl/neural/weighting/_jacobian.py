@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 __all__ = ["split_parameters", "per_task_representation", "representation_gradients",
-           "task_jacobian", "gram_matrix", "write_gradients"]
+           "task_jacobian", "gram_matrix", "write_gradients", "jacobian_rows",
+           "parameter_views"]
 
 
 def split_parameters(module, owner):
@@ -194,3 +195,23 @@ def write_gradients(params, grads, coefficients=None):
         else:
             p.grad = torch.empty_like(p, memory_format=torch.preserve_format
                                       ).copy_(combined)
+
+
+def jacobian_rows(params, n_tasks, like):
+    """Zeros of shape ``(n_tasks, n_params)``: per-task statistics of ``params``.
+
+    One row per task over all the parameters, for a buffer of a strategy
+    (e.g. moving averages of the task gradients); :func:`parameter_views`
+    gives each parameter's part.
+    """
+    return like.new_zeros((n_tasks, sum(p.numel() for p in params)))
+
+
+def parameter_views(rows, params):
+    """Views ``(n_tasks, *param.shape)`` of :func:`jacobian_rows`, per parameter."""
+    views, start = [], 0
+    for p in params:
+        stop = start + p.numel()
+        views.append(rows[:, start:stop].view((rows.shape[0],) + tuple(p.shape)))
+        start = stop
+    return views

@@ -4,14 +4,7 @@ import numpy as np
 import torch
 
 from ...base import resolve_task_weights
-from ._base import (
-    ALIASES,
-    WEIGHTINGS,
-    Weighting,
-    _move_parameter,
-    _RunningMean,
-    _StepAveraged,
-)
+from ._base import ALIASES, WEIGHTINGS, Weighting, _OwnAdam, _StepAveraged
 
 __all__ = ["Fixed", "Uncertainty", "DWA", "RLW", "FAMO"]
 
@@ -53,19 +46,14 @@ class Fixed(Weighting):
         super().initialize(tasks)
         weights = resolve_task_weights(self.task_weights, tasks)
         self.weights_ = np.asarray(weights, dtype=float)
-        self._lambda = torch.as_tensor(self.weights_, dtype=torch.float32)
+        self.register_buffer("_lambda", torch.as_tensor(self.weights_,
+                                                        dtype=torch.float32))
         self._unit = bool(np.all(self.weights_ == 1.0))
-        return self
-
-    def to(self, device):
-        self._lambda = self._lambda.to(device)
         return self
 
     def combine(self, task_losses, training=True):
         if self._unit:
             return task_losses.sum()
-        if self._lambda.device != task_losses.device:
-            self._lambda = self._lambda.to(task_losses.device)
         return (self._lambda * task_losses).sum()
 
     def weights(self):
@@ -139,7 +127,7 @@ class Uncertainty(_StepAveraged):
     >>> strategy.combine(torch.tensor([2.0, 2.0])).item()  # 2/2 + 2/1
     3.0
     >>> [name for name, _ in strategy.named_parameters()]
-    ['log_variances']
+    ['log_variances_']
     """
 
     def __init__(self, lr=None, init_log_variance=0.0):
@@ -153,29 +141,19 @@ class Uncertainty(_StepAveraged):
                              f"{self.lr!r}.")
         self.log_variances_ = torch.nn.Parameter(
             torch.full((self.n_tasks_,), float(self.init_log_variance)))
-        self.scales_ = torch.tensor([float(t.type_.uncertainty_scale)
-                                     for t in tasks])
-        self._mean = _RunningMean(self.n_tasks_)
-        self._mean.last = self.scales_.numpy() * np.exp(-self.init_log_variance)
+        self.register_buffer("scales_", torch.tensor(
+            [float(t.type_.uncertainty_scale) for t in tasks]))
+        self._epoch_weights.copy_(self.scales_ * np.exp(-self.init_log_variance))
         return self
-
-    def named_parameters(self):
-        yield "log_variances", self.log_variances_
 
     def optimizer_options(self):
         return {} if self.lr is None else {"lr": float(self.lr)}
-
-    def to(self, device):
-        # in place, so that the optimizer keeps referring to the parameter
-        self.log_variances_.data = self.log_variances_.data.to(device)
-        self.scales_ = self.scales_.to(device)
-        return self
 
     def combine(self, task_losses, training=True):
         s = self.log_variances_
         weights = self.scales_ * torch.exp(-s)
         if training:
-            self._mean.add(weights)
+            self.record_weights(weights)
         return (weights * task_losses).sum() + 0.5 * s.sum()
 
 
@@ -232,36 +210,35 @@ class DWA(Weighting):
         if not self.temperature > 0:
             raise ValueError(f"DWA: temperature must be > 0, got "
                              f"{self.temperature!r}.")
-        self.history_ = []
-        self.weights_ = np.ones(self.n_tasks_)
-        self._lambda = torch.ones(self.n_tasks_)
-        return self
-
-    def to(self, device):
-        self._lambda = self._lambda.to(device)
+        # the mean training losses of the last two epochs (NaN: not seen yet)
+        self.register_buffer("epoch_losses_", torch.full((2, self.n_tasks_), np.nan,
+                                                         dtype=torch.float64))
+        self.register_buffer("weights_", torch.ones(self.n_tasks_,
+                                                    dtype=torch.float64))
+        self.register_buffer("_lambda", torch.ones(self.n_tasks_))
         return self
 
     def combine(self, task_losses, training=True):
-        if self._lambda.device != task_losses.device:
-            self._lambda = self._lambda.to(task_losses.device)
         return (self._lambda * task_losses).sum()
 
     def on_epoch_end(self, net, task_losses):
-        self.history_ = (self.history_ + [np.asarray(task_losses, dtype=float)])[-2:]
-        if len(self.history_) < 2:
+        history = self.epoch_losses_
+        started = not bool(torch.isnan(history[1]).all())
+        history[0] = history[1]
+        history[1] = torch.as_tensor(np.asarray(task_losses, dtype=float))
+        if not started:
             return
-        before, last = self.history_
+        before, last = history.cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = last / before
         ratio = np.where(np.isfinite(ratio), ratio, 1.0)
         z = ratio / self.temperature
         z = np.exp(z - z.max())
-        self.weights_ = self.n_tasks_ * z / z.sum()
-        self._lambda = torch.as_tensor(self.weights_, dtype=torch.float32,
-                                       device=self._lambda.device)
+        self.weights_.copy_(torch.from_numpy(self.n_tasks_ * z / z.sum()))
+        self._lambda.copy_(self.weights_)
 
     def weights(self):
-        return self.weights_.copy()
+        return self.weights_.cpu().numpy().copy()
 
 
 _RLW_DISTRIBUTIONS = ("normal", "uniform", "dirichlet")
@@ -313,7 +290,6 @@ class RLW(_StepAveraged):
         if self.distribution not in _RLW_DISTRIBUTIONS:
             raise ValueError(f"RLW: distribution must be one of {_RLW_DISTRIBUTIONS}, "
                              f"got {self.distribution!r}.")
-        self._mean = _RunningMean(self.n_tasks_)
         return self
 
     def _draw(self, device):
@@ -332,7 +308,7 @@ class RLW(_StepAveraged):
         if not training:
             return task_losses.sum()
         weights = self._draw(task_losses.device)
-        self._mean.add(weights)
+        self.record_weights(weights)
         return (weights * task_losses).sum()
 
 
@@ -440,43 +416,41 @@ class FAMO(_StepAveraged):
         if not self.weight_decay >= 0:
             raise ValueError(f"FAMO: weight_decay must be >= 0, got "
                              f"{self.weight_decay!r}.")
-        self.logits_ = torch.zeros(self.n_tasks_, requires_grad=True)
-        optimizer = torch.optim.AdamW if self.decay == "decoupled" else torch.optim.Adam
-        self._optimizer = optimizer([self.logits_], lr=self.lr,
-                                    weight_decay=self.weight_decay)
-        self._previous = None
-        self._mean = _RunningMean(self.n_tasks_)
-        return self
-
-    def to(self, device):
-        _move_parameter(self.logits_, self._optimizer, device)
+        self.register_buffer("logits_", torch.zeros(self.n_tasks_))
+        self.logits_adam_ = _OwnAdam(self.logits_, lr=self.lr,
+                                     weight_decay=self.weight_decay,
+                                     decoupled=self.decay == "decoupled")
+        # the losses of the last step, until they are compared with the next
+        self.register_buffer("previous_losses_", torch.zeros(self.n_tasks_))
+        self._pending = False
         return self
 
     def combine(self, task_losses, training=True):
         if not training:
             return task_losses.sum()
         losses = task_losses.detach()
-        if self.update == "next_batch" and self._previous is not None:
-            self._update_logits(self._previous, losses)
+        if self.update == "next_batch" and self._pending:
+            self._update_logits(self.previous_losses_, losses)
         active = losses > 0
         with torch.no_grad():
             z = torch.softmax(self.logits_, dim=0)
             inverse = torch.where(active, z / (losses + self._eps),
                                   torch.zeros_like(z))
             weights = self.n_tasks_ * inverse / inverse.sum().clamp_min(1e-30)
-        self._mean.add(weights)
-        self._previous = losses
+        self.record_weights(weights)
+        self.previous_losses_.copy_(losses)
+        self._pending = True
         # the gradient of K sum_k z_k / c log L_k, with a readable value
         return (weights * task_losses).sum()
 
     def after_step(self, net):
-        if self.update != "same_batch" or self._previous is None:
+        if self.update != "same_batch" or not self._pending:
             return
         X, y = net.train_batch_
         with torch.no_grad():
             losses = net.batch_task_losses(X, y, training=True)
-        self._update_logits(self._previous, losses)
-        self._previous = None
+        self._update_logits(self.previous_losses_, losses)
+        self._pending = False
 
     def _update_logits(self, before, after):
         active = (before > 0) & (after > 0)
@@ -485,8 +459,8 @@ class FAMO(_StepAveraged):
         with torch.no_grad():
             z = torch.softmax(self.logits_, dim=0)
             # the gradient of softmax(xi) along delta
-            self.logits_.grad = z * (delta - (z * delta).sum())
-        self._optimizer.step()
+            gradient = z * (delta - (z * delta).sum())
+        self.logits_adam_.step(self.logits_, gradient)
 
 
 WEIGHTINGS["uncertainty"] = Uncertainty

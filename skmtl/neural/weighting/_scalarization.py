@@ -2,7 +2,7 @@
 
 import torch
 
-from ._base import WEIGHTINGS, _RunningMean, _StepAveraged
+from ._base import WEIGHTINGS, _StepAveraged
 
 __all__ = ["GLS", "STCH"]
 
@@ -62,11 +62,6 @@ class GLS(_StepAveraged):
     def __init__(self):
         pass
 
-    def initialize(self, tasks):
-        super().initialize(tasks)
-        self._mean = _RunningMean(self.n_tasks_)
-        return self
-
     def combine(self, task_losses, training=True):
         active = task_losses.detach() > 0
         if not bool(active.any()):
@@ -78,7 +73,7 @@ class GLS(_StepAveraged):
             with torch.no_grad():
                 weights = torch.where(active, value / (active.sum() * task_losses),
                                       torch.zeros_like(task_losses))
-            self._mean.add(weights)
+            self.record_weights(weights)
         return value
 
 
@@ -155,25 +150,17 @@ class STCH(_StepAveraged):
         if pref.shape != (self.n_tasks_,) or not bool((pref > 0).all()):
             raise ValueError(f"STCH: pref_vector must hold {self.n_tasks_} positive "
                              f"values, got {self.pref_vector!r}.")
-        self.pref_ = pref
-        self.initial_losses_ = torch.zeros(self.n_tasks_)
-        self._mean = _RunningMean(self.n_tasks_)
-        return self
-
-    def to(self, device):
-        self.pref_ = self.pref_.to(device)
-        self.initial_losses_ = self.initial_losses_.to(device)
+        self.register_buffer("pref_", pref)
+        self.register_buffer("initial_losses_", torch.zeros(self.n_tasks_))
         return self
 
     def combine(self, task_losses, training=True):
-        if self.pref_.device != task_losses.device:
-            self.to(task_losses.device)
         losses = task_losses.detach()
         active = losses > 0
         if self.normalization == "initial":
             if training:
-                self.initial_losses_ = torch.where(self.initial_losses_ > 0,
-                                                   self.initial_losses_, losses)
+                self.initial_losses_.copy_(torch.where(self.initial_losses_ > 0,
+                                                       self.initial_losses_, losses))
             scale = torch.where(self.initial_losses_ > 0, self.initial_losses_,
                                 torch.ones_like(losses))
         else:
@@ -186,7 +173,7 @@ class STCH(_StepAveraged):
         if training:
             with torch.no_grad():
                 weights = torch.softmax(scores, dim=0) * self.pref_ / scale
-            self._mean.add(weights)
+            self.record_weights(weights)
         return value
 
 

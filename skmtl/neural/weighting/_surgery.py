@@ -13,7 +13,7 @@ from ...utils._gradient_combination import (
     config_weights,
     gradvac_weights,
 )
-from ._base import ALIASES, WEIGHTINGS, _RunningMean, _StepAveraged
+from ._base import ALIASES, WEIGHTINGS, _StepAveraged
 from ._gradient_level import _finish, _GradientCombination
 from ._jacobian import split_parameters, task_jacobian, write_gradients
 
@@ -162,8 +162,8 @@ class GradVac(_GradientCombination):
 
     Attributes
     ----------
-    targets_ : ndarray of shape (n_tasks, n_tasks)
-        ``phi_hat``.
+    targets_ : torch.Tensor of shape (n_tasks, n_tasks)
+        ``phi_hat`` (a buffer).
 
     Notes
     -----
@@ -194,7 +194,8 @@ class GradVac(_GradientCombination):
         super().initialize(tasks)
         if not 0 <= self.beta <= 1:
             raise ValueError(f"GradVac: beta must be in [0, 1], got {self.beta!r}.")
-        self.targets_ = np.zeros((self.n_tasks_, self.n_tasks_))
+        self.register_buffer("targets_", torch.zeros(
+            (self.n_tasks_, self.n_tasks_), dtype=torch.float64))
         return self
 
     def _combination(self, gram):
@@ -204,9 +205,11 @@ class GradVac(_GradientCombination):
         for i in range(n):
             others = [j for j in range(n) if j != i]
             order.append([others[k] for k in torch.randperm(len(others)).tolist()])
-        targets = self.targets_[np.ix_(index, index)]
+        all_targets = self.targets_.cpu().numpy()
+        targets = all_targets[np.ix_(index, index)]
         weights = gradvac_weights(gram, targets, beta=float(self.beta), order=order)
-        self.targets_[np.ix_(index, index)] = targets
+        all_targets[np.ix_(index, index)] = targets
+        self.targets_.copy_(torch.from_numpy(all_targets))
         return weights
 
 
@@ -259,7 +262,6 @@ class GradDrop(_StepAveraged):
         if not np.all((leak >= 0) & (leak <= 1)):
             raise ValueError(f"GradDrop: leak must be in [0, 1], got {self.leak!r}.")
         self._leak = leak.copy()
-        self._mean = _RunningMean(self.n_tasks_)
         return self
 
     def combine(self, task_losses, training=True):
@@ -284,7 +286,7 @@ class GradDrop(_StepAveraged):
         write_gradients(others, other_gradients(np.ones(self.n_tasks_)))
         fraction = torch.where(total > 0, kept / total.clamp_min(1e-30),
                                torch.zeros_like(total))
-        self._mean.add(fraction)
+        self.record_weights(fraction)
         return _finish(task_losses, penalty)
 
 
