@@ -6,7 +6,7 @@ from torch.optim.adam import adam
 
 from ...utils._registry import ParamsMixin, Registry
 
-__all__ = ["Weighting", "WEIGHTINGS", "ALIASES", "resolve_weighting"]
+__all__ = ["Weighting", "WEIGHTINGS", "ALIASES", "resolve_weighting", "backward_total"]
 
 
 class Weighting(ParamsMixin, torch.nn.Module):
@@ -48,12 +48,15 @@ class Weighting(ParamsMixin, torch.nn.Module):
     are trained by the net's optimizer, in a parameter group of their own
     when :meth:`optimizer_options` returns options (e.g. a learning rate).
 
-    A **gradient-level** strategy (``level = "gradient"``) overrides
-    :meth:`backward`: it may compute per-task gradients of
-    ``net.module_.shared_parameters()`` with ``torch.autograd.grad``, combine
-    them and write the parameters' ``.grad``; it must leave the gradients of
-    every learnable parameter set for the optimizer step that follows, and
-    return the scalar loss to report.
+    A **gradient-level** strategy subclasses :class:`GradientWeighting`,
+    which computes the task Jacobian of the shared parameters, writes the
+    gradients and finishes the step: the strategy gives only its
+    combination (:meth:`GradientWeighting.gram_weights` from the Gram
+    matrix, or :meth:`GradientWeighting.combine_jacobian`). A strategy with
+    a step of another kind (``level = "gradient"``) overrides
+    :meth:`backward` itself: it must leave the gradients of every learnable
+    parameter set for the optimizer step that follows, and return the
+    scalar loss to report.
 
     During a training step, ``net.batch_task_losses(X, y, parameters=...)``
     evaluates the task losses on any batch, optionally with other parameter
@@ -135,11 +138,7 @@ class Weighting(ParamsMixin, torch.nn.Module):
         -------
         loss : torch.Tensor, scalar
         """
-        total = self.combine(task_losses, training=True)
-        if penalty is not None:
-            total = total + penalty
-        total.backward()
-        return total
+        return backward_total(self.combine(task_losses, training=True), penalty)
 
     @property
     def uses_gradients(self):
@@ -230,6 +229,33 @@ class _OwnAdam(torch.nn.Module):
                 beta2=0.999, lr=self.lr, weight_decay=self.weight_decay, eps=1e-8,
                 maximize=False)
         self.steps += 1
+
+
+def backward_total(total, penalty=None):
+    """Back-propagate the joint loss ``total`` plus the architecture's ``penalty``.
+
+    The loss-level step; returns what was back-propagated.
+    """
+    if penalty is not None:
+        total = total + penalty
+    total.backward()
+    return total
+
+
+def _check_every(owner, every):
+    if isinstance(every, bool) or int(every) != every or every < 1:
+        raise ValueError(f"{owner}: every must be a positive integer, got "
+                         f"{every!r}.")
+
+
+def _check_pref(owner, pref_vector, n_tasks):
+    if pref_vector is None:
+        return None
+    pref = np.asarray(pref_vector, dtype=float)
+    if pref.shape != (n_tasks,) or not np.all(pref > 0):
+        raise ValueError(f"{owner}: pref_vector must hold {n_tasks} positive values, "
+                         f"got {pref_vector!r}.")
+    return pref
 
 
 WEIGHTINGS = Registry("weighting", base=Weighting)

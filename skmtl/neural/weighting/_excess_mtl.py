@@ -1,82 +1,15 @@
-"""Fair and robust allocations across tasks: FairGrad and ExcessMTL."""
+"""ExcessMTL: task weights from estimated excess risks."""
 
 import numpy as np
 import torch
 
-from ...utils._gradient_combination import fairgrad_weights
-from ._base import ALIASES, WEIGHTINGS, _StepAveraged
-from ._gradient_level import _finish, _GradientCombination
-from ._jacobian import (
-    jacobian_rows,
-    parameter_views,
-    split_parameters,
-    task_jacobian,
-    write_gradients,
-)
+from ._base import WEIGHTINGS
+from ._jacobian import GradientWeighting, jacobian_rows, parameter_views, weighted_sum
 
-__all__ = ["FairGrad", "ExcessMTL"]
+__all__ = ["ExcessMTL"]
 
 
-class FairGrad(_GradientCombination):
-    """Fair resource allocation in multi-task learning (Ban & Ji, 2024).
-
-    The step ``d = w @ J`` is chosen so that the tasks' gains ``g_k . d``
-    (their first-order loss decreases) are an alpha-fair allocation: ``w >
-    0`` solves
-
-        ``(G w)_k = w_k ** (-1 / alpha)`` for every task ``k``,
-
-    on the Gram matrix ``G = J J^T``. ``alpha = 1`` is proportional
-    fairness (Nash-MTL's bargaining solution); larger ``alpha`` favours the
-    task with the smallest gain (max-min fairness as ``alpha -> inf``);
-    ``alpha -> 0`` approaches the plain sum. Each head keeps its own task's
-    gradient.
-
-    Parameters
-    ----------
-    alpha : float, default=2.0
-        Fairness.
-
-    See Also
-    --------
-    NashMTL : The case ``alpha = 1``, heads included.
-
-    Notes
-    -----
-    Solved exactly by damped Newton steps on a strictly convex problem
-    (:func:`~skmtl.utils._gradient_combination.fairgrad_weights`) instead
-    of the authors' least-squares iterations (as torchjd's ``FairGrad``).
-    One backward pass per task. Reference: [1]_.
-
-    References
-    ----------
-    .. [1] H. Ban and K. Ji, "Fair resource allocation in multi-task
-       learning", ICML 2024.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmtl import Task
-    >>> from skmtl.neural.weighting import FairGrad
-    >>> strategy = FairGrad(alpha=1.0).initialize([Task("a"), Task("b")])
-    >>> strategy._combination(np.diag([4.0, 1.0])).round(6).tolist()  # Nash
-    [0.5, 1.0]
-    """
-
-    def __init__(self, alpha=2.0):
-        self.alpha = alpha
-
-    def initialize(self, tasks):
-        super().initialize(tasks)
-        if not self.alpha > 0:
-            raise ValueError(f"FairGrad: alpha must be > 0, got {self.alpha!r}.")
-        return self
-
-    def _combination(self, gram):
-        return fairgrad_weights(gram, alpha=float(self.alpha))
-
-
-class ExcessMTL(_StepAveraged):
+class ExcessMTL(GradientWeighting):
     """Robust multi-task learning with excess risks (He et al., 2024).
 
     Tasks are weighted by an estimate of how far each is from its own best
@@ -140,8 +73,6 @@ class ExcessMTL(_StepAveraged):
     ExcessMTL(robust_step_size=0.5)
     """
 
-    level = "gradient"
-
     def __init__(self, robust_step_size=0.01):
         self.robust_step_size = robust_step_size
 
@@ -159,13 +90,8 @@ class ExcessMTL(_StepAveraged):
         self.register_buffer("log_weights_", torch.full((K,), -float(np.log(K))))
         return self
 
-    def combine(self, task_losses, training=True):
-        return task_losses.sum()
-
-    def backward(self, task_losses, net, penalty=None):
-        shared, others = split_parameters(net.module_, "ExcessMTL")
-        jacobian, other_gradients = task_jacobian(task_losses, net.module_, shared,
-                                                  others)
+    def combine_jacobian(self, jacobian, task_losses, parameters):
+        shared = parameters
         K = self.n_tasks_
         with torch.no_grad():
             if self.squared_gradients_ is None:
@@ -187,12 +113,7 @@ class ExcessMTL(_StepAveraged):
             self.log_weights_.copy_(torch.log_softmax(
                 self.log_weights_ + float(self.robust_step_size) * ratio, dim=0))
             weights = K * torch.exp(self.log_weights_)
-        write_gradients(shared, jacobian, weights.cpu().numpy())
-        write_gradients(others, other_gradients(np.ones(K)))
-        self.record_weights(weights)
-        return _finish(task_losses, penalty)
+        return weighted_sum(jacobian, weights.cpu().numpy()), weights
 
 
-WEIGHTINGS["fairgrad"] = FairGrad
-WEIGHTINGS["excess_mtl"] = ExcessMTL
-ALIASES["excess"] = "excess_mtl"
+WEIGHTINGS.register("excess_mtl", ExcessMTL, aliases=("excess",))
