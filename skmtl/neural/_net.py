@@ -7,6 +7,7 @@ from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
+from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
 from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
@@ -465,15 +466,14 @@ class MultiTaskNet(NeuralNet):
     def predict(self, X):
         """Predictions of every task in label space, ``(n_samples, n_outputs)``.
 
-        Class labels for classification tasks, values for the others, columns
-        in the tasks' order; an object array when the tasks' labels mix types.
+        Class labels for classification tasks, values for the others, in the
+        tasks' columns, decoded as the estimators decode them
+        (:func:`~skmtl.base.assemble_predictions`): int64 when every task
+        predicts integer labels, float64 for numbers, an object array when
+        string labels sit beside numbers.
         """
-        per_task = [task.transform(raw) for task, raw in
-                    zip(self.tasks, self.predict_raw(X))]
-        kinds = {np.asarray(p).dtype.kind for p in per_task}
-        if kinds <= set("biuf"):
-            return np.hstack(per_task)
-        return np.hstack([np.asarray(p, dtype=object) for p in per_task])
+        return assemble_predictions(self.tasks, [
+            task.transform(raw) for task, raw in zip(self.tasks, self.predict_raw(X))])
 
     def predict_proba(self, X):
         """Class probabilities of each classification column (list of arrays)."""
