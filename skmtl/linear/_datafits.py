@@ -356,12 +356,13 @@ class Quadratic(_QuadraticForm):
     def prefers_gram(self):
         """Whether this problem is best solved in the Gram space.
 
-        More rows than features, every label present with one weight per
-        row (one Gram matrix serves every task) and the Gram matrix within
-        memory (``mode="gram"``): the rule by which ``solver="auto"`` picks
+        More rows than features and the Gram matrices within memory
+        (``mode="gram"``: one of ``p^2`` entries when every label is present
+        with one weight per row, one per task column otherwise, at most
+        2.5e7 entries in all): the rule by which ``solver="auto"`` picks
         ``"gram_cd"``.
         """
-        return self.shared and self.mode == "gram" and self.X.shape[0] > self.n_features
+        return self.mode == "gram" and self.X.shape[0] > self.n_features
 
     def gram_form(self):
         """This datafit with every product taken on Gram matrices (``mode="gram"``).

@@ -19,9 +19,10 @@ need, and all of ``G`` at once (one symmetric product, ``n p^2 / 2``
 multiply-adds) when most features violate their optimality condition.
 
 Missing labels give each task its own rows, hence its own Gram matrix: the
-datafit then holds ``M`` of them (``M n p^2`` multiply-adds to build).
-``solver="auto"`` picks this solver only where one Gram matrix serves every
-task (:attr:`Quadratic.prefers_gram`); ``solver="gram_cd"`` forces it.
+datafit then holds ``M`` of them (``M p^2`` entries, ``M`` times the work to
+build). ``solver="auto"`` picks this solver for ``n_samples > n_features``
+where the Gram matrices hold at most 2.5e7 entries
+(:attr:`Quadratic.prefers_gram`); ``solver="gram_cd"`` forces it.
 """
 
 from ._cd import CoordinateDescent, coordinate_descent
@@ -37,11 +38,11 @@ class GramCoordinateDescent(CoordinateDescent):
     :class:`CoordinateDescent`, with every product taken on the Gram matrix
     ``X^T X`` and ``X^T Y`` (centered and weighted as the datafit says),
     whatever the shape. ``solver="auto"`` picks it when there are more
-    samples than features, every label is present (one weight per row) and
-    the Gram matrix fits in memory (at most 2.5e7 entries, ``p <= 5000``);
-    otherwise :class:`CoordinateDescent`, which works through ``X`` when
-    ``X`` is the cheaper. Forced on NaN-masked targets it builds one Gram
-    matrix per task column.
+    samples than features and the Gram matrices fit in memory (at most
+    2.5e7 entries: ``p <= 5000`` with every label present, one Gram matrix
+    per task column with missing labels); otherwise
+    :class:`CoordinateDescent`, which works through ``X`` when that is
+    cheaper.
 
     Parameters
     ----------

@@ -104,19 +104,31 @@ def test_sample_weights_are_row_repetitions(small_working_sets):
     np.testing.assert_allclose(weighted.coef_, cd.coef_, atol=1e-8)
 
 
-def test_missing_labels_use_one_gram_matrix_per_task(small_working_sets):
-    """Forced on NaN-masked targets: per-task Gram matrices, the same solution."""
+def test_missing_labels_use_one_gram_matrix_per_task(small_working_sets,
+                                                     monkeypatch):
+    """NaN-masked targets: one Gram matrix per task, the solution of "cd" through X."""
     X, Y = _data(missing_rate=0.3)
     alpha = _alpha_max(np.nan_to_num(X), np.nan_to_num(Y)) / 30
-    auto = MultiTaskLinearRegressor(L21(alpha), **TIGHT).fit(X, Y)
-    assert auto.solver_ == "cd"  # auto: one Gram matrix per task is not worth it
-    est = MultiTaskLinearRegressor(L21(alpha), solver="gram_cd", **TIGHT).fit(X, Y)
-    np.testing.assert_allclose(est.coef_, auto.coef_, atol=1e-8)
-    np.testing.assert_allclose(est.intercept_, auto.intercept_, atol=1e-8)
-    # Unequal task weights: a proximal step per row instead of its minimizer.
+    est = MultiTaskLinearRegressor(L21(alpha), **TIGHT).fit(X, Y)
+    assert est.solver_ == "gram_cd"
+    assert Quadratic(X, Y, None, np.ones(4)).gram_form()._full_gram().shape == (
+        4, 40, 40)
+    # Through X (no Gram matrix): "cd" once the Gram matrices are too large.
+    from skmtl.linear import _datafits
+
+    monkeypatch.setattr(_datafits, "_GRAM_ENTRIES", 40 * 40 * 4 - 1)
+    through_x = MultiTaskLinearRegressor(L21(alpha), **TIGHT).fit(X, Y)
+    assert through_x.solver_ == "cd"
+    np.testing.assert_allclose(est.coef_, through_x.coef_, atol=1e-8)
+    np.testing.assert_allclose(est.intercept_, through_x.intercept_, atol=1e-8)
+    with pytest.raises(ValueError, match=r"one Gram matrix per task column "
+                                         r"\(missing labels: 4\) of 40 x 40"):
+        MultiTaskLinearRegressor(L21(alpha), solver="gram_cd").fit(X, Y)
+    monkeypatch.undo()
+    # Unequal task weights: each column its own scale of the Hessian.
     weights = MultiTaskLinearRegressor(L21(alpha), solver="gram_cd",
                                        task_weights=[1, 2, 1, 0.5], **TIGHT).fit(X, Y)
-    ref = MultiTaskLinearRegressor(L21(alpha), solver="cd",
+    ref = MultiTaskLinearRegressor(L21(alpha), solver="fista",
                                    task_weights=[1, 2, 1, 0.5], **TIGHT).fit(X, Y)
     np.testing.assert_allclose(weights.coef_, ref.coef_, atol=1e-8)
 
