@@ -10,6 +10,7 @@ every weight to zero.
 
 import torch
 
+from .._data import n_rows
 from ._base import (
     ALIASES,
     WEIGHTINGS,
@@ -368,7 +369,7 @@ class MetaWeighting(_StepAveraged):
 
     def _meta_step(self, net):
         X, y = net.train_batch_
-        n = len(X)
+        n = n_rows(X)  # a dict of named inputs too
         n_held = int(round(self.holdout * n))
         if n_held < 1 or n_held >= n:
             return
