@@ -174,20 +174,31 @@ def string_column_error(X, skip=None):
                                      else None, str(dtype))
             if getattr(dtype, "kind", None) == "O":
                 for value in X.iloc[:, j]:
-                    if isinstance(value, str | bytes):
+                    if _is_word(value):
                         return _string_error(names[j], value, "object")
         return None
     if not hasattr(X, "dtype") or getattr(X, "ndim", 0) != 2:
         return None
-    columns = [j for j in range(X.shape[1]) if skip is None or not skip[j]]
-    if X.dtype.kind in "US" and columns and X.shape[0]:
-        return _string_error(columns[0], X[0, columns[0]], str(X.dtype))
-    if X.dtype.kind == "O":
-        for j in columns:
-            for value in X[:, j]:
-                if isinstance(value, str | bytes):
-                    return _string_error(j, value, "object")
+    if X.dtype.kind not in "OUS":
+        return None
+    for j in range(X.shape[1]):
+        if skip is not None and skip[j]:
+            continue
+        for value in X[:, j]:
+            if _is_word(value):
+                return _string_error(j, value, str(X.dtype))
     return None
+
+
+def _is_word(value):
+    """A string that is not a number ("yes"; "1.5" converts to a float)."""
+    if not isinstance(value, str | bytes | np.str_ | np.bytes_):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _string_error(column, example, dtype):
