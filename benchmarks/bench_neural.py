@@ -132,6 +132,32 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
+def predict_only(X, Y, batch_size, args):
+    """Prediction throughput alone (the networks trained one epoch)."""
+    n = X.shape[0]
+    model, _ = plain_loop(X, Y, 1, batch_size, masked=False, device=args.device)
+    est, _, _ = skmtl_fit(X, Y, 1, batch_size, device=args.device)
+    predict = {"plain loop": [], "plain loop, 256-row chunks": [],
+               "MultiTaskEstimator": []}
+    for _ in range(5 * args.rounds):
+        predict["plain loop"].append(n / _timed(lambda: plain_predict(model, X)))
+        predict["plain loop, 256-row chunks"].append(
+            n / _timed(lambda: plain_predict(model, X, batch_size)))
+        predict["MultiTaskEstimator"].append(n / _timed(lambda: est.predict(X)))
+    print(f"predict rows/s: {n} x 100, MLP 2x256, 3 tasks, {args.threads} threads, "
+          f"device {args.device}, torch {torch.__version__}, {5 * args.rounds} "
+          f"interleaved repeats")
+    ref_best, ref_median = max(predict["plain loop"]), statistics.median(
+        predict["plain loop"])
+    print(f"{'contender':<28}  {'best':>9}  {'ratio':>6}  {'median':>9}  {'ratio':>6}")
+    for name, values in predict.items():
+        b, m = max(values), statistics.median(values)
+        print(f"{name:<28}  {b:9.0f}  {b / ref_best:6.3f}  {m:9.0f}  "
+              f"{m / ref_median:6.3f}")
+    print("ratios: throughput over the plain loop predicting in 4096-row chunks "
+          "under no_grad; target >= 0.95")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -141,11 +167,16 @@ def main(argv=None):
                         help='torch device of both contenders, e.g. "cuda"')
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved repetitions of every measurement")
+    parser.add_argument("--predict-only", action="store_true",
+                        help="train one epoch of each contender, time prediction "
+                             "only")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     n = 20_000 if args.quick else 100_000
     epochs, batch_size = 3, 256
     X, Y = make_data(n, 100)
+    if args.predict_only:
+        return predict_only(X, Y, batch_size, args)
 
     # Runs are interleaved so that load from other processes on a shared
     # machine hits every contender alike; the first epoch of each run is a
