@@ -724,8 +724,9 @@ class _NetworkInputs:
         if len(numeric_columns):
             numeric = X.iloc[:, numeric_columns] if hasattr(X, "iloc") else (
                 X[:, numeric_columns])
-            numeric = check_array(numeric, dtype=np.float32, ensure_all_finite=True,
-                                  input_name="X")
+            # C order: the dataset's tensor shares it instead of copying
+            numeric = check_array(numeric, dtype=np.float32, order="C",
+                                  ensure_all_finite=True, input_name="X")
         else:  # categorical columns only
             numeric = np.empty((len(X), 0), dtype=np.float32)
             if len(X) == 0:

@@ -318,7 +318,7 @@ def _lookup(categories, values):
         return codes
     missing = _missing(values)
     present = ~missing
-    candidates = values[present]
+    candidates = values[present] if missing.any() else values
     if candidates.dtype.kind == "O":
         candidates = _uniform(candidates, None)
     try:
@@ -334,7 +334,10 @@ def _lookup(categories, values):
                                dtype=np.int64)
         codes[present] = found_codes + 1
         return codes
-    codes[present] = np.where(found, clipped + 1, 0)
+    found = np.where(found, clipped + 1, 0)
+    if candidates is values:  # nothing missing
+        return found.astype(np.int64, copy=False)
+    codes[present] = found
     return codes
 
 
