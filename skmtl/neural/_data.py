@@ -30,8 +30,9 @@ def _as_float_tensor(X, copy=True):
         X = X.detach().to(torch.float32)
         return X.clone() if copy else X
     X = np.asarray(X)
-    if not copy and X.dtype == np.float32 and X.flags.c_contiguous and \
-            X.flags.writeable:
+    if not copy and X.dtype == np.float32 and X.flags.writeable and (
+            X.flags.c_contiguous or X.flags.f_contiguous):
+        # a column-major table (what pandas gives) is gathered by rows as fast
         return torch.from_numpy(X)
     return torch.from_numpy(np.array(X, dtype=np.float32, order="C", copy=True))
 

@@ -380,7 +380,9 @@ class _NeuralEstimator(BaseEstimator):
                 self.target_scale_[col] = scale if scale > 0 else 1.0
 
     def _dataset(self, X, targets, groups, sample_weight):
-        targets = (targets - self.target_mean_) / self.target_scale_
+        # in place: ``targets`` is the caller's fresh encoding
+        targets -= self.target_mean_
+        targets /= self.target_scale_
         codes = encode_groups(groups, self.tasks_, n_rows(X))
         # encoded tables are arrays of our own: no copy to protect them
         return TaskDataset(X, targets, codes, sample_weight=sample_weight,
@@ -722,11 +724,15 @@ class _NetworkInputs:
             raise error
         numeric_columns = np.flatnonzero(~mask)
         if len(numeric_columns):
-            numeric = X.iloc[:, numeric_columns] if hasattr(X, "iloc") else (
-                X[:, numeric_columns])
-            # C order: the dataset's tensor shares it instead of copying
-            numeric = check_array(numeric, dtype=np.float32, order="C",
-                                  ensure_all_finite=True, input_name="X")
+            if hasattr(X, "iloc"):
+                # straight to float32 (no float64 copy of the columns first);
+                # the dataset's tensor shares this array
+                numeric = X.iloc[:, numeric_columns].to_numpy(
+                    dtype=np.float32, na_value=np.nan)
+            else:
+                numeric = X[:, numeric_columns]
+            numeric = check_array(numeric, dtype=np.float32, ensure_all_finite=True,
+                                  input_name="X")
         else:  # categorical columns only
             numeric = np.empty((len(X), 0), dtype=np.float32)
             if len(X) == 0:
