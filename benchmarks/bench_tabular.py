@@ -25,8 +25,9 @@ Measured:
 * predict: rows per second of ``est.predict(df)`` against the hand loop
   predicting in chunks of 4 096 rows under ``torch.no_grad()`` (ids mapped
   with ``np.searchsorted`` on the fitted ids, probabilities thresholded);
-* peak memory: each contender's fit and prediction run again in a forked
-  child process (the data inherited from the parent); the child resets the
+* peak memory: each contender's fit and prediction run in a forked child
+  process (the data inherited from the parent), before the timings; the
+  child returns the heap's free pages (``malloc_trim``), resets the
   kernel's peak-RSS counter (``/proc/self/clear_refs``, value 5), and the
   peak ``VmHWM`` minus the ``VmRSS`` at the start is the memory the run
   added. It counts every allocator (NumPy, torch), unlike ``tracemalloc``.
@@ -38,6 +39,7 @@ Run: ``python benchmarks/bench_tabular.py`` (a few minutes on two cores;
 """
 
 import argparse
+import ctypes
 import os
 import statistics
 import time
@@ -166,6 +168,9 @@ def peak_memory(run):
     if pid == 0:  # the child: reset the peak, run, report
         os.close(read)
         try:
+            # hand the heap's free pages (left by the parent's earlier work)
+            # back to the system, or the run would reuse them unseen
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
             before = _status("VmRSS")
@@ -195,6 +200,11 @@ def main(argv=None):
     df, Y = make_log(args.n_rows)
     n = len(df)
 
+    # memory first, from the parent's fresh heap
+    memory = {
+        "hand loop": peak_memory(lambda: hand_predict(hand_fit(df, Y), df)),
+        "MultiTaskEstimator": peak_memory(lambda: estimator().fit(df, Y).predict(df)),
+    }
     fit = {"hand loop": [], "MultiTaskEstimator": []}
     predict = {"hand loop": [], "MultiTaskEstimator": []}
     for rep in range(args.rounds):
@@ -206,11 +216,6 @@ def main(argv=None):
             predict["hand loop"].append(n / _timed(hand_predict, fitted, df)[0])
             predict["MultiTaskEstimator"].append(
                 n / _timed(_predict_estimator, est, df)[0])
-
-    memory = {
-        "hand loop": peak_memory(lambda: hand_predict(hand_fit(df, Y), df)),
-        "MultiTaskEstimator": peak_memory(lambda: estimator().fit(df, Y).predict(df)),
-    }
 
     print(f"Impression log {n} rows (user_id {df['user_id'].nunique()} ids, item_id "
           f"{df['item_id'].nunique()} ids, 8 numeric), 2 binary tasks; embeddings "
