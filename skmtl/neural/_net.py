@@ -270,6 +270,9 @@ class MultiTaskNet(NeuralNet):
         module as one argument, which hands them to its trunk as keyword
         arguments (see :class:`HardSharing`)."""
         if isinstance(x, Mapping) and not fit_params:
+            if all(isinstance(v, torch.Tensor) for v in x.values()):
+                # the batches of TaskDataset: skip skorch's recursive to_tensor
+                return self.module_({k: v.to(self.device) for k, v in x.items()})
             return self.module_(to_tensor(x, device=self.device))
         return super().infer(x, **fit_params)
 
