@@ -150,13 +150,7 @@ class MultiTaskMixin:
         # A DataFrame Y is matched to the tasks by column name (and put in
         # task order); with tasks=None its column names name the tasks.
         Y_checked, names, was_1d = check_targets(Y, tasks=tasks)
-        X, _ = validate_data(
-            self, X, Y_checked, reset=True,
-            validate_separately=(self._x_params(),
-                                 dict(ensure_2d=False, dtype=None,
-                                      ensure_all_finite=False)),
-        )
-        check_consistent_length(X, Y_checked)
+        X = self._validate_fit_X(X, Y_checked)
         self.tasks_ = resolve_tasks(tasks, Y_checked,
                                     default_type=self._default_task_type,
                                     names=names)
@@ -164,6 +158,19 @@ class MultiTaskMixin:
         self.n_outputs_ = Y_checked.shape[1]
         self._y_was_1d = was_1d
         return X, Y_checked
+
+    def _validate_fit_X(self, X, Y):
+        """Validated ``X`` at fit, with as many rows as ``Y`` (sets
+        ``n_features_in_``, ``feature_names_in_``); estimators with other
+        kinds of inputs override it."""
+        X, _ = validate_data(
+            self, X, Y, reset=True,
+            validate_separately=(self._x_params(),
+                                 dict(ensure_2d=False, dtype=None,
+                                      ensure_all_finite=False)),
+        )
+        check_consistent_length(X, Y)
+        return X
 
     def _validate_X(self, X):
         check_is_fitted(self)

@@ -25,8 +25,9 @@ from ._architectures import (
 )
 from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
 from ._conflict import GradientConflict
-from ._data import BatchIterator, TaskDataset, encode_groups
+from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
@@ -36,10 +37,12 @@ __all__ = [
     "AcceleratedMultiTaskNet",
     "BatchIterator",
     "CGC",
+    "CategoricalEncoder",
     "ConvNet",
     "GradientConflict",
     "CrossStitch",
     "DivergenceGuard",
+    "EmbeddedInputs",
     "EpochSeed",
     "HardSharing",
     "LookaheadAffinity",
@@ -52,11 +55,13 @@ __all__ = [
     "MultiTaskRegressor",
     "PLE",
     "SoftSharing",
+    "SparseRows",
     "StarvationMonitor",
     "TRUNKS",
     "TRUNK_ALIASES",
     "TaskDataset",
     "build_trunk",
+    "embedding_size",
     "encode_groups",
     "weighting",
 ]
