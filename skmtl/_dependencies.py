@@ -128,6 +128,19 @@ class TaskGraph:
             negative = rows if negative is None else negative | rows
         return negative
 
+    def not_applicable(self, Y, k):
+        """Rows where task ``k``'s parent path did not happen, from labels
+        ``Y`` (label space, every task's columns); none for a task without
+        parent."""
+        Y = np.asarray(Y)
+        encoded = np.full(Y.shape, np.nan)
+        for a, _ in self.paths[k]:
+            columns = self.tasks[a].columns_
+            encoded[:, columns] = self.tasks[a].encode(Y[:, columns])
+        if not self.paths[k]:
+            return np.zeros(Y.shape[0], dtype=bool)
+        return self.path_negative(encoded, k)
+
     def blank_not_applicable(self, encoded):
         """Encoded targets with each child's entries set to NaN where its
         parent path did not happen (their label there is implied); in place,

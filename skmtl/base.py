@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils import check_consistent_length
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dependencies import TaskGraph, check_funnel
+from ._dependencies import TaskGraph, check_dependencies, check_funnel
 from .tasks import missing_mask, resolve_tasks
 from .utils._targets import check_targets, resolve_task_weights
 
@@ -126,7 +126,9 @@ class MultiTaskMixin:
             out[:, task.columns_] = task.encode(Y[:, task.columns_])
         if any(task.given is not None for task in self.tasks_):
             # a dependent task's label where its parent path did not happen is
-            # implied, not a label of its conditional model
+            # implied, not a label of its conditional model (any other label
+            # there is an error, also in later partial_fit chunks)
+            check_dependencies(self.tasks_, Y)
             TaskGraph(self.tasks_).blank_not_applicable(out)
         return out
 
@@ -234,8 +236,13 @@ class MultiTaskMixin:
         return float(np.nanmean(scores))
 
     def _labelled_rows(self, Y, task):
-        """Rows where every column of ``task`` is labelled."""
-        return ~missing_mask(Y[:, task.columns_]).any(axis=1)
+        """Rows where every column of ``task`` is labelled (for a dependent
+        task, and its parent path happened: elsewhere its label is implied)."""
+        rows = ~missing_mask(Y[:, task.columns_]).any(axis=1)
+        if task.given is not None:
+            k = [t.name for t in self.tasks_].index(task.name)
+            rows &= ~TaskGraph(self.tasks_).not_applicable(Y, k)
+        return rows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -595,8 +595,9 @@ default=None
         ``"hard"``, :class:`HardSharing`), ``"soft_sharing"`` (``"soft"``,
         :class:`SoftSharing`), ``"cross_stitch"`` (:class:`CrossStitch`),
         ``"mmoe"`` (:class:`MMoE`), ``"ple"`` (:class:`PLE`), ``"cgc"``
-        (:class:`CGC`). A class is built with ``tasks=``, ``input_shape=``,
-        ``trunk=`` (those it accepts) and the ``module__...`` parameters
+        (:class:`CGC`), ``"aitm"`` (:class:`AITM`, for dependent tasks). A
+        class is built with ``tasks=``, ``input_shape=``, ``trunk=`` (those
+        it accepts) and the ``module__...`` parameters
         (e.g. ``module__n_experts=8``); an instance must return one output
         per task and is copied.
     hidden_layer_sizes : tuple of int, default=(100,)

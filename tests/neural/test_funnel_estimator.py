@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from skmtl import Task
@@ -118,3 +119,78 @@ def _fitted_tasks(Y):
     from skmtl.tasks import resolve_tasks
 
     return resolve_tasks(CHAIN, Y)
+
+
+def test_baselines_fit_the_conditional_model_whatever_the_implied_labels():
+    from sklearn.linear_model import LogisticRegression
+
+    from skmtl import SingleTaskBaseline
+
+    X, Y = _chain(n=400)
+    implied = funnel_targets(Y, _fitted_tasks(Y), "joint")
+    a = SingleTaskBaseline(LogisticRegression(), tasks=CHAIN[:3]).fit(X, Y[:, :3])
+    b = SingleTaskBaseline(LogisticRegression(), tasks=CHAIN[:3]).fit(X, implied[:, :3])
+    for left, right in zip(a.predict_proba(X), b.predict_proba(X)):
+        np.testing.assert_array_equal(left, right)
+
+
+def test_later_chunks_are_checked_too():
+    X, Y = _chain(n=300)
+    est = MultiTaskEstimator(tasks=CHAIN, hidden_layer_sizes=(4,), random_state=0)
+    est.partial_fit(X, Y)
+    bad = Y.copy()
+    no_click = np.flatnonzero(Y[:, 0] == 0)[:2]
+    bad[no_click, 1] = 1.0
+    with pytest.raises(ValueError, match=r"'cart' depends on 'click' .* 2 row\(s\)"):
+        est.partial_fit(X, bad)
+
+
+class _IdTrunk(torch.nn.Module):
+    """Embeddings of the user and item ids (the first two columns of X, ids as
+    numbers) beside the context columns, through one hidden layer."""
+
+    def __init__(self, input_shape, n_users, n_items, dim=8, hidden=32):
+        super().__init__()
+        self.users = torch.nn.Embedding(n_users, dim)
+        self.items = torch.nn.Embedding(n_items, dim)
+        self.mlp = torch.nn.Sequential(
+            torch.nn.Linear(2 * dim + input_shape[0] - 2, hidden), torch.nn.ReLU())
+
+    def forward(self, X):
+        ids = X[:, :2].long()
+        return self.mlp(torch.cat([self.users(ids[:, 0]), self.items(ids[:, 1]),
+                                   X[:, 2:]], dim=1))
+
+
+def test_the_entire_space_model_beats_the_naive_conditional_model():
+    """ESMM's claim on a planted funnel: users click what they would buy
+    (selection bias 2), conversions are labelled on 10% of the impressions.
+    The conversion model trained on the entire space ranks every impression's
+    counterfactual conversion (had it been clicked) better than the same
+    network trained on the clicked impressions only, and predicts fewer
+    phantom conversions. Over data and weight seeds 0-7 the AUC gain was
+    0.012 to 0.048 (mean 0.034, never negative; ceiling of the true
+    probabilities 0.81-0.83); seeds 0-2 gave 0.045, 0.045, 0.042."""
+    gains = []
+    for seed in range(3):
+        X, Y, truth = make_funnel(20000, n_users=200, n_items=100, rates=(0.1, 0.2),
+                                  selection_bias=2.0, as_frame=False,
+                                  random_state=seed, return_structure=True)
+        X = X.astype(np.float32)
+        train, test = slice(0, 15000), slice(15000, None)
+        counterfactual = truth.counterfactual[test, 1]
+        auc, ratio = {}, {}
+        for name, conversion in (
+                ("naive", Task("conversion", "binary")),
+                ("entire space", Task("conversion", "binary", given="click"))):
+            est = MultiTaskEstimator(
+                tasks=[Task("click", "binary"), conversion], trunk=_IdTrunk,
+                trunk__n_users=200, trunk__n_items=100, max_epochs=10,
+                batch_size=256, lr=3e-3, random_state=seed, n_threads=1)
+            proba = est.fit(X[train], Y[train]).predict_proba(X[test])[1][:, 1]
+            auc[name] = roc_auc_score(counterfactual, proba)
+            ratio[name] = proba.mean() / counterfactual.mean()
+        gains.append(auc["entire space"] - auc["naive"])
+        assert ratio["entire space"] < ratio["naive"], ratio
+    assert min(gains) > 0.01, gains
+    assert np.mean(gains) > 0.03, gains
