@@ -22,7 +22,11 @@ same epochs (5) and seed, one torch thread; a warm-up fit comes first.
 * ``skmtl naive``: ``MultiTaskEstimator`` with an independent conversion
   task (labels ``NaN`` outside clicks);
 * ``skmtl given``: ``Task("conversion", "binary", given="click")``, the
-  entire-space loss computed in log space.
+  entire-space loss computed in log space;
+* with ``--variants``: the same plus the conditional log-loss
+  (``conditional_weight=1``), plus ESCM²'s inverse-propensity risk
+  (``conditional_weight=0.5, counterfactual="ips"``), and with
+  ``architecture="aitm"`` (towers ``(64, 32)`` on the shared trunk).
 
 Reported on the held-out impressions: the AUC of the conversion model
 ``P(conversion | click)`` on the entire space (against the counterfactual
@@ -32,7 +36,8 @@ both with the ceiling the generator's true probabilities reach, and the fit
 time as a ratio to the ESMM loop.
 
 Run: ``python benchmarks/bench_funnel.py`` (``--quick`` for 60 000
-impressions; ``--seeds 3`` repeats over data and weight seeds).
+impressions; ``--seeds 3`` repeats over data and weight seeds and prints
+the mean, with the standard deviation of the CVR AUC; ``--variants``).
 """
 
 import argparse
@@ -116,7 +121,7 @@ def _predict(model, X):
 
 
 def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
-        seed, threads):
+        seed, threads, variants=False):
     X, Y, truth = make_funnel(n_impressions, n_users=n_users, n_items=n_items,
                               rates=(0.1, 0.2), selection_bias=selection_bias,
                               as_frame=False, random_state=seed,
@@ -141,14 +146,24 @@ def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
         rows.append((f"{'ESMM' if name == 'esmm' else 'naive'} loop",
                      roc_auc_score(counterfactual, cvr),
                      roc_auc_score(joint_label, ctr * cvr), seconds))
-    for name, child in (("skmtl naive", Task("conversion", "binary")),
-                        ("skmtl given", Task("conversion", "binary",
-                                             given="click"))):
+    given = Task("conversion", "binary", given="click")
+    contenders = [("skmtl naive", Task("conversion", "binary"), "hard"),
+                  ("skmtl given", given, "hard")]
+    if variants:
+        contenders += [
+            ("skmtl given + conditional (w=1)",
+             Task("conversion", "binary", given="click", conditional_weight=1.0),
+             "hard"),
+            ("skmtl given + ESCM2 IPS (w=0.5)",
+             Task("conversion", "binary", given="click", conditional_weight=0.5,
+                  counterfactual="ips"), "hard"),
+            ("skmtl given, AITM", given, "aitm")]
+    for name, child, architecture in contenders:
         est = MultiTaskEstimator(
             tasks=[Task("click", "binary"), child], trunk=IdTrunk,
-            trunk__n_users=n_users, trunk__n_items=n_items, lr=lr,
-            max_epochs=epochs, batch_size=batch_size, random_state=seed,
-            n_threads=threads)
+            architecture=architecture, trunk__n_users=n_users,
+            trunk__n_items=n_items, lr=lr, max_epochs=epochs,
+            batch_size=batch_size, random_state=seed, n_threads=threads)
         start = time.perf_counter()
         est.fit(X[train], Y[train])
         seconds = time.perf_counter() - start
@@ -167,6 +182,8 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--selection-bias", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--variants", action="store_true",
+                        help="also the conditional term, ESCM2's IPS and AITM")
     args = parser.parse_args()
     n, users, items = (60_000, 1_000, 300) if args.quick else (300_000, 4_000, 1_000)
     print(f"make_funnel: {n} impressions, {users} users, {items} items, "
@@ -177,16 +194,16 @@ def main():
     for seed in range(args.seeds):
         for name, cvr, ctcvr, seconds in run(n, users, items, args.selection_bias,
                                              args.epochs, 512, args.lr, seed,
-                                             args.threads):
+                                             args.threads, args.variants):
             results.setdefault(name, []).append((cvr, ctcvr, seconds))
     esmm_time = np.mean([r[2] for r in results["ESMM loop"]])
-    print(f"\n{'model':30s} {'CVR AUC (entire space)':>24s} {'CTCVR AUC':>11s} "
+    print(f"\n{'model':34s} {'CVR AUC (entire space)':>24s} {'CTCVR AUC':>11s} "
           f"{'fit s':>7s} {'time / ESMM':>12s}")
     for name, values in results.items():
         values = np.asarray(values)
         cvr, ctcvr, seconds = values.mean(axis=0)
         spread = (f" ±{values[:, 0].std():.3f}" if len(values) > 1 else "")
-        print(f"{name:30s} {cvr:>18.3f}{spread:>6s} {ctcvr:>11.3f} "
+        print(f"{name:34s} {cvr:>18.3f}{spread:>6s} {ctcvr:>11.3f} "
               f"{seconds:>7.1f} {seconds / esmm_time:>12.2f}")
 
 

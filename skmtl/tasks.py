@@ -392,7 +392,7 @@ class TaskType:
         return None
 
     def given_loss(self, task, raw, target, log_reach, log_not_reach,
-                   path_negative, sample_weight=None):
+                   path_negative, groups=None, sample_weight=None):
         """Masked torch loss of a dependent task (``given=``).
 
         Parameters
@@ -407,6 +407,8 @@ class TaskType:
             probability that every ancestor's event happens.
         path_negative : torch.Tensor of bool, shape (n,)
             Rows where an ancestor is labelled and its event did not happen.
+        groups : torch.Tensor of shape (n,), optional
+            Query ids, for the types with query groups.
         sample_weight : torch.Tensor of shape (n,), optional
 
         Returns
@@ -417,7 +419,8 @@ class TaskType:
         type's own loss on the rows where the parent happened; the rows the
         loss covers are :meth:`given_entries`.
         """
-        return self.loss(task, raw, target, sample_weight=sample_weight)
+        return self.loss(task, raw, target, groups=groups,
+                         sample_weight=sample_weight)
 
     def given_entries(self, task, target, path_negative):
         """Boolean torch mask ``(n, n_outputs)`` of the entries that
@@ -762,7 +765,7 @@ class Binary(_Categorical):
         return task.classes_[0]
 
     def given_loss(self, task, raw, target, log_reach, log_not_reach,
-                   path_negative, sample_weight=None):
+                   path_negative, groups=None, sample_weight=None):
         """Entire-space loss (ESMM): the log-loss of the joint probability.
 
         With ``R = P(parent path)`` and ``p = sigmoid(raw) = P(task |

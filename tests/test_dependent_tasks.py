@@ -316,3 +316,18 @@ def test_per_task_scores_conditional_and_joint():
     assert table["n_labelled"][2] == rows.sum()
     with pytest.raises(ValueError, match="funnel must be one of"):
         per_task_scores(Y, pred, tasks, funnel="entire")
+
+
+def test_a_ranking_child_ranks_within_its_groups_where_the_parent_happened():
+    Y = np.array([[1, 2.0], [1, 0.0], [0, NAN], [1, 1.0], [1, 3.0], [0, NAN]])
+    tasks = resolve_tasks([Task("click", "binary"),
+                           Task("relevance", "ranking", group="query",
+                                given="click")], Y)
+    targets = torch.tensor(funnel_targets(Y, tasks, "conditional"))
+    groups = torch.tensor([[0], [0], [0], [1], [1], [1]])
+    raw = _outputs(n=6)[:2]
+    losses, _ = TaskLosses(tasks)(raw, targets, groups=groups)
+    expected = tasks[1].loss_fn(raw[1], targets[:, 1:], groups=groups[:, 0])
+    torch.testing.assert_close(losses[1], expected)
+    pooled = tasks[1].loss_fn(raw[1], targets[:, 1:])
+    assert not torch.isclose(losses[1], pooled)

@@ -130,14 +130,16 @@ class TaskLosses:
             raw = outputs[k]
             if raw.ndim == 1:
                 raw = raw[:, None]
-            if k in self.children:
-                losses.append(self._given_loss(k, raw, targets, reach[k],
-                                               sample_weight, given_counts))
-                continue
             column = self.group_columns[k]
             if column is not None and groups is None:
                 raise ValueError(f"ranking task {task.name!r} ranks within groups "
                                  f"{task.group!r} but the batch has no query ids.")
+            if k in self.children:
+                losses.append(self._given_loss(
+                    k, raw, targets, reach[k],
+                    None if column is None else groups[:, column], sample_weight,
+                    given_counts))
+                continue
             losses.append(task.loss_fn(
                 raw, targets[:, self.slices[k]],
                 groups=None if column is None else groups[:, column],
@@ -155,7 +157,7 @@ class TaskLosses:
                 counts[k] = count
         return torch.stack(losses), counts
 
-    def _given_loss(self, k, raw, targets, reach, sample_weight, counts):
+    def _given_loss(self, k, raw, targets, reach, groups, sample_weight, counts):
         """Loss of a dependent task (its type's ``given_loss``); records in
         ``counts`` the weighted number of entries it covers."""
         task = self.tasks[k]
@@ -163,7 +165,8 @@ class TaskLosses:
         negative = self.graph.path_negative(targets, k)
         log_reach, log_not_reach = reach
         loss = task.type_.given_loss(task, raw, target, log_reach, log_not_reach,
-                                     negative, sample_weight=sample_weight)
+                                     negative, groups=groups,
+                                     sample_weight=sample_weight)
         with torch.no_grad():
             entries = task.type_.given_entries(task, target, negative).to(
                 self.membership.dtype)
