@@ -759,7 +759,8 @@ class Binary(_Categorical):
         import torch.nn.functional as F
 
         logit = raw if code == 1 else -raw
-        return F.logsigmoid(logit), F.logsigmoid(-logit)
+        log_p = F.logsigmoid(logit)
+        return log_p, log_p - logit  # log sigmoid(-x) = log sigmoid(x) - x
 
     def implied_label(self, task):
         return task.classes_[0]
@@ -788,12 +789,14 @@ class Binary(_Categorical):
         import torch.nn.functional as F
 
         negative = path_negative[:, None]
-        labelled = ~torch.isnan(target) & ~negative
+        labelled = (target == target) & ~negative  # not NaN
         known = labelled | negative
-        joint = torch.where(labelled, target, torch.zeros_like(target))
-        log_q = log_reach + F.logsigmoid(raw)
-        log_not_q = torch.logaddexp(log_not_reach, log_reach + F.logsigmoid(-raw))
-        per_entry = -(joint * log_q + (1.0 - joint) * log_not_q)
+        log_p = F.logsigmoid(raw)
+        log_q = log_reach + log_p
+        log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
+        # the joint label is 1 only where the task is labelled 1 (never where
+        # the parent path did not happen)
+        per_entry = -torch.where(labelled & (target == 1), log_q, log_not_q)
         weight = known.to(raw.dtype)
         if sample_weight is not None:
             weight = weight * sample_weight[:, None]
@@ -830,9 +833,7 @@ class Binary(_Categorical):
         return _weighted_mean(per_entry, weight)
 
     def given_entries(self, task, target, path_negative):
-        import torch
-
-        return ~torch.isnan(target) | path_negative[:, None]
+        return (target == target) | path_negative[:, None]  # not NaN, or implied
 
     def joint_proba(self, task, raw, reach):
         q = np.asarray(reach)[:, None] * _sigmoid(np.asarray(raw, dtype=np.float64))

@@ -117,14 +117,14 @@ class TaskLosses:
                 or self.membership.dtype != targets.dtype):
             self.membership = self.membership.to(targets)
         missing = None
-        if complete is None:
-            missing = torch.isnan(targets)
-            complete = not bool(missing.any())
         if self.children:
             # A dependent task's loss reads its parents' outputs and labels:
             # never the complete fast path.
             complete = False
             reach = self.graph.log_reach(outputs)
+        elif complete is None:
+            missing = torch.isnan(targets)
+            complete = not bool(missing.any())
         losses, given_counts = [], {}
         for k, task in enumerate(self.tasks):
             raw = outputs[k]
