@@ -93,6 +93,7 @@ LOSS_LEVEL = {
                                              update="same_batch"),
     "GradNorm": GradNorm,
     "GradNorm (every step)": lambda: GradNorm(every=1),
+    "GradNorm (every 20 steps)": lambda: GradNorm(every=20),
     "MetaWeighting": MetaWeighting,
     "MetaWeighting (every step)": lambda: MetaWeighting(every=1),
     "IMTL-L": lambda: IMTL(form="loss"),
@@ -119,7 +120,7 @@ GRADIENT_LEVEL = {
     "ExcessMTL": ExcessMTL,
     "ExcessMTL (paper: step 1)": lambda: ExcessMTL(robust_step_size=1.0),
 }
-COST_ONLY = ("(every step)",)
+COST_ONLY = ("(every step)", "(every 20 steps)")
 SCORE_ONLY = ("(no normalization)", "(paper: step 1)", "(lr 0.05)")
 
 

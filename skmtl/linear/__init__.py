@@ -16,6 +16,7 @@ from ._cv import (
 )
 from ._datafits import Datafit
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
+from ._gram_cd import GramCoordinateDescent
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
 from ._registry import PENALTIES, SOLVERS
@@ -31,6 +32,7 @@ __all__ = [
     "Datafit",
     "FISTA",
     "Dirty",
+    "GramCoordinateDescent",
     "GraphLaplacian",
     "L1",
     "L21",

@@ -26,6 +26,8 @@ beyond the protocol (the Gram rows of the squared loss, for coordinate
 descent) a solver asks for by name (``Solver.datafit_needs``).
 """
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
@@ -277,6 +279,7 @@ class Quadratic(_QuadraticForm):
         self._rows_done = None  # which rows of G are computed (lazy rows)
         self._lipschitz = None
         self._diagonal = None
+        self._gram_form = None
 
     # -- Gram matrices (mode "gram") ----------------------------------------
     def _weighted_cross(self, columns, weights, mean, full=False):
@@ -348,6 +351,49 @@ class Quadratic(_QuadraticForm):
                     G -= d.sum() * np.outer(self.x_mean[:, k], self.x_mean[:, k])
                 self.H[k] = 0.5 * (G + G.T)
         return self.H
+
+    @property
+    def prefers_gram(self):
+        """Whether this problem is best solved in the Gram space.
+
+        More rows than features and the Gram matrices within memory
+        (``mode="gram"``: one of ``p^2`` entries when every label is present
+        with one weight per row, one per task column otherwise, at most
+        2.5e7 entries in all): the rule by which ``solver="auto"`` picks
+        ``"gram_cd"``.
+        """
+        return self.mode == "gram" and self.X.shape[0] > self.n_features
+
+    def gram_form(self):
+        """This datafit with every product taken on Gram matrices (``mode="gram"``).
+
+        Itself when it is in that mode already, else a copy in it. With
+        every label present and one weight per row, one Gram matrix of the
+        weighted, centered ``X`` serves every column (its rows built as the
+        solver asks for them, all at once by one symmetric product when
+        most are needed); with missing labels each column has its own rows
+        and weights, hence its own Gram matrix (``n_columns`` of them).
+
+        Raises
+        ------
+        ValueError
+            When those matrices would hold more than 2.5e7 entries (200 MB).
+        """
+        if self.mode == "gram":
+            return self
+        p, M = self.n_features, self.n_columns
+        entries = p * p * (1 if self.shared else M)
+        if entries > _GRAM_ENTRIES:
+            per = ("one Gram matrix" if self.shared else
+                   f"one Gram matrix per task column (missing labels: {M})")
+            raise ValueError(
+                f"solving in the Gram space needs {per} of {p} x {p}, "
+                f"{entries:.3g} entries in all, above the limit of "
+                f"{_GRAM_ENTRIES:.3g}; use solver='cd', which works through X.")
+        if self._gram_form is None:
+            self._gram_form = copy.copy(self)
+            self._gram_form.mode = "gram"
+        return self._gram_form
 
     # -- products ----------------------------------------------------------
     def xc_dot(self, W, rows=None):

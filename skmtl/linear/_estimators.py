@@ -207,23 +207,27 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         Fit one intercept per model column (not penalized).
     task_weights : sequence or dict, default=None
         ``lambda_k`` multiplying each task's averaged loss (see Notes).
-    solver : {"auto", "fista", "cd", "alternating"} or Solver, default="auto"
-        ``"fista"`` (:class:`FISTA`): accelerated proximal gradient with
-        restart, on the Gram
-        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
-        matrices fit in memory, on ``X`` otherwise; ``"cd"``
+    solver : {"auto", "gram_cd", "cd", "fista", "alternating"} or Solver
+        Default ``"auto"``. ``"fista"`` (:class:`FISTA`): accelerated
+        proximal gradient with restart, on the Gram matrix (built once)
+        when ``n_features < 2 n_samples`` and the Gram matrices fit in
+        memory, on ``X`` otherwise; ``"cd"``
         (:class:`CoordinateDescent`): working-set block coordinate descent
         with gap-safe screening and dual extrapolation (squared loss,
         row-separable penalties: :class:`L1`, :class:`L21`, :class:`Ridge`),
         on the rows of the Gram matrix that its working sets need or through
-        ``X`` in the same cases; ``"alternating"`` (:class:`Alternating`):
-        alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks the first of ``"cd"``,
-        ``"fista"``, ``"alternating"`` that has what it needs of the penalty
-        and the datafit. A solver object (one of these with other options,
-        or a :class:`Solver` of your own) is used as given. A solver that
-        cannot handle the penalty fails with a message naming the missing
-        capability.
+        ``X`` in the same cases; ``"gram_cd"``
+        (:class:`GramCoordinateDescent`): the same with every product on the
+        Gram matrix, one per task with missing labels; ``"alternating"``
+        (:class:`Alternating`): alternating minimization (:class:`Clustered`,
+        :class:`TaskRelationship`). ``"auto"`` picks ``"gram_cd"`` when
+        ``n_samples > n_features`` and the Gram matrices (one per task
+        column with missing labels) hold at most 2.5e7 entries, otherwise
+        the first of ``"cd"``, ``"fista"``, ``"alternating"`` that has what
+        it needs of the penalty and the datafit. A solver object (one of
+        these with other options, or a :class:`Solver` of your own) is used
+        as given. A solver that cannot handle the penalty fails with a
+        message naming the missing capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``). It bounds the inner work too: each outer
@@ -425,21 +429,15 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         ``lambda_k`` multiplying each task's averaged loss (see Notes).
     solver : {"auto", "fista", "cd", "alternating"} or Solver, default="auto"
         ``"fista"`` (:class:`FISTA`): accelerated proximal gradient with
-        restart, on the Gram
-        matrix (built once) when ``n_features < 2 n_samples`` and the Gram
-        matrices fit in memory, on ``X`` otherwise; ``"cd"``
-        (:class:`CoordinateDescent`): working-set block coordinate descent
-        with gap-safe screening and dual extrapolation (squared loss,
-        row-separable penalties: :class:`L1`, :class:`L21`, :class:`Ridge`),
-        on the rows of the Gram matrix that its working sets need or through
-        ``X`` in the same cases; ``"alternating"`` (:class:`Alternating`):
+        restart, the one that fits the logistic loss with any penalty that
+        has a proximal operator; ``"alternating"`` (:class:`Alternating`):
         alternating minimization (:class:`Clustered`,
-        :class:`TaskRelationship`). ``"auto"`` picks the first of ``"cd"``,
-        ``"fista"``, ``"alternating"`` that has what it needs of the penalty
-        and the datafit. A solver object (one of these with other options,
-        or a :class:`Solver` of your own) is used as given. A solver that
-        cannot handle the penalty fails with a message naming the missing
-        capability.
+        :class:`TaskRelationship`); ``"cd"`` and ``"gram_cd"`` fit the
+        squared loss only and refuse it with a message. ``"auto"`` picks the
+        first that has what it needs of the penalty and the datafit. A
+        solver object (one of these with other options, or a :class:`Solver`
+        of your own) is used as given. A solver that cannot handle the
+        penalty fails with a message naming the missing capability.
     max_iter : int, default=1000
         Maximum number of iterations (outer iterations for ``"cd"`` and
         ``"alternating"``). It bounds the inner work too: each outer

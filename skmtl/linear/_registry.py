@@ -10,6 +10,7 @@ from sklearn.base import clone
 from ..utils._registry import Registry
 from ._cd import CoordinateDescent
 from ._composite import MeanLowRank, SparseLowRank
+from ._gram_cd import GramCoordinateDescent
 from ._penalties import L1, L21, Dirty, Penalty, Ridge, TraceNorm
 from ._quadratic import GraphLaplacian, MeanRegularized
 from ._solvers import FISTA, Alternating, Solver
@@ -66,12 +67,15 @@ def resolve_penalty(penalty):
 
 
 SOLVER_REGISTRY = Registry("solver", {
+    "gram_cd": GramCoordinateDescent,
     "cd": CoordinateDescent,
     "fista": FISTA,
     "alternating": Alternating,
 }, base=Solver)
 """Solvers by name (a :class:`~skmtl.utils.Registry`), in the order
-``solver="auto"`` tries them."""
+``solver="auto"`` tries them: the first that accepts the problem and suits it
+(:meth:`Solver.suits`; ``"gram_cd"`` suits more samples than features), else
+the first that accepts it."""
 
 SOLVERS = ("auto", *SOLVER_REGISTRY.names())
 """Names accepted by ``solver=``: ``"auto"`` and each solver with its defaults."""
@@ -90,7 +94,8 @@ def resolve_solver(solver, penalty, datafit, penalty_name=None, **options):
     ----------
     solver : str or Solver
         ``"auto"`` (the first registered solver that accepts the penalty
-        and the datafit), a name of :data:`SOLVERS`, or a :class:`Solver`
+        and the datafit and suits them, see :meth:`Solver.suits`; else the
+        first that accepts them), a name of :data:`SOLVERS`, or a :class:`Solver`
         (copied; its own options are kept).
     penalty : prepared penalty
     datafit : Datafit
@@ -122,7 +127,10 @@ def resolve_solver(solver, penalty, datafit, penalty_name=None, **options):
                 f"{penalty_name or type(penalty).__name__} with {datafit_name}: "
                 f"each lacks a method that the solvers need (see "
                 f"Solver.penalty_needs and Solver.datafit_needs).")
-        return next(c for c in candidates if c.name == accepting[0])
+        suiting = [c for c in candidates
+                   if c.name in accepting and c.suits(penalty, datafit)]
+        return suiting[0] if suiting else next(
+            c for c in candidates if c.name == accepting[0])
     if isinstance(solver, str):
         solver = _with_options(SOLVER_REGISTRY.resolve(solver), options)
     elif isinstance(solver, Solver):

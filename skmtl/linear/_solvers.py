@@ -100,6 +100,16 @@ class Solver(ParamsMixin):
         lacking_penalty, lacking_datafit = self.missing(penalty, datafit)
         return not lacking_penalty and not lacking_datafit
 
+    def suits(self, penalty, datafit):
+        """Whether ``solver="auto"`` should pick this solver for the problem.
+
+        ``"auto"`` takes the first registered solver that accepts the
+        problem and suits it, else the first that accepts it. True by
+        default; a solver that is the better choice only on some problems
+        (the Gram-space solver: more samples than features) says which.
+        """
+        return True
+
     def check(self, penalty, datafit, penalty_name=None, alternatives=()):
         """Raise ``ValueError`` naming what the solver needs that is missing.
 

@@ -228,7 +228,7 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
             block = slice(a, b)
             # Symmetry: the block's columns are its (contiguous) rows, transposed.
             if G is not None:
-                plans.append((block, 1.0 / L, G[block, block], G[block].T))
+                plans.append((block, 1.0 / L, G[block, block], G[block]))
             else:
                 plans.append((block, 1.0 / L, H[:, block, block],
                               H[:, block].transpose(0, 2, 1)))
@@ -250,7 +250,21 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
     def residual_gram(dW, dQ):
         return dW @ dQ.T
 
-    Q = dot(G if G is not None else H, W)
+    if G is not None:
+        # Q^T is kept C-ordered: a block's update is delta^T G[block], a
+        # product of C-ordered rows of G (a third cheaper than G[block]^T delta).
+        QT = np.ascontiguousarray(dot(G, W).T)
+        Q = QT.T
+
+        unit = bool(np.all(scale == 1.0))
+
+        def update(rows, delta):
+            QT.__iadd__((delta if unit else delta * scale).T @ rows)
+    else:
+        Q = dot(H, W)
+
+        def update(columns, delta):
+            Q.__iadd__(dot(columns, delta))
     anderson = _Anderson()
     duals = DualTracker(4)
     objective = []
@@ -270,7 +284,7 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
             delta = new - old
             if delta.any():
                 W[block] = new
-                Q += dot(column, delta)
+                update(column, delta)
         extrapolated = anderson(W, Q)
         if extrapolated is not None:
             W_acc, Q_acc = extrapolated

@@ -44,8 +44,8 @@ class GradientConflict(Callback):
         steps (one forward pass, the per-task backward passes through the
         shared layers, batched into one for
         :class:`~skmtl.neural.HardSharing`): with ``bench_neural.py``'s
-        network (MLP 2x256, 3 tasks, batch 256) ``every=50`` cost 1.06x and
-        ``every=10`` 1.20x (``benchmarks/bench_weighting.py --part
+        network (MLP 2x256, 3 tasks, batch 256) ``every=50`` cost 1.08x and
+        ``every=10`` 1.18x (``benchmarks/bench_weighting.py --part
         conflict``); the default samples half as often as ``every=50``.
 
     Attributes

@@ -139,7 +139,7 @@ def test_ridge_blocks_equal_closed_form(small_blocks):
     X, Y = _data(60, 30)
     n, alpha = 60, 0.3
     est = MultiTaskLinearRegressor(Ridge(alpha), **TIGHT).fit(X, Y)
-    assert est.solver_ == "cd"
+    assert est.solver_ == "gram_cd"  # n > p: coordinate descent on the Gram matrix
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     W = np.linalg.solve(Xc.T @ Xc / n + alpha * np.eye(30), Xc.T @ Yc / n)
     np.testing.assert_allclose(est.coef_, W.T, atol=1e-6)

@@ -63,9 +63,10 @@ class GradNorm(_StepAveraged):
         every ``10 * n_tasks`` steps (20 for two tasks). An update needs
         each task's gradient of the last shared layer, so its cost grows
         with the number of tasks: the per-step form ``every=1`` (the
-        published one) cost 1.77x an equal-weight step with 3 tasks and
-        2.91x with 10 in one run of ``bench_weighting.py --part cost``, and
-        a fixed ``every=20`` 1.04x and 1.14x; spacing the updates in
+        published one) cost 1.96x an equal-weight step with 3 tasks and
+        3.54x with 10 in one run of ``bench_weighting.py --part cost``, a
+        fixed ``every=20`` 1.05x and 1.17x, and the default 1.03x and
+        1.00x (measured on the fused Adam default); spacing the updates in
         proportion to the number of tasks keeps the amortized cost about
         constant.
 
@@ -264,9 +265,9 @@ class MetaWeighting(_StepAveraged):
     every : int, default=25
         Update the weights every ``every`` training steps: a meta step costs
         about three ordinary steps, so ``every=1`` (the per-step form of
-        the papers) cost 2.62x an equal-weight step with 3 tasks and 2.77x
-        with 10 in one run of ``bench_weighting.py --part cost``, the
-        default 1.09x and 1.10x.
+        the papers) cost 2.99x an equal-weight step with 3 tasks and 3.26x
+        with 10 in one run of ``bench_weighting.py --part cost`` (on the
+        fused Adam default), the default 1.08x and 1.08x.
 
     Attributes
     ----------
