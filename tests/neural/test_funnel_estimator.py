@@ -194,3 +194,15 @@ def test_the_entire_space_model_beats_the_naive_conditional_model():
         assert ratio["entire space"] < ratio["naive"], ratio
     assert min(gains) > 0.01, gains
     assert np.mean(gains) > 0.03, gains
+
+
+def test_linear_models_fit_the_conditional_model_whatever_the_implied_labels():
+    from skmtl import MultiTaskLogisticClassifier
+
+    X, Y = make_funnel(2000, as_frame=False, random_state=0)
+    tasks = [Task("click", "binary"), Task("conversion", "binary", given="click")]
+    a = MultiTaskLogisticClassifier(tasks=tasks).fit(X[:, 2:], Y)
+    implied = funnel_targets(Y, a.tasks_, "joint")
+    assert np.nansum(implied[:, 1] == 0) > np.nansum(Y[:, 1] == 0)
+    b = MultiTaskLogisticClassifier(tasks=tasks).fit(X[:, 2:], implied)
+    np.testing.assert_allclose(a.coef_, b.coef_)
