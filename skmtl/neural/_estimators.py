@@ -41,9 +41,14 @@ __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
 
 
 def _has_classification_task(est):
+    """available_if check of ``predict_proba``: a fitted model has it exactly
+    when one of its tasks is a classification; before fit, when the tasks
+    given (or the type inferred by a classifier) are. The inferred types of
+    ``MultiTaskEstimator(tasks=None)`` are unknown until fit: no method then,
+    rather than one that disappears when the data are not classes."""
     tasks = getattr(est, "tasks_", None)
     if tasks is None:
-        if est._default_task_type in ("classifier", "auto") and est.tasks is None:
+        if est._default_task_type == "classifier" and est.tasks is None:
             return True
         tasks = [est.tasks] if isinstance(est.tasks, Task) else (est.tasks or [])
     return any(t.is_classification for t in tasks)
@@ -550,11 +555,11 @@ class _NeuralEstimator(BaseEstimator):
         check_device(device)
         net = self.net_
         net.module_.to(device)
+        net.weighting_.to(device)  # a torch module: its parameters move in place
         if getattr(net, "optimizer_", None) is not None:
             # torch moves the state next to the parameters on loading it (the
             # step counters too, where the fused update keeps them there)
             net.optimizer_.load_state_dict(net.optimizer_.state_dict())
-        net.weighting_.to(device)
         net.device = device
         self.device = device
         return self
