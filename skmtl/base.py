@@ -140,12 +140,17 @@ class MultiTaskMixin:
         # ``Y`` is the ``y`` of scikit-learn's API: 2-D, NaN where missing.
         """Validate ``X`` and ``Y``, resolve the tasks and set fitted attributes.
 
-        Sets ``tasks_``, ``n_tasks_``, ``n_outputs_`` (and ``n_features_in_``,
-        ``feature_names_in_``). Returns ``X`` and the 2-D ``Y``.
+        The columns of a DataFrame ``Y`` are matched to the tasks by name
+        and returned in task order. Sets ``tasks_``, ``n_tasks_``,
+        ``n_outputs_`` (and ``n_features_in_``, ``feature_names_in_``).
+        Returns ``X`` and the 2-D ``Y``.
         """
         if Y is None:
             validate_data(self, X, None)  # raises sklearn's "requires y" error
-        Y_checked, names, was_1d = check_targets(Y)
+        tasks = self.tasks if tasks is None else tasks
+        # A DataFrame Y is matched to the tasks by column name (and put in
+        # task order); with tasks=None its column names name the tasks.
+        Y_checked, names, was_1d = check_targets(Y, tasks=tasks)
         X, _ = validate_data(
             self, X, Y_checked, reset=True,
             validate_separately=(self._x_params(),
@@ -153,7 +158,6 @@ class MultiTaskMixin:
                                       ensure_all_finite=False)),
         )
         check_consistent_length(X, Y_checked)
-        tasks = self.tasks if tasks is None else tasks
         self.tasks_ = resolve_tasks(tasks, Y_checked,
                                     default_type=self._default_task_type,
                                     names=names)
