@@ -15,6 +15,7 @@ is implied where its parent is negative) is the type's, in
 import numpy as np
 
 from .tasks import _show, missing_mask
+from .utils._targets import check_targets
 
 __all__ = ["TaskGraph", "check_dependencies", "funnel_targets", "FUNNELS"]
 
@@ -289,8 +290,9 @@ def funnel_targets(Y, tasks, funnel="joint"):
 
     Parameters
     ----------
-    Y : array-like of shape (n_samples, n_outputs)
-        Labels, ``NaN`` where missing.
+    Y : array-like of shape (n_samples, n_outputs) or DataFrame
+        Labels, ``NaN`` where missing; a DataFrame's columns are matched to
+        the tasks by name.
     tasks : list of Task
         Fitted tasks (``estimator.tasks_``).
     funnel : {"conditional", "joint"}, default="joint"
@@ -298,6 +300,7 @@ def funnel_targets(Y, tasks, funnel="joint"):
     Returns
     -------
     Y_funnel : ndarray of shape (n_samples, n_outputs)
+        In the tasks' order.
 
     Examples
     --------
@@ -313,7 +316,5 @@ def funnel_targets(Y, tasks, funnel="joint"):
            [1., 0.],
            [0., 0.]])
     """
-    Y = np.asarray(Y)
-    if Y.ndim == 1:
-        Y = Y[:, None]
+    Y, _, _ = check_targets(Y, tasks=tasks)
     return TaskGraph(tasks).targets(Y, funnel)

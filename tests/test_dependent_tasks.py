@@ -331,3 +331,12 @@ def test_a_ranking_child_ranks_within_its_groups_where_the_parent_happened():
     torch.testing.assert_close(losses[1], expected)
     pooled = tasks[1].loss_fn(raw[1], targets[:, 1:])
     assert not torch.isclose(losses[1], pooled)
+
+
+def test_funnel_targets_match_a_dataframe_by_column_name():
+    pd = pytest.importorskip("pandas")
+    Y = _funnel_Y()[:, :2]
+    frame = pd.DataFrame({"cart": Y[:, 1], "click": Y[:, 0]})  # not task order
+    tasks = resolve_tasks(CHAIN[:2], Y)
+    np.testing.assert_array_equal(funnel_targets(frame, tasks, "joint"),
+                                  funnel_targets(Y, tasks, "joint"))
