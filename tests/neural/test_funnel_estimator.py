@@ -206,3 +206,16 @@ def test_linear_models_fit_the_conditional_model_whatever_the_implied_labels():
     assert np.nansum(implied[:, 1] == 0) > np.nansum(Y[:, 1] == 0)
     b = MultiTaskLogisticClassifier(tasks=tasks).fit(X[:, 2:], implied)
     np.testing.assert_allclose(a.coef_, b.coef_)
+
+
+def test_dependent_tasks_with_embedded_ids():
+    pytest.importorskip("pandas")
+    X, Y = make_funnel(2000, n_users=50, n_items=20, random_state=0)
+    tasks = [Task("conversion", "binary", given="click"), Task("click", "binary")]
+    est = MultiTaskEstimator(tasks=tasks, categorical_features=["user_id", "item_id"],
+                             hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    est.fit(X, Y)  # Y's columns matched to the tasks by name
+    conditional = est.predict_proba(X)
+    joint = est.predict_proba(X, funnel="joint")
+    np.testing.assert_allclose(joint[0][:, 1],
+                               conditional[0][:, 1] * conditional[1][:, 1])
