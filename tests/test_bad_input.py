@@ -166,7 +166,8 @@ FIT_CASES = [
     ("unprefixed-extra-parameter", lambda: net(bogus=1), fit(X, Y),
      ValueError, r"unknown parameter\(s\) \['bogus'\]"),
     ("module-parameter-unknown", lambda: net(module__bogus=1), fit(X, Y),
-     TypeError, "unexpected keyword argument 'bogus'"),
+     ValueError, r"unknown parameter\(s\) module__bogus for the architecture "
+                 r"HardSharing; it takes module__head_hidden"),
     ("on-divergence-unknown", lambda: net(on_divergence="ignore"), fit(X, Y),
      ValueError, "'on_divergence' parameter"),
     ("estimator-none", lambda: SingleTaskBaseline(None), fit(X, Y),

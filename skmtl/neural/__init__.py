@@ -12,6 +12,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 from . import weighting
 from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
+from ._aitm import AITM, AdaptiveInformationTransfer
 from ._architectures import (
     ARCHITECTURE_ALIASES,
     ARCHITECTURES,
@@ -32,7 +33,9 @@ from ._net import MultiTaskNet
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
+    "AITM",
     "ARCHITECTURE_ALIASES",
+    "AdaptiveInformationTransfer",
     "ARCHITECTURES",
     "AcceleratedMultiTaskNet",
     "BatchIterator",

@@ -505,12 +505,21 @@ class _NeuralEstimator(BaseEstimator):
                                                   self.target_scale_[cols])
         return raw
 
-    def predict(self, X):
+    def predict(self, X, funnel="conditional"):
         """Predict every task for every sample.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+        funnel : {"conditional", "joint"}, default="conditional"
+            For the tasks that depend on another (``Task(..., given=parent)``):
+            ``"conditional"`` predicts the task given that its parent path
+            happened (the purchase of a clicked impression); ``"joint"``
+            predicts it on the entire space: the class of ``parent and
+            task`` for a binary task (the positive class where
+            ``P(parent path) * P(task | parent) > 1/2``), the hurdle mean
+            ``P(parent path) * E[y | parent]`` for regression and count
+            tasks. Other tasks are predicted alike by both.
 
         Returns
         -------
@@ -518,11 +527,23 @@ class _NeuralEstimator(BaseEstimator):
             float64 values for regression-like tasks, class labels for
             classification tasks (1-D when ``y`` was 1-D at fit).
         """
-        return self._format_prediction(self._decode_raw(self._raw_outputs(X)))
+        return self._format_prediction(self._decode_raw(self._raw_outputs(X),
+                                                        funnel))
 
     @available_if(_has_classification_task)
-    def predict_proba(self, X):
+    def predict_proba(self, X, funnel="conditional"):
         """Class probabilities of each classification column.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        funnel : {"conditional", "joint"}, default="conditional"
+            For the tasks that depend on another (``given=``):
+            ``"conditional"`` gives ``P(task | parent path)`` (e.g. the
+            conversion rate of a clicked impression), ``"joint"`` gives
+            ``P(parent path and task)`` (e.g. ``P(click and conversion)``;
+            for a classification task, rows that sum to ``P(parent path)``).
+            Other tasks are predicted alike by both.
 
         Returns
         -------
@@ -530,7 +551,7 @@ class _NeuralEstimator(BaseEstimator):
             The array itself for a single column; otherwise one entry per
             column of ``Y`` (None for the columns of other task types).
         """
-        return self._proba_from_raw(self._raw_outputs(X))
+        return self._proba_from_raw(self._raw_outputs(X), funnel)
 
     @available_if(_has_quantile_task)
     def predict_quantiles(self, X):
@@ -825,8 +846,9 @@ default=None
         ``"hard"``, :class:`HardSharing`), ``"soft_sharing"`` (``"soft"``,
         :class:`SoftSharing`), ``"cross_stitch"`` (:class:`CrossStitch`),
         ``"mmoe"`` (:class:`MMoE`), ``"ple"`` (:class:`PLE`), ``"cgc"``
-        (:class:`CGC`). A class is built with ``tasks=``, ``input_shape=``,
-        ``trunk=`` (those it accepts) and the ``module__...`` parameters
+        (:class:`CGC`), ``"aitm"`` (:class:`AITM`, for dependent tasks). A
+        class is built with ``tasks=``, ``input_shape=``, ``trunk=`` (those
+        it accepts) and the ``module__...`` parameters
         (e.g. ``module__n_experts=8``); an instance must return one output
         per task and is copied.
     hidden_layer_sizes : tuple of int, default=(100,)
