@@ -147,7 +147,7 @@ FIT_CASES = [
     ("device-unknown", lambda: net(device="nope"), fit(X, Y),
      ValueError, "device='nope' is not a torch device"),
     ("architecture-unknown", lambda: net(architecture="nope"), fit(X, Y),
-     ValueError, "unknown architecture 'nope'; valid choices are 'cgc'"),
+     ValueError, "unknown architecture 'nope'; valid choices are 'aitm', 'cgc'"),
     ("weighting-unknown", lambda: net(weighting="nope"), fit(X, Y),
      ValueError, "unknown weighting 'nope'"),
     ("penalty-unknown", lambda: MultiTaskLinearRegressor(penalty="nope"),
