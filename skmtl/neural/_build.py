@@ -9,8 +9,10 @@ estimator.
 """
 
 import copy
+import difflib
 import functools
 import inspect
+import math
 
 import torch
 from skorch.dataset import ValidSplit
@@ -21,9 +23,10 @@ from ._architectures import ARCHITECTURES
 from ._trunks import MLP, TRUNKS
 from .weighting import Fixed, resolve_weighting
 
-__all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "build_trunk_spec",
+__all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "check_prefixed",
+           "build_trunk_spec",
            "build_module", "build_weighting", "build_train_split",
-           "optimizer_defaults", "tasks_with_classes"]
+           "optimizer_defaults", "predict_batch_size", "tasks_with_classes"]
 
 # prefixed parameters that go to skorch as they are
 NET_PREFIXES = ("optimizer__", "iterator_train__", "iterator_valid__",
@@ -48,6 +51,71 @@ def split_prefixed(params):
         else:
             out["net"][key] = value
     return out
+
+
+def _check_keywords(target, given, prefix, what, supplied=()):
+    """Raise a ``ValueError`` for the ``prefix`` parameters ``target`` lacks.
+
+    ``given`` are the keyword arguments without the prefix; ``supplied``
+    are the arguments the estimator passes itself (not the user's). A
+    target taking ``**kwargs`` (or without a signature) accepts anything.
+    """
+    if not given:
+        return
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [name for name, p in params.items()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and name not in supplied]
+    unknown = sorted(set(given) - set(valid))
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, valid, n=1)
+        hints.append(f"{prefix}{name}" + (f" (did you mean {prefix}{close[0]}?)"
+                                          if close else ""))
+    name = getattr(target, "__name__", type(target).__name__)
+    raise ValueError(
+        f"unknown parameter(s) {', '.join(hints)} for {what} {name}; it takes "
+        f"{', '.join(prefix + v for v in valid) or 'no parameter'}.")
+
+
+def check_prefixed(prefixed, trunk, architecture, optimizer):
+    """Check the ``trunk__``, ``module__`` and ``optimizer__`` parameters
+    against what the trunk, the architecture and the optimizer take, so that
+    a misspelt one fails before training with the valid names listed (not as
+    a ``TypeError`` from deep inside the build).
+
+    ``prefixed`` is :func:`split_prefixed`'s result.
+    """
+    if trunk is None:
+        trunk = MLP
+    elif isinstance(trunk, str):
+        trunk = TRUNKS.resolve(trunk)
+    if not isinstance(trunk, nn.Module):
+        _check_keywords(trunk, prefixed["trunk"], "trunk__", "the trunk",
+                        supplied=("input_shape",) if trunk is not MLP
+                        else ("input_shape", "hidden_layer_sizes"))
+    if isinstance(architecture, str):
+        architecture = ARCHITECTURES.resolve(architecture)
+    if not isinstance(architecture, nn.Module):
+        _check_keywords(architecture, prefixed["module"], "module__",
+                        "the architecture",
+                        supplied=("tasks", "input_shape", "trunk"))
+    # skorch's own optimizer options (param_groups, nested names) are its
+    # business
+    optimizer_kwargs = {key[len("optimizer__"):]: value
+                        for key, value in prefixed["net"].items()
+                        if key.startswith("optimizer__")
+                        and "__" not in key[len("optimizer__"):]
+                        and key != "optimizer__param_groups"}
+    _check_keywords(optimizer, optimizer_kwargs, "optimizer__", "the optimizer",
+                    supplied=("params",))
 
 
 def _accepted(callable_, names):
@@ -98,7 +166,9 @@ def build_module(architecture, tasks, input_shape, trunk, module_kwargs):
         return copy.deepcopy(architecture)
     if isinstance(architecture, str):
         architecture = ARCHITECTURES.resolve(architecture)
-    given = {"tasks": tasks, "input_shape": tuple(input_shape), "trunk": trunk}
+    given = {"tasks": tasks, "trunk": trunk,
+             "input_shape": input_shape if isinstance(input_shape, dict)
+             else tuple(input_shape)}
     kwargs = dict(module_kwargs)
     for name in _accepted(architecture, list(given)):
         kwargs.setdefault(name, given[name])
@@ -177,6 +247,40 @@ def _has_fused_kernel(optimizer, device):
     except (RuntimeError, TypeError, ValueError):
         return False
     return True
+
+
+# Prediction batches hold up to this many rows, and about this many input
+# values (fewer rows for large samples such as images).
+_PREDICT_ROWS, _PREDICT_VALUES = 4096, 1 << 20
+
+
+def predict_batch_size(input_shape, batch_size):
+    """Rows per prediction (and validation) batch: ``iterator_valid__batch_size``.
+
+    Prediction needs no gradient, so its batches can be larger than the
+    training ones: up to 4096 rows, or about 2**20 input values for large
+    samples, rounded down to a power of two, and never fewer than
+    ``batch_size``. The batch size is fixed by the fitted input shape, so
+    the last batch of every prediction is padded to the same shape and a
+    row's prediction does not depend on the rows predicted with it (see
+    :class:`~skmtl.neural.BatchIterator`). Per-batch costs (Python, kernel
+    launches) then weigh 16 times less than with batches of 256 rows.
+
+    Parameters
+    ----------
+    input_shape : tuple of int or dict of tuples
+        Shape of one sample (``input_shape_``), a dict for named inputs.
+    batch_size : int
+        The training batch size.
+
+    Returns
+    -------
+    rows : int
+    """
+    shapes = input_shape.values() if isinstance(input_shape, dict) else [input_shape]
+    values = max(1, sum(math.prod(shape) for shape in shapes))
+    rows = min(_PREDICT_ROWS, max(1, _PREDICT_VALUES // values))
+    return max(int(batch_size), 1 << (rows.bit_length() - 1))
 
 
 def build_train_split(train_split, seed):
