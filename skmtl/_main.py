@@ -92,12 +92,13 @@ def _pooled(kind, seed):
 
     from .baselines import PooledBaseline
 
+    classifier = LogisticRegressionCV(Cs=5, max_iter=500)
+    regressor = RidgeCV(alphas=np.logspace(-3, 3, 13))
     if kind == "mixed":
-        return None  # pooling needs tasks of one kind
-    if kind == "classifier":
-        return PooledBaseline(LogisticRegressionCV(Cs=5, max_iter=500),
+        # one pooled model per kind of task
+        return PooledBaseline({"classifier": classifier, "regressor": regressor},
                               task_indicators=True)
-    return PooledBaseline(RidgeCV(alphas=np.logspace(-3, 3, 13)),
+    return PooledBaseline(classifier if kind == "classifier" else regressor,
                           task_indicators=True)
 
 

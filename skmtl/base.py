@@ -15,7 +15,7 @@ from .tasks import missing_mask, resolve_tasks
 from .utils._targets import check_targets, resolve_task_weights
 
 __all__ = ["MultiTaskMixin", "resolve_task_weights", "check_targets",
-           "unfit_on_error"]
+           "unfit_on_error", "assemble_predictions"]
 
 # Instance attributes that scikit-learn itself sets (``set_fit_request``,
 # ``set_output``, ``set_callbacks``, and the callback context a meta-estimator
@@ -63,6 +63,59 @@ def unfit_on_error(fit):
     return wrapper
 
 
+def assemble_predictions(tasks, per_task, n_outputs=None):
+    """One ``(n_samples, n_outputs)`` array from each task's predictions.
+
+    The one decoder of skmtl's predictions (the estimators' ``predict`` and
+    :meth:`~skmtl.neural.MultiTaskNet.predict`): integer class labels stay
+    integers (int64) when every task predicts integers; numbers become
+    float64; string labels of every task give their common string dtype;
+    anything else (strings beside numbers) gives an object array.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        Fitted tasks (their ``columns_`` place each task's predictions).
+    per_task : list of array-like
+        Each task's predictions, ``(n_samples,)`` or ``(n_samples,
+        task.n_outputs)``, in label space.
+    n_outputs : int, default=None
+        Columns of the result; None is the tasks' total.
+
+    Returns
+    -------
+    Y_pred : ndarray of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.base import assemble_predictions
+    >>> from skmtl.tasks import resolve_tasks
+    >>> tasks = resolve_tasks(None, np.array([[0.5, 1], [1.5, 2]]),
+    ...                       default_type="auto")
+    >>> assemble_predictions(tasks, [np.float32([0.5, 1.5]), np.array([1, 2])])
+    array([[0.5, 1. ],
+           [1.5, 2. ]])
+    """
+    per_task = [np.asarray(p) for p in per_task]
+    kinds = {p.dtype.kind for p in per_task}
+    if kinds <= set("biu"):
+        dtype = np.int64
+    elif kinds <= set("biuf"):
+        dtype = np.float64
+    elif kinds <= set("US"):
+        dtype = np.result_type(*per_task)
+    else:
+        dtype = object
+    if n_outputs is None:
+        n_outputs = sum(task.n_outputs for task in tasks)
+    n = per_task[0].shape[0]
+    Y_pred = np.empty((n, n_outputs), dtype=dtype)
+    for task, p in zip(tasks, per_task):
+        Y_pred[:, task.columns_] = p.reshape(n, task.n_outputs)
+    return Y_pred
+
+
 class MultiTaskMixin:
     """Validation, prediction shape and masked scoring shared by estimators.
 
@@ -86,12 +139,17 @@ class MultiTaskMixin:
         # ``Y`` is the ``y`` of scikit-learn's API: 2-D, NaN where missing.
         """Validate ``X`` and ``Y``, resolve the tasks and set fitted attributes.
 
-        Sets ``tasks_``, ``n_tasks_``, ``n_outputs_`` (and ``n_features_in_``,
-        ``feature_names_in_``). Returns ``X`` and the 2-D ``Y``.
+        The columns of a DataFrame ``Y`` are matched to the tasks by name
+        and returned in task order. Sets ``tasks_``, ``n_tasks_``,
+        ``n_outputs_`` (and ``n_features_in_``, ``feature_names_in_``).
+        Returns ``X`` and the 2-D ``Y``.
         """
         if Y is None:
             validate_data(self, X, None)  # raises sklearn's "requires y" error
-        Y_checked, names, was_1d = check_targets(Y)
+        tasks = self.tasks if tasks is None else tasks
+        # A DataFrame Y is matched to the tasks by column name (and put in
+        # task order); with tasks=None its column names name the tasks.
+        Y_checked, names, was_1d = check_targets(Y, tasks=tasks)
         X, _ = validate_data(
             self, X, Y_checked, reset=True,
             validate_separately=(self._x_params(),
@@ -99,7 +157,6 @@ class MultiTaskMixin:
                                       ensure_all_finite=False)),
         )
         check_consistent_length(X, Y_checked)
-        tasks = self.tasks if tasks is None else tasks
         self.tasks_ = resolve_tasks(tasks, Y_checked,
                                     default_type=self._default_task_type,
                                     names=names)
@@ -126,26 +183,9 @@ class MultiTaskMixin:
         return out
 
     def _assemble(self, per_task):
-        """One ``(n, n_outputs)`` array from each task's predictions.
-
-        Integer class labels stay integers when every task predicts integers;
-        numbers become float64; anything else (string labels) gives object.
-        """
-        per_task = [np.asarray(p) for p in per_task]
-        kinds = {p.dtype.kind for p in per_task}
-        if kinds <= set("biu"):
-            dtype = np.int64
-        elif kinds <= set("biuf"):
-            dtype = np.float64
-        elif kinds <= set("US"):
-            dtype = np.result_type(*per_task)
-        else:
-            dtype = object
-        n = per_task[0].shape[0]
-        Y_pred = np.empty((n, self.n_outputs_), dtype=dtype)
-        for task, p in zip(self.tasks_, per_task):
-            Y_pred[:, task.columns_] = p.reshape(n, task.n_outputs)
-        return Y_pred
+        """One ``(n, n_outputs)`` array from each task's predictions (see
+        :func:`assemble_predictions`)."""
+        return assemble_predictions(self.tasks_, per_task, self.n_outputs_)
 
     def _decode_raw(self, raw_per_task):
         """Predictions in label space from each task's raw outputs."""

@@ -151,8 +151,11 @@ class SingleTaskBaseline(_BaselineMixin, BaseEstimator):
         The model to clone per task, or a dict mapping task names or task types
         (``"regression"``, ``"classification"``, ...) to models for mixed tasks.
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes one task per column
-        (classification when ``estimator`` is a classifier, else regression).
+        Task of each column of ``Y`` (a DataFrame's columns are matched to
+        them by name); None makes one task per column, named after the
+        DataFrame's columns (classification when ``estimator`` is a
+        classifier, regression for a regressor, and the type inferred from
+        the labels for a dict of both, as ``MultiTaskEstimator`` infers it).
     n_jobs : int, default=None
         Number of tasks fitted in parallel through joblib.
 
@@ -311,27 +314,41 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
     The full-pooling reference: the tasks are treated as one. Each column of
     ``Y`` contributes its labelled rows to one long training set; with
     ``task_indicators=True`` a one-hot column per output is appended to ``X``
-    so that the pooled model can learn a per-task offset.
+    so that the pooled model can learn a per-task offset. Tasks of different
+    kinds (regression and classification) cannot share one model: give a
+    dict of estimators and the tasks are pooled per entry (e.g. one pooled
+    regressor for the regression tasks and one pooled classifier for the
+    binary ones).
 
     Parameters
     ----------
-    estimator : estimator
+    estimator : estimator or dict
         The pooled model (a regressor for regression tasks, a classifier for
-        classification tasks).
+        classification tasks), or a dict mapping task types (``"binary"``,
+        ``"regression"``, ...), estimator types (``"classifier"``,
+        ``"regressor"``) or task names to models: the tasks that a key
+        selects (as in :class:`SingleTaskBaseline`) are pooled into one
+        model of their own.
     tasks : list of Task, default=None
-        Task of each column; None makes one task per column.
+        Task of each column (a DataFrame's columns are matched to them by
+        name); None makes one task per column, as in
+        :class:`SingleTaskBaseline`.
     task_indicators : bool, default=False
-        Append one-hot output indicators to the features.
+        Append one-hot output indicators to the features (one per column of
+        the tasks pooled together).
     n_jobs : int, default=None
         Given to the pooled estimator as its own ``n_jobs`` when it has one
         (e.g. ``RandomForestRegressor``); None leaves the estimator's value.
-        Pooling fits one model, so there is no loop over tasks to
+        Pooling fits one model per pool, so there is no loop over tasks to
         parallelize here.
 
     Attributes
     ----------
     estimator_ : estimator
-        The fitted pooled model.
+        The fitted pooled model (when ``estimator`` is one model).
+    named_estimators_ : dict
+        ``{key: fitted pooled model}``, one per pool: the keys of
+        ``estimator`` that the tasks use (the key None for a single model).
     tasks_ : list of Task
     classes_ : ndarray or list of ndarray
         Class labels of each column (classification tasks only).
@@ -345,13 +362,19 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn.linear_model import LinearRegression
-    >>> from skmtl import PooledBaseline
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from skmtl import PooledBaseline, Task
     >>> X = np.arange(6.0)[:, None]
     >>> Y = np.c_[X[:, 0], X[:, 0] + 1.0]
     >>> est = PooledBaseline(LinearRegression(), task_indicators=True).fit(X, Y)
     >>> np.round(est.predict([[10.0]]), 6)
     array([[10., 11.]])
+    >>> mixed = PooledBaseline({"regressor": LinearRegression(),
+    ...                         "classifier": LogisticRegression()},
+    ...                        tasks=[Task("a"), Task("b"), Task("c", "binary")])
+    >>> Y3 = np.c_[Y, X[:, 0] > 2]
+    >>> sorted(mixed.fit(X, Y3).named_estimators_)
+    ['classifier', 'regressor']
     """
 
     def __init__(self, estimator, tasks=None, task_indicators=False, n_jobs=None):
@@ -360,24 +383,61 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         self.task_indicators = task_indicators
         self.n_jobs = n_jobs
 
-    def _pooled_estimator(self):
-        est = clone(self.estimator)
+    def _pooled_estimator(self, estimator):
+        est = clone(estimator)
         if self.n_jobs is not None and "n_jobs" in est.get_params(deep=False):
             est.set_params(n_jobs=self.n_jobs)
         return est
 
-    def _with_indicator(self, X, column):
+    def _pools(self):
+        """``{key: [task, ...]}``: the tasks pooled into each model."""
+        if not isinstance(self.estimator, dict):
+            kinds = {t.type_.estimator_type for t in self.tasks_}
+            if len(kinds) > 1:
+                by_kind = {kind: [t.name for t in self.tasks_
+                                  if t.type_.estimator_type == kind]
+                           for kind in sorted(kinds)}
+                shown = "; ".join(f"{kind} tasks {names}"
+                                  for kind, names in by_kind.items())
+                raise ValueError(
+                    f"PooledBaseline cannot pool tasks of different kinds into one "
+                    f"model ({shown}); give a dict of models, one per kind or "
+                    f"task type, e.g. PooledBaseline({{'regressor': RidgeCV(), "
+                    f"'classifier': LogisticRegression()}}), to pool each kind "
+                    f"into a model of its own.")
+            return {None: list(self.tasks_)}
+        pools = {}
+        for task in self.tasks_:
+            key = next((k for k in (task.name, task.type, task.type_.estimator_type)
+                        if k in self.estimator), None)
+            if key is None:
+                _estimator_for(self.estimator, task)  # raises, naming the task
+            pools.setdefault(key, []).append(task)
+        for key, tasks in pools.items():
+            if len({t.is_classification for t in tasks}) > 1:
+                raise ValueError(
+                    f"PooledBaseline: the entry {key!r} pools the tasks "
+                    f"{[t.name for t in tasks]}, some with class labels and some "
+                    f"without; key the dict by task type or estimator type.")
+        return pools
+
+    def _with_indicator(self, X, position, width):
         if not self.task_indicators:
             return X
-        indicator = np.zeros((X.shape[0], self.n_outputs_))
-        indicator[:, column] = 1.0
+        indicator = np.zeros((X.shape[0], width))
+        indicator[:, position] = 1.0
         if sp.issparse(X):
             return sp.hstack([X, sp.csr_matrix(indicator)], format="csr")
         return np.hstack([X, indicator])
 
+    def _pool_input(self, X, column):
+        """The pooled model of ``column`` of ``Y`` and its input for ``X``."""
+        key, position, width = self._column_pool[column]
+        return self.named_estimators_[key], self._with_indicator(X, position, width)
+
     @unfit_on_error
     def fit(self, X, y, sample_weight=None):
-        """Fit one model on all labelled (sample, task) pairs.
+        """Fit one model per pool on all its labelled (sample, task) pairs.
 
         Parameters
         ----------
@@ -394,44 +454,47 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         -------
         self : object
         """
-        if isinstance(self.estimator, dict):
-            raise TypeError("PooledBaseline pools every task into one model: give "
-                            "one estimator, not a dict.")
         _check_estimators(self.estimator)
         X, Y = self._validate_fit_data(X, y)
-        kinds = {t.is_classification for t in self.tasks_}
-        if len(kinds) > 1:
-            raise ValueError("PooledBaseline needs tasks of one kind (all "
-                             "classification or all regression-like) to pool them "
-                             "into one model.")
+        pools = self._pools()
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         labelled = ~missing_mask(Y)
-        Xs, ys, sws = [], [], []
-        for column in range(self.n_outputs_):
-            rows = np.flatnonzero(labelled[:, column])
-            Xs.append(self._with_indicator(X[rows], column))
-            ys.append(Y[rows, column])
-            if sample_weight is not None:
-                sws.append(sample_weight[rows])
-        X_long = sp.vstack(Xs, format="csr") if sp.issparse(X) else np.vstack(Xs)
-        y_long = np.concatenate(ys)
-        if kinds == {True}:
-            self._pooled_classes = np.unique(np.concatenate(
-                [t.classes_ for t in self.tasks_]))
-            y_long = np.searchsorted(self._pooled_classes,
-                                     _label_values(y_long, self._pooled_classes))
-        else:
-            y_long = y_long.astype(np.float64)
-        sw = None if sample_weight is None else np.concatenate(sws)
-        self.estimator_ = _fit_one(self._pooled_estimator(), X_long, y_long, sw)
+        self.named_estimators_, self._pooled_classes, self._column_pool = {}, {}, {}
+        for key, tasks in pools.items():
+            columns = np.concatenate([t.columns_ for t in tasks])
+            Xs, ys, sws = [], [], []
+            for position, column in enumerate(columns):
+                self._column_pool[int(column)] = (key, position, len(columns))
+                rows = np.flatnonzero(labelled[:, column])
+                Xs.append(self._with_indicator(X[rows], position, len(columns)))
+                ys.append(Y[rows, column])
+                if sample_weight is not None:
+                    sws.append(sample_weight[rows])
+            X_long = sp.vstack(Xs, format="csr") if sp.issparse(X) else np.vstack(Xs)
+            y_long = np.concatenate(ys)
+            if tasks[0].is_classification:
+                classes = np.unique(np.concatenate([t.classes_ for t in tasks]))
+                self._pooled_classes[key] = classes
+                y_long = np.searchsorted(classes, _label_values(y_long, classes))
+            else:
+                y_long = y_long.astype(np.float64)
+            sw = None if sample_weight is None else np.concatenate(sws)
+            estimator = _estimator_for(self.estimator, tasks[0]) if key is not None \
+                else self.estimator
+            self.named_estimators_[key] = _fit_one(
+                self._pooled_estimator(estimator), X_long, y_long, sw)
+        if not isinstance(self.estimator, dict):
+            self.estimator_ = self.named_estimators_[None]
         self._set_classes()
         return self
 
     def _column_proba(self, X, column, task):
-        proba = self.estimator_.predict_proba(self._with_indicator(X, column))
-        full = np.zeros((X.shape[0], len(self._pooled_classes)))
-        full[:, np.asarray(self.estimator_.classes_, dtype=np.int64)] = proba
-        positions = np.searchsorted(self._pooled_classes, task.classes_)
+        model, X_in = self._pool_input(X, column)
+        pooled_classes = self._pooled_classes[self._column_pool[column][0]]
+        proba = model.predict_proba(X_in)
+        full = np.zeros((X.shape[0], len(pooled_classes)))
+        full[:, np.asarray(model.classes_, dtype=np.int64)] = proba
+        positions = np.searchsorted(pooled_classes, task.classes_)
         restricted = full[:, positions]
         total = restricted.sum(axis=1, keepdims=True)
         uniform = np.full_like(restricted, 1.0 / restricted.shape[1])
@@ -439,7 +502,7 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
                         uniform)
 
     def predict(self, X):
-        """Predict every task for every row with the pooled model.
+        """Predict every task for every row with its pooled model.
 
         Returns
         -------
@@ -452,11 +515,11 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
             columns = []
             for column in task.columns_:
                 if task.is_classification:
-                    proba = self._column_proba(X, column, task)
+                    proba = self._column_proba(X, int(column), task)
                     columns.append(task.classes_[np.argmax(proba, axis=1)])
                 else:
-                    columns.append(np.asarray(self.estimator_.predict(
-                        self._with_indicator(X, column)), dtype=np.float64))
+                    model, X_in = self._pool_input(X, int(column))
+                    columns.append(np.asarray(model.predict(X_in), dtype=np.float64))
             per_task.append(np.column_stack(columns))
         return self._format_prediction(self._assemble(per_task))
 
@@ -466,13 +529,17 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
+        proba : ndarray of shape (n_samples, n_classes) or list
+            One array per column of ``Y``, None for the columns of tasks
+            without class labels; a single column gives the array itself.
         """
         X = self._validate_X(X)
-        columns = [self._column_proba(X, column, task)
-                   for task in self.tasks_ if task.is_classification
-                   for column in task.columns_]
-        if not columns:
+        columns = [None] * self.n_outputs_
+        for task in self.tasks_:
+            if task.is_classification:
+                for column in task.columns_:
+                    columns[column] = self._column_proba(X, int(column), task)
+        if all(c is None for c in columns):
             raise AttributeError("predict_proba needs classification tasks.")
         return columns[0] if self.n_outputs_ == 1 else columns
 
@@ -491,8 +558,8 @@ class PooledBaseline(_BaselineMixin, BaseEstimator):
         for task in self.tasks_:
             if "predict_quantiles" in task.type_.responses:
                 for column in task.columns_:
-                    q, = _task_quantiles(task, self.estimator_,
-                                         self._with_indicator(X, column))
+                    model, X_in = self._pool_input(X, int(column))
+                    q, = _task_quantiles(task, model, X_in)
                     columns[column] = np.asarray(q, dtype=np.float64)
         return columns[0] if self.n_outputs_ == 1 else columns
 

@@ -11,6 +11,7 @@ names a type.
 
 import copy
 import numbers
+import warnings
 
 import numpy as np
 
@@ -86,6 +87,15 @@ def _show(value):
     elif isinstance(value, np.ndarray):
         value = value.tolist()
     return repr(value)
+
+
+def _short_list(values, limit=8):
+    """``[a, b, ...]`` of plain Python values, cut after ``limit`` of them."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    if len(values) <= limit:
+        return repr(values)
+    shown = ", ".join(repr(v) for v in values[:limit - 1])
+    return f"[{shown}, ... ({len(values)} classes)]"
 
 
 def _not_number(v):
@@ -609,6 +619,22 @@ class Binary(_Categorical):
                 )
         return {"classes_": classes}
 
+    def check_labels(self, task, Y):
+        super().check_labels(task, Y)
+        if task.classes is not None:
+            return
+        observed = _unique_labels(Y[~missing_mask(Y)], task)
+        if len(observed) == 1 and isinstance(observed[0], numbers.Number) \
+                and observed[0] in (0, 1):
+            only = _show(observed[0])
+            warnings.warn(
+                f"task {task.name!r} is binary but every label in Y is {only}: "
+                f"its classes are taken to be [0, 1] and the model can only learn "
+                f"to predict {only}. Check the column; if later data holds the "
+                f"other class, declare Task({task.name!r}, 'binary', "
+                f"classes=[0, 1]) to silence this warning.", UserWarning,
+                stacklevel=2)
+
     def predict_proba(self, task, raw):
         p = _sigmoid(np.asarray(raw, dtype=np.float64))
         return [np.column_stack([1.0 - p[:, j], p[:, j]]) for j in range(p.shape[1])]
@@ -985,23 +1011,65 @@ def register_task_type(task_type, *, replace=False):
     return task_type
 
 
-def _default_type(default_type, column):
+# Above this many labelled entries, a column of integer values with more
+# distinct values than half its entries is taken for a continuous target:
+# scikit-learn's check_classification_targets warns at the same point that
+# such "classes" "could represent a regression problem".
+_MANY_CLASSES_MIN_SAMPLES = 20
+
+
+def _label_kind(column, name="column"):
+    """What the labelled entries of ``column`` are, in the words of
+    :func:`sklearn.utils.multiclass.type_of_target`: ``"binary"`` (at most
+    two distinct values), ``"multiclass"`` (more, integers or strings) or
+    ``"continuous"`` (floats that are not all integers, or integers with more
+    distinct values than half the labelled entries, above 20 of them).
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    column = np.asarray(column)
+    labelled = column[~missing_mask(column)].ravel()
+    if labelled.dtype == object:
+        kinds = {type(v) for v in labelled}
+        if all(issubclass(k, numbers.Number) and not issubclass(k, bool | np.bool_)
+               for k in kinds):
+            labelled = labelled.astype(np.float64)
+        elif all(issubclass(k, str) for k in kinds):
+            labelled = labelled.astype(str)
+        elif all(issubclass(k, bool | np.bool_) for k in kinds):
+            labelled = labelled.astype(bool)
+        else:
+            raise ValueError(
+                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; "
+                f"use all strings or all numbers, or declare its task with "
+                f"Task(name, type).")
+    kind = type_of_target(labelled)
+    if (kind == "multiclass" and labelled.dtype.kind in "iuf"
+            and labelled.size > _MANY_CLASSES_MIN_SAMPLES
+            and np.unique(labelled).size > 0.5 * labelled.size):
+        kind = "continuous"
+    return kind
+
+
+def _default_type(default_type, column, name="column"):
     """The name of the type that inference gives ``column``.
 
     ``default_type`` is a type name, an estimator type (``"regressor"``,
-    ``"classifier"``: the type registered as its default) or ``"auto"``
-    (columns holding non-numeric labels get the classifier default, numeric
-    ones the regressor default).
+    ``"classifier"``: the type registered as its default) or ``"auto"``: the
+    type whose ``inferred_from`` holds the kind of the column's labelled
+    entries, as :func:`sklearn.utils.multiclass.type_of_target` names it
+    (0/1 or two labels: binary; a few integers or strings: classification;
+    floats: regression; see :func:`_label_kind`).
     """
     if default_type in TASK_TYPES:
         return default_type
     if default_type == "auto":
-        labelled = column[~missing_mask(column)]
-        numeric = labelled.dtype.kind in "iuf" or (
-            labelled.dtype == object
-            and all(isinstance(v, numbers.Number) and not isinstance(v, bool)
-                    for v in labelled))
-        default_type = "regressor" if numeric else "classifier"
+        kind = _label_kind(column, name)
+        for name, task_type in TASK_TYPES.items():
+            if kind in task_type.inferred_from:
+                return name
+        raise ValueError(f"no registered task type is inferred from labels of "
+                         f"kind {kind!r}; declare the task with Task(name, type).")
     for name, task_type in TASK_TYPES.items():
         if task_type.default_for == default_type:
             return name
@@ -1132,6 +1200,10 @@ class Task:
             value = getattr(self, option)
             if value != default:
                 args.append(f"{option}={value!r}")
+        classes = getattr(self, "classes_", None)
+        if classes is not None and self.classes is None:
+            # a fitted task shows the classes it learned
+            args.append(f"classes_={_short_list(classes)}")
         return f"Task({', '.join(args)})"
 
     # -- behaviour delegated to the type (on fitted tasks) --------------------
@@ -1186,9 +1258,13 @@ def infer_tasks(Y, default_type="regressor", names=None):
         Type given to every column: a task type's name, or ``"regressor"`` /
         ``"classifier"`` for the type registered as the default of that
         estimator type (regression, classification), or ``"auto"``, which
-        makes columns holding non-numeric labels (strings, booleans)
-        classification tasks and every numeric column a regression task;
-        integer class labels need an explicit ``Task(..., "classification")``.
+        infers each column's type from its labelled entries as
+        :func:`sklearn.utils.multiclass.type_of_target` does: two distinct
+        values (0/1, two strings) make a binary task, more integers or
+        strings a classification task, floats a regression task. Integers
+        with more distinct values than half the labelled entries (above 20
+        entries) count as floats, where scikit-learn warns that such
+        "classes" could be a regression target.
     names : list of str, default=None
         Task names; by default ``"task_0"``, ``"task_1"``, ...
 
@@ -1202,7 +1278,8 @@ def infer_tasks(Y, default_type="regressor", names=None):
     n_outputs = Y.shape[1]
     if names is None:
         names = [f"task_{j}" for j in range(n_outputs)]
-    return [Task(str(names[j]), _default_type(default_type, Y[:, j]))
+    return [Task(str(names[j]), _default_type(default_type, Y[:, j],
+                                              name=f"column {str(names[j])!r}"))
             for j in range(n_outputs)]
 
 

@@ -1,5 +1,7 @@
 """SingleTaskBaseline and PooledBaseline against the models they reduce to."""
 
+import pickle
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -129,11 +131,44 @@ def test_pooled_classification_predicts_within_each_tasks_classes():
     assert set(np.unique(Y_pred[:, 1])) <= {1, 3}
     proba = est.predict_proba(X)
     np.testing.assert_allclose(proba[1].sum(axis=1), 1.0)
-    with pytest.raises(ValueError, match="tasks of one kind"):
+    with pytest.raises(ValueError, match=r"cannot pool tasks of different kinds "
+                                         r"into one model \(classifier tasks "
+                                         r"\['b'\]; regressor tasks \['a'\]\)"):
         PooledBaseline(LogisticRegression(), tasks=[Task("a"), Task(
             "b", "classification")]).fit(X, np.nan_to_num(Y))
-    with pytest.raises(TypeError, match="give one estimator, not a dict"):
-        PooledBaseline({"regression": Ridge()}).fit(X, Y)
+    with pytest.raises(ValueError, match="estimator dict has no entry for task "
+                                         "'task_0'"):
+        PooledBaseline({"binary": LogisticRegression()}).fit(X, np.nan_to_num(Y))
+
+
+def test_pooled_mixed_types_pool_each_kind_into_its_own_model():
+    """One pooled model per dict entry: each equals the pooled model of its
+    tasks alone."""
+    rng = np.random.RandomState(8)
+    X = rng.randn(120, 3)
+    Y = np.full((120, 4), np.nan)
+    Y[:60, 0] = X[:60] @ [1.0, 2.0, 0.0]
+    Y[60:, 1] = X[60:] @ [1.0, 1.5, 0.5] + 3.0
+    Y[::2, 2] = (X[::2, 0] > 0).astype(float)
+    Y[1::2, 3] = (X[1::2, 1] > 0).astype(float)
+    tasks = [Task("a"), Task("b"), Task("c", "binary"), Task("d", "binary")]
+    mixed = PooledBaseline({"regressor": Ridge(), "binary": LogisticRegression()},
+                           tasks=tasks, task_indicators=True).fit(X, Y)
+    assert set(mixed.named_estimators_) == {"regressor", "binary"}
+    assert not hasattr(mixed, "estimator_")
+    regression = PooledBaseline(Ridge(), tasks=tasks[:2],
+                                task_indicators=True).fit(X, Y[:, :2])
+    binary = PooledBaseline(LogisticRegression(), tasks=tasks[2:],
+                            task_indicators=True).fit(X, Y[:, 2:])
+    Y_pred = mixed.predict(X)
+    np.testing.assert_allclose(Y_pred[:, :2].astype(float), regression.predict(X))
+    np.testing.assert_array_equal(Y_pred[:, 2:], binary.predict(X))
+    proba = mixed.predict_proba(X)
+    assert proba[0] is None and proba[1] is None
+    np.testing.assert_allclose(proba[3], binary.predict_proba(X)[1])
+    assert mixed.score(X, Y) > 0.8
+    clone_of = pickle.loads(pickle.dumps(mixed))
+    np.testing.assert_array_equal(clone_of.predict(X), Y_pred)
 
 
 def test_regressor_baselines_hide_predict_proba():

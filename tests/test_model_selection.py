@@ -167,3 +167,121 @@ def test_a_failed_fit_in_a_search_is_reported_as_scikit_learn_does():
     with pytest.raises(ValueError, match="unknown penalty 'nope'"):
         GridSearchCV(MultiTaskLinearRegressor(), grid, cv=2,
                      error_score="raise").fit(X, Y)
+
+
+# -- ordinary cases: Pipelines, DataFrames, precomputed folds, mixed types ----
+
+def _frame_data(seed=0):
+    import pandas as pd
+
+    X, Y = make_multitask_regression(n_tasks=3, n_features=4, n_informative=3,
+                                     samples_per_task=40,
+                                     task_similarity=0.9, random_state=seed)
+    X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    X["note"] = "unused"                   # only a name-selecting step drops it
+    Y = pd.DataFrame(Y, columns=["math", "reading", "writing"])
+    return X, Y
+
+
+def _by_name_pipeline(estimator):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    select = ColumnTransformer([("numbers", StandardScaler(), ["a", "b", "c", "d"])])
+    return make_pipeline(select, estimator)
+
+
+def test_transfer_report_on_a_pipeline_with_a_dataframe_and_precomputed_folds():
+    from skmtl import Task
+
+    X, Y = _frame_data()
+    tasks = [Task("writing"), Task("math"), Task("reading")]
+    pipe = _by_name_pipeline(PooledBaseline(Ridge(), tasks=tasks,
+                                            task_indicators=True))
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    report = transfer_report(pipe, X, Y, cv=folds)
+    assert report.tasks == ["writing", "math", "reading"]
+    assert set(report.fold_scores) == {"multitask", "single_task", "pooled"}
+    assert report.fold_scores["multitask"].shape == (4, 3)
+    # the same folds from the splitter give the same report
+    same = transfer_report(pipe, X, Y, cv=KFold(4, shuffle=True, random_state=0))
+    for name, scores in report.fold_scores.items():
+        np.testing.assert_allclose(scores, same.fold_scores[name])
+    # fold by fold, the multi-task scores are those of the Pipeline itself
+    Y_in_task_order = Y[["writing", "math", "reading"]].to_numpy()
+    for f, (train, test) in enumerate(folds):
+        fitted = pipe.fit(X.iloc[train], Y.iloc[train])
+        expected = masked_r2_score(Y_in_task_order[test], fitted.predict(
+            X.iloc[test]), multioutput="raw_values")
+        np.testing.assert_allclose(report.fold_scores["multitask"][f], expected)
+
+
+def test_task_affinity_on_a_pipeline_with_a_dataframe_and_precomputed_folds():
+    X, Y = _frame_data()
+    pipe = _by_name_pipeline(PooledBaseline(Ridge(), task_indicators=True))
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    affinity = task_affinity(pipe, X, Y, cv=folds)
+    assert affinity.shape == (3, 3) and np.all(np.isfinite(affinity))
+    np.testing.assert_allclose(affinity, task_affinity(
+        pipe, X, Y, cv=KFold(3, shuffle=True, random_state=0)))
+    from skmtl.linear import MultiTaskLinearRegressor
+
+    coefficients = task_affinity(_by_name_pipeline(MultiTaskLinearRegressor()),
+                                 X, Y, method="coefficients")
+    np.testing.assert_allclose(np.diag(coefficients), 1.0)
+
+
+def test_transfer_report_with_mixed_task_types_has_a_pooled_reference():
+    from skmtl import Task
+    from skmtl.neural import MultiTaskEstimator
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(150, 4)
+    Y = np.c_[X @ [1.0, 2.0, 0.0, 0.0], X @ [1.0, 1.5, 0.5, 0.0],
+              (X[:, 0] > 0).astype(float)]
+    tasks = [Task("y1"), Task("y2"), Task("flag", "binary")]
+    mtl = MultiTaskEstimator(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=3,
+                             batch_size=32, random_state=0)
+    report = transfer_report(mtl, X, Y, cv=3)
+    assert set(report.fold_scores) == {"multitask", "single_task", "pooled"}
+    assert np.all(np.isfinite(report.fold_scores["pooled"]))
+    # regression tasks pooled apart from the binary one: a high R² for both
+    pooled = report.mean_scores()["pooled"]
+    assert pooled[0] > 0.9 and pooled[1] > 0.9 and pooled[2] > 0.8
+
+
+def test_default_pooled_baseline_pools_each_estimator_type():
+    from skmtl import Task
+    from skmtl.model_selection import default_baselines
+    from skmtl.neural import MultiTaskEstimator
+
+    rng = np.random.RandomState(0)
+    Y = np.c_[rng.randn(40), rng.randint(0, 3, 40), rng.randint(0, 2, 40),
+              rng.poisson(2.0, 40), rng.randn(40)].astype(object)
+    Y[:, 1] = np.array(["a", "b", "c"], dtype=object)[Y[:, 1].astype(int)]
+    tasks = [Task("price"), Task("kind", "classification"), Task("flag", "binary"),
+             Task("visits", "count"), Task("q", "quantile")]
+    _, pooled = default_baselines(MultiTaskEstimator(tasks=tasks), Y)
+    # regression and count share RidgeCV but quantile has its own model, and
+    # the class labels mix strings and numbers: one pool per type
+    assert sorted(pooled.estimator) == ["binary", "classification", "count",
+                                        "quantile", "regression"]
+    # string labels throughout and one regressor model: one pool per kind
+    Y[:, 2] = np.where(Y[:, 2] == 1, "yes", "no")
+    _, pooled = default_baselines(MultiTaskEstimator(tasks=tasks[:4]), Y[:, :4])
+    assert sorted(pooled.estimator) == ["classifier", "regressor"]
+    fitted = pooled.fit(rng.randn(40, 3), Y[:, :4])
+    assert fitted.predict(np.zeros((2, 3))).shape == (2, 4)
+    assert set(fitted.predict(np.zeros((2, 3)))[:, 2]) <= {"yes", "no"}
+
+
+def test_precomputed_folds_beyond_the_data_name_the_problem():
+    X, Y = make_multitask_regression(n_tasks=2, n_samples=60, random_state=0)
+    folds = [(np.arange(50), np.arange(50, 80))]
+    with pytest.raises(ValueError, match=r"fold 0's test part holds the row index "
+                                         r"79 but the data has 60 rows.*int or a "
+                                         r"splitter"):
+        transfer_report(PooledBaseline(Ridge()), X, Y, cv=folds)
+    with pytest.raises(ValueError, match="fold 0 is 3, not a"):
+        transfer_report(PooledBaseline(Ridge()), X, Y, cv=[3])

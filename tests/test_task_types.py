@@ -146,7 +146,9 @@ def test_user_type_through_the_estimator_metrics_baselines_and_report(log_normal
 
     # The single-task baseline: the type's own model, on its labelled rows.
     single, pooled = default_baselines(est, Y)
-    assert pooled is None  # the two types' models differ
+    # the two types' models differ: one pooled model per estimator type
+    assert sorted(pooled.estimator) == ["classifier", "regressor"]
+    assert isinstance(pooled.estimator["regressor"], TransformedTargetRegressor)
     assert isinstance(single, SingleTaskBaseline)
     assert isinstance(single.estimator["price"], TransformedTargetRegressor)
     fitted = single.fit(X, Y)
@@ -174,7 +176,7 @@ def test_user_type_declared_by_name_in_a_baseline_dict(log_normal):
 
 
 def test_inference_asks_the_types():
-    Y = np.array([[0.5, "a"], [1.5, "b"], [2.5, "a"]], dtype=object)
+    Y = np.array([[0.5, "a"], [1.5, "b"], [2.5, "c"]], dtype=object)
     tasks = resolve_tasks(None, Y, default_type="auto")
     assert [t.type for t in tasks] == ["regression", "classification"]
     assert [t.type for t in resolve_tasks(None, np.zeros((3, 2)),

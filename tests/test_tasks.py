@@ -53,9 +53,13 @@ def test_infer_tasks_one_per_column():
     assert [t.name for t in tasks] == ["task_0", "task_1"]
     assert {t.type for t in tasks} == {"regression"}
     assert [t.type for t in infer_tasks(Y, "classification")] == ["classification"] * 2
-    labels = np.array([["x", 1.0], ["y", 2.0]], dtype=object)
+    # "auto" infers as scikit-learn's type_of_target: two labels are binary,
+    # more strings classification, floats regression
+    labels = np.array([["x", 1.5], ["y", 2.5], ["z", 3.0]], dtype=object)
     assert [t.type for t in infer_tasks(labels, "auto")] == ["classification",
                                                             "regression"]
+    assert [t.type for t in infer_tasks(labels[:2], "auto")] == ["binary",
+                                                                "regression"]
     assert [t.name for t in infer_tasks(Y, names=["a", "b"])] == ["a", "b"]
 
 
@@ -123,7 +127,8 @@ def test_declared_classes_cover_labels_absent_from_training():
 
 
 def test_binary_with_a_single_observed_class():
-    task = resolve_tasks([Task("b", "binary")], np.array([[0.0], [0.0]]))[0]
+    with pytest.warns(UserWarning, match="every label in Y is 0"):
+        task = resolve_tasks([Task("b", "binary")], np.array([[0.0], [0.0]]))[0]
     np.testing.assert_array_equal(task.classes_, [0, 1])
     with pytest.raises(ValueError, match="only the class 'yes' occurs"):
         resolve_tasks([Task("b", "binary")], np.array([["yes"]], dtype=object))

@@ -39,8 +39,6 @@ def test_bad_fit_input(make, X_bad, Y_bad, tasks, error, message):
     if "classification" in {getattr(t, "type", None) for t in tasks or []}:
         est.set_params(estimator={"regression": Ridge(),
                                   "classification": LogisticRegression()})
-        if isinstance(est, PooledBaseline):
-            pytest.skip("pooling needs one kind of task")
     if error is None:
         est.fit(X_bad, Y_bad)
         assert est.predict(X_bad).shape == Y_bad.shape

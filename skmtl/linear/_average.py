@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..base import MultiTaskMixin, unfit_on_error
 from ..metrics import masked_mean_squared_error
-from ..utils._validation import check_sample_weight
+from ..utils._validation import check_folds, check_sample_weight
 from ._cv import MultiTaskLinearRegressorCV
 from ._estimators import MultiTaskLinearRegressor, coef_attributes
 from ._penalties import TraceNorm
@@ -219,7 +219,7 @@ class LinearModelAverage(MultiTaskMixin, RegressorMixin, BaseEstimator):
         parts = [_check_linear(fitted, *shape) for fitted in self.estimators_]
         cv = (KFold(self.cv, shuffle=True, random_state=0)
               if isinstance(self.cv, Integral) else check_cv(self.cv))
-        folds = list(cv.split(X))
+        folds = check_folds(cv.split(X), X.shape[0], f"{type(self).__name__}'s cv")
         grid = simplex_grid(len(models), self.n_weights)
         path = np.empty((len(grid), len(folds)))
         for f, (train, test) in enumerate(folds):

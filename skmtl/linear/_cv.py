@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval
 from ..base import unfit_on_error
 from ..metrics import masked_mean_squared_error
 from ..tasks import missing_mask
+from ..utils._validation import check_folds
 from ._estimators import MultiTaskLinearRegressor, MultiTaskLogisticClassifier
 from ._registry import resolve_penalty
 
@@ -231,7 +232,8 @@ class _CVMixin:
             grids = [alphas] * len(penalties)
         cv = (KFold(self.cv, shuffle=True, random_state=0)
               if isinstance(self.cv, Integral) else check_cv(self.cv))
-        folds = list(cv.split(problem.X))
+        folds = check_folds(cv.split(problem.X), problem.X.shape[0],
+                            f"{type(self).__name__}'s cv")
         _check_folds_have_labels(self.tasks_, problem.Y, folds)
         scorer = self._scorer()
         paths = Parallel(n_jobs=self.n_jobs)(

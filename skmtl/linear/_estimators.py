@@ -202,7 +202,9 @@ class MultiTaskLinearRegressor(_LinearMultiTask, MultiTaskMixin, RegressorMixin,
         its short name ``"trace"``, ...: the penalty with its defaults). The
         penalty object is never changed by ``fit``.
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes one task per column.
+        Task of each column of ``Y`` (a DataFrame's columns are matched to
+        them by name); None makes one task per column, named after the
+        DataFrame's columns.
     fit_intercept : bool, default=True
         Fit one intercept per model column (not penalized).
     task_weights : sequence or dict, default=None
@@ -422,7 +424,9 @@ class MultiTaskLogisticClassifier(_LinearMultiTask, MultiTaskMixin, ClassifierMi
         its short name ``"trace"``, ...: the penalty with its defaults). The
         penalty object is never changed by ``fit``.
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes one task per column.
+        Task of each column of ``Y`` (a DataFrame's columns are matched to
+        them by name); None makes one task per column, named after the
+        DataFrame's columns.
     fit_intercept : bool, default=True
         Fit one intercept per model column (not penalized).
     task_weights : sequence or dict, default=None

@@ -4,7 +4,12 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from ..tasks import Task, infer_tasks, missing_mask
-from ..utils._targets import check_targets, resolve_task_weights
+from ..utils._targets import (
+    check_targets,
+    column_order,
+    resolve_task_weights,
+    target_names,
+)
 from ._masked import get_metric, score_column
 
 __all__ = ["per_task_scores", "make_multitask_scorer", "make_per_task_scorers"]
@@ -70,13 +75,16 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
     Parameters
     ----------
     Y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        True labels, ``NaN`` (or None) where missing.
+        True labels, ``NaN`` (or None) where missing. The columns of a
+        DataFrame are matched to ``tasks`` by name (and name the tasks when
+        ``tasks`` is None).
     Y_pred : array-like of the same shape
-        Predictions in label space (``estimator.predict(X)``).
+        Predictions in label space (``estimator.predict(X)``, in task order;
+        a DataFrame is matched by column name too).
     tasks : list of Task, default=None
         Tasks of the columns (fitted tasks of an estimator, ``est.tasks_``, carry
-        their classes). None makes one task per column, classification for
-        non-numeric labels and regression otherwise.
+        their classes). None makes one task per column, its type inferred
+        from its labels as for ``MultiTaskEstimator(tasks=None)``.
     metric : str, list of str or dict, default=None
         None uses each task type's default metric (R², accuracy, NDCG, D²
         Poisson). A name (see :data:`skmtl.metrics.METRICS`, ``"neg_"`` for
@@ -122,7 +130,9 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
     >>> table["score"]
     array([-1.        ,  0.66666667])
     """
-    Y_true, _, _ = check_targets(Y_true)
+    Y_true, names, _ = check_targets(Y_true, tasks=tasks)
+    if target_names(Y_pred) is not None:
+        Y_pred = _aligned_like(Y_pred, names if tasks is None else tasks)
     Y_pred = np.asarray(Y_pred)
     if Y_pred.ndim == 1:
         Y_pred = Y_pred[:, None]
@@ -130,7 +140,7 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
         raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has shape "
                          f"{Y_pred.shape}.")
     if tasks is None:
-        tasks = infer_tasks(Y_true, default_type="auto")
+        tasks = infer_tasks(Y_true, default_type="auto", names=names)
     given = {"proba": Y_proba, "quantiles": Y_quantiles}
     for response, values in given.items():
         if values is not None and not isinstance(values, list):
@@ -175,6 +185,25 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
     return _as_table(rows, as_frame)
 
 
+def _aligned_like(Y_pred, reference):
+    """A DataFrame ``Y_pred`` with its columns in the order of ``reference``
+    (the tasks, or the column names of ``Y_true``)."""
+    if reference is None:
+        return Y_pred
+    if isinstance(reference, Task):
+        reference = [reference]
+    if all(isinstance(r, str) for r in reference):
+        if list(Y_pred.columns) != list(reference):
+            missing = sorted(set(reference) - set(Y_pred.columns))
+            if missing:
+                raise ValueError(f"Y_pred has no column {missing}; its columns are "
+                                 f"{list(Y_pred.columns)}.")
+            Y_pred = Y_pred[list(reference)]
+        return Y_pred
+    order = column_order(target_names(Y_pred), reference)
+    return Y_pred if order is None else Y_pred.iloc[:, order]
+
+
 def _as_table(rows, as_frame):
     table = {k: np.asarray(v, dtype=float if k == "score" else None)
              for k, v in rows.items()}
@@ -201,13 +230,15 @@ def _final_estimator(estimator):
 
 
 def _fitted_tasks(estimator, Y):
-    """The fitted tasks of an estimator, or tasks inferred from ``Y``."""
+    """``Y`` as a checked array, and the fitted tasks of the estimator (its
+    columns matched to them by name) or tasks inferred from ``Y``."""
     final = _final_estimator(estimator)
     tasks = getattr(final, "tasks_", None)
+    Y, names, _ = check_targets(Y, tasks=tasks)
     if tasks is not None:
-        return tasks
+        return Y, tasks
     default = "classifier" if is_classifier(final) else "auto"
-    return infer_tasks(Y, default_type=default)
+    return Y, infer_tasks(Y, default_type=default, names=names)
 
 
 def _response_columns(estimator, X, method, n_outputs):
@@ -316,8 +347,7 @@ class _MultiTaskScorer:
         ``predict_proba`` or ``predict_quantiles`` when a metric scores
         class probabilities or quantiles.
         """
-        Y_true, _, _ = check_targets(Y)
-        tasks = _fitted_tasks(estimator, Y_true)
+        Y_true, tasks = _fitted_tasks(estimator, Y)
         Y_pred = estimator.predict(X)
         Y_proba = Y_quantiles = None
         if self._needs(tasks, "proba"):

@@ -3,11 +3,18 @@
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
+from sklearn.utils import _safe_indexing
 
 from ..base import check_targets
 from ..metrics import per_task_scores
 from ..tasks import missing_mask, resolve_tasks
-from ._transfer import _greater_is_better_scores, _splits
+from ._transfer import (
+    _greater_is_better_scores,
+    _rows_of,
+    _splits,
+    declared_tasks,
+    final_step,
+)
 
 __all__ = ["task_affinity", "AFFINITY_METHODS"]
 
@@ -16,7 +23,7 @@ AFFINITY_METHODS = ("pairwise", "lookahead", "covariance", "coefficients")
 
 def _resolve(estimator, Y, names):
     default = "classifier" if is_classifier(estimator) else "auto"
-    return resolve_tasks(getattr(estimator, "tasks", None), Y, default_type=default,
+    return resolve_tasks(declared_tasks(estimator), Y, default_type=default,
                          names=names)
 
 
@@ -25,14 +32,17 @@ def _subset_fold_scores(estimator, X, Y, tasks, subset, train, test, metric):
     columns = np.concatenate([tasks[k].columns_ for k in subset])
     rows = ~missing_mask(Y[:, columns]).all(axis=1)
     model = clone(estimator)
-    if "tasks" in model.get_params() and model.get_params()["tasks"] is not None:
-        specs = model.get_params()["tasks"]
-        model.set_params(tasks=[specs[k] for k in subset])
+    specs = declared_tasks(model)
+    if specs is not None:
+        specs = [specs] if hasattr(specs, "n_outputs") else list(specs)
+        _, prefix = final_step(model)
+        model.set_params(**{f"{prefix}tasks": [specs[k] for k in subset]})
     train = train[rows[train]]
     test = test[rows[test]]
-    fitted = model.fit(X[train], Y[np.ix_(train, columns)])
-    table = per_task_scores(Y[np.ix_(test, columns)], fitted.predict(X[test]),
-                            fitted.tasks_, metric, as_frame=False)
+    fitted = model.fit(_safe_indexing(X, train), Y[np.ix_(train, columns)])
+    table = per_task_scores(Y[np.ix_(test, columns)],
+                            fitted.predict(_safe_indexing(X, test)),
+                            final_step(fitted)[0].tasks_, metric, as_frame=False)
     return _greater_is_better_scores(table)
 
 
@@ -75,18 +85,20 @@ def _task_coefficients(fitted):
 
 
 def _lookahead(estimator, X, Y, every):
-    if "callbacks" not in estimator.get_params():
+    step, prefix = final_step(estimator)
+    if "callbacks" not in step.get_params():
         raise ValueError(f"method='lookahead' needs a neural multi-task estimator "
                          f"(skmtl.neural.MultiTaskEstimator); got "
-                         f"{type(estimator).__name__}. Use method='pairwise'.")
+                         f"{type(step).__name__}. Use method='pairwise'.")
     from ..neural import LookaheadAffinity
 
     model = clone(estimator)
     name = "skmtl_lookahead_affinity"
-    callbacks = list(model.get_params()["callbacks"] or [])
-    model.set_params(callbacks=callbacks + [(name, LookaheadAffinity(every=every))])
+    callbacks = list(final_step(model)[0].get_params()["callbacks"] or [])
+    model.set_params(**{f"{prefix}callbacks": callbacks + [
+        (name, LookaheadAffinity(every=every))]})
     model.fit(X, Y)
-    affinity = dict(model.net_.callbacks_)[name].affinity_
+    affinity = dict(final_step(model)[0].net_.callbacks_)[name].affinity_
     if affinity is None:
         raise ValueError("no training step was measured; train for at least one "
                          "batch.")
@@ -115,14 +127,18 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     Parameters
     ----------
     estimator : estimator
+        A multi-task model, or a Pipeline ending in one (its tasks are read,
+        and set for each subset, on the last step).
     X : array-like of shape (n_samples, n_features)
+        A DataFrame stays one in every fold, as in :func:`transfer_report`.
     y : array-like of shape (n_samples, n_outputs)
         NaN-masked targets.
     method : {"pairwise", "lookahead", "covariance", "coefficients"}, \
             default="pairwise"
-    cv : int or splitter, default=3
+    cv : int, splitter or iterable of (train, test), default=3
         Folds of the pairwise method (an int gives shuffled folds stratified by
-        label pattern, as in :func:`transfer_report`).
+        label pattern, as in :func:`transfer_report`; precomputed folds are
+        used as given).
     metric : str or dict, default=None
         Per-task metric (greater is better; losses negated).
     every : int, default=1
@@ -164,8 +180,8 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
     """
     if method not in AFFINITY_METHODS:
         raise ValueError(f"method must be one of {AFFINITY_METHODS}, got {method!r}.")
-    Y, names, _ = check_targets(y)
-    X = X.tocsr() if hasattr(X, "tocsr") else np.asarray(X)
+    Y, names, _ = check_targets(y, tasks=declared_tasks(estimator))
+    X = _rows_of(X)
     tasks = _resolve(estimator, Y, names)
     if method == "pairwise":
         if len(tasks) < 2:
@@ -173,7 +189,7 @@ def task_affinity(estimator, X, y, *, method="pairwise", cv=3, metric=None,
         return _pairwise(estimator, X, Y, tasks, cv, metric, n_jobs, random_state)
     if method == "lookahead":
         return _lookahead(estimator, X, Y, every)
-    fitted = clone(estimator).fit(X, Y)
+    fitted = final_step(clone(estimator).fit(X, Y))[0]
     if method == "covariance":
         matrix = getattr(fitted, "task_correlation_", None)
         if matrix is None:

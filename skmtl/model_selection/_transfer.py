@@ -1,5 +1,6 @@
 """Transfer report: does training the tasks together help each of them?"""
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 
@@ -7,13 +8,70 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
 
 from ..base import check_targets
 from ..metrics import make_multitask_scorer
 from ..metrics._scorer import _as_table
 from ..tasks import missing_mask, resolve_tasks
+from ..utils._validation import check_folds
 
 __all__ = ["transfer_report", "TransferReport", "default_baselines"]
+
+
+def final_step(estimator):
+    """The estimator that learns the tasks, and the prefix of its parameters.
+
+    The last step of a :class:`~sklearn.pipeline.Pipeline` (of nested
+    pipelines too), whose ``tasks`` parameter is ``<step>__tasks``; the
+    estimator itself (prefix ``""``) otherwise.
+    """
+    prefix = ""
+    while hasattr(estimator, "steps"):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    return estimator, prefix
+
+
+def with_final_step(estimator, step):
+    """``estimator`` with ``step`` in place of the estimator that learns the
+    tasks: a copy of the Pipeline with its last step replaced (the same
+    preprocessing in front of a baseline), or ``step`` itself."""
+    _, prefix = final_step(estimator)
+    if not prefix:
+        return step
+    return clone(estimator).set_params(**{prefix[:-2]: step})
+
+
+def declared_tasks(estimator):
+    """The ``tasks`` parameter of the estimator (of a Pipeline's last step)."""
+    return getattr(final_step(estimator)[0], "tasks", None)
+
+
+def _pooled_models(fitted, models):
+    """``{key: model}`` for a pooled baseline of tasks whose baseline models
+    differ: the tasks of one estimator type (all classifier tasks, all
+    regressor tasks) share a pooled model when their baseline models agree
+    (and, for class labels, the labels are all numbers or all strings);
+    otherwise one pooled model per task type (a task whose model differs
+    from the one of its type, e.g. other quantile levels, gets its own)."""
+    by_kind = {}
+    for task, model in zip(fitted, models, strict=True):
+        by_kind.setdefault(task.type_.estimator_type, []).append((task, model))
+    pools = {}
+    for kind, members in by_kind.items():
+        label_kinds = {np.asarray(task.classes_).dtype.kind in "US"
+                       for task, _ in members if hasattr(task, "classes_")}
+        if len({repr(model) for _, model in members}) == 1 and len(label_kinds) <= 1:
+            pools[kind] = members[0][1]
+            continue
+        for task, model in members:
+            key = task.type
+            if key in pools and repr(pools[key]) != repr(model):
+                key = task.name
+            pools.setdefault(key, model)
+    return pools
 
 
 def default_baselines(estimator, Y, tasks=None):
@@ -24,14 +82,17 @@ def default_baselines(estimator, Y, tasks=None):
     classification, binary and ordinal tasks; linear quantile regression for
     quantile tasks), one model per task (:class:`~skmtl.SingleTaskBaseline`),
     and one model for all tasks with task indicators
-    (:class:`~skmtl.PooledBaseline`, only when every task has the same
-    baseline model).
+    (:class:`~skmtl.PooledBaseline`); with tasks whose baseline models
+    differ, one pooled model per estimator type (the classifier tasks
+    together, the regressor tasks together) where their models agree, else
+    per task type.
 
     Parameters
     ----------
     estimator : estimator
-        The multi-task model; its estimator type (classifier or not) and its
-        ``tasks`` parameter decide the task types when ``tasks`` is None.
+        The multi-task model (or a Pipeline ending in one); its estimator
+        type (classifier or not) and its ``tasks`` parameter decide the task
+        types when ``tasks`` is None.
     Y : array-like of shape (n_samples, n_outputs)
         Targets, ``NaN`` where missing.
     tasks : list of Task, default=None
@@ -40,26 +101,37 @@ def default_baselines(estimator, Y, tasks=None):
     Returns
     -------
     single_task : estimator
-    pooled : estimator or None
-        None when the tasks' baseline models differ (e.g. classification and
-        regression tasks).
+    pooled : estimator
+        A :class:`~skmtl.PooledBaseline`: of one model, or of a dict
+        ``{"classifier": model, "regressor": model}`` (or keyed by task
+        type) for mixed task types.
     """
     from ..baselines import PooledBaseline, SingleTaskBaseline
 
-    tasks = tasks if tasks is not None else getattr(estimator, "tasks", None)
+    tasks = tasks if tasks is not None else declared_tasks(estimator)
     default = "classifier" if is_classifier(estimator) else "auto"
-    Y, names, _ = check_targets(Y)
+    Y, names, _ = check_targets(Y, tasks=tasks)
     fitted = resolve_tasks(tasks, Y, default_type=default, names=names)
     models = [task.type_.baseline_estimator(task) for task in fitted]
     if len({repr(model) for model in models}) == 1:
         single = pooled = models[0]
     else:
         single = {task.name: model for task, model in zip(fitted, models)}
-        pooled = None
-    single_task = SingleTaskBaseline(single, tasks=tasks)
-    pooled = None if pooled is None else PooledBaseline(pooled, tasks=tasks,
-                                                        task_indicators=True)
-    return single_task, pooled
+        pooled = _pooled_models(fitted, models)
+    if tasks is None:
+        # the tasks inferred here, so that every fold infers the same ones
+        tasks = [_declared(task) for task in fitted]
+    return (SingleTaskBaseline(single, tasks=tasks),
+            PooledBaseline(pooled, tasks=tasks, task_indicators=True))
+
+
+def _declared(task):
+    """A fitted task as the specification it was fitted from (its type fixed,
+    so that a fold whose labels show fewer classes infers no other type)."""
+    spec = copy.copy(task)
+    for attr in [a for a in vars(spec) if a.endswith("_")]:
+        delattr(spec, attr)
+    return spec
 
 
 @dataclass
@@ -145,10 +217,17 @@ def _splits(cv, X, Y, random_state):
     Rows are grouped by which tasks they are labelled for, so that with
     different samples per task every task is split evenly across the folds
     (falling back to a shuffled ``KFold`` when a pattern has fewer rows than
-    folds).
+    folds). A splitter's folds, or an iterable of ``(train, test)`` index
+    pairs (as scikit-learn's ``cv=`` takes), are used as they are.
     """
     if not isinstance(cv, int | np.integer):
-        return list(cv.split(X, Y))
+        if cv is None:
+            cv = 5
+        else:
+            # precomputed folds are checked here (sklearn's check_cv would
+            # fail on a malformed one with a bare TypeError)
+            splits = cv.split(X, Y) if hasattr(cv, "split") else cv
+            return check_folds(splits, Y.shape[0])
     observed = ~missing_mask(Y)
     _, pattern, counts = np.unique(observed, axis=0, return_inverse=True,
                                    return_counts=True)
@@ -156,6 +235,26 @@ def _splits(cv, X, Y, random_state):
         splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
         return list(splitter.split(X, pattern.ravel()))
     return list(KFold(cv, shuffle=True, random_state=random_state).split(X))
+
+
+def _rows_of(X):
+    """``X`` ready for row indexing: sparse as CSR, a DataFrame as it is,
+    anything else an array."""
+    if hasattr(X, "tocsr"):
+        return X.tocsr()
+    if hasattr(X, "iloc") or isinstance(X, dict):
+        return X
+    return np.asarray(X)
+
+
+def _named(Y, names, estimator):
+    """The tasks inferred from ``Y``, named after its columns (None without
+    names, leaving the baselines to infer them)."""
+    if names is None:
+        return None
+    default = "classifier" if is_classifier(estimator) else "auto"
+    return [_declared(t) for t in resolve_tasks(None, Y, default_type=default,
+                                                names=names)]
 
 
 def _nanmean(a, axis):
@@ -177,11 +276,14 @@ def _greater_is_better_scores(table):
 
 
 def _fit_and_score(estimator, X, Y, train, test, metric, groups):
-    fitted = clone(estimator).fit(X[train], Y[train])
+    # X keeps its type (a DataFrame stays one, for a ColumnTransformer that
+    # selects columns by name); Y is the checked array, in task order.
+    fitted = clone(estimator).fit(_safe_indexing(X, train), Y[train])
     # The scorer asks the model for what the metrics need (probabilities,
     # quantiles) besides predict.
     table, _ = make_multitask_scorer(metric).table(
-        fitted, X[test], Y[test], groups=None if groups is None else groups[test])
+        fitted, _safe_indexing(X, test), Y[test],
+        groups=None if groups is None else groups[test])
     return _greater_is_better_scores(table), [str(m) for m in table["metric"]]
 
 
@@ -200,21 +302,33 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
     Parameters
     ----------
     estimator : estimator
-        The multi-task model (any skmtl estimator).
+        The multi-task model (any skmtl estimator, or a Pipeline ending in
+        one: its tasks are read from the last step).
     X : array-like of shape (n_samples, n_features)
+        A DataFrame stays a DataFrame in every fold (for a
+        ``ColumnTransformer`` that selects columns by name); sparse matrices
+        stay sparse.
     y : array-like of shape (n_samples, n_outputs)
-        NaN-masked targets.
+        NaN-masked targets; a DataFrame's columns are matched to the tasks
+        by name.
     baseline : estimator, default=None
         The single-task reference; None uses
-        :func:`default_baselines` (one ridge / logistic model per task).
-        Pass ``SingleTaskBaseline(your_model)`` for a like-for-like comparison.
+        :func:`default_baselines` (one ridge / logistic model per task; on a
+        Pipeline, the Pipeline with that baseline as its last step, so that
+        it sees the same preprocessed features). Pass
+        ``SingleTaskBaseline(your_model)`` for a like-for-like comparison.
     pooled : estimator, "auto" or None, default="auto"
-        A pooled reference; "auto" uses :func:`default_baselines`, None skips it.
-    cv : int or cross-validation splitter, default=5
+        A pooled reference; "auto" uses :func:`default_baselines` (one
+        pooled model for the regressor tasks and one for the classifier
+        tasks when the kinds differ; behind the same preprocessing on a
+        Pipeline), None skips it.
+    cv : int, cross-validation splitter or iterable of (train, test), default=5
         An int gives *shuffled* folds, stratified by which tasks each row is
         labelled for: rows of stacked per-task data come grouped by task, so
         unshuffled folds would hold whole tasks out, and plain shuffling can
-        leave a small task with one test row.
+        leave a small task with one test row. A splitter is asked for its
+        folds (``split(X, Y)``); precomputed folds, a list of ``(train,
+        test)`` index pairs, are used as given.
     metric : str or dict, default=None
         Per-task metric as in :func:`~skmtl.metrics.per_task_scores`; losses
         are negated so that greater is always better.
@@ -254,15 +368,20 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
     >>> bool(report.difference.mean() > 0)  # identical tasks: pooling helps
     True
     """
-    Y, _, _ = check_targets(y)
-    X = X.tocsr() if hasattr(X, "tocsr") else np.asarray(X)
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}.")
-    default_single, default_pooled = default_baselines(estimator, Y)
+    declared = declared_tasks(estimator)
+    Y, names, _ = check_targets(y, tasks=declared)
+    X = _rows_of(X)
+    if _num_samples(X) != Y.shape[0]:
+        raise ValueError(f"X has {_num_samples(X)} rows but y has {Y.shape[0]}.")
+    default_single, default_pooled = default_baselines(
+        estimator, Y, tasks=declared if declared is not None else
+        _named(Y, names, estimator))
+    # on a Pipeline the default baselines get the same preprocessing
     models = {"multitask": estimator,
-              "single_task": default_single if baseline is None else baseline}
+              "single_task": with_final_step(estimator, default_single)
+              if baseline is None else baseline}
     if isinstance(pooled, str) and pooled == "auto":
-        pooled = default_pooled
+        pooled = with_final_step(estimator, default_pooled)
     if pooled is not None:
         models["pooled"] = pooled
     groups = None if groups is None else np.asarray(groups)
@@ -277,10 +396,9 @@ def transfer_report(estimator, X, y, *, baseline=None, pooled="auto", cv=5,
         fold_scores[name] = np.vstack([scores for scores, _ in chunk])
         metrics = metrics or chunk[0][1]
     reference = models["multitask"]
-    fitted_tasks = resolve_tasks(getattr(reference, "tasks", None), Y,
-                                 default_type="classifier"
+    fitted_tasks = resolve_tasks(declared, Y, default_type="classifier"
                                  if is_classifier(reference) else "auto",
-                                 names=check_targets(y)[1])
+                                 names=names)
     d = fold_scores["multitask"] - fold_scores["single_task"]
     valid = ~np.isnan(d)
     n_valid = valid.sum(axis=0)

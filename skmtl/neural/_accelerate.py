@@ -52,10 +52,15 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
 
     Notes
     -----
-    Only loss-level weighting strategies work: gradient-level ones compute
-    per-task gradients with ``torch.autograd.grad``, outside the
-    accelerator's gradient synchronisation and loss scaling. With several
-    processes each records the losses of its own shard in its history.
+    Only the weighting strategies whose step is their combined loss
+    back-propagated once (``uses_gradients`` False: fixed, uncertainty,
+    DWA, RLW, FAMO, GLS, STCH, IMTL's loss form) train under an
+    accelerator, exactly as without one; the others are refused by name
+    when the net is initialized. Gradient-level strategies, GradNorm and
+    MetaWeighting compute per-task gradients with ``torch.autograd.grad`` in
+    their own ``backward``, outside the accelerator's gradient
+    synchronisation and loss scaling. With several processes each records
+    the losses of its own shard in its history.
     """
 
     def compute_device(self):
@@ -63,12 +68,27 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
 
     def initialize_module(self):
         super().initialize_module()
-        if getattr(self.weighting_, "level", "loss") != "loss":
+        if self.weighting_.uses_gradients:
+            name = type(self.weighting_).__name__
             raise ValueError(
-                f"weighting {type(self.weighting_).__name__} works on per-task "
-                f"gradients, which Accelerate does not synchronise across "
-                f"processes; use a loss-level weighting with accelerator=.")
+                f"weighting {name} computes per-task gradients in its own "
+                f"backward step, which Accelerate neither synchronises across "
+                f"processes nor scales for mixed precision: under accelerator= "
+                f"{name} would not train as it does without one. Use a strategy "
+                f"whose step is its combined loss ({_accelerated_choices()}), or "
+                f"train {name} without accelerator=.")
         return self
+
+    def _initialize_accelerator(self):
+        # the strategy is placed on the accelerator's device by
+        # initialize_module; prepared, it would be wrapped (DistributedDataParallel
+        # on several processes), which hides its methods
+        modules = self._modules
+        self._modules = [name for name in modules if name != "weighting"]
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._modules = modules
 
     def infer(self, x, **fit_params):
         # training batches come placed by the prepared data loader; prediction
@@ -78,6 +98,7 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     def train_step_single(self, batch, **fit_params):
         self._set_mode(True)
         Xi, yi = unpack_data(batch)
+        self.train_batch_ = (Xi, yi)  # for strategies that look at it after the step
         with self.accelerator.autocast():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
@@ -101,6 +122,20 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             return super().predict_raw(X)
         finally:
             self._predicting = False
+
+
+def _accelerated_choices():
+    """Names of the registered strategies that train under an accelerator."""
+    from .weighting import WEIGHTINGS
+
+    names = []
+    for name, strategy in sorted(WEIGHTINGS.items()):
+        try:
+            if not strategy().uses_gradients:
+                names.append(repr(name))
+        except TypeError:  # a registered class that needs arguments
+            continue
+    return ", ".join(names)
 
 
 def accelerated_net_kwargs(accelerator, verbose, net_kwargs):

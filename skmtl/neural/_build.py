@@ -9,6 +9,7 @@ estimator.
 """
 
 import copy
+import difflib
 import functools
 import inspect
 
@@ -21,7 +22,8 @@ from ._architectures import ARCHITECTURES
 from ._trunks import MLP, TRUNKS
 from .weighting import Fixed, resolve_weighting
 
-__all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "build_trunk_spec",
+__all__ = ["PREFIXES", "NET_PREFIXES", "split_prefixed", "check_prefixed",
+           "build_trunk_spec",
            "build_module", "build_weighting", "build_train_split",
            "optimizer_defaults", "tasks_with_classes"]
 
@@ -48,6 +50,71 @@ def split_prefixed(params):
         else:
             out["net"][key] = value
     return out
+
+
+def _check_keywords(target, given, prefix, what, supplied=()):
+    """Raise a ``ValueError`` for the ``prefix`` parameters ``target`` lacks.
+
+    ``given`` are the keyword arguments without the prefix; ``supplied``
+    are the arguments the estimator passes itself (not the user's). A
+    target taking ``**kwargs`` (or without a signature) accepts anything.
+    """
+    if not given:
+        return
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [name for name, p in params.items()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and name not in supplied]
+    unknown = sorted(set(given) - set(valid))
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, valid, n=1)
+        hints.append(f"{prefix}{name}" + (f" (did you mean {prefix}{close[0]}?)"
+                                          if close else ""))
+    name = getattr(target, "__name__", type(target).__name__)
+    raise ValueError(
+        f"unknown parameter(s) {', '.join(hints)} for {what} {name}; it takes "
+        f"{', '.join(prefix + v for v in valid) or 'no parameter'}.")
+
+
+def check_prefixed(prefixed, trunk, architecture, optimizer):
+    """Check the ``trunk__``, ``module__`` and ``optimizer__`` parameters
+    against what the trunk, the architecture and the optimizer take, so that
+    a misspelt one fails before training with the valid names listed (not as
+    a ``TypeError`` from deep inside the build).
+
+    ``prefixed`` is :func:`split_prefixed`'s result.
+    """
+    if trunk is None:
+        trunk = MLP
+    elif isinstance(trunk, str):
+        trunk = TRUNKS.resolve(trunk)
+    if not isinstance(trunk, nn.Module):
+        _check_keywords(trunk, prefixed["trunk"], "trunk__", "the trunk",
+                        supplied=("input_shape",) if trunk is not MLP
+                        else ("input_shape", "hidden_layer_sizes"))
+    if isinstance(architecture, str):
+        architecture = ARCHITECTURES.resolve(architecture)
+    if not isinstance(architecture, nn.Module):
+        _check_keywords(architecture, prefixed["module"], "module__",
+                        "the architecture",
+                        supplied=("tasks", "input_shape", "trunk"))
+    # skorch's own optimizer options (param_groups, nested names) are its
+    # business
+    optimizer_kwargs = {key[len("optimizer__"):]: value
+                        for key, value in prefixed["net"].items()
+                        if key.startswith("optimizer__")
+                        and "__" not in key[len("optimizer__"):]
+                        and key != "optimizer__param_groups"}
+    _check_keywords(optimizer, optimizer_kwargs, "optimizer__", "the optimizer",
+                    supplied=("params",))
 
 
 def _accepted(callable_, names):

@@ -28,6 +28,7 @@ from ._build import (
     build_train_split,
     build_trunk_spec,
     build_weighting,
+    check_prefixed,
     optimizer_defaults,
     split_prefixed,
     tasks_with_classes,
@@ -41,9 +42,14 @@ __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
 
 
 def _has_classification_task(est):
+    """available_if check of ``predict_proba``: a fitted model has it exactly
+    when one of its tasks is a classification; before fit, when the tasks
+    given (or the type inferred by a classifier) are. The inferred types of
+    ``MultiTaskEstimator(tasks=None)`` are unknown until fit: no method then,
+    rather than one that disappears when the data are not classes."""
     tasks = getattr(est, "tasks_", None)
     if tasks is None:
-        if est._default_task_type in ("classifier", "auto") and est.tasks is None:
+        if est._default_task_type == "classifier" and est.tasks is None:
             return True
         tasks = [est.tasks] if isinstance(est.tasks, Task) else (est.tasks or [])
     return any(t.is_classification for t in tasks)
@@ -287,9 +293,19 @@ class _NeuralEstimator(BaseEstimator):
         """Validate everything, resolve the hyper-parameters, build the net;
         the training data as a TaskDataset."""
         self._validate_params()
-        split_prefixed(self._prefixed_params())  # refuses unknown ones early
+        # refuses unknown prefixes, and names the trunk, architecture and
+        # optimizer do not take, early
+        check_prefixed(split_prefixed(self._prefixed_params()), self.trunk,
+                       self.architecture, self.optimizer)
         self._torch_device()
         X, Y = self._validate_fit_data(X, y, tasks=tasks)
+        if X.shape[0] < 2:
+            # one row gives no target scale and no gradient noise to average:
+            # a network fitted on it predicts that row everywhere
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to train, got "
+                f"n_samples = {X.shape[0]}; fit on more rows (or use "
+                f"partial_fit on later chunks once the model is fitted).")
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         self._check_tasks()
         self.input_shape_ = tuple(X.shape[1:])
@@ -308,7 +324,7 @@ class _NeuralEstimator(BaseEstimator):
         against the fitted model."""
         X = self._check_input_shape(validate_data(self, X, reset=False,
                                                   **self._x_params()))
-        Y, _, _ = check_targets(y)
+        Y, _, _ = check_targets(y, tasks=self.tasks_)
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
         if Y.shape[1] != self.n_outputs_:
@@ -529,11 +545,11 @@ class _NeuralEstimator(BaseEstimator):
         check_device(device)
         net = self.net_
         net.module_.to(device)
+        net.weighting_.to(device)  # a torch module: its parameters move in place
         if getattr(net, "optimizer_", None) is not None:
             # torch moves the state next to the parameters on loading it (the
             # step counters too, where the fused update keeps them there)
             net.optimizer_.load_state_dict(net.optimizer_.state_dict())
-        net.weighting_.to(device)
         net.device = device
         self.device = device
         return self
@@ -558,10 +574,15 @@ class MultiTaskEstimator(MultiTaskMixin, _NeuralEstimator):
     Parameters
     ----------
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None infers one task per column
-        (numeric columns become regression tasks, other labels
-        classification tasks; give ``Task(name, "classification")`` for
-        integer class labels).
+        Task of each column of ``Y``; the columns of a DataFrame ``Y`` are
+        matched to the tasks by name (a task with ``k`` outputs reads the
+        columns ``<name>_0`` ... ``<name>_<k-1>``). None makes one task per
+        column, named after the DataFrame's columns, with the type that
+        :func:`sklearn.utils.multiclass.type_of_target` gives its labelled
+        entries: 0/1 (or any two labels) a binary task, a few integer or
+        string labels a classification task, floats a regression task (see
+        :func:`~skmtl.tasks.infer_tasks`); ``tasks_`` shows what was
+        inferred, with the classes.
     trunk : None, str, nn.Module class or callable, or nn.Module instance, \
 default=None
         The network mapping a batch of inputs to features. None is an
@@ -747,8 +768,9 @@ class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _NeuralEstimator):
     Parameters
     ----------
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes every column a regression
-        task.
+        Task of each column of ``Y`` (a DataFrame's columns are matched to
+        them by name); None makes every column a regression task, named
+        after the DataFrame's columns.
     trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
 optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
 random_state, verbose, callbacks, train_split, n_threads, warm_start, \
@@ -796,8 +818,9 @@ class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _NeuralEstimator):
     Parameters
     ----------
     tasks : list of Task, default=None
-        Task of each column of ``Y``; None makes every column a
-        classification task.
+        Task of each column of ``Y`` (a DataFrame's columns are matched to
+        them by name); None makes every column a classification task, named
+        after the DataFrame's columns.
     trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
 optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
 random_state, verbose, callbacks, train_split, n_threads, warm_start, \

@@ -7,6 +7,7 @@ from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
+from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
 from ._data import BatchIterator, TaskDataset, is_complete
 from ._losses import TaskLosses, outputs_by_task
@@ -114,7 +115,8 @@ class MultiTaskNet(NeuralNet):
     module_ : nn.Module
     criterion_ : TaskLosses
     weighting_ : Weighting
-        The initialized strategy.
+        The strategy being trained, a torch module registered with skorch:
+        its parameters are in the optimizer, and it moves with the net.
     train_batch_ : tuple
         The batch ``(X, y)`` of the training step in progress, for strategies
         that evaluate the model again on it.
@@ -153,7 +155,9 @@ class MultiTaskNet(NeuralNet):
     # Prefixes: "module" and "weighting" cover the parameter and the fitted
     # attribute. The estimator hands the net the module and the strategy it
     # trains, so parameter and attribute are one object: they are pickled
-    # together (staying one object) and mapped to the CPU together.
+    # together (staying one object) and mapped to the CPU together. (skorch
+    # registers the strategy, a torch module, as "weighting_" by itself: it
+    # moves it and puts its parameters in the optimizer.)
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + [
         "module", "weighting", "criterion_"]
 
@@ -161,6 +165,10 @@ class MultiTaskNet(NeuralNet):
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10, batch_size=128,
                  iterator_train=BatchIterator, iterator_valid=BatchIterator,
                  dataset=TaskDataset, train_split=None, **kwargs):
+        # set before skorch's __init__: skorch refuses a torch module (a
+        # strategy) as a plain attribute of an initialized net
+        self.tasks = tasks
+        self.weighting = weighting
         kwargs.setdefault("iterator_train__shuffle", True)
         if iterator_valid is BatchIterator:
             kwargs.setdefault("iterator_valid__pad_last", True)
@@ -168,8 +176,6 @@ class MultiTaskNet(NeuralNet):
                          max_epochs=max_epochs, batch_size=batch_size,
                          iterator_train=iterator_train, iterator_valid=iterator_valid,
                          dataset=dataset, train_split=train_split, **kwargs)
-        self.tasks = tasks
-        self.weighting = weighting
 
     # per-epoch accumulators and the current batch: tensors on the training
     # device, rebuilt every epoch, never pickled
@@ -236,11 +242,14 @@ class MultiTaskNet(NeuralNet):
         return self.device
 
     def get_all_learnable_params(self):
-        yield from super().get_all_learnable_params()
+        """skorch's learnable parameters (the module's, the strategy's: skorch
+        registers both), the strategy's named ``weighting.<name>`` so that an
+        ``optimizer__param_groups`` pattern such as ``"weighting.*"`` finds
+        them."""
         weighting = getattr(self, "weighting_", None)
-        if weighting is not None:
-            for name, param in weighting.named_parameters():
-                yield f"weighting.{name}", param
+        own = set() if weighting is None else {id(p) for p in weighting.parameters()}
+        for name, param in super().get_all_learnable_params():
+            yield (f"weighting.{name}" if id(param) in own else name), param
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         """skorch's optimizer arguments, with the strategy's own parameter group.
@@ -256,7 +265,7 @@ class MultiTaskNet(NeuralNet):
             weighting is not None and prefix == "optimizer") else {}
         if not options:
             return args, kwargs
-        own = {id(p) for _, p in weighting.named_parameters()}
+        own = {id(p) for p in weighting.parameters()}
         groups = list(args[0])
         for group in groups:
             if set(group) != {"params"}:
@@ -457,15 +466,14 @@ class MultiTaskNet(NeuralNet):
     def predict(self, X):
         """Predictions of every task in label space, ``(n_samples, n_outputs)``.
 
-        Class labels for classification tasks, values for the others, columns
-        in the tasks' order; an object array when the tasks' labels mix types.
+        Class labels for classification tasks, values for the others, in the
+        tasks' columns, decoded as the estimators decode them
+        (:func:`~skmtl.base.assemble_predictions`): int64 when every task
+        predicts integer labels, float64 for numbers, an object array when
+        string labels sit beside numbers.
         """
-        per_task = [task.transform(raw) for task, raw in
-                    zip(self.tasks, self.predict_raw(X))]
-        kinds = {np.asarray(p).dtype.kind for p in per_task}
-        if kinds <= set("biuf"):
-            return np.hstack(per_task)
-        return np.hstack([np.asarray(p, dtype=object) for p in per_task])
+        return assemble_predictions(self.tasks, [
+            task.transform(raw) for task, raw in zip(self.tasks, self.predict_raw(X))])
 
     def predict_proba(self, X):
         """Class probabilities of each classification column (list of arrays)."""

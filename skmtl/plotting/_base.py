@@ -30,6 +30,75 @@ def _check_names(names, n, what, default_prefix):
     return names
 
 
+def _label_size_in_pixels(ax, axis):
+    """Font size of the tick labels of ``axis``, in display pixels."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=rcParams[f"{axis}tick.labelsize"]).get_size_in_points()
+    return points * ax.figure.dpi / 72.0
+
+
+def _category_ticks(ax, axis, labels, positions=None):
+    """Name the categories (tasks, features) along ``axis`` so that no two
+    tick labels overlap, whatever their number.
+
+    Each label needs, along the axis, its text height (its width when
+    written horizontally below the x axis); with more labels than the axis
+    has room for, every ``step``-th one is written (ticks stay evenly
+    spaced, the others unnamed). An x axis writes its labels horizontally
+    when they fit, else at 45 degrees (up to 30 labels), else vertically.
+    The sizes are estimated from the tick font at the figure's current
+    size, so a figure made larger shows more names.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    axis : {"x", "y"}
+    labels : list of str
+    positions : array-like, default=None
+        Data coordinate of each category (``arange(n)`` by default).
+
+    Returns
+    -------
+    step : int
+        1 when every category is named.
+    """
+    labels = [str(label) for label in labels]
+    n = len(labels)
+    positions = np.arange(n) if positions is None else np.asarray(positions, float)
+    getattr(ax, f"get_{axis}lim")()  # settles the view limits
+    if n > 1:
+        ends = np.column_stack([positions[:2], positions[:2]])
+        pixels = ax.transData.transform(ends)
+        spacing = abs(float(np.diff(pixels[:, 0 if axis == "x" else 1])[0]))
+    else:
+        spacing = np.inf
+    size = _label_size_in_pixels(ax, axis)
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    height = 1.3 * size * lines  # the text and the gap to its neighbour
+    rotation, align = 0, "center"
+    needed = height
+    if axis == "x":
+        widest = max((len(part) for label in labels for part in label.split("\n")),
+                     default=0)
+        width = 0.62 * size * widest + 0.5 * size
+        if width <= spacing:
+            needed = width
+        elif n <= 30:
+            rotation, align, needed = 45, "right", height * np.sqrt(2)
+        else:
+            rotation, align = 90, "center"
+    step = 1 if spacing >= needed else int(np.ceil(needed / max(spacing, 1e-9)))
+    keep = np.arange(0, n, step)
+    if axis == "x":
+        ax.set_xticks(positions[keep], labels=[labels[k] for k in keep],
+                      rotation=rotation, ha=align)
+    else:
+        ax.set_yticks(positions[keep], labels=[labels[k] for k in keep])
+    return step
+
+
 def _draw_heatmap(ax, data, *, row_labels, column_labels, cmap, vmin, vmax,
                   colorbar, colorbar_label, include_values, values_format,
                   im_kw):
@@ -39,14 +108,13 @@ def _draw_heatmap(ax, data, *, row_labels, column_labels, cmap, vmin, vmax,
           "interpolation": "nearest"}
     kw.update(im_kw or {})
     im = ax.imshow(data, **kw)
-    ax.set_xticks(np.arange(data.shape[1]), labels=column_labels,
-                  rotation=45 if data.shape[1] > 4 else 0,
-                  ha="right" if data.shape[1] > 4 else "center")
-    ax.set_yticks(np.arange(data.shape[0]), labels=row_labels)
     bar = None
     if colorbar:
         bar = fig.colorbar(im, ax=ax)
         bar.set_label(colorbar_label)
+    # after the colorbar, which takes its width from the axes
+    _category_ticks(ax, "x", column_labels)
+    _category_ticks(ax, "y", row_labels)
     text = None
     if include_values:
         text = np.empty(data.shape, dtype=object)

@@ -13,7 +13,6 @@ from ..metrics._scorer import (
     _task_columns,
 )
 from ..tasks import missing_mask
-from ..utils._targets import check_targets
 from ._base import _check_names, _figure_and_axes
 
 __all__ = ["ReliabilityDisplay"]
@@ -236,8 +235,7 @@ class ReliabilityDisplay:
         if strategy not in BIN_STRATEGIES:
             raise ValueError(f"strategy must be one of {BIN_STRATEGIES}, got "
                              f"{strategy!r}.")
-        Y_true, _, _ = check_targets(Y)
-        fitted = _fitted_tasks(estimator, Y_true)
+        Y_true, fitted = _fitted_tasks(estimator, Y)
         pairs = _task_columns(fitted, Y_true.shape[1])
         known = [task.name for task, _ in pairs]
         if tasks is not None:

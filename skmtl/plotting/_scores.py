@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import _check_names, _figure_and_axes
+from ._base import _category_ticks, _check_names, _figure_and_axes
 
 __all__ = ["PerTaskScoreDisplay"]
 
@@ -55,7 +55,12 @@ class PerTaskScoreDisplay:
     ----------
     bars_ : dict
         ``{model name: BarContainer}``; ``bars_[m].patches[k]`` is the bar of
-        task ``k``.
+        the ``k``-th task drawn.
+    task_order_ : ndarray of int
+        The tasks in the order drawn (indices into ``task_names``).
+    task_ticks_ : list of str
+        The task names written under the axis (every one, or every
+        ``k``-th one when they would not fit side by side).
     reference_line_ : matplotlib Line2D or None
         The zero line, with ``relative_to``.
     ax_ : matplotlib Axes
@@ -87,8 +92,14 @@ class PerTaskScoreDisplay:
         self.model_names = model_names
         self.metric_names = metric_names
 
-    def plot(self, ax=None, *, relative_to=None, bar_kw=None, legend=True):
+    def plot(self, ax=None, *, relative_to=None, bar_kw=None, legend=True,
+             sort_by=None):
         """Draw the bars.
+
+        With many tasks (more than the axis has room to name), every
+        ``k``-th task is named so that no labels overlap (see
+        ``task_ticks_``); ``sort_by`` then turns the bars into a readable
+        profile of the scores.
 
         Parameters
         ----------
@@ -99,6 +110,9 @@ class PerTaskScoreDisplay:
         bar_kw : dict, default=None
             Passed to every ``ax.bar`` call.
         legend : bool, default=True
+        sort_by : str, default=None
+            Name of a model: order the tasks by its score (its gain with
+            ``relative_to``), lowest first. None keeps the task order.
 
         Returns
         -------
@@ -122,6 +136,18 @@ class PerTaskScoreDisplay:
             reference = models.index(relative_to)
             scores = np.delete(scores - scores[reference], reference, axis=0)
             models = [m for m in models if m != relative_to]
+        order = np.arange(len(tasks))
+        if sort_by is not None:
+            if sort_by not in models:
+                raise ValueError(f"sort_by={sort_by!r} is not one of the models "
+                                 f"drawn {models}.")
+            key = scores[models.index(sort_by)]
+            order = np.argsort(np.where(np.isnan(key), np.inf, key), kind="stable")
+            scores = scores[:, order]
+            tasks = [tasks[k] for k in order]
+            if isinstance(metrics, list):
+                metrics = [metrics[k] for k in order]
+        self.task_order_ = order
         fig, ax = _figure_and_axes(ax)
         width = 0.8 / max(len(models), 1)
         positions = np.arange(len(tasks))
@@ -137,8 +163,10 @@ class PerTaskScoreDisplay:
         else:
             labels = tasks
             metric_label = metrics or "score"
-        ax.set_xticks(positions, labels=labels)
-        ax.set_xlabel("task")
+        step = _category_ticks(ax, "x", labels, positions)
+        self.task_ticks_ = [tasks[k] for k in range(0, len(tasks), step)]
+        ax.set_xlabel("task" if step == 1 else
+                      f"task ({len(tasks)} tasks, every {step}th named)")
         self.reference_line_ = None
         if relative_to is not None:
             self.reference_line_ = ax.axhline(0.0, color="black", linewidth=0.8)
@@ -152,7 +180,7 @@ class PerTaskScoreDisplay:
 
     @classmethod
     def from_scores(cls, table, *, metric=None, ax=None, relative_to=None,
-                    bar_kw=None, legend=True):
+                    bar_kw=None, legend=True, sort_by=None):
         """Bars from score tables.
 
         Parameters
@@ -165,7 +193,7 @@ class PerTaskScoreDisplay:
         metric : str, default=None
             Keep only the rows of this metric; required when the tables hold
             several metrics per task.
-        ax, relative_to, bar_kw, legend
+        ax, relative_to, bar_kw, legend, sort_by
             As in :meth:`plot`.
 
         Returns
@@ -214,11 +242,11 @@ class PerTaskScoreDisplay:
         display = cls(scores, task_names=tasks, model_names=models,
                       metric_names=metric_names)
         return display.plot(ax=ax, relative_to=relative_to, bar_kw=bar_kw,
-                            legend=legend)
+                            legend=legend, sort_by=sort_by)
 
     @classmethod
     def from_estimators(cls, estimators, X, y, *, metric=None, ax=None,
-                        relative_to=None, bar_kw=None, legend=True):
+                        relative_to=None, bar_kw=None, legend=True, sort_by=None):
         """Bars from fitted models scored on ``X``, ``y``.
 
         Each model is scored task by task on the labelled entries of ``y``
@@ -237,7 +265,7 @@ class PerTaskScoreDisplay:
             As in :func:`skmtl.metrics.per_task_scores`: None uses each task
             type's default metric (R² for regression, accuracy for
             classification).
-        ax, relative_to, bar_kw, legend
+        ax, relative_to, bar_kw, legend, sort_by
             As in :meth:`plot`.
 
         Returns
@@ -264,4 +292,4 @@ class PerTaskScoreDisplay:
                                  f"{reference[0]!r} predicts {reference[1]}.")
             tables[name] = table
         return cls.from_scores(tables, ax=ax, relative_to=relative_to,
-                               bar_kw=bar_kw, legend=legend)
+                               bar_kw=bar_kw, legend=legend, sort_by=sort_by)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import _check_names, _figure_and_axes
+from ._base import _category_ticks, _check_names, _figure_and_axes
 from ._heatmaps import TaskSimilarityDisplay
 
 _COLOURS = {"negative": "tab:red", "positive": "tab:green", "none": "tab:gray"}
@@ -32,7 +32,12 @@ class TransferReportDisplay:
     bars_ : matplotlib BarContainer
     errorbars_ : matplotlib ErrorbarContainer
     verdicts_ : list of str
-        ``"negative"``, ``"positive"`` or ``"none"`` per task.
+        ``"negative"``, ``"positive"`` or ``"none"`` per task drawn.
+    task_order_ : ndarray of int
+        The tasks in the order drawn (indices into ``task_names``).
+    task_ticks_ : list of str
+        The task names written under the axis (every ``k``-th one when they
+        would not fit side by side).
     reference_line_ : matplotlib Line2D
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
@@ -61,14 +66,22 @@ class TransferReportDisplay:
         self.threshold = threshold
         self.metric_names = metric_names
 
-    def plot(self, ax=None, *, bar_kw=None):
+    def plot(self, ax=None, *, bar_kw=None, sort=False):
         """Draw the bars.
+
+        With many tasks (more than the axis has room to name), every
+        ``k``-th task is named so that no labels overlap (see
+        ``task_ticks_``).
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
         bar_kw : dict, default=None
             Passed to ``ax.bar``.
+        sort : bool, default=False
+            Order the tasks by their gain, lowest first: with many tasks
+            the bars become a profile whose red left end is the negative
+            transfer.
 
         Returns
         -------
@@ -80,6 +93,13 @@ class TransferReportDisplay:
             raise ValueError(f"difference and std_error must be 1-D of one length, "
                              f"got shapes {difference.shape} and {std_error.shape}.")
         names = _check_names(self.task_names, len(difference), "task", "task_")
+        order = np.arange(len(names))
+        if sort:
+            order = np.argsort(np.where(np.isnan(difference), np.inf, difference),
+                               kind="stable")
+            difference, std_error = difference[order], std_error[order]
+            names = [names[k] for k in order]
+        self.task_order_ = order
         bound = self.threshold * np.nan_to_num(std_error, nan=np.inf)
         self.verdicts_ = ["negative" if d < -b else "positive" if d > b else "none"
                           for d, b in zip(difference, bound)]
@@ -92,8 +112,10 @@ class TransferReportDisplay:
                                       yerr=np.nan_to_num(std_error), fmt="none",
                                       ecolor="black", capsize=3)
         self.reference_line_ = ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.set_xticks(positions, labels=names)
-        ax.set_xlabel("task")
+        step = _category_ticks(ax, "x", names, positions)
+        self.task_ticks_ = [names[k] for k in range(0, len(names), step)]
+        ax.set_xlabel("task" if step == 1 else
+                      f"task ({len(names)} tasks, every {step}th named)")
         metric = self.metric_names
         if metric is not None and not isinstance(metric, str):
             metric = metric[0] if len(set(metric)) == 1 else "score"
@@ -102,8 +124,14 @@ class TransferReportDisplay:
         return self
 
     @classmethod
-    def from_report(cls, report, *, ax=None, bar_kw=None):
+    def from_report(cls, report, *, ax=None, bar_kw=None, sort=False):
         """Draw a :class:`~skmtl.model_selection.TransferReport`.
+
+        Parameters
+        ----------
+        report : TransferReport
+        ax, bar_kw, sort
+            As in :meth:`plot`.
 
         Returns
         -------
@@ -111,15 +139,16 @@ class TransferReportDisplay:
         """
         display = cls(report.difference, report.std_error, task_names=report.tasks,
                       threshold=report.threshold, metric_names=report.metrics)
-        return display.plot(ax=ax, bar_kw=bar_kw)
+        return display.plot(ax=ax, bar_kw=bar_kw, sort=sort)
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, ax=None, bar_kw=None,
+    def from_estimator(cls, estimator, X, y, *, ax=None, bar_kw=None, sort=False,
                        **report_params):
         """Run :func:`~skmtl.model_selection.transfer_report` and draw it.
 
         ``report_params`` (``baseline``, ``pooled``, ``cv``, ``metric``, ...)
-        go to the report.
+        go to the report; ``ax``, ``bar_kw`` and ``sort`` are as in
+        :meth:`plot`.
 
         Returns
         -------
@@ -129,7 +158,7 @@ class TransferReportDisplay:
         from ..model_selection import transfer_report
 
         report = transfer_report(estimator, X, y, **report_params)
-        display = cls.from_report(report, ax=ax, bar_kw=bar_kw)
+        display = cls.from_report(report, ax=ax, bar_kw=bar_kw, sort=sort)
         display.report_ = report
         return display
 

@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_targets", "resolve_task_weights"]
+__all__ = ["check_targets", "column_order", "expected_columns", "resolve_task_weights",
+           "target_names"]
 
 
 def resolve_task_weights(task_weights, tasks):
@@ -65,17 +66,126 @@ def resolve_task_weights(task_weights, tasks):
     return weights
 
 
-def check_targets(Y):
+def _shown(names, limit=12):
+    """A list of names for messages, cut after ``limit`` entries."""
+    names = list(names)
+    if len(names) <= limit:
+        return repr(names)
+    return f"[{', '.join(map(repr, names[:limit]))}, ... ({len(names)} in all)]"
+
+
+def expected_columns(tasks):
+    """The column names of ``Y`` that the tasks read, in task order.
+
+    A task with one output reads the column named after it; a task with
+    ``k`` outputs reads ``"<name>_0"`` ... ``"<name>_<k-1>"``.
+    """
+    names = []
+    for task in tasks:
+        if task.n_outputs == 1:
+            names.append(task.name)
+        else:
+            names.extend(f"{task.name}_{j}" for j in range(task.n_outputs))
+    return names
+
+
+def _task_list(tasks):
+    """``tasks`` as a list when it is a task or a list of tasks, else None
+    (invalid specifications are reported where the tasks are resolved)."""
+    if tasks is None:
+        return None
+    if hasattr(tasks, "n_outputs") and hasattr(tasks, "name"):
+        return [tasks]
+    if isinstance(tasks, str) or not hasattr(tasks, "__iter__"):
+        return None
+    tasks = list(tasks)
+    if not tasks or not all(hasattr(t, "n_outputs") and hasattr(t, "name")
+                            for t in tasks):
+        return None
+    return tasks
+
+
+def column_order(names, tasks):
+    """Positions of the columns of ``Y`` that the tasks read, in task order.
+
+    Parameters
+    ----------
+    names : list of str
+        Column names of ``Y`` (a DataFrame's columns, a Series' name).
+    tasks : list of Task
+
+    Returns
+    -------
+    order : list of int or None
+        None when the columns are in task order already.
+
+    Raises
+    ------
+    ValueError
+        Listing the columns of ``Y`` and the names the tasks expect, when a
+        column is missing, unknown or given twice.
+    """
+    expected = expected_columns(tasks)
+    if list(names) == expected:
+        return None
+    missing = [n for n in expected if n not in names]
+    unknown = [n for n in names if n not in expected]
+    twice = sorted({n for n in names if list(names).count(n) > 1})
+    if missing or unknown or twice:
+        problems = []
+        if missing:
+            problems.append(f"no column for {_shown(missing)}")
+        if unknown:
+            problems.append(f"no task for {_shown(unknown)}")
+        if twice:
+            problems.append(f"columns given twice: {_shown(twice)}")
+        raise ValueError(
+            f"the columns of Y {_shown(names)} do not match the tasks, which read "
+            f"the columns {_shown(expected)}: {'; '.join(problems)}. Columns of a "
+            f"DataFrame Y are matched to the tasks by name (a task with k outputs "
+            f"reads '<name>_0' ... '<name>_<k-1>'); rename them, or pass an "
+            f"array with the columns in task order.")
+    return [list(names).index(n) for n in expected]
+
+
+def target_names(Y):
+    """Column names of a DataFrame ``Y`` (a Series' name), or None.
+
+    Names are the labels when they are all strings (scikit-learn's rule for
+    feature names); other labels (a ``RangeIndex``) give None.
+    """
+    if hasattr(Y, "columns"):
+        labels = list(Y.columns)
+    elif hasattr(Y, "name") and hasattr(Y, "dtype") and hasattr(Y, "index"):
+        labels = [Y.name]
+    else:
+        return None
+    if labels and all(isinstance(label, str) for label in labels):
+        return labels
+    return None
+
+
+def check_targets(Y, tasks=None):
     """Targets as a 2-D array (float64 when numeric, object for labels).
+
+    Parameters
+    ----------
+    Y : array-like, DataFrame or Series
+    tasks : list of Task, default=None
+        With string column names (a DataFrame ``Y``, a named Series), the
+        columns are matched to the tasks by name and returned in task order
+        (see :func:`column_order`); an array ``Y`` is taken in task order.
 
     Returns
     -------
     Y : ndarray of shape (n_samples, n_outputs)
     names : list of str or None
-        Column names of a DataFrame ``Y``.
+        Column names of a DataFrame ``Y`` (in task order when ``tasks`` are
+        given).
     was_1d : bool
     """
     names = None
+    strict = target_names(Y)
     if hasattr(Y, "columns"):
         names = [str(c) for c in Y.columns]
     elif hasattr(Y, "name") and hasattr(Y, "dtype") and getattr(Y, "name", None):
@@ -108,4 +218,12 @@ def check_targets(Y):
             Y = numeric
     else:
         raise ValueError(f"Y has unsupported dtype {Y.dtype}.")
-    return Y, names, was_1d
+    task_list = _task_list(tasks)
+    if strict is not None and task_list is not None:
+        order = column_order(strict, task_list)
+        if order is not None:
+            Y = Y[:, order]
+            names = [names[j] for j in order]
+    # C order whatever the source (a DataFrame gives its columns in Fortran
+    # order): the same numbers in the same layout give the same fit
+    return np.ascontiguousarray(Y), names, was_1d

@@ -7,7 +7,7 @@ import numpy as np
 
 from ._registry import resolve_option, valid_options
 
-__all__ = ["resolve_option", "valid_options", "check_sample_weight"]
+__all__ = ["resolve_option", "valid_options", "check_sample_weight", "check_folds"]
 
 
 def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
@@ -76,3 +76,69 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64):
         raise ValueError("sample_weight is zero for every row; at least one row "
                          "needs a positive weight.")
     return weights
+
+
+def check_folds(folds, n_samples, where="cv"):
+    """Cross-validation folds as ``(train, test)`` index arrays of the data.
+
+    A splitter's folds always fit the data it split; precomputed folds (a
+    list of ``(train, test)`` pairs, as scikit-learn's ``cv=`` accepts) fit
+    the data they were made for, which is not the data an estimator sees
+    inside an outer cross-validation: this says so instead of an
+    ``IndexError`` from deep inside the fit.
+
+    Parameters
+    ----------
+    folds : iterable of (train, test)
+        Integer indices or boolean masks of the rows.
+    n_samples : int
+        Rows of the data being split.
+    where : str, default="cv"
+        The parameter, for messages (``"cv"``, ``"MultiTaskLassoCV's cv"``).
+
+    Returns
+    -------
+    folds : list of (ndarray, ndarray)
+        Integer indices.
+
+    Raises
+    ------
+    ValueError
+        Naming the fold and the problem: not a pair, not indices, an index
+        beyond the data, a mask of the wrong length, no fold at all.
+    """
+    hint = (" Precomputed folds index the rows of the data they were made for; "
+            "inside an outer cross-validation (cross_validate, GridSearchCV, "
+            "transfer_report) each fit sees only its training rows, so pass an "
+            "int or a splitter such as KFold(5) as the inner cv.")
+    checked = []
+    for k, fold in enumerate(folds):
+        try:
+            train, test = fold
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: fold {k} is {fold!r}, not a (train, test) "
+                             f"pair of row indices.") from None
+        pair = []
+        for part, name in ((train, "train"), (test, "test")):
+            index = np.asarray(part)
+            if index.dtype == bool:
+                if index.shape != (n_samples,):
+                    raise ValueError(f"{where}: fold {k}'s {name} mask has shape "
+                                     f"{index.shape} but the data has {n_samples} "
+                                     f"rows." + hint)
+                index = np.flatnonzero(index)
+            elif index.size and index.dtype.kind not in "iu":
+                raise ValueError(f"{where}: fold {k}'s {name} part holds "
+                                 f"{index.dtype} values; folds are integer row "
+                                 f"indices or boolean masks.")
+            index = index.astype(np.intp, copy=False).ravel()
+            if index.size and (index.max() >= n_samples or index.min() < 0):
+                bad = int(index.max() if index.max() >= n_samples else index.min())
+                raise ValueError(f"{where}: fold {k}'s {name} part holds the row "
+                                 f"index {bad} but the data has {n_samples} rows."
+                                 + hint)
+            pair.append(index)
+        checked.append(tuple(pair))
+    if not checked:
+        raise ValueError(f"{where} gives no fold.")
+    return checked

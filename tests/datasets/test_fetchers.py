@@ -8,6 +8,7 @@ served from a local directory (``file://``) or from an HTTP server on
 import functools
 import hashlib
 import http.server
+import re
 import threading
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def test_school_parses_to_nan_masked_stack(school_file, tmp_path):
         start += len(yk)
     assert data.sha256 == _sha256(path)
     assert Path(data.filename) == tmp_path / "home" / "school.mat"
+
+
+def test_school_as_frame_names_the_task_columns(school_file, tmp_path):
+    path, _, _ = school_file
+    data = fetch_school(data_home=tmp_path / "home", url=path.as_uri())
+    X, Y = fetch_school(data_home=tmp_path / "home", return_X_y=True,
+                        as_frame=True)
+    assert list(Y.columns) == data.task_names
+    assert list(X.columns) == data.feature_names
+    np.testing.assert_array_equal(Y.to_numpy(), data.target)
+    np.testing.assert_array_equal(X.to_numpy(), data.data)
+    framed = fetch_school(data_home=tmp_path / "home", as_frame=True)
+    assert list(framed.frame.columns) == data.feature_names + data.task_names
 
 
 def test_school_per_task_and_constant_column(school_file, tmp_path):
@@ -293,3 +307,29 @@ def test_env_variable_routes_the_cache(school_file, tmp_path, monkeypatch):
     monkeypatch.setenv("SKMTL_DATA", str(tmp_path / "env"))
     fetch_school(url=path.as_uri())
     assert (tmp_path / "env" / "school.mat").exists()
+
+
+@pytest.mark.parametrize("fetch, filename", [(fetch_school, "school.mat"),
+                                             (fetch_landmine, "LandmineData.mat")])
+def test_offline_fetch_says_which_file_to_put_where(fetch, filename, tmp_path,
+                                                    monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(url, timeout=None):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name "
+                                    "resolution")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    home = tmp_path / "home"
+    with pytest.raises(OSError) as caught:
+        fetch(data_home=home)
+    message = str(caught.value)
+    assert f"could not download {filename}" in message
+    assert "name resolution" in message
+    assert f"copy it to {home / filename}" in message
+    assert "SKMTL_DATA" in message
+    assert isinstance(caught.value.__cause__, urllib.error.URLError)
+    assert list(home.iterdir()) == []
+    with pytest.raises(OSError, match=re.escape(f"copy it to {home / filename}")):
+        fetch(data_home=home, download_if_missing=False)

@@ -189,3 +189,21 @@ def test_classifier_binary_and_multiclass_tasks_with_missing_labels():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(clf.predict(X)[:, 2] > 0,
                                       proba[2][:, 1] > 0.5)
+
+
+def test_precomputed_inner_folds_on_fewer_rows_name_the_problem():
+    """Folds made for all rows, given as the inner cv of a model that an outer
+    split fits on fewer rows: a message, not an IndexError."""
+    from sklearn.model_selection import KFold, cross_validate
+
+    from skmtl.datasets import make_multitask_regression
+    from skmtl.linear import MultiTaskLinearRegressorCV
+
+    X, Y = make_multitask_regression(n_samples=90, n_tasks=2, random_state=0)
+    folds = list(KFold(3).split(X))
+    MultiTaskLinearRegressorCV(n_alphas=3, cv=folds).fit(X, Y)  # made for X: fine
+    with pytest.raises(ValueError, match=r"MultiTaskLinearRegressorCV's cv: fold "
+                                         r"0's \w+ part holds the row index \d+ "
+                                         r"but the data has 60 rows.*inner cv"):
+        cross_validate(MultiTaskLinearRegressorCV(n_alphas=3, cv=folds), X, Y,
+                       cv=3, error_score="raise")

@@ -1,9 +1,10 @@
 """The neural wing extends from user code, and its parts keep to their roles.
 
-A weighting strategy and an architecture defined here (subclassing the
-public bases) fit, predict, pickle and grid-search without any change to the
-package. The estimator resolves and the net trains: the net overrides only
-skorch's public hooks and holds no copy of the estimator's parameters.
+Two weighting strategies (loss level, gradient level) and an architecture
+defined here (subclassing the public bases) fit, predict, pickle and
+grid-search without any change to the package. The estimator resolves and
+the net trains: the net overrides only skorch's public hooks and holds no
+copy of the estimator's parameters.
 """
 
 import inspect
@@ -26,7 +27,13 @@ from skmtl.neural import (
     MultiTaskNet,
     MultiTaskRegressor,
 )
-from skmtl.neural.weighting import WEIGHTINGS, Fixed, Uncertainty, Weighting
+from skmtl.neural.weighting import (
+    WEIGHTINGS,
+    Fixed,
+    GradientWeighting,
+    Uncertainty,
+    Weighting,
+)
 
 
 class LargestLossFirst(Weighting):
@@ -97,6 +104,51 @@ def test_a_user_weighting_strategy_fits_records_pickles_and_grid_searches():
     assert not hasattr(est.weighting, "total_")
     grid = GridSearchCV(est, {"weighting__boost": [1.0, 5.0]}, cv=KFold(2)).fit(X, Y)
     assert grid.best_params_["weighting__boost"] in (1.0, 5.0)
+
+
+class UnitGradients(GradientWeighting):
+    """Every task's gradient of the shared layers scaled to the length ``scale``.
+
+    A gradient-level strategy gives only its combination: the base class
+    computes the task Jacobian, writes the gradients and records the weights.
+    """
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def gram_weights(self, gram):
+        return self.scale / np.sqrt(np.diag(gram))
+
+
+def test_a_user_gradient_level_strategy_gives_only_its_combination():
+    X, Y = _data()
+    est = MultiTaskRegressor(weighting=UnitGradients(scale=2.0),
+                             hidden_layer_sizes=(8,), max_epochs=3, lr=0.02,
+                             random_state=0).fit(X, Y)
+    assert est.task_weights_history_.shape == (3, 2)
+    assert np.all(est.task_weights_history_ > 0)
+    # one more step by hand: the shared layers get sum_k 2 g_k / ||g_k||
+    net, module = est.net_, est.net_.module_
+    module.train()
+    Xt = torch.as_tensor(X[:32], dtype=torch.float32)
+    yt = torch.as_tensor(Y[:32], dtype=torch.float32)
+    shared = module.shared_parameters()
+    rows = []
+    for k in range(2):
+        module.zero_grad()
+        losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+        losses[k].backward()
+        rows.append(torch.cat([p.grad.flatten() for p in shared]).clone())
+    module.zero_grad()
+    losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+    net.weighting_.backward(losses, net)
+    direction = torch.cat([p.grad.flatten() for p in shared])
+    expected = sum(2.0 * g / g.norm() for g in rows)
+    torch.testing.assert_close(direction, expected, rtol=1e-4, atol=1e-6)
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    grid = GridSearchCV(est, {"weighting__scale": [0.5, 1.0]}, cv=KFold(2)).fit(X, Y)
+    assert grid.best_params_["weighting__scale"] in (0.5, 1.0)
 
 
 def test_a_user_architecture_fits_by_class_with_module_parameters():

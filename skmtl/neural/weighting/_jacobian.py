@@ -1,4 +1,8 @@
-"""Per-task gradients of a batch, their Gram matrix, and writing a combination.
+"""The one Jacobian path of the gradient-level strategies.
+
+:class:`GradientWeighting` is their base class: it computes the task
+Jacobian, hands it to the strategy's combination, writes the gradients and
+finishes the step. The functions below are its parts.
 
 The gradient-level strategies need the Jacobian ``J`` (n_tasks × n_shared) of
 the task losses with respect to the shared parameters, its Gram matrix
@@ -21,8 +25,12 @@ Two ways to the Jacobian:
 import numpy as np
 import torch
 
-__all__ = ["split_parameters", "per_task_representation", "representation_gradients",
-           "task_jacobian", "gram_matrix", "write_gradients"]
+from ._base import _StepAveraged
+
+__all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
+           "representation_gradients", "task_jacobian", "gram_matrix", "check_gram",
+           "weighted_sum", "write_gradients", "finish_step", "jacobian_rows",
+           "parameter_views"]
 
 
 def split_parameters(module, owner):
@@ -163,6 +171,21 @@ def gram_matrix(grads):
     return total.detach().cpu().double().numpy()
 
 
+def weighted_sum(grads, weights):
+    """``sum_k weights[k] * grads[k]`` for each parameter (None where no task
+    reaches it): the direction ``w @ J`` of per-task gradients given per
+    parameter."""
+    w, out = None, []
+    for g in grads:
+        if g is None:
+            out.append(None)
+            continue
+        if w is None:
+            w = torch.as_tensor(np.asarray(weights), dtype=g.dtype, device=g.device)
+        out.append(torch.tensordot(w, g, dims=1))
+    return out
+
+
 def write_gradients(params, grads, coefficients=None):
     """Add ``sum_k coefficients[k] * grads[k]`` (or ``grads`` itself) to ``.grad``.
 
@@ -175,17 +198,11 @@ def write_gradients(params, grads, coefficients=None):
     would be updated with its entries permuted, without an error (on CUDA
     the fused kernel raises instead).
     """
-    weights = None
-    for p, g in zip(params, grads):
-        if g is None:
+    if coefficients is not None:
+        grads = weighted_sum(grads, coefficients)
+    for p, combined in zip(params, grads):
+        if combined is None:
             continue
-        if coefficients is None:
-            combined = g
-        else:
-            if weights is None:
-                weights = torch.as_tensor(np.asarray(coefficients), dtype=g.dtype,
-                                          device=g.device)
-            combined = torch.tensordot(weights, g, dims=1)
         combined = combined.detach()
         if p.grad is not None:
             p.grad.add_(combined)
@@ -194,3 +211,169 @@ def write_gradients(params, grads, coefficients=None):
         else:
             p.grad = torch.empty_like(p, memory_format=torch.preserve_format
                                       ).copy_(combined)
+
+
+def jacobian_rows(params, n_tasks, like):
+    """Zeros of shape ``(n_tasks, n_params)``: per-task statistics of ``params``.
+
+    One row per task over all the parameters, for a buffer of a strategy
+    (e.g. moving averages of the task gradients); :func:`parameter_views`
+    gives each parameter's part.
+    """
+    return like.new_zeros((n_tasks, sum(p.numel() for p in params)))
+
+
+def parameter_views(rows, params):
+    """Views ``(n_tasks, *param.shape)`` of :func:`jacobian_rows`, per parameter."""
+    views, start = [], 0
+    for p in params:
+        stop = start + p.numel()
+        views.append(rows[:, start:stop].view((rows.shape[0],) + tuple(p.shape)))
+        start = stop
+    return views
+
+
+def check_gram(gram):
+    """The Gram matrix as a symmetric float64 ndarray; ValueError if it is not a
+    finite square matrix (the kernels' input check)."""
+    G = np.asarray(gram, dtype=np.float64)
+    if G.ndim != 2 or G.shape[0] != G.shape[1]:
+        raise ValueError(f"gram must be a square (n_tasks, n_tasks) matrix, got "
+                         f"shape {G.shape}.")
+    if not np.all(np.isfinite(G)):
+        raise ValueError("gram holds NaN or inf: a task gradient is not finite.")
+    return (G + G.T) / 2
+
+
+def finish_step(task_losses, penalty):
+    """Back-propagate the penalty (if any); the loss to report."""
+    loss = task_losses.detach().sum()
+    if penalty is not None:
+        penalty.backward()
+        loss = loss + penalty.detach()
+    return loss
+
+
+class GradientWeighting(_StepAveraged):
+    """Base class of the gradient-level strategies: one step through the task Jacobian.
+
+    Each training step, :meth:`backward`
+
+    1. computes the Jacobian ``J`` of the task losses (of
+       :meth:`jacobian_losses`) with respect to the shared parameters
+       (:func:`task_jacobian`: one batched backward pass through the trunk
+       when the architecture exposes its shared representation, one pass
+       per task otherwise);
+    2. asks the strategy for its combination, :meth:`combine_jacobian`: the
+       gradient of the shared parameters and the task weights;
+    3. writes that gradient in each parameter's memory layout
+       (:func:`write_gradients`), and gives the other parameters (task
+       heads, gates) ``sum_k c_k grad L_k`` with ``c =``
+       :meth:`head_coefficients` (ones: each head keeps its own task's
+       gradient);
+    4. records the weights (their epoch mean goes to the history) and
+       back-propagates the architecture's penalty.
+
+    A strategy gives only its combination: :meth:`gram_weights` (task
+    weights ``w`` from the Gram matrix ``G = J J^T`` of the tasks whose
+    gradient is not zero in the batch; the shared parameters get ``w @ J``:
+    PCGrad, MGDA, CAGrad, Nash-MTL, UPGrad, IMTL-G, FairGrad, Aligned-MTL,
+    ConFIG, GradVac), or, for a direction that is not a function of ``G``,
+    :meth:`combine_jacobian` itself (DB-MTL, ExcessMTL, GradDrop).
+
+    See Also
+    --------
+    Weighting : The interface every strategy implements.
+
+    Examples
+    --------
+    The average of the task gradients, as a strategy:
+
+    >>> import numpy as np
+    >>> from skmtl import Task
+    >>> from skmtl.neural.weighting import GradientWeighting
+    >>> class MeanGradient(GradientWeighting):
+    ...     def gram_weights(self, gram):
+    ...         return np.full(len(gram), 1 / len(gram))
+    >>> strategy = MeanGradient().initialize([Task("a"), Task("b")])
+    >>> strategy.level, strategy.gram_weights(np.eye(2)).tolist()
+    ('gradient', [0.5, 0.5])
+    """
+
+    level = "gradient"
+
+    def combine(self, task_losses, training=True):
+        return task_losses.sum()
+
+    def backward(self, task_losses, net, penalty=None):
+        shared, others = split_parameters(net.module_, type(self).__name__)
+        jacobian, other_gradients = task_jacobian(
+            self.jacobian_losses(task_losses), net.module_, shared, others)
+        direction, weights = self.combine_jacobian(jacobian, task_losses, shared)
+        write_gradients(shared, direction)
+        write_gradients(others, other_gradients(
+            self.head_coefficients(weights, task_losses)))
+        self.record_weights(weights)
+        return finish_step(task_losses, penalty)
+
+    def jacobian_losses(self, task_losses):
+        """The losses whose Jacobian is combined: the task losses themselves."""
+        return task_losses
+
+    def combine_jacobian(self, jacobian, task_losses, parameters):
+        """The shared parameters' gradient and the task weights of one step.
+
+        The default finds the tasks whose gradient is not zero (a task
+        without a label in the batch is left out with weight 0), takes
+        their weights ``w`` from :meth:`gram_weights` and returns ``w @ J``.
+
+        Parameters
+        ----------
+        jacobian : list of tensors
+            For each shared parameter, ``(n_tasks, *param.shape)`` (None
+            when no task reaches it).
+        task_losses : tensor of shape (n_tasks,)
+        parameters : list of tensors
+            The shared parameters, in the order of ``jacobian``.
+
+        Returns
+        -------
+        direction : list of tensors
+            The gradient of each shared parameter (None to leave it).
+        weights : ndarray or tensor of shape (n_tasks,)
+            The task weights to record.
+        """
+        gram = gram_matrix(jacobian)
+        weights = np.zeros(len(gram))
+        active = np.diag(gram) > 0
+        self._active = active
+        self._losses = task_losses.detach()
+        if active.any():
+            weights[active] = self.gram_weights(gram[np.ix_(active, active)])
+        return weighted_sum(jacobian, weights), weights
+
+    def gram_weights(self, gram):
+        """Weights of the tasks from the Gram matrix of their gradients.
+
+        Parameters
+        ----------
+        gram : ndarray of shape (n_active, n_active)
+            ``J J^T`` (float64) of the tasks whose gradient is not zero in
+            the batch (``self._active`` marks them among all tasks).
+
+        Returns
+        -------
+        weights : ndarray of shape (n_active,)
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement gram_weights(gram) or "
+            f"combine_jacobian(jacobian, task_losses, parameters).")
+
+    def head_coefficients(self, weights, task_losses):
+        """Coefficients ``c_k`` of the task gradients given to the other
+        parameters (heads, gates): ones, each head's own task's gradient."""
+        return np.ones(len(weights))
+
+    def _active_losses(self):
+        """The batch's losses of the tasks in the current combination (ndarray)."""
+        return self._losses.cpu().double().numpy()[self._active]

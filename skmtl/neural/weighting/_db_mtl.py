@@ -1,0 +1,111 @@
+"""DB-MTL: dual balancing of the loss scales and the gradient magnitudes."""
+
+import torch
+
+from ._base import WEIGHTINGS
+from ._jacobian import GradientWeighting, jacobian_rows, parameter_views, weighted_sum
+
+__all__ = ["DBMTL"]
+
+
+class DBMTL(GradientWeighting):
+    """Dual-balancing multi-task learning (Lin et al., 2023).
+
+    Two balances. **Loss scale**: every task is trained on its log-loss
+    ``log L_k`` (the gradient ``g_k / L_k`` does not depend on the loss's
+    units). **Gradient magnitude**: with ``h_k`` an exponential moving
+    average of the log-loss gradients of the shared parameters, the shared
+    parameters get
+
+        ``d = sum_k (max_j ||h_j|| / ||h_k||) h_k``,
+
+    every task's direction at the length of the largest. The average is
+    ``h_k <- g_k / L_k + (beta / t ** beta_sigma) (h_k - g_k / L_k)`` at
+    step ``t``. The task heads get their log-loss gradient.
+
+    Parameters
+    ----------
+    beta : float, default=0.9
+    beta_sigma : float, default=0.5
+        The averaging weight ``beta / t ** beta_sigma`` decays with the step
+        ``t``.
+
+    See Also
+    --------
+    IMTL : Balances the gradients' projections instead.
+
+    Notes
+    -----
+    The recorded weights are ``max_j ||h_j|| / (||h_k|| L_k)``, the
+    coefficient of each task's raw loss in the current step (through the
+    average), epoch means. One backward pass per task through the shared
+    layers, and one copy of the per-task gradients of the shared
+    parameters. The defaults are those of the authors' LibMTL code.
+    Reference: [1]_.
+
+    References
+    ----------
+    .. [1] B. Lin, W. Jiang, F. Ye, Y. Zhang, P. Chen, Y.-C. Chen, S. Liu
+       and J. T. Kwok, "Dual-balancing for multi-task learning", 2023,
+       arXiv:2308.12029.
+
+    Examples
+    --------
+    >>> from skmtl.neural.weighting import DBMTL
+    >>> DBMTL(beta=0.5)
+    DBMTL(beta=0.5)
+    """
+
+    def __init__(self, beta=0.9, beta_sigma=0.5):
+        self.beta = beta
+        self.beta_sigma = beta_sigma
+
+    def initialize(self, tasks):
+        super().initialize(tasks)
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"DBMTL: beta must be in [0, 1), got {self.beta!r}.")
+        # the moving averages of the tasks' log-loss gradients, one row per
+        # task over the shared parameters (shaped at the first step)
+        self.register_buffer("gradient_average_", None)
+        self._seen = None
+        self._step = 0
+        return self
+
+    def combine_jacobian(self, jacobian, task_losses, parameters):
+        shared = parameters
+        losses = task_losses.detach()
+        active = losses > 0
+        inverse = torch.where(active, 1.0 / losses.clamp_min(1e-30),
+                              torch.zeros_like(losses))
+        self._inverse = inverse
+        self._step += 1
+        decay = float(self.beta) / self._step ** float(self.beta_sigma)
+        shape = (-1,) + (1,) * 8
+        if self.gradient_average_ is None:
+            self.gradient_average_ = jacobian_rows(shared, self.n_tasks_,
+                                                  task_losses)
+        if self._seen is None:
+            self._seen = [self._step > 1] * len(shared)
+        averages = parameter_views(self.gradient_average_, shared)
+        for j, (average, g) in enumerate(zip(averages, jacobian)):
+            if g is None:
+                continue
+            new = g * inverse.view(shape[:g.ndim])
+            if self._seen[j]:
+                average.sub_(new).mul_(decay).add_(new)  # new + decay (old - new)
+            else:
+                average.copy_(new)
+                self._seen[j] = True
+        averages = [a if seen else None for a, seen in zip(averages, self._seen)]
+        squared = sum((a.flatten(1) ** 2).sum(1) for a in averages if a is not None)
+        norms = torch.sqrt(squared)
+        alpha = torch.where(norms > 0, norms.max() / norms.clamp_min(1e-30),
+                            torch.zeros_like(norms))
+        return weighted_sum(averages, alpha), alpha * inverse
+
+    def head_coefficients(self, weights, task_losses):
+        # each head is trained on its task's log-loss
+        return self._inverse.cpu().numpy()
+
+
+WEIGHTINGS.register("db_mtl", DBMTL, aliases=("dbmtl",))

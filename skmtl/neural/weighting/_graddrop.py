@@ -1,0 +1,91 @@
+"""GradDrop: keep one sign per entry of the shared parameters' gradient."""
+
+import numpy as np
+import torch
+
+from ._base import WEIGHTINGS
+from ._jacobian import GradientWeighting
+
+__all__ = ["GradDrop"]
+
+
+class GradDrop(GradientWeighting):
+    """Gradient sign dropout (Chen et al., 2020): keep one sign per entry.
+
+    For every entry of the shared parameters, with the task gradients
+    ``g_k``, the positive-sign purity ``P = (1 + sum_k g_k / sum_k |g_k|) /
+    2`` is the probability of keeping the positive contributions: with
+    ``U ~ Uniform(0, 1)`` drawn per entry, task ``k``'s contribution is kept
+    when ``P > U`` and ``g_k > 0`` or ``P < U`` and ``g_k < 0``. The shared
+    parameters get the sum of the kept contributions (plus ``leak_k`` times
+    the dropped ones); each head keeps its own task's gradient. Where all
+    tasks agree in sign nothing is dropped.
+
+    Parameters
+    ----------
+    leak : float or array-like of shape (n_tasks,), default=0.0
+        Fraction of each task's dropped gradient that passes anyway.
+
+    Notes
+    -----
+    Applied to the gradients of the shared parameters (as torchjd's
+    ``GradDrop``); the paper applies it to the gradients of the shared
+    activations, summed over the batch. The recorded weights are the
+    fraction of each task's squared gradient norm kept, epoch means. The
+    draws come from torch's generator. Reference: [1]_.
+
+    References
+    ----------
+    .. [1] Z. Chen, J. Ngiam, Y. Huang, T. Luong, H. Kretzschmar, Y. Chai
+       and D. Anguelov, "Just pick a sign: optimizing deep multitask models
+       with gradient sign dropout", NeurIPS 2020.
+
+    Examples
+    --------
+    >>> from skmtl.neural.weighting import GradDrop
+    >>> GradDrop(leak=0.1)
+    GradDrop(leak=0.1)
+    """
+
+    def __init__(self, leak=0.0):
+        self.leak = leak
+
+    def initialize(self, tasks):
+        super().initialize(tasks)
+        leak = np.broadcast_to(np.asarray(self.leak, dtype=float), (self.n_tasks_,))
+        if not np.all((leak >= 0) & (leak <= 1)):
+            raise ValueError(f"GradDrop: leak must be in [0, 1], got {self.leak!r}.")
+        self._leak = leak.copy()
+        return self
+
+    def combine_jacobian(self, jacobian, task_losses, parameters):
+        combined, kept, total = [], 0.0, 0.0
+        for g in jacobian:
+            if g is None:
+                combined.append(None)
+                continue
+            leak = torch.as_tensor(self._leak, dtype=g.dtype, device=g.device)
+            leak = leak.view((-1,) + (1,) * (g.ndim - 1))
+            combined_g, mask = _sign_dropout(g, leak)
+            combined.append(combined_g)
+            kept = kept + ((mask * g) ** 2).flatten(1).sum(1)
+            total = total + (g ** 2).flatten(1).sum(1)
+        fraction = torch.where(total > 0, kept / total.clamp_min(1e-30),
+                               torch.zeros_like(total))
+        return combined, fraction
+
+
+
+def _sign_dropout(g, leak):
+    """GradDrop on one parameter: (combined gradient, per-task kept mask)."""
+    with torch.no_grad():
+        absolute = g.abs().sum(0)
+        purity = 0.5 * (1 + g.sum(0) / absolute.clamp_min(1e-30))
+        purity = torch.where(absolute > 0, purity, torch.full_like(purity, 0.5))
+        draw = torch.rand(purity.shape, dtype=g.dtype, device=g.device)
+        keep = ((purity > draw) & (g > 0)) | ((purity < draw) & (g < 0))
+        mask = leak + (1 - leak) * keep.to(g.dtype)
+        return (mask * g).sum(0), mask
+
+
+WEIGHTINGS.register("graddrop", GradDrop)
