@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils import check_consistent_length
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dependencies import TaskGraph, check_dependencies, check_funnel
 from .tasks import missing_mask, resolve_tasks
 from .utils._targets import check_targets, resolve_task_weights
 
@@ -150,13 +151,7 @@ class MultiTaskMixin:
         # A DataFrame Y is matched to the tasks by column name (and put in
         # task order); with tasks=None its column names name the tasks.
         Y_checked, names, was_1d = check_targets(Y, tasks=tasks)
-        X, _ = validate_data(
-            self, X, Y_checked, reset=True,
-            validate_separately=(self._x_params(),
-                                 dict(ensure_2d=False, dtype=None,
-                                      ensure_all_finite=False)),
-        )
-        check_consistent_length(X, Y_checked)
+        X = self._validate_fit_X(X, Y_checked)
         self.tasks_ = resolve_tasks(tasks, Y_checked,
                                     default_type=self._default_task_type,
                                     names=names)
@@ -164,6 +159,19 @@ class MultiTaskMixin:
         self.n_outputs_ = Y_checked.shape[1]
         self._y_was_1d = was_1d
         return X, Y_checked
+
+    def _validate_fit_X(self, X, Y):
+        """Validated ``X`` at fit, with as many rows as ``Y`` (sets
+        ``n_features_in_``, ``feature_names_in_``); estimators with other
+        kinds of inputs override it."""
+        X, _ = validate_data(
+            self, X, Y, reset=True,
+            validate_separately=(self._x_params(),
+                                 dict(ensure_2d=False, dtype=None,
+                                      ensure_all_finite=False)),
+        )
+        check_consistent_length(X, Y)
+        return X
 
     def _validate_X(self, X):
         check_is_fitted(self)
@@ -180,6 +188,12 @@ class MultiTaskMixin:
         out = np.empty(Y.shape, dtype=np.float64)
         for task in self.tasks_:
             out[:, task.columns_] = task.encode(Y[:, task.columns_])
+        if any(task.given is not None for task in self.tasks_):
+            # a dependent task's label where its parent path did not happen is
+            # implied, not a label of its conditional model (any other label
+            # there is an error, also in later partial_fit chunks)
+            check_dependencies(self.tasks_, Y)
+            TaskGraph(self.tasks_).blank_not_applicable(out)
         return out
 
     def _assemble(self, per_task):
@@ -187,14 +201,38 @@ class MultiTaskMixin:
         :func:`assemble_predictions`)."""
         return assemble_predictions(self.tasks_, per_task, self.n_outputs_)
 
-    def _decode_raw(self, raw_per_task):
-        """Predictions in label space from each task's raw outputs."""
-        return self._assemble([task.transform(raw) for task, raw in
-                               zip(self.tasks_, raw_per_task)])
+    def _decode_raw(self, raw_per_task, funnel="conditional"):
+        """Predictions in label space from each task's raw outputs:
+        conditional on the parent, or joint (``funnel``)."""
+        reach = self._reach(raw_per_task, funnel)
+        return self._assemble([
+            task.transform(raw) if r is None
+            else task.type_.joint_transform(task, raw, r)
+            for task, raw, r in zip(self.tasks_, raw_per_task, reach)])
 
-    def _proba_from_raw(self, raw_per_task):
-        """Per-column class probabilities (None for non-probabilistic columns)."""
-        return self._columns_from_raw(raw_per_task, "predict_proba")
+    def _reach(self, raw_per_task, funnel):
+        """``P(parent path)`` of each task for joint predictions (None for the
+        tasks without parent, and for conditional ones)."""
+        check_funnel(funnel)
+        if funnel == "conditional" or not any(
+                task.given is not None for task in self.tasks_):
+            return [None] * len(self.tasks_)
+        return TaskGraph(self.tasks_).reach_proba(raw_per_task)
+
+    def _proba_from_raw(self, raw_per_task, funnel="conditional"):
+        """Per-column class probabilities (None for non-probabilistic columns):
+        conditional on the parent, or joint (``funnel``)."""
+        reach = self._reach(raw_per_task, funnel)
+        if all(r is None for r in reach):
+            return self._columns_from_raw(raw_per_task, "predict_proba")
+        columns = [None] * self.n_outputs_
+        for task, raw, r in zip(self.tasks_, raw_per_task, reach):
+            values = (task.type_.predict_proba(task, raw) if r is None
+                      else task.type_.joint_proba(task, raw, r))
+            if values is not None:
+                for col, p in zip(task.columns_, values):
+                    columns[col] = p
+        return columns[0] if self.n_outputs_ == 1 else columns
 
     def _quantiles_from_raw(self, raw_per_task):
         """Per-column quantiles (None for the columns of other types)."""
@@ -245,8 +283,13 @@ class MultiTaskMixin:
         return float(np.nanmean(scores))
 
     def _labelled_rows(self, Y, task):
-        """Rows where every column of ``task`` is labelled."""
-        return ~missing_mask(Y[:, task.columns_]).any(axis=1)
+        """Rows where every column of ``task`` is labelled (for a dependent
+        task, and its parent path happened: elsewhere its label is implied)."""
+        rows = ~missing_mask(Y[:, task.columns_]).any(axis=1)
+        if task.given is not None:
+            k = [t.name for t in self.tasks_].index(task.name)
+            rows &= ~TaskGraph(self.tasks_).not_applicable(Y, k)
+        return rows
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -188,6 +188,17 @@ class TaskType:
         :func:`sklearn.utils.multiclass.type_of_target`) that inference on a
         mixed estimator may turn into a task of this type; empty for a type
         that is never inferred (it is declared with ``Task(name, type)``).
+    given_form : {"entire_space", "hurdle", "conditional"}
+        How a task of this type that depends on a parent
+        (``Task(name, type, given=parent)``) is trained and what its joint
+        prediction is: ``"entire_space"`` trains the joint probability
+        ``P(parent path) * P(task | parent)`` against ``parent and task`` on
+        every row where the parent path is known (ESMM; :meth:`given_loss`);
+        ``"hurdle"`` trains the type's own loss on the rows where the parent
+        happened, and its joint prediction is the hurdle mean
+        ``P(parent path) * E[y | parent]`` (:meth:`joint_transform`);
+        ``"conditional"`` trains the own loss on those rows and has no joint
+        value in label space.
     """
 
     name = None
@@ -201,6 +212,7 @@ class TaskType:
     linear_loss = None
     default_for = None
     inferred_from = ()
+    given_form = "conditional"
 
     def check_options(self, task):
         """Raise ``ValueError`` if the task's options do not suit this type."""
@@ -356,6 +368,95 @@ class TaskType:
             weight = weight * sample_weight[:, None]
         return _weighted_mean(self.per_entry_loss(task, raw, safe), weight)
 
+
+    # -- dependent tasks (Task(..., given=parent)) ----------------------------
+
+    def event_code(self, task, event):
+        """The encoded label of ``event``, for a task that is a parent.
+
+        ``event`` is the class the child depends on (``given=(parent,
+        event)``), or None for the default event (the positive class of a
+        two-class task). Types that give no probability of an event cannot
+        be parents: the default raises a ``ValueError`` naming the task.
+        """
+        raise ValueError(
+            f"task {task.name!r} ({self.name}) cannot be the parent of a "
+            f"dependent task: a parent must give the probability of an event "
+            f"(types {_parent_types()}).")
+
+    def event_log_proba(self, task, raw, code):
+        """``(log p, log (1 - p))``, torch tensors of shape ``(n, 1)``, of the
+        event of encoded label ``code`` from the task's raw outputs (parents
+        only, see :meth:`event_code`), each computed stably."""
+        raise NotImplementedError(f"{type(self).__name__} has no event "
+                                  f"probability.")
+
+    def implied_label(self, task):
+        """The label a dependent task of this type has where its parent did
+        not happen (the negative class, 0), or None when there is none.
+
+        Such labels are accepted in ``Y`` where the parent is negative (and
+        treated as "not applicable"); any other label there is an error. They
+        are also the joint target there (``funnel="joint"`` scoring).
+        """
+        return None
+
+    def given_loss(self, task, raw, target, log_reach, log_not_reach,
+                   path_negative, groups=None, sample_weight=None):
+        """Masked torch loss of a dependent task (``given=``).
+
+        Parameters
+        ----------
+        raw : torch.Tensor of shape (n, n_model_outputs)
+            The task's raw outputs: its conditional model given the parent.
+        target : torch.Tensor of shape (n, n_outputs)
+            Encoded targets, NaN where missing and where the parent path did
+            not happen.
+        log_reach, log_not_reach : torch.Tensor of shape (n, 1)
+            ``log R`` and ``log (1 - R)`` of ``R = P(parent path)``, the
+            probability that every ancestor's event happens.
+        path_negative : torch.Tensor of bool, shape (n,)
+            Rows where an ancestor is labelled and its event did not happen.
+        groups : torch.Tensor of shape (n,), optional
+            Query ids, for the types with query groups.
+        sample_weight : torch.Tensor of shape (n,), optional
+
+        Returns
+        -------
+        loss : torch.Tensor, scalar
+
+        The default (``given_form`` ``"hurdle"`` or ``"conditional"``) is the
+        type's own loss on the rows where the parent happened; the rows the
+        loss covers are :meth:`given_entries`.
+        """
+        return self.loss(task, raw, target, groups=groups,
+                         sample_weight=sample_weight)
+
+    def given_entries(self, task, target, path_negative):
+        """Boolean torch mask ``(n, n_outputs)`` of the entries that
+        :meth:`given_loss` averages over (for the epoch means)."""
+        import torch
+
+        return ~torch.isnan(target)
+
+    def joint_transform(self, task, raw, reach):
+        """Joint predictions in label space of a dependent task.
+
+        ``raw`` are the task's raw outputs (conditional on the parent,
+        on the targets' scale), ``reach`` ``(n,)`` the probability of the
+        parent path. The default raises: a type without a joint value in
+        label space (see ``given_form``).
+        """
+        raise ValueError(
+            f"task {task.name!r} ({self.name}) depends on {task.given_task!r} but "
+            f"its type has no joint prediction in label space; predict it with "
+            f"funnel='conditional'.")
+
+    def joint_proba(self, task, raw, reach):
+        """Joint class probabilities ``P(parent path and class)`` per column
+        of a dependent task, or None for types without probabilities."""
+        return None
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -382,6 +483,15 @@ class Regression(TaskType):
                 f"task {task.name!r}: loss={task.loss!r} is not one of "
                 f"{self.losses} for regression tasks."
             )
+
+    given_form = "hurdle"
+
+    def implied_label(self, task):
+        return 0.0
+
+    def joint_transform(self, task, raw, reach):
+        """The hurdle mean ``P(parent path) * E[y | parent]``."""
+        return np.asarray(reach)[:, None] * self.transform(task, raw)
 
     def linear_datafit(self, task):
         if task.loss not in (None, "squared_error"):
@@ -421,6 +531,15 @@ class Count(TaskType):
                 f"task {task.name!r} is a count task but its labels include the "
                 f"negative value {_show(np.nanmin(values))}; counts must be >= 0."
             )
+
+    given_form = "hurdle"
+
+    def implied_label(self, task):
+        return 0.0
+
+    def joint_transform(self, task, raw, reach):
+        """The hurdle mean ``P(parent path) * E[y | parent]``."""
+        return np.asarray(reach)[:, None] * self.transform(task, raw)
 
     def transform(self, task, raw):
         return np.exp(np.asarray(raw, dtype=np.float64))
@@ -573,6 +692,24 @@ class Classification(_Categorical):
     def n_model_outputs(self, task):
         return len(task.classes_)
 
+    def event_code(self, task, event):
+        if event is None and len(task.classes_) != 2:
+            raise ValueError(
+                f"task {task.name!r} has {len(task.classes_)} classes: a task that "
+                f"depends on it names the class, given=({task.name!r}, class).")
+        return _class_code(task, event)
+
+    def event_log_proba(self, task, raw, code):
+        import torch
+
+        log_p = torch.log_softmax(raw, dim=1)
+        others = torch.cat([log_p[:, :code], log_p[:, code + 1:]], dim=1)
+        return log_p[:, code:code + 1], torch.logsumexp(others, dim=1, keepdim=True)
+
+    def joint_proba(self, task, raw, reach):
+        """``P(parent path and class k)``: the rows sum to ``P(parent path)``."""
+        return [np.asarray(reach)[:, None] * self.predict_proba(task, raw)[0]]
+
     def predict_proba(self, task, raw):
         return [_softmax(np.asarray(raw, dtype=np.float64))]
 
@@ -619,9 +756,110 @@ class Binary(_Categorical):
                 )
         return {"classes_": classes}
 
+    given_form = "entire_space"
+
+    def event_code(self, task, event):
+        if task.n_outputs != 1:
+            raise ValueError(
+                f"task {task.name!r} has {task.n_outputs} columns: the parent of a "
+                f"dependent task has one column.")
+        return _class_code(task, event)
+
+    def event_log_proba(self, task, raw, code):
+        import torch.nn.functional as F
+
+        logit = raw if code == 1 else -raw
+        log_p = F.logsigmoid(logit)
+        return log_p, log_p - logit  # log sigmoid(-x) = log sigmoid(x) - x
+
+    def implied_label(self, task):
+        return task.classes_[0]
+
+    def given_loss(self, task, raw, target, log_reach, log_not_reach,
+                   path_negative, groups=None, sample_weight=None):
+        """Entire-space loss (ESMM): the log-loss of the joint probability.
+
+        With ``R = P(parent path)`` and ``p = sigmoid(raw) = P(task |
+        parent)``, the joint ``q = R p`` is scored against the joint label
+        ``y = parent path and task`` (0 where an ancestor is negative) on
+        every row where it is known:
+        ``-(y log q + (1 - y) log (1 - q))``, with ``log q = log R + log
+        sigmoid(raw)`` and ``log (1 - q) = logaddexp(log (1 - R), log R +
+        log sigmoid(-raw))`` (no ``log`` of a difference). Plus
+        ``task.conditional_weight`` times the log-loss of ``p`` on the rows
+        where the parent happened, or, with ``task.counterfactual="ips"``,
+        times ESCM²'s inverse-propensity risk on the entire space:
+        ``sum_i o_i e_i / max(R_i, min_propensity) / |D|`` over the rows
+        ``D`` where the joint label is known, ``o_i`` = 1 where the parent
+        path happened, ``e_i`` the conditional log-loss and ``R_i`` the
+        predicted probability of the parent path (no gradient flows
+        through it), as Wang et al. (SIGIR 2022) write ``R_IPS``.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        negative = path_negative[:, None]
+        labelled = (target == target) & ~negative  # not NaN
+        known = labelled | negative
+        log_p = F.logsigmoid(raw)
+        log_q = log_reach + log_p
+        log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
+        # the joint label is 1 only where the task is labelled 1 (never where
+        # the parent path did not happen)
+        per_entry = -torch.where(labelled & (target == 1), log_q, log_not_q)
+        weight = known.to(raw.dtype)
+        if sample_weight is not None:
+            weight = weight * sample_weight[:, None]
+        loss = _weighted_mean(per_entry, weight)
+        if not task.conditional_weight:
+            return loss
+        if task.counterfactual == "ips":
+            return loss + task.conditional_weight * self._inverse_propensity_loss(
+                task, raw, target, labelled, known, log_reach, sample_weight)
+        conditional = torch.where(labelled, target,
+                                  torch.full_like(target, float("nan")))
+        return loss + task.conditional_weight * self.loss(
+            task, raw, conditional, sample_weight=sample_weight)
+
+    min_propensity = 0.05
+
+    def _inverse_propensity_loss(self, task, raw, target, labelled, known,
+                                 log_reach, sample_weight):
+        """ESCM²'s counterfactual risk (IPS): ``sum_D o_i e_i / o^_i / |D|``
+        over the rows ``D`` where the joint label is known, ``o_i`` = 1 where
+        the parent path happened (and the task is labelled), ``e_i`` the
+        conditional log-loss, ``o^_i`` the predicted probability of the
+        parent path, without gradient, at least ``min_propensity``."""
+        import torch
+        import torch.nn.functional as F
+
+        safe = torch.where(labelled, target, torch.zeros_like(target))
+        error = F.binary_cross_entropy_with_logits(raw, safe, reduction="none")
+        propensity = torch.exp(log_reach.detach()).clamp(min=self.min_propensity)
+        weight = known.to(raw.dtype)
+        if sample_weight is not None:
+            weight = weight * sample_weight[:, None]
+        per_entry = labelled.to(raw.dtype) * error / propensity
+        return _weighted_mean(per_entry, weight)
+
+    def given_entries(self, task, target, path_negative):
+        return (target == target) | path_negative[:, None]  # not NaN, or implied
+
+    def joint_proba(self, task, raw, reach):
+        q = np.asarray(reach)[:, None] * _sigmoid(np.asarray(raw, dtype=np.float64))
+        return [np.column_stack([1.0 - q[:, j], q[:, j]]) for j in range(q.shape[1])]
+
+    def joint_transform(self, task, raw, reach):
+        """The class of the joint label (``parent path and task``): the
+        positive class where ``P(parent path) * P(task | parent) > 1/2``."""
+        q = np.asarray(reach)[:, None] * _sigmoid(np.asarray(raw, dtype=np.float64))
+        return task.classes_[(q > 0.5).astype(int)]
+
     def check_labels(self, task, Y):
         super().check_labels(task, Y)
-        if task.classes is not None:
+        if task.classes is not None or task.given is not None:
+            # a dependent task also learns its implied negatives, where its
+            # parent path did not happen
             return
         observed = _unique_labels(Y[~missing_mask(Y)], task)
         if len(observed) == 1 and isinstance(observed[0], numbers.Number) \
@@ -888,6 +1126,30 @@ class Ordinal(_Categorical):
         return -log_p[..., 0]
 
 
+def _class_code(task, event):
+    """Index in ``task.classes_`` of the class ``event`` (None: the last class,
+    the positive one of two)."""
+    classes = task.classes_
+    if event is None:
+        return len(classes) - 1
+    try:
+        label = _coerce_labels(np.asarray([event]), classes, task)[0]
+    except ValueError:
+        label = None
+    matches = np.flatnonzero(classes == label) if label is not None else []
+    if len(matches) != 1:
+        raise ValueError(f"task {task.name!r} has no class {_show(event)} (its "
+                         f"classes are {_show(classes)}); name one of them in "
+                         f"given=({task.name!r}, class).")
+    return int(matches[0])
+
+
+def _parent_types():
+    """Names of the types that can be parents (they define an event)."""
+    return sorted(name for name, task_type in TASK_TYPES.items()
+                  if type(task_type).event_code is not TaskType.event_code)
+
+
 def _unique_labels(labelled, task):
     """Sorted unique class labels, refusing non-integer floats."""
     labelled = np.asarray(labelled)
@@ -1124,6 +1386,34 @@ class Task:
     quantiles : sequence of float, default=None
         For quantile tasks: the levels in (0, 1) to predict, increasing;
         None is ``(0.1, 0.5, 0.9)``.
+    given : str or (str, label), default=None
+        The parent task this task depends on: the task is defined where the
+        parent's event happened (a purchase only after a click). A name
+        (``given="click"``) is the parent's positive class, for a two-class
+        parent; ``given=("rating", 5)`` names the class of a classification
+        parent. Chains of any depth (``cart`` given ``click``, ``purchase``
+        given ``cart``) and several children per parent work. Where the
+        parent path did not happen, the task's label is "not applicable":
+        leave it ``NaN`` (or give the implied label, the negative class for
+        a binary task and 0 for regression and count; any other label there
+        is an error). A binary child is trained on the entire space (the
+        joint ``P(parent path) * P(task | parent)`` against ``parent and
+        task`` on every row where it is known, as ESMM), a regression or
+        count child as a hurdle (its own loss where the parent happened;
+        joint prediction ``P(parent path) * E[y | parent]``); see the user
+        guide "Funnels and dependent tasks". ``predict_proba`` and
+        ``predict`` give the conditional prediction, ``funnel="joint"`` the
+        joint one.
+    conditional_weight : float, default=0.0
+        For a binary task with ``given``: weight of its conditional log-loss
+        (on the rows where the parent happened) added to the entire-space
+        loss.
+    counterfactual : {None, "ips"}, default=None
+        For a binary task with ``given`` and a ``conditional_weight``:
+        ``"ips"`` makes the conditional term ESCM²'s counterfactual risk,
+        the conditional log-loss of the rows where the parent path happened
+        divided by their predicted probability of it (inverse propensity),
+        averaged over the entire space (Wang et al., SIGIR 2022).
 
     Attributes
     ----------
@@ -1142,10 +1432,15 @@ class Task:
     Task('bbox', 'regression', n_outputs=4)
     """
 
-    quantiles = None  # for tasks pickled before the option existed
+    # for tasks pickled before the options existed
+    quantiles = None
+    given = None
+    conditional_weight = 0.0
+    counterfactual = None
 
     def __init__(self, name, type="regression", n_outputs=1, *, loss=None,
-                 huber_delta=1.0, classes=None, group=None, quantiles=None):
+                 huber_delta=1.0, classes=None, group=None, quantiles=None,
+                 given=None, conditional_weight=0.0, counterfactual=None):
         if not isinstance(name, str) or not name:
             raise TypeError(f"Task name must be a non-empty string, got {name!r}.")
         if type not in TASK_TYPES:
@@ -1167,7 +1462,22 @@ class Task:
         self.classes = None if classes is None else list(classes)
         self.group = group
         self.quantiles = None if quantiles is None else tuple(quantiles)
+        self.given = _check_given(name, given)
+        self.conditional_weight = conditional_weight
+        self.counterfactual = counterfactual
         self.type_.check_options(self)
+        _check_conditional_weight(self)
+
+    @property
+    def given_task(self):
+        """Name of the parent task (``given``), or None."""
+        return None if self.given is None else self.given[0]
+
+    @property
+    def given_event(self):
+        """The parent's class this task depends on; None for the positive
+        class of a two-class parent."""
+        return None if self.given is None else self.given[1]
 
     @property
     def type_(self):
@@ -1182,7 +1492,8 @@ class Task:
     def _spec(self):
         return (self.name, self.type, self.n_outputs, self.loss, self.huber_delta,
                 None if self.classes is None else tuple(self.classes), self.group,
-                self.quantiles)
+                self.quantiles, self.given, self.conditional_weight,
+                self.counterfactual)
 
     def __eq__(self, other):
         return isinstance(other, Task) and self._spec() == other._spec()
@@ -1196,8 +1507,12 @@ class Task:
             args.append(f"n_outputs={self.n_outputs}")
         for option, default in (("loss", None), ("huber_delta", 1.0),
                                 ("classes", None), ("group", None),
-                                ("quantiles", None)):
+                                ("quantiles", None), ("given", None),
+                                ("conditional_weight", 0.0),
+                                ("counterfactual", None)):
             value = getattr(self, option)
+            if option == "given" and value is not None and value[1] is None:
+                value = value[0]
             if value != default:
                 args.append(f"{option}={value!r}")
         classes = getattr(self, "classes_", None)
@@ -1247,6 +1562,56 @@ class Task:
         return fitted
 
 
+def _check_given(name, given):
+    """``given`` as ``(parent name, event or None)``, or None."""
+    if given is None:
+        return None
+    if isinstance(given, str):
+        parent, event = given, None
+    elif isinstance(given, tuple | list) and len(given) == 2 \
+            and isinstance(given[0], str):
+        parent, event = given
+        if event is None:
+            raise ValueError(f"task {name!r}: given={given!r} names no class; "
+                             f"give the parent's name alone for its positive "
+                             f"class.")
+        if isinstance(event, np.generic):
+            event = event.item()
+    else:
+        raise ValueError(f"task {name!r}: given={given!r} must be the parent "
+                         f"task's name or a (name, class) pair, e.g. "
+                         f"given='click' or given=('rating', 5).")
+    if not parent:
+        raise ValueError(f"task {name!r}: given names an empty parent task.")
+    if parent == name:
+        raise ValueError(f"task {name!r} cannot depend on itself (given="
+                         f"{given!r}).")
+    return (parent, event)
+
+
+def _check_conditional_weight(task):
+    weight = task.conditional_weight
+    if (not isinstance(weight, numbers.Real) or isinstance(weight, bool)
+            or not np.isfinite(weight) or weight < 0):
+        raise ValueError(f"task {task.name!r}: conditional_weight must be a finite "
+                         f"number >= 0, got {weight!r}.")
+    if weight and (task.given is None
+                   or task.type_.given_form != "entire_space"):
+        raise ValueError(
+            f"task {task.name!r}: conditional_weight adds the conditional loss to "
+            f"the entire-space loss of a dependent task (given=) whose type trains "
+            f"on the entire space; a {task.type} task "
+            + ("without given= has only its own loss." if task.given is None
+               else "is trained on the conditional loss alone."))
+    if task.counterfactual not in (None, "ips"):
+        raise ValueError(f"task {task.name!r}: counterfactual must be None or "
+                         f"'ips', got {task.counterfactual!r}.")
+    if task.counterfactual is not None and not weight:
+        raise ValueError(f"task {task.name!r}: counterfactual={task.counterfactual!r} "
+                         f"weighs the conditional term of the loss; give it a "
+                         f"conditional_weight > 0 (ESCM² uses about 0.5).")
+
+
 def infer_tasks(Y, default_type="regressor", names=None):
     """One task per column of ``Y``.
 
@@ -1287,8 +1652,11 @@ def resolve_tasks(tasks, Y, default_type="regressor", names=None):
     """Match task specifications to the columns of ``Y`` and fit their encodings.
 
     Checks that the widths add up, that every task has at least one label, that
-    no label is infinite, and that each task's labels suit its type; raises a
-    ``ValueError`` naming the task otherwise.
+    no label is infinite, that each task's labels suit its type, and that the
+    dependencies (``given=``) name known tasks without a cycle and that no
+    dependent task is labelled where its parent path did not happen (other
+    than with its implied label); raises a ``ValueError`` naming the task (and
+    the first rows) otherwise.
 
     Parameters
     ----------
@@ -1370,4 +1738,8 @@ def resolve_tasks(tasks, Y, default_type="regressor", names=None):
                 )
         task.type_.check_labels(task, block)
         fitted.append(task._fit(block, columns))
+    if any(task.given is not None for task in fitted):
+        from ._dependencies import check_dependencies
+
+        check_dependencies(fitted, Y)
     return fitted

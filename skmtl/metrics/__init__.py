@@ -31,10 +31,16 @@ from ._recommender import (
     masked_expected_calibration_error,
     masked_gauc_score,
 )
-from ._scorer import make_multitask_scorer, make_per_task_scorers, per_task_scores
+from ._scorer import (
+    funnel_targets,
+    make_multitask_scorer,
+    make_per_task_scorers,
+    per_task_scores,
+)
 
 __all__ = [
     "METRICS",
+    "funnel_targets",
     "get_metric",
     "masked_accuracy_score",
     "masked_balanced_accuracy_score",

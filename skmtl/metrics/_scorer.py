@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..tasks import Task, infer_tasks, missing_mask
+from .._dependencies import TaskGraph, check_funnel, funnel_targets
+from ..tasks import Task, infer_tasks, missing_mask, resolve_tasks
 from ..utils._targets import (
     check_targets,
     column_order,
@@ -12,7 +13,8 @@ from ..utils._targets import (
 )
 from ._masked import get_metric, score_column
 
-__all__ = ["per_task_scores", "make_multitask_scorer", "make_per_task_scorers"]
+__all__ = ["per_task_scores", "make_multitask_scorer", "make_per_task_scorers",
+           "funnel_targets"]
 
 
 def _task_columns(tasks, n_outputs):
@@ -69,7 +71,7 @@ def _metrics_for(task, metric):
 
 def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
                     Y_quantiles=None, groups=None, sample_weight=None,
-                    as_frame="auto"):
+                    funnel="conditional", as_frame="auto"):
     """Score every task on its labelled entries and return a table.
 
     Parameters
@@ -102,6 +104,16 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
     groups : array-like of shape (n_samples,), default=None
         Query ids for ranking tasks.
     sample_weight : array-like of shape (n_samples,), default=None
+    funnel : {"conditional", "joint"}, default="conditional"
+        What the predictions of the tasks that depend on another
+        (``Task(..., given=parent)``) are and what they are scored against:
+        ``"conditional"`` scores ``P(task | parent)`` (``predict_proba(X)``)
+        on the rows where the parent path happened; ``"joint"`` scores
+        ``P(parent path and task)`` or the hurdle mean
+        (``predict_proba(X, funnel="joint")``) on every row where the joint
+        label is known, the label being implied (the negative class, 0)
+        where the parent path did not happen (see :func:`funnel_targets`).
+        Tasks without parent are scored alike by both.
     as_frame : bool or "auto", default="auto"
         Return a pandas DataFrame (``"auto"``: when pandas is installed) or a
         dict of arrays.
@@ -139,8 +151,10 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
     if Y_pred.shape != Y_true.shape:
         raise ValueError(f"Y_true has shape {Y_true.shape} but Y_pred has shape "
                          f"{Y_pred.shape}.")
+    check_funnel(funnel)
     if tasks is None:
         tasks = infer_tasks(Y_true, default_type="auto", names=names)
+    Y_true, tasks = _funnel_labels(Y_true, tasks, funnel)
     given = {"proba": Y_proba, "quantiles": Y_quantiles}
     for response, values in given.items():
         if values is not None and not isinstance(values, list):
@@ -183,6 +197,17 @@ def per_task_scores(Y_true, Y_pred, tasks=None, metric=None, *, Y_proba=None,
             rows["score"].append(score)
             rows["n_labelled"].append(n_labelled)
     return _as_table(rows, as_frame)
+
+
+def _funnel_labels(Y_true, tasks, funnel):
+    """The labels the ``funnel`` predictions of dependent tasks are scored on,
+    and the tasks (fitted on ``Y_true`` when they were not)."""
+    listed = [tasks] if isinstance(tasks, Task) else list(tasks)
+    if all(task.given is None for task in listed):
+        return Y_true, tasks
+    if not all(hasattr(task, "columns_") for task in listed):
+        listed = resolve_tasks(listed, Y_true)
+    return TaskGraph(listed).targets(Y_true, funnel), listed
 
 
 def _aligned_like(Y_pred, reference):
@@ -241,12 +266,27 @@ def _fitted_tasks(estimator, Y):
     return Y, infer_tasks(Y, default_type=default, names=names)
 
 
-def _response_columns(estimator, X, method, n_outputs):
+def _predict(estimator, X, method, funnel):
+    """``estimator.<method>(X)``, with ``funnel=`` unless it is conditional
+    (the default of every estimator)."""
+    if funnel == "conditional":
+        return getattr(estimator, method)(X)
+    try:
+        return getattr(estimator, method)(X, funnel=funnel)
+    except TypeError as exc:
+        if "funnel" not in str(exc):
+            raise
+        raise ValueError(f"funnel={funnel!r} scores joint predictions, but "
+                         f"{type(estimator).__name__}.{method} takes no funnel= "
+                         f"(the neural estimators do).") from None
+
+
+def _response_columns(estimator, X, method, n_outputs, funnel="conditional"):
     """``estimator.<method>(X)`` as one entry per column of ``Y``."""
     if not hasattr(estimator, method):
         raise ValueError(f"{type(estimator).__name__} has no {method}(), which the "
                          f"metrics of its tasks need.")
-    values = getattr(estimator, method)(X)
+    values = _predict(estimator, X, method, funnel)
     if not isinstance(values, list):
         values = [values]
     if len(values) != n_outputs:
@@ -255,8 +295,8 @@ def _response_columns(estimator, X, method, n_outputs):
     return values
 
 
-def _proba_columns(estimator, X, tasks, n_outputs):
-    proba = _response_columns(estimator, X, "predict_proba", n_outputs)
+def _proba_columns(estimator, X, tasks, n_outputs, funnel="conditional"):
+    proba = _response_columns(estimator, X, "predict_proba", n_outputs, funnel)
     final = _final_estimator(estimator)
     classes = getattr(final, "classes_", None)
     if classes is not None and not hasattr(final, "tasks_"):
@@ -270,11 +310,14 @@ def _proba_columns(estimator, X, tasks, n_outputs):
 class _MultiTaskScorer:
     """Callable ``scorer(estimator, X, Y)`` over NaN-masked multi-task targets."""
 
-    def __init__(self, metric, aggregate, task_weights, task):
+    funnel = "conditional"  # for scorers pickled before the option existed
+
+    def __init__(self, metric, aggregate, task_weights, task, funnel="conditional"):
         self.metric = metric
         self.aggregate = aggregate
         self.task_weights = task_weights
         self.task = task
+        self.funnel = funnel
         self._score_request = {}
 
     def set_score_request(self, **requests):
@@ -334,6 +377,8 @@ class _MultiTaskScorer:
             args.append(f"aggregate={self.aggregate!r}")
         if self.task_weights is not None:
             args.append(f"task_weights={self.task_weights!r}")
+        if self.funnel != "conditional":
+            args.append(f"funnel={self.funnel!r}")
         return f"make_multitask_scorer({', '.join(args)})"
 
     def _needs(self, tasks, response):
@@ -345,19 +390,22 @@ class _MultiTaskScorer:
 
         Asks the estimator for what the metrics need: ``predict``, and
         ``predict_proba`` or ``predict_quantiles`` when a metric scores
-        class probabilities or quantiles.
+        class probabilities or quantiles (with ``funnel="joint"``, the joint
+        ``predict`` and ``predict_proba``).
         """
         Y_true, tasks = _fitted_tasks(estimator, Y)
-        Y_pred = estimator.predict(X)
+        Y_pred = _predict(estimator, X, "predict", self.funnel)
         Y_proba = Y_quantiles = None
         if self._needs(tasks, "proba"):
-            Y_proba = _proba_columns(estimator, X, tasks, Y_true.shape[1])
+            Y_proba = _proba_columns(estimator, X, tasks, Y_true.shape[1],
+                                     self.funnel)
         if self._needs(tasks, "quantiles"):
             Y_quantiles = _response_columns(estimator, X, "predict_quantiles",
                                             Y_true.shape[1])
         return per_task_scores(Y_true, Y_pred, tasks, self.metric, Y_proba=Y_proba,
                                Y_quantiles=Y_quantiles, groups=groups,
-                               sample_weight=sample_weight, as_frame=False), tasks
+                               sample_weight=sample_weight, funnel=self.funnel,
+                               as_frame=False), tasks
 
     def __call__(self, estimator, X, Y, sample_weight=None, groups=None):
         table, tasks = self.table(estimator, X, Y, sample_weight, groups)
@@ -390,7 +438,7 @@ class _MultiTaskScorer:
 
 
 def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
-                          task=None):
+                          task=None, funnel="conditional"):
     """A scorer for ``cross_validate`` and ``GridSearchCV`` on NaN-masked ``Y``.
 
     The plain ``"r2"`` or ``"accuracy"`` scorer strings score every column on
@@ -410,6 +458,14 @@ def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
         ``task_weights`` parameter (all ones when it has none).
     task : str, default=None
         Score only this task (e.g. one entry of ``cross_validate(scoring={...})``).
+    funnel : {"conditional", "joint"}, default="conditional"
+        For the tasks that depend on another (``Task(..., given=parent)``):
+        ``"conditional"`` scores ``predict_proba(X)`` / ``predict(X)``, the
+        prediction given the parent path, on the rows where the parent path
+        happened; ``"joint"`` scores ``predict_proba(X, funnel="joint")`` /
+        ``predict(X, funnel="joint")`` (``P(click and purchase)``, the hurdle
+        mean) on every row where the joint label is known (see
+        :func:`per_task_scores`). Tasks without parent score alike.
 
     Returns
     -------
@@ -457,16 +513,19 @@ def make_multitask_scorer(metric=None, *, aggregate="mean", task_weights=None,
                          f"{aggregate!r}.")
     if isinstance(metric, str):
         get_metric(metric)
-    return _MultiTaskScorer(metric, aggregate, task_weights, task)
+    check_funnel(funnel)
+    return _MultiTaskScorer(metric, aggregate, task_weights, task, funnel)
 
 
-def make_per_task_scorers(task_names, metric=None):
+def make_per_task_scorers(task_names, metric=None, *, funnel="conditional"):
     """One scorer per task, as a dict for ``cross_validate(scoring=...)``.
 
     Parameters
     ----------
     task_names : list of str or list of Task
     metric : str, list of str or dict, default=None
+        As in :func:`make_multitask_scorer`.
+    funnel : {"conditional", "joint"}, default="conditional"
         As in :func:`make_multitask_scorer`.
 
     Returns
@@ -475,6 +534,7 @@ def make_per_task_scorers(task_names, metric=None):
         ``{task_name: scorer}``, plus ``"mean"`` for the task-averaged score.
     """
     names = [t.name if isinstance(t, Task) else str(t) for t in task_names]
-    scorers = {name: make_multitask_scorer(metric, task=name) for name in names}
-    scorers["mean"] = make_multitask_scorer(metric)
+    scorers = {name: make_multitask_scorer(metric, task=name, funnel=funnel)
+               for name in names}
+    scorers["mean"] = make_multitask_scorer(metric, funnel=funnel)
     return scorers

@@ -12,6 +12,7 @@ Importing this module imports torch and skorch; ``import skmtl`` does not.
 from . import weighting
 from ._accelerate import AcceleratedMultiTaskNet
 from ._affinity import LookaheadAffinity
+from ._aitm import AITM, AdaptiveInformationTransfer
 from ._architectures import (
     ARCHITECTURE_ALIASES,
     ARCHITECTURES,
@@ -25,21 +26,26 @@ from ._architectures import (
 )
 from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
 from ._conflict import GradientConflict
-from ._data import BatchIterator, TaskDataset, encode_groups
+from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
+    "AITM",
     "ARCHITECTURE_ALIASES",
+    "AdaptiveInformationTransfer",
     "ARCHITECTURES",
     "AcceleratedMultiTaskNet",
     "BatchIterator",
     "CGC",
+    "CategoricalEncoder",
     "ConvNet",
     "GradientConflict",
     "CrossStitch",
     "DivergenceGuard",
+    "EmbeddedInputs",
     "EpochSeed",
     "HardSharing",
     "LookaheadAffinity",
@@ -52,11 +58,13 @@ __all__ = [
     "MultiTaskRegressor",
     "PLE",
     "SoftSharing",
+    "SparseRows",
     "StarvationMonitor",
     "TRUNKS",
     "TRUNK_ALIASES",
     "TaskDataset",
     "build_trunk",
+    "embedding_size",
     "encode_groups",
     "weighting",
 ]

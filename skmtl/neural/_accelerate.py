@@ -13,6 +13,7 @@ from skorch.dataset import unpack_data
 from skorch.hf import AccelerateMixin
 from skorch.utils import to_device
 
+from ._data import n_rows
 from ._net import MultiTaskNet
 
 __all__ = ["AcceleratedMultiTaskNet", "accelerated_net_kwargs", "require_accelerate"]
@@ -102,7 +103,7 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
         with self.accelerator.autocast():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
-            task_losses = self._record("train", losses, counts, Xi.shape[0])
+            task_losses = self._record("train", losses, counts, n_rows(Xi))
             loss = self.weighting_.combine(losses, training=True)
             penalty = self._penalty()
             if penalty is not None:

@@ -4,11 +4,17 @@ Every architecture is an ``nn.Module`` built from the task list, the shape of
 one input sample and a trunk specification (see :func:`build_trunk`); it
 returns one raw output tensor per task, ``(batch, task.n_model_outputs)``,
 as a tuple in task order.
+
+Named inputs (a dict ``X``, skorch's convention) reach the trunk of
+:class:`HardSharing` and :class:`SoftSharing` as keyword arguments,
+``trunk(**X)``; the other architectures mix the tasks stage by stage or gate
+experts on the flat input, so they need one input tensor.
 """
 
 import copy
 import math
 import numbers
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -24,6 +30,13 @@ def _output_size(task):
     if isinstance(task, numbers.Integral):
         return int(task)
     return int(task.n_model_outputs)
+
+
+def _apply(trunk, X):
+    """``trunk(X)``, or ``trunk(**X)`` for named inputs."""
+    if isinstance(X, Mapping):
+        return trunk(**X)
+    return trunk(X)
 
 
 def _head(in_features, out_features, hidden):
@@ -69,12 +82,24 @@ class MultiTaskModule(nn.Module):
     there is none).
     """
 
+    _named_inputs = False  # whether forward takes a dict X (see module notes)
+
     def __init__(self, tasks, input_shape, head_hidden=()):
         super().__init__()
         self.output_sizes = [_output_size(t) for t in tasks]
         if not self.output_sizes:
             raise ValueError("an architecture needs at least one task.")
-        self.input_shape = tuple(int(s) for s in input_shape)
+        if isinstance(input_shape, Mapping):
+            if not self._named_inputs:
+                raise TypeError(
+                    f"{type(self).__name__} needs one input tensor, but X is a "
+                    f"dict of named inputs {sorted(input_shape)}; use "
+                    f"architecture='hard' or 'soft' (their trunk takes the "
+                    f"named inputs as keyword arguments), or pass one array.")
+            self.input_shape = {str(k): tuple(int(s) for s in v)
+                                for k, v in input_shape.items()}
+        else:
+            self.input_shape = tuple(int(s) for s in input_shape)
         self.head_hidden = tuple(head_hidden)
 
     @property
@@ -193,8 +218,10 @@ class HardSharing(MultiTaskModule):
         self.trunk = build_trunk(trunk, self.input_shape, fresh=False)
         self._build_heads(feature_size(self.trunk, self.input_shape))
 
+    _named_inputs = True
+
     def forward(self, X):
-        return self._heads_on_representation(self.trunk(X))
+        return self._heads_on_representation(_apply(self.trunk, X))
 
     def shared_parameters(self):
         return list(self.trunk.parameters())
@@ -250,8 +277,11 @@ class SoftSharing(MultiTaskModule):
         self.strength = float(strength)
         self._build_heads(feature_size(first, self.input_shape))
 
+    _named_inputs = True
+
     def forward(self, X):
-        return tuple(head(trunk(X)) for trunk, head in zip(self.trunks, self.heads))
+        return tuple(head(_apply(trunk, X))
+                     for trunk, head in zip(self.trunks, self.heads))
 
     def penalty(self):
         if self.strength == 0 or self.n_tasks == 1:

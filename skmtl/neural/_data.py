@@ -5,17 +5,23 @@ the ``DataLoader`` collate them, which costs more than the network itself for
 small models. :class:`TaskDataset` converts the data to tensors once and
 :class:`BatchIterator` fetches a whole batch with one indexing operation per
 tensor (a view when the batch is a contiguous slice).
+
+Inputs are a tensor (any number of dimensions), a scipy sparse matrix (kept
+sparse, rows densified one batch at a time) or a dict of them (named inputs,
+skorch's convention; the batch is then a dict too).
 """
 
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["TaskDataset", "BatchIterator", "encode_groups", "group_names",
-           "is_complete"]
+__all__ = ["TaskDataset", "BatchIterator", "SparseRows", "encode_groups",
+           "group_names", "is_complete", "is_named_inputs", "n_rows"]
 
 
 def _as_float_tensor(X, copy=True):
@@ -24,10 +30,137 @@ def _as_float_tensor(X, copy=True):
         X = X.detach().to(torch.float32)
         return X.clone() if copy else X
     X = np.asarray(X)
-    if not copy and X.dtype == np.float32 and X.flags.c_contiguous and \
-            X.flags.writeable:
+    if not copy and X.dtype == np.float32 and X.flags.writeable and (
+            X.flags.c_contiguous or X.flags.f_contiguous):
+        # a column-major table (what pandas gives) is gathered by rows as fast
         return torch.from_numpy(X)
     return torch.from_numpy(np.array(X, dtype=np.float32, order="C", copy=True))
+
+
+def _as_tensor_keeping_integers(X, copy=True):
+    """A named input: integer arrays (ids, lengths) stay int64, the rest float32."""
+    if isinstance(X, SparseRows):
+        return X
+    if sp.issparse(X):
+        return SparseRows(X, copy=copy)
+    if isinstance(X, torch.Tensor):
+        if X.dtype in (torch.int64, torch.int32, torch.int16, torch.int8,
+                       torch.uint8, torch.bool):
+            X = X.detach().to(torch.int64)
+            return X.clone() if copy else X
+        return _as_float_tensor(X, copy=copy)
+    X = np.asarray(X)
+    if X.dtype.kind in "biu":
+        if not copy and X.dtype == np.int64 and X.flags.c_contiguous and \
+                X.flags.writeable:
+            return torch.from_numpy(X)
+        return torch.from_numpy(np.array(X, dtype=np.int64, order="C", copy=True))
+    return _as_float_tensor(X, copy=copy)
+
+
+class SparseRows:
+    """A scipy sparse matrix whose rows are fetched as dense float32 tensors.
+
+    Holds the matrix in CSR form (float32; a CSC matrix is converted, which
+    keeps it sparse) and densifies only the rows asked for: a batch of
+    ``batch_size`` rows costs ``batch_size * n_features`` floats, whatever the
+    number of rows.
+
+    Parameters
+    ----------
+    X : scipy sparse matrix or array of shape (n_samples, n_features)
+    copy : bool, default=True
+        Copy the matrix even when it already is float32 CSR.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from skmtl.neural import SparseRows
+    >>> rows = SparseRows(sp.eye(4, format="csc"))
+    >>> rows[1:3]
+    tensor([[0., 1., 0., 0.],
+            [0., 0., 1., 0.]])
+    """
+
+    def __init__(self, X, copy=True):
+        X = sp.csr_matrix(X) if not sp.issparse(X) else X
+        converted = X.tocsr().astype(np.float32, copy=False)
+        if copy and converted is X:
+            converted = converted.copy()
+        self.matrix = converted
+        self.matrix.sort_indices()
+        self.shape = self.matrix.shape
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        rows = self.matrix[index]
+        if rows.ndim == 1 or not sp.issparse(rows):  # a single row
+            rows = sp.csr_matrix(rows)
+        return torch.from_numpy(rows.toarray())
+
+    def take(self, indices):
+        """A new SparseRows with the rows at ``indices`` (still sparse)."""
+        taken = SparseRows.__new__(SparseRows)
+        taken.matrix = self.matrix[np.asarray(indices)]
+        taken.shape = taken.matrix.shape
+        return taken
+
+
+def is_named_inputs(X):
+    """Whether ``X`` is a dict of named inputs (a scipy ``dok_matrix`` is a
+    dict too, but one matrix)."""
+    return isinstance(X, Mapping) and not sp.issparse(X)
+
+
+def _as_inputs(X, copy=True):
+    """Inputs as the dataset stores them: float32 tensor, SparseRows or a dict."""
+    if is_named_inputs(X):
+        if not X:
+            raise ValueError("X is an empty dict; named inputs need at least one "
+                             "array.")
+        return {str(name): _as_tensor_keeping_integers(value, copy=copy)
+                for name, value in X.items()}
+    if isinstance(X, SparseRows):
+        return X
+    if sp.issparse(X):
+        return SparseRows(X, copy=copy)
+    return _as_float_tensor(X, copy=copy)
+
+
+def n_rows(X):
+    """Number of samples of inputs (array, sparse matrix, tensor or dict)."""
+    if is_named_inputs(X):
+        return len(next(iter(X.values())))
+    return X.shape[0]
+
+
+def _rows(X, index):
+    """The rows at ``index`` of stored inputs (a dict gives a dict)."""
+    if isinstance(X, dict):
+        return {name: value[index] for name, value in X.items()}
+    return X[index]
+
+
+def _take(X, indices):
+    """Stored inputs restricted to ``indices`` (copied once, sparse stays sparse)."""
+    if isinstance(X, dict):
+        return {name: _take(value, indices) for name, value in X.items()}
+    if isinstance(X, SparseRows):
+        return X.take(indices)
+    return X[indices]
+
+
+def _pad(Xb, size):
+    """A batch padded to ``size`` rows by repeating its last row (valid input
+    for any trunk, unlike zeros: ids, lengths)."""
+    if isinstance(Xb, dict):
+        return {name: _pad(value, size) for name, value in Xb.items()}
+    missing = size - Xb.shape[0]
+    return torch.cat([Xb, Xb[-1:].expand(missing, *Xb.shape[1:])])
 
 
 def group_names(tasks):
@@ -84,9 +217,13 @@ class TaskDataset(Dataset):
 
     Parameters
     ----------
-    X : array-like or tensor of shape (n_samples, ...)
-        Inputs, any number of dimensions (tabular rows, images), stored as
-        float32.
+    X : array-like, tensor, scipy sparse matrix or dict
+        Inputs of shape (n_samples, ...), any number of dimensions (tabular
+        rows, images), stored as float32; a sparse matrix stays sparse
+        (:class:`SparseRows`, rows densified one batch at a time); a dict of
+        arrays (named inputs, for a trunk whose ``forward`` takes them as
+        keyword arguments) keeps integer arrays as int64 (ids, lengths) and
+        stores the others as float32.
     y : array-like of shape (n_samples, n_outputs), default=None
         Encoded float targets (see :meth:`skmtl.Task.encode`), NaN where a
         label is missing.
@@ -101,7 +238,8 @@ class TaskDataset(Dataset):
 
     Notes
     -----
-    A batch is ``(X[idx], y[idx])``; with query ids or sample weights it is
+    A batch is ``(X[idx], y[idx])`` (``X[idx]`` a dict of tensors for named
+    inputs); with query ids or sample weights it is
     ``(X[idx], {"targets": y[idx], "groups": groups[idx], "sample_weight":
     sample_weight[idx]})`` (the keys that are present), and ``(X[idx], None)``
     without targets. Iterate with :class:`BatchIterator`, which fetches a
@@ -118,8 +256,13 @@ class TaskDataset(Dataset):
     """
 
     def __init__(self, X, y=None, groups=None, sample_weight=None, copy=True):
-        self.X = _as_float_tensor(X, copy=copy)
-        n = self.X.shape[0]
+        self.X = _as_inputs(X, copy=copy)
+        n = n_rows(self.X)
+        if isinstance(self.X, dict):
+            lengths = {name: len(value) for name, value in self.X.items()}
+            if len(set(lengths.values())) > 1:
+                raise ValueError(f"the named inputs have different numbers of "
+                                 f"samples: {lengths}.")
         self.y = None if y is None else _as_float_tensor(y)
         if self.y is not None and self.y.ndim == 1:
             self.y = self.y[:, None]
@@ -134,11 +277,11 @@ class TaskDataset(Dataset):
                                  f"{value.shape[0]}.")
 
     def __len__(self):
-        return self.X.shape[0]
+        return n_rows(self.X)
 
     def batch(self, index):
         """Batch at ``index`` (a slice, or a tensor or array of positions)."""
-        Xb = self.X[index]
+        Xb = _rows(self.X, index)
         if self.y is None:
             return Xb, None
         if self.groups is None and self.sample_weight is None:
@@ -153,18 +296,19 @@ class TaskDataset(Dataset):
     def __getitem__(self, i):
         if isinstance(i, numbers.Integral):
             Xb, yb = self.batch(slice(i, i + 1))
+            Xb = _rows(Xb, 0)
             if yb is None:
-                return Xb[0], torch.zeros(0)
+                return Xb, torch.zeros(0)
             if isinstance(yb, dict):
-                return Xb[0], {key: value[0] for key, value in yb.items()}
-            return Xb[0], yb[0]
+                return Xb, {key: value[0] for key, value in yb.items()}
+            return Xb, yb[0]
         return self.batch(i)
 
     def take(self, indices):
         """A new dataset with the samples at ``indices`` (copied once)."""
         indices = torch.as_tensor(np.asarray(indices), dtype=torch.long)
         taken = TaskDataset.__new__(TaskDataset)
-        taken.X = self.X[indices]
+        taken.X = _take(self.X, indices)
         taken.y = None if self.y is None else self.y[indices]
         taken.groups = None if self.groups is None else self.groups[indices]
         taken.sample_weight = (None if self.sample_weight is None
@@ -219,8 +363,8 @@ class BatchIterator:
     drop_last : bool, default=False
         Skip the last batch when it is smaller than ``batch_size``.
     pad_last : bool, default=False
-        When the dataset has no targets (prediction), pad the last batch with
-        zero rows up to ``batch_size``: every batch then has the same shape,
+        When the dataset has no targets (prediction), pad the last batch up to
+        ``batch_size`` (repeating its last row): every batch then has the same shape,
         so the network computes each row the same way whichever rows are
         predicted with it (float32 matrix products otherwise round
         differently for different batch shapes). The caller drops the
@@ -261,7 +405,6 @@ class BatchIterator:
             if order is not None:
                 index = order[index]
             Xb, yb = self.dataset.batch(index)
-            if self.pad_last and yb is None and Xb.shape[0] < size:
-                padding = Xb.new_zeros((size - Xb.shape[0], *Xb.shape[1:]))
-                Xb = torch.cat([Xb, padding])
+            if self.pad_last and yb is None and n_rows(Xb) < size:
+                Xb = _pad(Xb, size)
             yield Xb, yb

@@ -12,12 +12,13 @@ import copy
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ..base import MultiTaskMixin, check_targets, clear_fitted_state, unfit_on_error
 from ..tasks import TASK_TYPES, Task, infer_tasks
@@ -30,11 +31,19 @@ from ._build import (
     build_weighting,
     check_prefixed,
     optimizer_defaults,
+    predict_batch_size,
     split_prefixed,
     tasks_with_classes,
 )
 from ._callbacks import EpochSeed
-from ._data import TaskDataset, encode_groups
+from ._data import TaskDataset, encode_groups, is_named_inputs, n_rows
+from ._inputs import (
+    CategoricalEncoder,
+    EmbeddedInputs,
+    categorical_mask,
+    embedding_size,
+    string_column_error,
+)
 from ._net import MultiTaskNet, check_device
 from .weighting import WEIGHTINGS
 
@@ -106,6 +115,12 @@ class _NeuralEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "on_divergence": [StrOptions({"raise", "restore"})],
         "accelerator": "no_validation",
+        "categorical_features": [None, StrOptions({"from_dtype"}), "array-like"],
+        "embedding_dim": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                          dict],
+        "min_frequency": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                          Interval(numbers.Real, 0, 1, closed="neither")],
+        "sparse_embeddings": ["boolean"],
     }
 
     def __init__(self, tasks=None, trunk=None, architecture="hard",
@@ -113,7 +128,9 @@ class _NeuralEstimator(BaseEstimator):
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=100, batch_size=128,
                  standardize_targets=True, device="cpu", random_state=None, verbose=0,
                  callbacks=None, train_split=None, n_threads=None, warm_start=False,
-                 on_divergence="raise", accelerator=None, **kwargs):
+                 on_divergence="raise", accelerator=None, categorical_features=None,
+                 embedding_dim=None, min_frequency=None, sparse_embeddings=False,
+                 **kwargs):
         self.tasks = tasks
         self.trunk = trunk
         self.architecture = architecture
@@ -134,6 +151,10 @@ class _NeuralEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.on_divergence = on_divergence
         self.accelerator = accelerator
+        self.categorical_features = categorical_features
+        self.embedding_dim = embedding_dim
+        self.min_frequency = min_frequency
+        self.sparse_embeddings = sparse_embeddings
         vars(self).update(kwargs)
 
     # -- parameters ----------------------------------------------------------
@@ -299,16 +320,16 @@ class _NeuralEstimator(BaseEstimator):
                        self.architecture, self.optimizer)
         self._torch_device()
         X, Y = self._validate_fit_data(X, y, tasks=tasks)
-        if X.shape[0] < 2:
+        if n_rows(X) < 2:
             # one row gives no target scale and no gradient noise to average:
             # a network fitted on it predicts that row everywhere
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples to train, got "
-                f"n_samples = {X.shape[0]}; fit on more rows (or use "
+                f"n_samples = {n_rows(X)}; fit on more rows (or use "
                 f"partial_fit on later chunks once the model is fitted).")
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, n_rows(X))
         self._check_tasks()
-        self.input_shape_ = tuple(X.shape[1:])
+        self.input_shape_ = self._shape_of_inputs(X)
         targets = self._encode_targets(Y)
         self._fit_target_scaling(targets, sample_weight)
         if self._expected_kind == "classifier":
@@ -322,18 +343,17 @@ class _NeuralEstimator(BaseEstimator):
     def _continuation_dataset(self, X, y, groups, sample_weight):
         """The data of a warm-started fit or a later partial_fit, validated
         against the fitted model."""
-        X = self._check_input_shape(validate_data(self, X, reset=False,
-                                                  **self._x_params()))
+        X = self._check_input_shape(self._validate_X(X))
         Y, _, _ = check_targets(y, tasks=self.tasks_)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {Y.shape[0]}.")
+        if Y.shape[0] != n_rows(X):
+            raise ValueError(f"X has {n_rows(X)} samples but y has {Y.shape[0]}.")
         if Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} column(s) but the model was fitted "
                              f"on {self.n_outputs_}.")
         if Y.dtype.kind == "f" and np.isinf(Y).any():
             raise ValueError("Y holds inf; labels must be finite (use NaN for a "
                              "missing label).")
-        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, n_rows(X))
         return self._dataset(X, self._encode_targets(Y), groups, sample_weight)
 
     def _check_tasks(self):
@@ -376,9 +396,13 @@ class _NeuralEstimator(BaseEstimator):
                 self.target_scale_[col] = scale if scale > 0 else 1.0
 
     def _dataset(self, X, targets, groups, sample_weight):
-        targets = (targets - self.target_mean_) / self.target_scale_
-        codes = encode_groups(groups, self.tasks_, X.shape[0])
-        return TaskDataset(X, targets, codes, sample_weight=sample_weight)
+        # in place: ``targets`` is the caller's fresh encoding
+        targets -= self.target_mean_
+        targets /= self.target_scale_
+        codes = encode_groups(groups, self.tasks_, n_rows(X))
+        # encoded tables are arrays of our own: no copy to protect them
+        return TaskDataset(X, targets, codes, sample_weight=sample_weight,
+                           copy=self.is_categorical_ is None)
 
     def _build_net(self, train_device):
         """The net, with the module and strategy this fit resolved (built
@@ -387,9 +411,25 @@ class _NeuralEstimator(BaseEstimator):
         prefixed = split_prefixed(self._prefixed_params())
         trunk = build_trunk_spec(self.trunk, self.hidden_layer_sizes,
                                  prefixed["trunk"])
-        module = build_module(self.architecture, self.tasks_, self.input_shape_,
-                              trunk, prefixed["module"])
+        if self.is_categorical_ is None:
+            module = build_module(self.architecture, self.tasks_, self.input_shape_,
+                                  trunk, prefixed["module"])
+        else:
+            # the architecture reads the numeric columns and the embeddings
+            width = int((~self.is_categorical_).sum()) + sum(self.embedding_dims_)
+            module = EmbeddedInputs(
+                build_module(self.architecture, self.tasks_, (width,), trunk,
+                             prefixed["module"]),
+                self.input_encoder_.n_categories_, self.embedding_dims_,
+                sparse=self.sparse_embeddings)
         weighting = build_weighting(self.weighting, self.task_weights, self.tasks_)
+        if self.sparse_embeddings and self.is_categorical_ is not None and (
+                weighting.level == "gradient"):
+            raise ValueError(f"sparse_embeddings=True trains the embedding tables "
+                             f"with sparse gradients, which the gradient-level "
+                             f"weighting {type(weighting).__name__} cannot combine; "
+                             f"use a loss-level weighting or "
+                             f"sparse_embeddings=False.")
         # every epoch's randomness follows from (seed, epoch): resumable runs
         callbacks = [("epoch_seed", EpochSeed(self.train_seed_))] + list(
             copy.deepcopy(self.callbacks) or [])
@@ -401,6 +441,8 @@ class _NeuralEstimator(BaseEstimator):
                 self.accelerator, self.verbose, net_kwargs)
             net_kwargs = {**net_kwargs, **extra}
         net_kwargs = {**optimizer_defaults(self.optimizer, train_device, net_kwargs),
+                      "iterator_valid__batch_size": predict_batch_size(
+                          self.input_shape_, self.batch_size),
                       **net_kwargs}
         return net_class(
             module, tasks=self.tasks_, weighting=weighting, optimizer=self.optimizer,
@@ -436,6 +478,10 @@ class _NeuralEstimator(BaseEstimator):
     # -- prediction ----------------------------------------------------------
 
     def _check_input_shape(self, X):
+        if is_named_inputs(X):
+            # named inputs are checked by _validate_X, encoded categorical
+            # columns by validate_data (the number of columns)
+            return X
         if tuple(X.shape[1:]) != self.input_shape_:
             raise ValueError(f"X has samples of shape {tuple(X.shape[1:])} but the "
                              f"network was fitted on samples of shape "
@@ -445,7 +491,8 @@ class _NeuralEstimator(BaseEstimator):
     def _raw_outputs(self, X):
         """Every task's raw outputs, for the targets' own scale."""
         ndim = getattr(X, "ndim", None)
-        if ndim is not None and ndim >= 2 and hasattr(self, "input_shape_") and (
+        if ndim is not None and ndim >= 2 and isinstance(
+                getattr(self, "input_shape_", None), tuple) and (
                 ndim != len(self.input_shape_) + 1):
             self._check_input_shape(X)  # raises: the samples' rank differs
         X = self._check_input_shape(self._validate_X(X))
@@ -458,12 +505,21 @@ class _NeuralEstimator(BaseEstimator):
                                                   self.target_scale_[cols])
         return raw
 
-    def predict(self, X):
+    def predict(self, X, funnel="conditional"):
         """Predict every task for every sample.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
+        funnel : {"conditional", "joint"}, default="conditional"
+            For the tasks that depend on another (``Task(..., given=parent)``):
+            ``"conditional"`` predicts the task given that its parent path
+            happened (the purchase of a clicked impression); ``"joint"``
+            predicts it on the entire space: the class of ``parent and
+            task`` for a binary task (the positive class where
+            ``P(parent path) * P(task | parent) > 1/2``), the hurdle mean
+            ``P(parent path) * E[y | parent]`` for regression and count
+            tasks. Other tasks are predicted alike by both.
 
         Returns
         -------
@@ -471,11 +527,23 @@ class _NeuralEstimator(BaseEstimator):
             float64 values for regression-like tasks, class labels for
             classification tasks (1-D when ``y`` was 1-D at fit).
         """
-        return self._format_prediction(self._decode_raw(self._raw_outputs(X)))
+        return self._format_prediction(self._decode_raw(self._raw_outputs(X),
+                                                        funnel))
 
     @available_if(_has_classification_task)
-    def predict_proba(self, X):
+    def predict_proba(self, X, funnel="conditional"):
         """Class probabilities of each classification column.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        funnel : {"conditional", "joint"}, default="conditional"
+            For the tasks that depend on another (``given=``):
+            ``"conditional"`` gives ``P(task | parent path)`` (e.g. the
+            conversion rate of a clicked impression), ``"joint"`` gives
+            ``P(parent path and task)`` (e.g. ``P(click and conversion)``;
+            for a classification task, rows that sum to ``P(parent path)``).
+            Other tasks are predicted alike by both.
 
         Returns
         -------
@@ -483,7 +551,7 @@ class _NeuralEstimator(BaseEstimator):
             The array itself for a single column; otherwise one entry per
             column of ``Y`` (None for the columns of other task types).
         """
-        return self._proba_from_raw(self._raw_outputs(X))
+        return self._proba_from_raw(self._raw_outputs(X), funnel)
 
     @available_if(_has_quantile_task)
     def predict_quantiles(self, X):
@@ -546,10 +614,12 @@ class _NeuralEstimator(BaseEstimator):
         net = self.net_
         net.module_.to(device)
         net.weighting_.to(device)  # a torch module: its parameters move in place
-        if getattr(net, "optimizer_", None) is not None:
-            # torch moves the state next to the parameters on loading it (the
-            # step counters too, where the fused update keeps them there)
-            net.optimizer_.load_state_dict(net.optimizer_.state_dict())
+        for name in ("optimizer_", "sparse_optimizer_"):
+            optimizer = getattr(net, name, None)
+            if optimizer is not None:
+                # torch moves the state next to the parameters on loading it
+                # (the step counters too, where the fused update keeps them)
+                optimizer.load_state_dict(optimizer.state_dict())
         net.device = device
         self.device = device
         return self
@@ -561,7 +631,188 @@ class _NeuralEstimator(BaseEstimator):
         return tags
 
 
-class MultiTaskEstimator(MultiTaskMixin, _NeuralEstimator):
+class _NetworkInputs:
+    """How the networks read ``X``: arrays and images, scipy sparse matrices,
+    tables with categorical columns, dicts of named inputs.
+
+    Placed before :class:`~skmtl.base.MultiTaskMixin` in the public classes:
+    its validation replaces the mixin's. Fitted attributes: ``is_categorical_``
+    (boolean mask of the categorical columns, None without),
+    ``input_names_`` (the keys of a dict ``X``, None for one array) and, with
+    categorical columns, ``categories_``, ``embedding_dims_`` and
+    ``input_encoder_``.
+    """
+
+    _accept_sparse = True  # rows densified one batch at a time (SparseRows)
+    _allow_nd = True  # images and other N-D samples
+
+    def _validate_fit_X(self, X, Y):
+        self.is_categorical_ = None
+        self.input_names_ = None
+        if is_named_inputs(X):
+            if self.categorical_features is not None:
+                raise ValueError("categorical_features applies to a table X; X is "
+                                 "a dict of named inputs, whose trunk embeds its "
+                                 "own ids.")
+            X = self._named_inputs(X, reset=True)
+        else:
+            mask = categorical_mask(self.categorical_features, X)
+            if mask is None:
+                error = string_column_error(X)
+                if error is not None:
+                    raise error
+                return super()._validate_fit_X(X, Y)
+            X = self._tabular_inputs(X, mask, reset=True)
+        if n_rows(X) != Y.shape[0]:
+            raise ValueError(f"X has {n_rows(X)} samples but y has {Y.shape[0]}.")
+        return X
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        names = getattr(self, "input_names_", None)
+        if is_named_inputs(X) or names is not None:
+            if not is_named_inputs(X):
+                raise ValueError(f"the model was fitted on named inputs {names} (a "
+                                 f"dict X); pass a dict with these keys.")
+            if names is None:
+                raise ValueError(f"the model was fitted on one array; got a dict "
+                                 f"of named inputs {sorted(map(str, X))}.")
+            return self._named_inputs(X, reset=False)
+        mask = getattr(self, "is_categorical_", None)
+        if mask is not None:
+            return self._tabular_inputs(X, mask, reset=False)
+        error = string_column_error(X)
+        if error is not None:
+            raise error
+        return super()._validate_X(X)
+
+    def _shape_of_inputs(self, X):
+        """``input_shape_``: one sample's shape, a dict of them for named
+        inputs, ``(n_features,)`` for a table with categorical columns."""
+        if self.input_names_ is not None:
+            return {name: tuple(value.shape[1:]) for name, value in X.items()}
+        if self.is_categorical_ is not None:
+            return (self.n_features_in_,)
+        return tuple(X.shape[1:])
+
+    def _named_inputs(self, X, reset):
+        """Validated named inputs: numeric arrays (or tensors, or scipy sparse
+        matrices) with one row per sample, finite where they are floats."""
+        arrays = {}
+        for name, value in X.items():
+            if not isinstance(name, str):
+                raise TypeError(f"named inputs need string keys (the trunk's "
+                                f"keyword arguments), got {name!r}.")
+            if not (isinstance(value, torch.Tensor) or sp.issparse(value)):
+                value = np.asarray(value)
+            if value.ndim == 0:
+                raise ValueError(f"named input {name!r} is a scalar; give one row "
+                                 f"per sample.")
+            kind = "f" if sp.issparse(value) else (
+                "f" if isinstance(value, torch.Tensor) and value.is_floating_point()
+                else "i" if isinstance(value, torch.Tensor)
+                else value.dtype.kind)
+            if kind not in "biuf":
+                raise ValueError(f"named input {name!r} has dtype {value.dtype}; a "
+                                 f"network reads numbers (ids as integers).")
+            if kind == "f":
+                data = value.data if sp.issparse(value) else value
+                finite = (torch.isfinite(data).all() if isinstance(data, torch.Tensor)
+                          else np.isfinite(data).all())
+                if not bool(finite):
+                    raise ValueError(f"named input {name!r} holds NaN or infinity.")
+            arrays[name] = value
+        lengths = {name: value.shape[0] for name, value in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"the named inputs have different numbers of samples: "
+                             f"{lengths}.")
+        if not arrays:
+            raise ValueError("X is an empty dict; named inputs need an array.")
+        if reset:
+            self.input_names_ = list(arrays)
+            return arrays
+        if sorted(arrays) != sorted(self.input_names_):
+            raise ValueError(f"X has named inputs {sorted(arrays)} but the model was "
+                             f"fitted on {sorted(self.input_names_)}.")
+        for name, value in arrays.items():
+            if tuple(value.shape[1:]) != self.input_shape_[name]:
+                raise ValueError(f"named input {name!r} has samples of shape "
+                                 f"{tuple(value.shape[1:])} but the model was fitted "
+                                 f"on {self.input_shape_[name]}.")
+        return arrays
+
+    def _tabular_inputs(self, X, mask, reset):
+        """``{"numeric": float32 (n, n_numeric), "categorical": int64 codes
+        (n, n_categorical)}`` of a table with categorical columns."""
+        if sp.issparse(X):
+            raise ValueError("categorical_features needs a dense table or a "
+                             "DataFrame; X is a scipy sparse matrix (encode its "
+                             "categorical columns with a OneHotEncoder instead).")
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if not hasattr(X, "iloc"):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"categorical_features needs 2-D tabular X, got "
+                                 f"shape {X.shape}.")
+        names = ([str(c) for c in X.columns] if hasattr(X, "columns")
+                 else list(range(X.shape[1])))
+        error = string_column_error(X, skip=mask)
+        if error is not None:
+            raise error
+        numeric_columns = np.flatnonzero(~mask)
+        if len(numeric_columns):
+            if hasattr(X, "iloc"):
+                # straight to float32 (no float64 copy of the columns first);
+                # the dataset's tensor shares this array
+                numeric = X.iloc[:, numeric_columns].to_numpy(
+                    dtype=np.float32, na_value=np.nan)
+            else:
+                numeric = X[:, numeric_columns]
+            numeric = check_array(numeric, dtype=np.float32, ensure_all_finite=True,
+                                  input_name="X")
+        else:  # categorical columns only
+            numeric = np.empty((len(X), 0), dtype=np.float32)
+            if len(X) == 0:
+                raise ValueError("X has 0 samples; at least 1 is required.")
+        columns = [X.iloc[:, j].to_numpy() if hasattr(X, "iloc") else X[:, j]
+                   for j in np.flatnonzero(mask)]
+        if reset:
+            self.is_categorical_ = mask
+            self.input_encoder_ = CategoricalEncoder(self.min_frequency).fit(
+                columns, names=[names[j] for j in np.flatnonzero(mask)])
+            self.categories_ = self.input_encoder_.categories_
+            self.embedding_dims_ = self._embedding_dims(
+                [names[j] for j in np.flatnonzero(mask)], np.flatnonzero(mask))
+        return {"numeric": numeric, "categorical": self.input_encoder_.transform(
+            columns)}
+
+    def _embedding_dims(self, names, indices):
+        """Width of each categorical column's embedding (``embedding_dim``, or
+        :func:`embedding_size` of its table)."""
+        sizes = self.input_encoder_.n_categories_
+        if self.embedding_dim is None:
+            return [embedding_size(n) for n in sizes]
+        if not isinstance(self.embedding_dim, dict):
+            return [int(self.embedding_dim)] * len(sizes)
+        keys = [str(k) if isinstance(k, str) else int(k) for k in self.embedding_dim]
+        known = set(names) | {int(i) for i in indices}
+        unknown = [k for k in keys if k not in known]
+        if unknown:
+            raise ValueError(f"embedding_dim names column(s) {unknown} that are not "
+                             f"categorical; the categorical columns are {names}.")
+        dims = []
+        for name, index, n in zip(names, indices, sizes):
+            dim = self.embedding_dim.get(name, self.embedding_dim.get(int(index)))
+            if dim is None:
+                dim = embedding_size(n)
+            if not isinstance(dim, numbers.Integral) or dim < 1:
+                raise ValueError(f"embedding_dim of column {name!r} must be a "
+                                 f"positive integer, got {dim!r}.")
+            dims.append(int(dim))
+        return dims
+
+
+class MultiTaskEstimator(_NetworkInputs, MultiTaskMixin, _NeuralEstimator):
     """Multi-task neural network: shared layers, task heads.
 
     Learns tasks of any type at once (regression, classification, binary,
@@ -595,8 +846,9 @@ default=None
         ``"hard"``, :class:`HardSharing`), ``"soft_sharing"`` (``"soft"``,
         :class:`SoftSharing`), ``"cross_stitch"`` (:class:`CrossStitch`),
         ``"mmoe"`` (:class:`MMoE`), ``"ple"`` (:class:`PLE`), ``"cgc"``
-        (:class:`CGC`). A class is built with ``tasks=``, ``input_shape=``,
-        ``trunk=`` (those it accepts) and the ``module__...`` parameters
+        (:class:`CGC`), ``"aitm"`` (:class:`AITM`, for dependent tasks). A
+        class is built with ``tasks=``, ``input_shape=``, ``trunk=`` (those
+        it accepts) and the ``module__...`` parameters
         (e.g. ``module__n_experts=8``); an instance must return one output
         per task and is copied.
     hidden_layer_sizes : tuple of int, default=(100,)
@@ -668,6 +920,36 @@ default=None
         Needs the ``accelerate`` extra; see the user guide for its limits
         (no gradient-level weighting; on several processes no pickling or
         ``GridSearchCV``).
+    categorical_features : None, "from_dtype", array-like of int, str or \
+bool, default=None
+        Columns of ``X`` that hold categories or ids, as in scikit-learn's
+        ``HistGradientBoostingClassifier``: ``"from_dtype"`` takes the
+        pandas columns of dtype ``category``, ``string`` or ``object``; or
+        column indices, column names (DataFrame) or a boolean mask. ``fit``
+        learns each column's categories (``categories_``; integer ids stay
+        int64) and the network looks each one up in its own embedding
+        (:class:`EmbeddedInputs`), concatenated with the numeric columns
+        before the architecture. Categories unseen at fit, rare ones (see
+        ``min_frequency``) and missing values share a reserved row, never an
+        error. None: every column is numeric (a column of strings then
+        raises a ``ValueError`` naming it).
+    embedding_dim : None, int or dict, default=None
+        Width of the embeddings: one int for every column, or a dict by
+        column name or index; None (and columns the dict omits) use
+        :func:`embedding_size`, ``min(50, round(1.6 * n ** 0.56))`` for a
+        table of ``n`` rows (fastai's rule, capped at 50).
+    min_frequency : None, int or float, default=None
+        Categories seen fewer than ``min_frequency`` times at fit (a float
+        in (0, 1): that fraction of the rows) join the reserved row of
+        unknown categories, which is trained on them; None keeps every
+        category seen.
+    sparse_embeddings : bool, default=False
+        Train the embedding tables with sparse gradients
+        (``nn.Embedding(sparse=True)``) and ``torch.optim.SparseAdam`` at
+        ``lr`` (the other parameters keep ``optimizer``): a step updates only
+        the rows of the batch, which pays off for tables of millions of ids.
+        Works with the loss-level weightings; ignored without categorical
+        columns.
     **kwargs
         Prefixed parameters routed like skorch's: ``module__...`` (the
         architecture), ``trunk__...`` (the trunk class), ``optimizer__...``,
@@ -692,8 +974,19 @@ default=None
         quantile; 0 and 1 elsewhere).
     train_seed_ : int
         The seed of the run, drawn from ``random_state`` at the first fit.
-    input_shape_ : tuple of int
-        Shape of one input sample.
+    input_shape_ : tuple of int or dict
+        Shape of one input sample (a dict of shapes for named inputs).
+    is_categorical_ : ndarray of bool of shape (n_features,) or None
+        The categorical columns (None without).
+    categories_ : list of ndarray
+        Categories of each categorical column, sorted (code ``1 + i`` in
+        the embedding table; code 0 is the reserved row). Only with
+        categorical columns.
+    embedding_dims_ : list of int
+        Width of each categorical column's embedding. Only with categorical
+        columns.
+    input_names_ : list of str or None
+        Keys of the named inputs (a dict ``X``), None for one array.
     n_features_in_ : int
     n_outputs_ : int
 
@@ -704,6 +997,15 @@ default=None
 
     Notes
     -----
+    ``X`` may be a dense array, N-D samples (images), a scipy sparse matrix
+    (CSR or CSC, e.g. the output of a ``OneHotEncoder``: rows are densified
+    one batch at a time, never the whole matrix), a table with categorical
+    columns (``categorical_features``) or a dict of named arrays (skorch's
+    convention; wrap it in ``skorch.helper.SliceDict`` for scikit-learn's
+    cross-validation): the trunk of :class:`HardSharing` or
+    :class:`SoftSharing` receives them as keyword arguments, and must state
+    its feature size as ``out_features``.
+
     The network is trained by skorch: ``callbacks`` (early stopping,
     checkpoints, learning-rate schedules) and ``device`` work as in skorch.
     A failed ``fit`` leaves the estimator unfitted; ``partial_fit`` trains
@@ -756,7 +1058,8 @@ default=None
         return tags
 
 
-class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _NeuralEstimator):
+class MultiTaskRegressor(_NetworkInputs, MultiTaskMixin, RegressorMixin,
+                         _NeuralEstimator):
     """Multi-task neural network for regression tasks.
 
     :class:`MultiTaskEstimator` whose tasks are regression-like (regression,
@@ -774,13 +1077,15 @@ class MultiTaskRegressor(MultiTaskMixin, RegressorMixin, _NeuralEstimator):
     trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
 optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
 random_state, verbose, callbacks, train_split, n_threads, warm_start, \
-on_divergence, accelerator, **kwargs
+on_divergence, accelerator, categorical_features, embedding_dim, \
+min_frequency, sparse_embeddings, **kwargs
         As in :class:`MultiTaskEstimator`.
 
     Attributes
     ----------
     net_, tasks_, history_, task_weights_history_, target_mean_, \
-target_scale_, train_seed_, input_shape_, n_features_in_, n_outputs_
+target_scale_, train_seed_, input_shape_, is_categorical_, categories_, \
+embedding_dims_, input_names_, n_features_in_, n_outputs_
         As in :class:`MultiTaskEstimator`.
 
     See Also
@@ -806,7 +1111,8 @@ target_scale_, train_seed_, input_shape_, n_features_in_, n_outputs_
     _expected_kind = "regressor"
 
 
-class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _NeuralEstimator):
+class MultiTaskClassifier(_NetworkInputs, MultiTaskMixin, ClassifierMixin,
+                          _NeuralEstimator):
     """Multi-task neural network for classification tasks.
 
     :class:`MultiTaskEstimator` whose tasks are class-label tasks
@@ -824,7 +1130,8 @@ class MultiTaskClassifier(MultiTaskMixin, ClassifierMixin, _NeuralEstimator):
     trunk, architecture, hidden_layer_sizes, task_weights, weighting, \
 optimizer, lr, max_epochs, batch_size, standardize_targets, device, \
 random_state, verbose, callbacks, train_split, n_threads, warm_start, \
-on_divergence, accelerator, **kwargs
+on_divergence, accelerator, categorical_features, embedding_dim, \
+min_frequency, sparse_embeddings, **kwargs
         As in :class:`MultiTaskEstimator`.
 
     Attributes
@@ -832,7 +1139,8 @@ on_divergence, accelerator, **kwargs
     classes_ : ndarray or list of ndarray
         Class labels, per column of ``Y``.
     net_, tasks_, history_, task_weights_history_, train_seed_, \
-input_shape_, n_features_in_, n_outputs_
+input_shape_, is_categorical_, categories_, embedding_dims_, input_names_, \
+n_features_in_, n_outputs_
         As in :class:`MultiTaskEstimator`.
 
     See Also

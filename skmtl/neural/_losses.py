@@ -12,6 +12,7 @@ objective.
 import numpy as np
 import torch
 
+from .._dependencies import TaskGraph
 from ._data import group_names
 
 __all__ = ["TaskLosses", "outputs_by_task"]
@@ -80,6 +81,8 @@ class TaskLosses:
             membership[np.asarray(task.columns_), k] = 1.0
         self.membership = membership
         self.outputs_per_task = membership.sum(0).numpy()
+        self.graph = TaskGraph(self.tasks)
+        self.children = set(self.graph.children())
 
     def __call__(self, outputs, targets, groups=None, complete=None,
                  sample_weight=None):
@@ -110,13 +113,19 @@ class TaskLosses:
             unweighted (then every task has ``batch * n_outputs`` of them).
         """
         outputs = outputs_by_task(outputs, self.names)
-        if self.membership.device != targets.device:
-            self.membership = self.membership.to(targets.device)
+        if (self.membership.device != targets.device
+                or self.membership.dtype != targets.dtype):
+            self.membership = self.membership.to(targets)
         missing = None
-        if complete is None:
+        if self.children:
+            # A dependent task's loss reads its parents' outputs and labels:
+            # never the complete fast path.
+            complete = False
+            reach = self.graph.log_reach(outputs)
+        elif complete is None:
             missing = torch.isnan(targets)
             complete = not bool(missing.any())
-        losses = []
+        losses, given_counts = [], {}
         for k, task in enumerate(self.tasks):
             raw = outputs[k]
             if raw.ndim == 1:
@@ -125,6 +134,12 @@ class TaskLosses:
             if column is not None and groups is None:
                 raise ValueError(f"ranking task {task.name!r} ranks within groups "
                                  f"{task.group!r} but the batch has no query ids.")
+            if k in self.children:
+                losses.append(self._given_loss(
+                    k, raw, targets, reach[k],
+                    None if column is None else groups[:, column], sample_weight,
+                    given_counts))
+                continue
             losses.append(task.loss_fn(
                 raw, targets[:, self.slices[k]],
                 groups=None if column is None else groups[:, column],
@@ -138,4 +153,24 @@ class TaskLosses:
             if sample_weight is not None:
                 present = present * sample_weight[:, None]
             counts = present.sum(0) @ self.membership
+            for k, count in given_counts.items():
+                counts[k] = count
         return torch.stack(losses), counts
+
+    def _given_loss(self, k, raw, targets, reach, groups, sample_weight, counts):
+        """Loss of a dependent task (its type's ``given_loss``); records in
+        ``counts`` the weighted number of entries it covers."""
+        task = self.tasks[k]
+        target = targets[:, self.slices[k]]
+        negative = self.graph.path_negative(targets, k)
+        log_reach, log_not_reach = reach
+        loss = task.type_.given_loss(task, raw, target, log_reach, log_not_reach,
+                                     negative, groups=groups,
+                                     sample_weight=sample_weight)
+        with torch.no_grad():
+            entries = task.type_.given_entries(task, target, negative).to(
+                self.membership.dtype)
+            if sample_weight is not None:
+                entries = entries * sample_weight[:, None]
+            counts[k] = entries.sum()
+        return loss

@@ -1,15 +1,17 @@
 """MultiTaskNet: a skorch NeuralNet whose module returns one output per task."""
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import to_device
+from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
-from ._data import BatchIterator, TaskDataset, is_complete
+from ._data import BatchIterator, TaskDataset, is_complete, n_rows
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
 
@@ -241,6 +243,39 @@ class MultiTaskNet(NeuralNet):
         Accelerate places the tensors, see AcceleratedMultiTaskNet)."""
         return self.device
 
+    def initialize_optimizer(self, triggered_directly=None):
+        """skorch's optimizer; tables with sparse gradients get their own.
+
+        The module's ``sparse_parameters()`` (embedding tables built with
+        ``sparse=True``, see :class:`EmbeddedInputs`) go to
+        ``torch.optim.SparseAdam`` as ``sparse_optimizer_`` (at the net's
+        learning rate), every other parameter to ``optimizer`` as usual:
+        dense optimizers reject sparse gradients.
+        """
+        sparse_fn = getattr(self.module_, "sparse_parameters", None)
+        sparse = list(sparse_fn()) if callable(sparse_fn) else []
+        if not sparse:
+            return super().initialize_optimizer(triggered_directly)
+        ids = {id(p) for p in sparse}
+        named = [(name, p) for name, p in self.get_all_learnable_params()
+                 if id(p) not in ids]
+        args, kwargs = self.get_params_for_optimizer("optimizer", named)
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        lr = self.get_params_for("optimizer").get("lr", self.lr)
+        self.sparse_optimizer_ = torch.optim.SparseAdam(sparse, lr=lr)
+        return self
+
+    def infer(self, x, **fit_params):
+        """The module's outputs on a batch; named inputs (a dict) reach the
+        module as one argument, which hands them to its trunk as keyword
+        arguments (see :class:`HardSharing`)."""
+        if isinstance(x, Mapping) and not fit_params:
+            if all(isinstance(v, torch.Tensor) for v in x.values()):
+                # the batches of TaskDataset: skip skorch's recursive to_tensor
+                return self.module_({k: v.to(self.device) for k, v in x.items()})
+            return self.module_(to_tensor(x, device=self.device))
+        return super().infer(x, **fit_params)
+
     def get_all_learnable_params(self):
         """skorch's learnable parameters (the module's, the strategy's: skorch
         registers both), the strategy's named ``weighting.<name>`` so that an
@@ -355,7 +390,7 @@ class MultiTaskNet(NeuralNet):
         self.train_batch_ = (Xi, yi)
         y_pred = self.infer(Xi, **fit_params)
         losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
-        task_losses = self._record("train", losses, counts, Xi.shape[0])
+        task_losses = self._record("train", losses, counts, n_rows(Xi))
         loss = self.weighting_.backward(losses, self, penalty=self._penalty())
         return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
@@ -366,7 +401,7 @@ class MultiTaskNet(NeuralNet):
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=False)
             loss = self.weighting_.combine(losses, training=False)
-        task_losses = self._record("valid", losses, counts, Xi.shape[0])
+        task_losses = self._record("valid", losses, counts, n_rows(Xi))
         return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):

@@ -10,6 +10,8 @@ import copy
 import functools
 import inspect
 import math
+import numbers
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -201,7 +203,8 @@ def build_trunk(trunk, input_shape, fresh=True):
     target = trunk.func if isinstance(trunk, functools.partial) else trunk
     if _accepts(target, "input_shape") and not (
             isinstance(trunk, functools.partial) and "input_shape" in trunk.keywords):
-        module = trunk(input_shape=tuple(input_shape))
+        module = trunk(input_shape=dict(input_shape) if isinstance(
+            input_shape, Mapping) else tuple(input_shape))
     else:
         module = trunk()
     if not isinstance(module, nn.Module):
@@ -211,7 +214,20 @@ def build_trunk(trunk, input_shape, fresh=True):
 
 
 def feature_size(module, input_shape):
-    """Number of features per sample that ``module`` returns, by a dry run."""
+    """Number of features per sample that ``module`` returns, by a dry run.
+
+    A trunk of named inputs (``input_shape`` a dict) cannot be run on zeros
+    of unknown dtypes (ids, lengths): it states the size as its integer
+    ``out_features`` attribute.
+    """
+    if isinstance(input_shape, Mapping):
+        size = getattr(module, "out_features", None)
+        if not isinstance(size, numbers.Integral):
+            raise ValueError(f"the trunk {type(module).__name__} takes named inputs "
+                             f"{sorted(input_shape)}; give it an integer attribute "
+                             f"out_features, the number of features it returns per "
+                             f"sample (the size of each head's input).")
+        return int(size)
     was_training = module.training
     module.eval()
     try:

@@ -121,3 +121,19 @@ def test_encode_groups_from_one_array_or_a_dict():
         encode_groups({"query": [0, 0, 1, 1]}, tasks, 4)
     with pytest.raises(ValueError, match=r"one query id per sample \(4\)"):
         encode_groups([0, 1], tasks, 4)
+
+
+def test_prediction_batches_are_larger_and_fixed_by_the_input_shape():
+    from skmtl.neural._build import predict_batch_size
+
+    assert predict_batch_size((100,), 256) == 4096
+    assert predict_batch_size((1, 28, 28), 128) == 1024  # 2**20 values / 784
+    assert predict_batch_size((3, 224, 224), 64) == 64  # never below batch_size
+    assert predict_batch_size({"tokens": (10,), "lengths": ()}, 32) == 4096
+    X = np.random.RandomState(0).randn(5000, 4)
+    Y = X[:, :2] @ [[1.0, 0.5], [0.0, 2.0]]
+    est = MultiTaskRegressor(hidden_layer_sizes=(8,), max_epochs=1, batch_size=64,
+                             random_state=0).fit(X, Y)
+    assert est.net_.get_params_for("iterator_valid")["batch_size"] == 4096
+    # a row's prediction does not depend on the rows predicted with it
+    np.testing.assert_array_equal(est.predict(X[4321:4322]), est.predict(X)[4321:4322])

@@ -5,6 +5,7 @@ whole model. Its weights have their own optimizer (not the net's)."""
 
 import torch
 
+from .._data import n_rows
 from ._base import WEIGHTINGS, _check_every, _OwnAdam, _StepAveraged
 
 __all__ = ["MetaWeighting"]
@@ -161,7 +162,7 @@ class MetaWeighting(_StepAveraged):
 
     def _meta_step(self, net):
         X, y = net.train_batch_
-        n = len(X)
+        n = n_rows(X)  # a dict of named inputs too
         n_held = int(round(self.holdout * n))
         if n_held < 1 or n_held >= n:
             return
