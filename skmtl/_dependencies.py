@@ -14,8 +14,7 @@ is implied where its parent is negative) is the type's, in
 
 import numpy as np
 
-from .tasks import _show, missing_mask
-from .utils._targets import check_targets
+from .utils._targets import _show, check_targets, missing_mask
 
 __all__ = ["TaskGraph", "check_dependencies", "funnel_targets", "FUNNELS"]
 

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .utils._registry import Registry
+from .utils._targets import _show, missing_mask
 
 __all__ = [
     "Task",
@@ -26,44 +27,6 @@ __all__ = [
     "resolve_tasks",
     "missing_mask",
 ]
-
-
-def missing_mask(Y):
-    """Boolean mask of the missing labels of ``Y``.
-
-    A label is missing when it is ``NaN`` (numeric ``Y``) or ``None``/``NaN``
-    (object ``Y``, e.g. string class labels).
-
-    Parameters
-    ----------
-    Y : ndarray
-        Targets, numeric or object dtype.
-
-    Returns
-    -------
-    mask : ndarray of bool, same shape as ``Y``
-        True where the label is missing.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmtl.tasks import missing_mask
-    >>> missing_mask(np.array([[1.0, np.nan], [np.nan, 2.0]]))
-    array([[False,  True],
-           [ True, False]])
-    """
-    Y = np.asarray(Y)
-    if Y.dtype.kind in "fc":
-        return np.isnan(Y)
-    if Y.dtype.kind in "biuUS":
-        return np.zeros(Y.shape, dtype=bool)
-    flat = Y.ravel()
-    mask = np.fromiter(
-        (v is None or (isinstance(v, float | np.floating) and v != v) for v in flat),
-        dtype=bool,
-        count=flat.size,
-    )
-    return mask.reshape(Y.shape)
 
 
 def _as_float_column(values, task, what="labels"):
@@ -78,15 +41,6 @@ def _as_float_column(values, task, what="labels"):
             f"Task({task.name!r}, 'classification') for class labels."
         ) from None
     return out
-
-
-def _show(value):
-    """repr of a label for messages: plain Python values, not numpy scalars."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    elif isinstance(value, np.ndarray):
-        value = value.tolist()
-    return repr(value)
 
 
 def _short_list(values, limit=8):

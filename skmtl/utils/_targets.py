@@ -227,3 +227,50 @@ def check_targets(Y, tasks=None):
     # C order whatever the source (a DataFrame gives its columns in Fortran
     # order): the same numbers in the same layout give the same fit
     return np.ascontiguousarray(Y), names, was_1d
+
+
+def missing_mask(Y):
+    """Boolean mask of the missing labels of ``Y``.
+
+    A label is missing when it is ``NaN`` (numeric ``Y``) or ``None``/``NaN``
+    (object ``Y``, e.g. string class labels).
+
+    Parameters
+    ----------
+    Y : ndarray
+        Targets, numeric or object dtype.
+
+    Returns
+    -------
+    mask : ndarray of bool, same shape as ``Y``
+        True where the label is missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.tasks import missing_mask
+    >>> missing_mask(np.array([[1.0, np.nan], [np.nan, 2.0]]))
+    array([[False,  True],
+           [ True, False]])
+    """
+    Y = np.asarray(Y)
+    if Y.dtype.kind in "fc":
+        return np.isnan(Y)
+    if Y.dtype.kind in "biuUS":
+        return np.zeros(Y.shape, dtype=bool)
+    flat = Y.ravel()
+    mask = np.fromiter(
+        (v is None or (isinstance(v, float | np.floating) and v != v) for v in flat),
+        dtype=bool,
+        count=flat.size,
+    )
+    return mask.reshape(Y.shape)
+
+
+def _show(value):
+    """repr of a label for messages: plain Python values, not numpy scalars."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    return repr(value)
