@@ -54,10 +54,11 @@ class GradNorm(_StepAveraged):
         every ``10 * n_tasks`` steps (20 for two tasks). An update needs
         each task's gradient of the last shared layer, so its cost grows
         with the number of tasks: the per-step form ``every=1`` (the
-        published one) cost 1.96x an equal-weight step with 3 tasks and
-        3.54x with 10 in one run of ``bench_weighting.py --part cost``, a
-        fixed ``every=20`` 1.05x and 1.17x, and the default 1.03x and
-        1.00x (measured on the fused Adam default); spacing the updates in
+        published one) cost 2.10x an equal-weight step with 3 tasks and
+        3.24x with 10 in one run of ``bench_weighting.py --part cost``, a
+        fixed ``every=20`` 1.15x and 1.24x, and the default 1.10x and
+        1.18x (on the fused Adam default, a busy machine: a plain step's
+        own spread was about a tenth); spacing the updates in
         proportion to the number of tasks keeps the amortized cost about
         constant.
 

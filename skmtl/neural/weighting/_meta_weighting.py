@@ -62,9 +62,9 @@ class MetaWeighting(_StepAveraged):
     every : int, default=25
         Update the weights every ``every`` training steps: a meta step costs
         about three ordinary steps, so ``every=1`` (the per-step form of
-        the papers) cost 2.99x an equal-weight step with 3 tasks and 3.26x
+        the papers) cost 2.92x an equal-weight step with 3 tasks and 3.06x
         with 10 in one run of ``bench_weighting.py --part cost`` (on the
-        fused Adam default), the default 1.08x and 1.08x.
+        fused Adam default), the default 1.09x and 1.16x.
 
     Attributes
     ----------
