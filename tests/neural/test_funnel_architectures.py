@@ -217,3 +217,24 @@ def test_counterfactual_needs_a_conditional_weight():
     with pytest.raises(ValueError, match="n_outputs=2"):
         Task("cart", "binary", n_outputs=2, given="click", conditional_weight=1.0,
              counterfactual="dr")
+
+
+def test_linear_model_ignores_the_imputation_output():
+    # the logistic model fits the conditional task on the rows where the
+    # parent happened: counterfactual="dr" must not change its predictions
+    from skmtl.linear import MultiTaskLogisticClassifier
+
+    X, Y = make_funnel(300, n_users=10, n_items=5, as_frame=False, random_state=0)
+    X = X[:, 2:]
+    fitted = {}
+    for mode in ("ips", "dr"):
+        tasks = [Task("click", "binary"),
+                 Task("conversion", "binary", given="click", conditional_weight=0.5,
+                      counterfactual=mode)]
+        fitted[mode] = MultiTaskLogisticClassifier(tasks=tasks).fit(X, Y)
+    for a, b in zip(fitted["ips"].predict_proba(X), fitted["dr"].predict_proba(X),
+                    strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+    clicked = Y[:, 0] == 1  # the fitted intercept matches the observed rate
+    np.testing.assert_allclose(fitted["dr"].predict_proba(X)[1][clicked, 1].mean(),
+                               Y[clicked, 1].mean(), atol=0.02)
