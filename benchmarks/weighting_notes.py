@@ -1,4 +1,4 @@
-"""The figures in the Notes of FAMO and ExcessMTL, from single runs.
+"""The figures in the Notes of FAMO, ExcessMTL, MGDA and MGDAUB, from single runs.
 
 Weights (epoch means, first and last epoch), final training losses and test
 scores of single fits on the digits configuration of ``bench_weighting.py
@@ -8,7 +8,7 @@ and the task gradient norms of equal weighting recorded by
 ``GradientConflict``.
 
 Run from the repository root: ``python benchmarks/weighting_notes.py
-[equal] [famo] [excess]`` (all three by default; about a minute).
+[equal] [famo] [excess] [mgda]`` (all by default; about two minutes).
 """
 
 import sys
@@ -19,7 +19,7 @@ import torch
 
 from skmtl.datasets import box_iou, make_digit_localization
 from skmtl.neural import ConvNet, GradientConflict, MultiTaskEstimator
-from skmtl.neural.weighting import FAMO, ExcessMTL
+from skmtl.neural.weighting import FAMO, MGDA, MGDAUB, ExcessMTL
 
 COMMON = dict(trunk=ConvNet, trunk__channels=(16, 32), trunk__out_features=128,
               lr=2e-3, max_epochs=8, batch_size=64)
@@ -65,7 +65,15 @@ def main(which):
         for eta in (1.0, 0.1, 0.01):
             run(f"ExcessMTL robust_step_size={eta}", ExcessMTL(robust_step_size=eta),
                 data)
+    if "mgda" in which:
+        for make in (MGDA, MGDAUB):
+            run(f"{make.__name__} normalization='none'", make(normalization="none"),
+                data)
+            for seed in (0, 1):
+                run(f"{make.__name__} normalization='loss+' (default)", make(), data,
+                    seed)
+            run(f"{make.__name__} normalization='l2'", make(normalization="l2"), data)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["equal", "famo", "excess"])
+    main(sys.argv[1:] or ["equal", "famo", "excess", "mgda"])
