@@ -719,9 +719,20 @@ class Binary(_Categorical):
                 f"dependent task has one column.")
         return _class_code(task, event)
 
+    def n_model_outputs(self, task):
+        """One logit per column, plus, with ``counterfactual="dr"``, the
+        imputation tower's predicted error (the last column)."""
+        return task.n_outputs + (task.counterfactual == "dr")
+
+    @staticmethod
+    def _logits(task, raw):
+        """The logit columns of ``raw`` (without the imputed error)."""
+        return raw[:, :task.n_outputs] if task.counterfactual == "dr" else raw
+
     def event_log_proba(self, task, raw, code):
         import torch.nn.functional as F
 
+        raw = self._logits(task, raw)
         logit = raw if code == 1 else -raw
         log_p = F.logsigmoid(logit)
         return log_p, log_p - logit  # log sigmoid(-x) = log sigmoid(x) - x
@@ -747,11 +758,18 @@ class Binary(_Categorical):
         ``D`` where the joint label is known, ``o_i`` = 1 where the parent
         path happened, ``e_i`` the conditional log-loss and ``R_i`` the
         predicted probability of the parent path (no gradient flows
-        through it), as Wang et al. (SIGIR 2022) write ``R_IPS``.
+        through it), as Wang et al. (SIGIR 2022) write ``R_IPS``; with
+        ``task.counterfactual="dr"``, times their doubly robust risk
+        ``R_DR = sum_D [e~_i + o_i (e_i - e~_i) / R_i] / |D|`` plus the
+        imputation loss ``sum_D o_i (e_i - e~_i)^2 / R_i / |D|``, with
+        ``e~_i`` the imputed error, the task's last raw output (see
+        ``_doubly_robust_loss``).
         """
         import torch
         import torch.nn.functional as F
 
+        full = raw
+        raw = self._logits(task, raw)
         negative = path_negative[:, None]
         labelled = (target == target) & ~negative  # not NaN
         known = labelled | negative
@@ -770,6 +788,10 @@ class Binary(_Categorical):
         if task.counterfactual == "ips":
             return loss + task.conditional_weight * self._inverse_propensity_loss(
                 task, raw, target, labelled, known, log_reach, sample_weight)
+        if task.counterfactual == "dr":
+            return loss + task.conditional_weight * self._doubly_robust_loss(
+                task, raw, full[:, task.n_outputs:], target, labelled, known,
+                log_reach, sample_weight)
         conditional = torch.where(labelled, target,
                                   torch.full_like(target, float("nan")))
         return loss + task.conditional_weight * self.loss(
@@ -796,16 +818,46 @@ class Binary(_Categorical):
         per_entry = labelled.to(raw.dtype) * error / propensity
         return _weighted_mean(per_entry, weight)
 
+    def _doubly_robust_loss(self, task, raw, imputed, target, labelled, known,
+                            log_reach, sample_weight):
+        """ESCM²'s doubly robust counterfactual risk plus the imputation loss.
+
+        Over the rows ``D`` where the joint label is known, with ``o_i``,
+        ``e_i`` and ``o^_i`` as in the IPS risk and ``e~_i`` the imputation
+        tower's predicted error (the task's last raw output):
+        ``R_DR = sum_D [e~_i + o_i (e_i - e~_i) / o^_i] / |D|`` (gradient to
+        the conditional model through ``e_i`` only: ``e~_i`` and ``o^_i``
+        are detached) plus ``L_imp = sum_D o_i (e_i - e~_i)^2 / o^_i / |D|``
+        (gradient to the imputation tower only: ``e_i`` and ``o^_i`` are
+        detached), as the alternating (joint learning) scheme of doubly
+        robust estimation trains the two models."""
+        import torch
+        import torch.nn.functional as F
+
+        safe = torch.where(labelled, target, torch.zeros_like(target))
+        error = F.binary_cross_entropy_with_logits(raw, safe, reduction="none")
+        propensity = torch.exp(log_reach.detach()).clamp(min=self.min_propensity)
+        clicked = labelled.to(raw.dtype)
+        imputed_fixed = imputed.detach()
+        risk = imputed_fixed + clicked * (error - imputed_fixed) / propensity
+        imputation = clicked * (error.detach() - imputed) ** 2 / propensity
+        weight = known.to(raw.dtype)
+        if sample_weight is not None:
+            weight = weight * sample_weight[:, None]
+        return _weighted_mean(risk + imputation, weight)
+
     def given_entries(self, task, target, path_negative):
         return (target == target) | path_negative[:, None]  # not NaN, or implied
 
     def joint_proba(self, task, raw, reach):
+        raw = self._logits(task, raw)
         q = np.asarray(reach)[:, None] * _sigmoid(np.asarray(raw, dtype=np.float64))
         return [np.column_stack([1.0 - q[:, j], q[:, j]]) for j in range(q.shape[1])]
 
     def joint_transform(self, task, raw, reach):
         """The class of the joint label (``parent path and task``): the
         positive class where ``P(parent path) * P(task | parent) > 1/2``."""
+        raw = self._logits(task, raw)
         q = np.asarray(reach)[:, None] * _sigmoid(np.asarray(raw, dtype=np.float64))
         return task.classes_[(q > 0.5).astype(int)]
 
@@ -828,22 +880,24 @@ class Binary(_Categorical):
                 stacklevel=2)
 
     def predict_proba(self, task, raw):
+        raw = self._logits(task, raw)
         p = _sigmoid(np.asarray(raw, dtype=np.float64))
         return [np.column_stack([1.0 - p[:, j], p[:, j]]) for j in range(p.shape[1])]
 
     def transform(self, task, raw):
-        raw = np.asarray(raw)
+        raw = np.asarray(self._logits(task, raw))
         return task.classes_[(raw > 0).astype(int)]
 
     def per_entry_loss(self, task, raw, target):
         import torch.nn.functional as F
 
-        return F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+        return F.binary_cross_entropy_with_logits(self._logits(task, raw), target,
+                                                  reduction="none")
 
     def mean_loss(self, task, raw, target):
         import torch.nn.functional as F
 
-        return F.binary_cross_entropy_with_logits(raw, target)
+        return F.binary_cross_entropy_with_logits(self._logits(task, raw), target)
 
 
 def _softplus(x):
@@ -1362,12 +1416,19 @@ class Task:
         For a binary task with ``given``: weight of its conditional log-loss
         (on the rows where the parent happened) added to the entire-space
         loss.
-    counterfactual : {None, "ips"}, default=None
+    counterfactual : {None, "ips", "dr"}, default=None
         For a binary task with ``given`` and a ``conditional_weight``:
         ``"ips"`` makes the conditional term ESCM²'s counterfactual risk,
-        the conditional log-loss of the rows where the parent path happened
-        divided by their predicted probability of it (inverse propensity),
-        averaged over the entire space (Wang et al., SIGIR 2022).
+        the conditional log-loss ``e_i`` of the rows where the parent path
+        happened (``o_i = 1``) divided by their predicted probability
+        ``p_i`` of it (inverse propensity), averaged over the entire space
+        (Wang et al., SIGIR 2022): ``mean_i o_i e_i / p_i``. ``"dr"``
+        makes it their doubly robust risk, which adds an imputation output
+        ``e~_i`` (a second raw output of the task, predicting the error on
+        every impression): ``mean_i [e~_i + o_i (e_i - e~_i) / p_i]`` plus
+        the imputation loss ``mean_i o_i (e_i - e~_i)^2 / p_i``; ``p_i``
+        has no gradient, the risk sees ``e~_i`` without gradient and the
+        imputation loss ``e_i`` without gradient.
 
     Attributes
     ----------
@@ -1557,9 +1618,13 @@ def _check_conditional_weight(task):
             f"on the entire space; a {task.type} task "
             + ("without given= has only its own loss." if task.given is None
                else "is trained on the conditional loss alone."))
-    if task.counterfactual not in (None, "ips"):
-        raise ValueError(f"task {task.name!r}: counterfactual must be None or "
-                         f"'ips', got {task.counterfactual!r}.")
+    if task.counterfactual not in (None, "ips", "dr"):
+        raise ValueError(f"task {task.name!r}: counterfactual must be None, "
+                         f"'ips' or 'dr', got {task.counterfactual!r}.")
+    if task.counterfactual == "dr" and task.n_outputs != 1:
+        raise ValueError(f"task {task.name!r}: counterfactual='dr' adds one "
+                         f"imputation output to a one-column task, got "
+                         f"n_outputs={task.n_outputs}.")
     if task.counterfactual is not None and not weight:
         raise ValueError(f"task {task.name!r}: counterfactual={task.counterfactual!r} "
                          f"weighs the conditional term of the loss; give it a "

@@ -66,6 +66,13 @@ def regression_problem(estimator, X, Y, sample_weight, tasks, fit_intercept,
     return datafit, column_task
 
 
+def _n_auxiliary(task):
+    """Raw outputs after the logits that a linear model does not fit (the
+    imputed error of ``counterfactual="dr"``, a term of the neural loss
+    only): raw_outputs gives them as zeros."""
+    return int(task.counterfactual == "dr")
+
+
 def classification_layout(tasks):
     """Model columns of the tasks of the logistic loss.
 
@@ -83,7 +90,7 @@ def classification_layout(tasks):
     start = 0
     for index, task in enumerate(tasks):
         n_classes = len(task.classes_)
-        per_column = task.n_model_outputs == task.n_outputs
+        per_column = task.n_model_outputs - _n_auxiliary(task) == task.n_outputs
         entries = []
         for y_col in task.columns_:
             width = 1 if (per_column or n_classes == 2) else n_classes
@@ -101,8 +108,10 @@ def raw_outputs(tasks, layout, Z):
     linear scores ``Z`` of the logistic model."""
     raw = []
     for task, entries in zip(tasks, layout, strict=True):
-        if task.n_model_outputs == task.n_outputs:
-            raw.append(np.column_stack([Z[:, cols[0]] for _, cols, _ in entries]))
+        if task.n_model_outputs - _n_auxiliary(task) == task.n_outputs:
+            columns = [Z[:, cols[0]] for _, cols, _ in entries]
+            columns += [np.zeros(len(Z))] * _n_auxiliary(task)
+            raw.append(np.column_stack(columns))
         elif entries[0][2] == "sigmoid":
             z = Z[:, entries[0][1][0]]
             raw.append(np.column_stack([np.zeros_like(z), z]))

@@ -141,9 +141,100 @@ def test_inverse_propensity_risk_by_hand():
     torch.testing.assert_close(g_ips, g_base)
 
 
+def test_doubly_robust_risk_by_hand():
+    Y = np.array([[1, 1.0], [1, 0.0], [0, NAN], [0, NAN], [1, 1.0], [NAN, NAN]])
+    plain = resolve_tasks(CHAIN[:2], Y)
+    escm = resolve_tasks([CHAIN[0], Task("cart", "binary", given="click",
+                                         conditional_weight=0.5,
+                                         counterfactual="dr")], Y)
+    assert escm[1].n_model_outputs == 2  # the logit and the imputed error
+    targets = torch.tensor(funnel_targets(Y, plain, "conditional"))
+    click = torch.tensor([[2.0], [-3.5], [0.3], [-0.2], [0.1], [1.0]],
+                         dtype=torch.float64, requires_grad=True)
+    cvr_logit = torch.tensor([[0.4], [1.0], [-2.0], [0.5], [-0.7], [0.2]],
+                             dtype=torch.float64, requires_grad=True)
+    imputed = torch.tensor([[0.3], [0.9], [1.5], [0.2], [0.6], [4.0]],
+                           dtype=torch.float64, requires_grad=True)
+    base = TaskLosses(plain)([click, cvr_logit], targets)[0]
+    with_dr = TaskLosses(escm)([click, torch.cat([cvr_logit, imputed], 1)],
+                               targets)[0]
+    np.testing.assert_allclose(with_dr[0].item(), base[0].item(), rtol=1e-12)
+    a, b = click.detach().numpy()[:, 0], cvr_logit.detach().numpy()[:, 0]
+    e_hat = imputed.detach().numpy()[:, 0]
+    ctr = np.maximum(1 / (1 + np.exp(-a)), 0.05)
+    cvr = 1 / (1 + np.exp(-b))
+    known = ~np.isnan(funnel_targets(Y, plain, "joint")[:, 1])  # 5 rows
+    clicked = Y[:, 0] == 1
+    y = np.nan_to_num(Y[:, 1])
+    error = -(y * np.log(cvr) + (1 - y) * np.log(1 - cvr))
+    risk = np.sum((e_hat + clicked * (error - e_hat) / ctr)[known]) / known.sum()
+    imputation = np.sum((clicked * (error - e_hat) ** 2 / ctr)[known]) / known.sum()
+    assert ctr[1] == 0.05 and risk > 0 and imputation > 0
+    np.testing.assert_allclose((with_dr[1] - base[1]).item(),
+                               0.5 * (risk + imputation), rtol=1e-12)
+    # the conditional model learns from the risk (through e_i), the imputation
+    # tower from its own loss alone, the click model from neither
+    (g_click,) = torch.autograd.grad(with_dr[1], click, retain_graph=True)
+    torch.testing.assert_close(
+        g_click, torch.autograd.grad(base[1], click, retain_graph=True)[0])
+    (g_cvr,) = torch.autograd.grad(with_dr[1], cvr_logit, retain_graph=True)
+    (g_cvr_base,) = torch.autograd.grad(base[1], cvr_logit)
+    extra = 0.5 * clicked * known * (cvr - y) / ctr / known.sum()
+    np.testing.assert_allclose((g_cvr - g_cvr_base).numpy()[:, 0], extra,
+                               rtol=1e-10, atol=1e-15)
+    (g_imp,) = torch.autograd.grad(with_dr[1], imputed)
+    expected = 0.5 * clicked * known * -2 * (error - e_hat) / ctr / known.sum()
+    np.testing.assert_allclose(g_imp.numpy()[:, 0], expected, rtol=1e-12)
+
+
+def test_doubly_robust_fits_predicts_and_pickles():
+    X, Y = make_funnel(600, n_users=20, n_items=10, rates=(0.3, 0.4),
+                       as_frame=False, random_state=0)
+    X = X[:, 2:]
+    tasks = [Task("click", "binary"),
+             Task("conversion", "binary", given="click", conditional_weight=0.5,
+                  counterfactual="dr")]
+    est = MultiTaskEstimator(tasks=tasks, hidden_layer_sizes=(16,), max_epochs=3,
+                             random_state=0)
+    est.fit(X, Y)
+    proba = est.predict_proba(X)
+    assert [p.shape for p in proba] == [(600, 2), (600, 2)]
+    joint = est.predict_proba(X, funnel="joint")
+    assert np.all(joint[1][:, 1] <= proba[1][:, 1])
+    assert est.predict(X).shape == (600, 2)
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.predict_proba(X)[1], proba[1])
+    np.testing.assert_array_equal(loaded.predict_proba(X, funnel="joint")[1],
+                                  joint[1])
+
+
 def test_counterfactual_needs_a_conditional_weight():
     with pytest.raises(ValueError, match="conditional_weight > 0"):
         Task("cart", "binary", given="click", counterfactual="ips")
     with pytest.raises(ValueError, match="counterfactual must be"):
         Task("cart", "binary", given="click", conditional_weight=1.0,
+             counterfactual="snips")
+    with pytest.raises(ValueError, match="n_outputs=2"):
+        Task("cart", "binary", n_outputs=2, given="click", conditional_weight=1.0,
              counterfactual="dr")
+
+
+def test_linear_model_ignores_the_imputation_output():
+    # the logistic model fits the conditional task on the rows where the
+    # parent happened: counterfactual="dr" must not change its predictions
+    from skmtl.linear import MultiTaskLogisticClassifier
+
+    X, Y = make_funnel(300, n_users=10, n_items=5, as_frame=False, random_state=0)
+    X = X[:, 2:]
+    fitted = {}
+    for mode in ("ips", "dr"):
+        tasks = [Task("click", "binary"),
+                 Task("conversion", "binary", given="click", conditional_weight=0.5,
+                      counterfactual=mode)]
+        fitted[mode] = MultiTaskLogisticClassifier(tasks=tasks).fit(X, Y)
+    for a, b in zip(fitted["ips"].predict_proba(X), fitted["dr"].predict_proba(X),
+                    strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+    clicked = Y[:, 0] == 1  # the fitted intercept matches the observed rate
+    np.testing.assert_allclose(fitted["dr"].predict_proba(X)[1][clicked, 1].mean(),
+                               Y[clicked, 1].mean(), atol=0.02)
