@@ -6,7 +6,13 @@ weighted loss itself, which would drive every weight to zero."""
 
 import torch
 
-from ._base import WEIGHTINGS, _check_every, _OwnAdam, _StepAveraged
+from ._base import (
+    WEIGHTINGS,
+    _check_every,
+    _OwnAdam,
+    _StepAveraged,
+    backward_total,
+)
 from ._jacobian import per_task_representation, representation_gradients
 
 __all__ = ["GradNorm"]
@@ -158,10 +164,7 @@ class GradNorm(_StepAveraged):
     def _weighted_backward(self, task_losses, penalty):
         """Back-propagate ``sum_k w_k L_k`` (+ penalty) at the current weights."""
         weights = self.weights_.detach().clone()
-        total = (weights * task_losses).sum()
-        if penalty is not None:
-            total = total + penalty
-        total.backward()
+        total = backward_total((weights * task_losses).sum(), penalty)
         self.record_weights(weights)
         return total
 

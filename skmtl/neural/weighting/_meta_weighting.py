@@ -6,7 +6,13 @@ whole model. Its weights have their own optimizer (not the net's)."""
 import torch
 
 from .._data import n_rows
-from ._base import WEIGHTINGS, _check_every, _OwnAdam, _StepAveraged
+from ._base import (
+    WEIGHTINGS,
+    _check_every,
+    _OwnAdam,
+    _StepAveraged,
+    backward_total,
+)
 
 __all__ = ["MetaWeighting"]
 
@@ -153,10 +159,7 @@ class MetaWeighting(_StepAveraged):
             self._meta_step(net)
         self._step += 1
         weights = self._lambda().detach()
-        total = (weights * task_losses).sum()
-        if penalty is not None:
-            total = total + penalty
-        total.backward()
+        total = backward_total((weights * task_losses).sum(), penalty)
         self.record_weights(weights)
         return total
 
