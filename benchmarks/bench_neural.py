@@ -132,18 +132,25 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
+def predict_rates(model, est, X, batch_size, repeats):
+    """Rows per second of each predictor, ``repeats`` interleaved runs each."""
+    n = X.shape[0]
+    predict = {"plain loop": [], "plain loop, 256-row chunks": [],
+               "MultiTaskEstimator": []}
+    for _ in range(repeats):
+        predict["plain loop"].append(n / _timed(lambda: plain_predict(model, X)))
+        predict["plain loop, 256-row chunks"].append(
+            n / _timed(lambda: plain_predict(model, X, batch_size)))
+        predict["MultiTaskEstimator"].append(n / _timed(lambda: est.predict(X)))
+    return predict
+
+
 def predict_only(X, Y, batch_size, args):
     """Prediction throughput alone (the networks trained one epoch)."""
     n = X.shape[0]
     model, _ = plain_loop(X, Y, 1, batch_size, masked=False, device=args.device)
     est, _, _ = skmtl_fit(X, Y, 1, batch_size, device=args.device)
-    predict = {"plain loop": [], "plain loop, 256-row chunks": [],
-               "MultiTaskEstimator": []}
-    for _ in range(5 * args.rounds):
-        predict["plain loop"].append(n / _timed(lambda: plain_predict(model, X)))
-        predict["plain loop, 256-row chunks"].append(
-            n / _timed(lambda: plain_predict(model, X, batch_size)))
-        predict["MultiTaskEstimator"].append(n / _timed(lambda: est.predict(X)))
+    predict = predict_rates(model, est, X, batch_size, 5 * args.rounds)
     print(f"predict rows/s: {n} x 100, MLP 2x256, 3 tasks, {args.threads} threads, "
           f"device {args.device}, torch {torch.__version__}, {5 * args.rounds} "
           f"interleaved repeats")
@@ -201,13 +208,7 @@ def main(argv=None):
         fit["MultiTaskEstimator"] += t[1:]
         wall["MultiTaskEstimator"].append(seconds / epochs)
 
-    predict = {"plain loop": [], "plain loop, 256-row chunks": [],
-               "MultiTaskEstimator": []}
-    for _ in range(5 * args.rounds):
-        predict["plain loop"].append(n / _timed(lambda: plain_predict(model, X)))
-        predict["plain loop, 256-row chunks"].append(
-            n / _timed(lambda: plain_predict(model, X, batch_size)))
-        predict["MultiTaskEstimator"].append(n / _timed(lambda: est.predict(X)))
+    predict = predict_rates(model, est, X, batch_size, 5 * args.rounds)
 
     rows = []
     for what, table, unit in (("fit s/epoch", fit, "s"),
