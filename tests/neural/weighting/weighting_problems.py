@@ -101,26 +101,8 @@ def _one_step(weighting, X, Y, architecture="hard", hidden=(6,), step_rows=None)
 
 
 def _brute_force_min_norm(J):
-    """Minimum-norm point of the convex hull of J's rows, by trying every face."""
-    G = J @ J.T
-    best, best_norm = None, np.inf
-    K = len(G)
-    for size in range(1, K + 1):
-        for face in itertools.combinations(range(K), size):
-            face = list(face)
-            A = np.zeros((size + 1, size + 1))
-            A[:size, :size] = G[np.ix_(face, face)]
-            A[:size, size] = A[size, :size] = 1
-            rhs = np.r_[np.zeros(size), 1.0]
-            w_face = np.linalg.lstsq(A, rhs, rcond=None)[0][:size]
-            if np.any(w_face < -1e-10):
-                continue
-            w = np.zeros(K)
-            w[face] = w_face
-            norm = w @ G @ w
-            if norm < best_norm - 1e-15:
-                best, best_norm = w, norm
-    return best @ J
+    """Minimum-norm point of the convex hull of J's rows (see the KKT version)."""
+    return _brute_force_min_norm_kkt(J)[1] @ J
 
 
 def _slow_and_fast(n=240, seed=0):
