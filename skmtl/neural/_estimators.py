@@ -36,6 +36,7 @@ from ._build import (
     tasks_with_classes,
 )
 from ._callbacks import EpochSeed
+from ._checkpoints import PerTaskCheckpoint
 from ._data import TaskDataset, encode_groups, is_named_inputs, n_rows
 from ._inputs import (
     CategoricalEncoder,
@@ -578,6 +579,17 @@ class _NeuralEstimator(BaseEstimator):
     def task_weights_history_(self):
         """Task weights used in each epoch, ndarray (n_epochs, n_tasks)."""
         return np.asarray(self.history_[:, "task_weights"], dtype=float)
+
+    @property
+    def best_epochs_(self):
+        """Epoch of each task's best state (dict), with a
+        :class:`PerTaskCheckpoint` among the callbacks."""
+        check_is_fitted(self, "net_")
+        for _, callback in self.net_.callbacks_:
+            if isinstance(callback, PerTaskCheckpoint):
+                return dict(callback.best_epochs_)
+        raise AttributeError("best_epochs_ needs a PerTaskCheckpoint among the "
+                             "callbacks (callbacks=[PerTaskCheckpoint()]).")
 
     def __setstate__(self, state):
         super().__setstate__(state)
