@@ -83,6 +83,9 @@ class MultiTaskModule(nn.Module):
     """
 
     _named_inputs = False  # whether forward takes a dict X (see module notes)
+    # the per-task module lists besides ``heads`` (one entry per task, each
+    # read by its own task only): what add_tasks extends
+    _task_modules = None
 
     def __init__(self, tasks, input_shape, head_hidden=()):
         super().__init__()
@@ -116,6 +119,47 @@ class MultiTaskModule(nn.Module):
     def shared_parameters(self):
         """Parameters shared by the tasks (list of tensors)."""
         return []
+
+    def add_tasks(self, tasks):
+        """Append the modules of new tasks (a head each), leaving the others.
+
+        Each existing task's output keeps depending on the same parameters,
+        so with those unchanged its predictions stay identical. The new
+        modules are initialized as at construction (from torch's global
+        random state).
+
+        Parameters
+        ----------
+        tasks : list of Task or int
+            The new tasks (or the sizes of their heads).
+
+        Returns
+        -------
+        parameters : list of nn.Parameter
+            The new modules' parameters.
+        """
+        if self._task_modules is None:
+            raise TypeError(
+                f"{type(self).__name__} cannot add tasks to a fitted network (its "
+                f"tasks share parameters in a way a new task would change); use "
+                f"HardSharing or MMoE, or fit a new model with every task.")
+        sizes = [_output_size(t) for t in tasks]
+        first = next(m for m in self.heads[0].modules() if isinstance(m, nn.Linear))
+        added = []
+        for name in self._task_modules:
+            modules = getattr(self, name)
+            for _ in sizes:
+                fresh = copy.deepcopy(modules[0])
+                for sub in fresh.modules():
+                    if callable(getattr(sub, "reset_parameters", None)):
+                        sub.reset_parameters()
+                modules.append(fresh)
+                added.append(fresh)
+        for out in sizes:
+            self.heads.append(_head(first.in_features, out, self.head_hidden))
+            added.append(self.heads[-1])
+        self.output_sizes = self.output_sizes + sizes
+        return [p for module in added for p in module.parameters()]
 
     def shared_representation(self, per_task=False):
         """The features every task's head read in the last training forward pass.
@@ -219,6 +263,7 @@ class HardSharing(MultiTaskModule):
         self._build_heads(feature_size(self.trunk, self.input_shape))
 
     _named_inputs = True
+    _task_modules = ()
 
     def forward(self, X):
         return self._heads_on_representation(_apply(self.trunk, X))
@@ -421,6 +466,8 @@ class MMoE(MultiTaskModule):
         self.gates = nn.ModuleList(nn.Linear(in_features, n_experts)
                                    for _ in range(self.n_tasks))
         self._build_heads(feature_size(self.experts[0], self.input_shape))
+
+    _task_modules = ("gates",)
 
     def forward(self, X):
         experts = torch.stack([e(X).flatten(1) for e in self.experts], dim=1)
