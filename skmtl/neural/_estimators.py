@@ -1091,6 +1091,9 @@ bool, default=None
         ``valid_...`` with ``train_split``), ``task_weights``.
     task_weights_history_ : ndarray of shape (n_epochs, n_tasks)
         Task weights used in each epoch.
+    best_epochs_ : dict
+        With a :class:`PerTaskCheckpoint` among the callbacks: the epoch of
+        each task's best state, from which it is predicted.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardization of the columns of the standardized types (regression,
         quantile; 0 and 1 elsewhere).
