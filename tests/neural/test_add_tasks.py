@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from skmtl import Task
+from skmtl.metrics import make_multitask_scorer
 from skmtl.neural import (
     MultiTaskClassifier,
     MultiTaskEstimator,
@@ -61,6 +62,10 @@ def test_frozen_sharing_keeps_the_old_predictions_identical_and_learns_the_new()
     assert np.isnan(est.task_weights_history_[0, 2:]).all()
     assert list(est.tasks_[3].classes_) == [0.0, 1.0]
     assert "train_loss_c" in est.history_[-1]
+    scores, _ = make_multitask_scorer().table(est, X_test, full)
+    assert list(scores["task"]) == ["a", "b", "c", "d"]
+    assert list(scores["metric"]) == ["r2", "r2", "r2", "accuracy"]
+    assert np.nanmean(scores["score"]) == pytest.approx(table)
 
 
 def test_frozen_sharing_with_dropout_and_batch_norm_in_the_trunk():

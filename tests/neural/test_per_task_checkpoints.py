@@ -6,11 +6,13 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 from skorch.helper import SliceDict
 from torch import nn
 
 from skmtl import Task
+from skmtl.metrics import make_multitask_scorer
 from skmtl.neural import (
     MultiTaskClassifier,
     MultiTaskEstimator,
@@ -193,6 +195,18 @@ def test_warm_start_continues_the_best_states():
         losses = np.asarray(est.history_[:, f"valid_loss_{name}"])
         assert checkpoint.best_scores_[name] == losses.min() <= first[name]
         assert est.best_epochs_[name] == int(np.argmin(losses)) + 1
+
+
+def test_cross_validation_clones_the_callback():
+    X, Y = _two_tasks()
+    est = _small(max_epochs=4, callbacks=[PerTaskCheckpoint(patience=2)])
+    search = GridSearchCV(est, {"callbacks__PerTaskCheckpoint__patience": [1, 3]},
+                          cv=2, scoring=make_multitask_scorer()).fit(X, Y)
+    best = search.best_estimator_
+    assert _checkpoint(best).patience == search.best_params_[
+        "callbacks__PerTaskCheckpoint__patience"]
+    # the estimator's own callback is copied at fit, never trained
+    assert not hasattr(est.callbacks[0], "states_")
 
 
 def test_classifier_probabilities_and_score_use_the_best_states():
