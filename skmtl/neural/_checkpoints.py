@@ -97,6 +97,10 @@ class PerTaskCheckpoint(Callback):
     module on its device for prediction. Each improving epoch costs one copy
     of the module's state to the CPU.
 
+    Prediction loads the best states into the module and puts its own
+    parameters back afterwards (a copy of the parameters it replaces): one
+    fitted estimator should not predict in several threads at once.
+
     The history gets ``f"{monitor}_{name}_best"`` (True at the epochs where
     the task improved), which skorch's printed log highlights.
 

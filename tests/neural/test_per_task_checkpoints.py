@@ -133,6 +133,15 @@ def test_each_task_is_predicted_from_the_state_of_its_best_epoch():
     k = ["task_0", "task_1"].index(name)
     short = _small(max_epochs=best[name]).fit(X, Y)
     np.testing.assert_array_equal(predicted[:, k], short.predict(X)[:, k])
+    # a task's copy holds the head of the other task only if that one
+    # improved at the same epoch
+    kept = _checkpoint(est).states_
+    for k, (name, other) in enumerate([("task_0", "task_1"), ("task_1", "task_0")]):
+        both = est.history_[best[name] - 1, f"valid_loss_{other}_best"]
+        keys = list(kept[name])
+        assert any(key.startswith(f"heads.{1 - k}.") for key in keys) == both
+        assert any(key.startswith(f"heads.{k}.") for key in keys)
+        assert any(key.startswith("trunk.") for key in keys)
     # the module itself keeps the last epoch's parameters
     np.testing.assert_array_equal(
         est.net_.module_.state_dict()["heads.0.1.weight"],
