@@ -142,17 +142,15 @@ class MultiTaskModule(nn.Module):
             raise TypeError(
                 f"{type(self).__name__} cannot add tasks to a fitted network (its "
                 f"tasks share parameters in a way a new task would change); use "
-                f"HardSharing or MMoE, or fit a new model with every task.")
+                f"HardSharing, SoftSharing or MMoE, or fit a new model with every "
+                f"task.")
         sizes = [_output_size(t) for t in tasks]
         first = next(m for m in self.heads[0].modules() if isinstance(m, nn.Linear))
         added = []
         for name in self._task_modules:
             modules = getattr(self, name)
             for _ in sizes:
-                fresh = copy.deepcopy(modules[0])
-                for sub in fresh.modules():
-                    if callable(getattr(sub, "reset_parameters", None)):
-                        sub.reset_parameters()
+                fresh = self._new_task_module(name)
                 modules.append(fresh)
                 added.append(fresh)
         for out in sizes:
@@ -212,6 +210,15 @@ class MultiTaskModule(nn.Module):
         state = dict(super().__getstate__())
         state.pop("_representation", None)
         return state
+
+    def _new_task_module(self, name):
+        """A new task's entry of the per-task list ``name``: a copy of the
+        first task's, initialized afresh."""
+        fresh = copy.deepcopy(getattr(self, name)[0])
+        for sub in fresh.modules():
+            if callable(getattr(sub, "reset_parameters", None)):
+                sub.reset_parameters()
+        return fresh
 
     def penalty(self):
         """Regularization added to the training loss, or None."""
@@ -323,6 +330,17 @@ class SoftSharing(MultiTaskModule):
         self._build_heads(feature_size(first, self.input_shape))
 
     _named_inputs = True
+    _task_modules = ("trunks",)
+
+    def _new_task_module(self, name):
+        # a new task's trunk starts at the mean of the others (the centre of
+        # the L2 pull), as the first trunks start from the same weights
+        fresh = copy.deepcopy(self.trunks[0])
+        with torch.no_grad():
+            for values in zip(fresh.parameters(),
+                              *(t.parameters() for t in self.trunks)):
+                values[0].copy_(torch.stack(values[1:]).mean(0))
+        return fresh
 
     def forward(self, X):
         return tuple(head(_apply(trunk, X))

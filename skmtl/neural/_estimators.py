@@ -304,7 +304,8 @@ class _NeuralEstimator(BaseEstimator):
                   freeze_shared=True, max_epochs=None):
         """Add tasks to the fitted network and train their new heads.
 
-        A new head (and, for :class:`MMoE`, a gate) is built for each new
+        A new head (and, for :class:`SoftSharing`, a trunk that starts at the
+        mean of the others; for :class:`MMoE`, a gate) is built for each new
         task and trained for ``max_epochs`` epochs on ``(X, y)``. With
         ``freeze_shared=True`` only the new heads train: every other
         parameter is frozen and runs in evaluation mode (dropout off,

@@ -11,10 +11,12 @@ from torch import nn
 from skmtl import Task
 from skmtl.metrics import make_multitask_scorer
 from skmtl.neural import (
+    HardSharing,
     MultiTaskClassifier,
     MultiTaskEstimator,
     MultiTaskRegressor,
     PerTaskCheckpoint,
+    SoftSharing,
 )
 from skmtl.neural.weighting import Uncertainty
 
@@ -151,13 +153,36 @@ def test_classifier_classes_and_probabilities_grow():
     assert (est.predict(X)[:, 2] == labels).mean() > 0.6  # chance: 0.38
 
 
-def test_mmoe_and_categorical_inputs():
+def test_mmoe_soft_sharing_named_and_categorical_inputs():
     X, Y, new = _data()
     est = _fitted(architecture="mmoe", module__n_experts=2)
     before = est.predict(X)
     est.add_tasks(Task("c"), X, new[:, :1], max_epochs=3)
     np.testing.assert_array_equal(est.predict(X)[:, :2], before)
     assert len(est.net_.module_.gates) == 3
+
+    est = _fitted(architecture="soft", module__strength=0.1)
+    before = est.predict(X)
+    est.add_tasks(Task("c"), X, new[:, :1], max_epochs=1)
+    np.testing.assert_array_equal(est.predict(X)[:, :2], before)
+    assert len(est.net_.module_.trunks) == 3
+
+    class Tokens(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(20, 8)
+            self.out_features = 8
+
+        def forward(self, tokens):
+            return self.embedding(tokens).mean(1)
+
+    tokens = np.random.RandomState(0).randint(0, 20, (200, 5))
+    est = MultiTaskRegressor(trunk=Tokens, max_epochs=3, random_state=0).fit(
+        {"tokens": tokens}, (tokens < 10).mean(1))
+    before = est.predict({"tokens": tokens})
+    est.add_tasks(Task("odd"), {"tokens": tokens}, (tokens % 2).mean(1),
+                  max_epochs=3)
+    np.testing.assert_array_equal(est.predict({"tokens": tokens})[:, 0], before)
 
     rng = np.random.RandomState(0)
     df = pd.DataFrame({"city": pd.Categorical(rng.choice(list("abcd"), 300)),
@@ -216,5 +241,30 @@ def test_bad_new_tasks_are_refused_before_anything_changes():
             Task("k", "classification"), X, new[:, 1])
     assert est.n_tasks_ == 2
     np.testing.assert_array_equal(est.predict(X), before)
-    with pytest.raises(TypeError, match="SoftSharing cannot add tasks"):
-        _fitted(architecture="soft", max_epochs=1).add_tasks(Task("c"), X, new[:, :1])
+    with pytest.raises(TypeError, match="CrossStitch cannot add tasks"):
+        _fitted(architecture="cross_stitch", max_epochs=1).add_tasks(
+            Task("c"), X, new[:, :1])
+
+
+def test_module_add_tasks_appends_heads_and_starts_soft_trunks_at_the_mean():
+    torch.manual_seed(0)
+    module = SoftSharing([1, 2], input_shape=(3,))
+    with torch.no_grad():
+        for p in module.trunks[1].parameters():
+            p.add_(1.0)
+    X = torch.randn(4, 3)
+    before = [out.detach() for out in module(X)]
+    added = module.add_tasks([3])
+    after = module(X)
+    assert [tuple(o.shape) for o in after] == [(4, 1), (4, 2), (4, 3)]
+    for old, new in zip(before, after):
+        assert torch.equal(old, new)
+    for p, a, b in zip(module.trunks[2].parameters(), module.trunks[0].parameters(),
+                       module.trunks[1].parameters()):
+        torch.testing.assert_close(p, (a + b) / 2)
+    assert module.output_sizes == [1, 2, 3]
+    assert {id(p) for p in added} == {id(p) for p in module.trunks[2].parameters()} | {
+        id(p) for p in module.heads[2].parameters()}
+    hard = HardSharing([1], input_shape=(3,), head_hidden=(4,))
+    hard.add_tasks([2, 5])
+    assert [tuple(o.shape) for o in hard(X)] == [(4, 1), (4, 2), (4, 5)]
