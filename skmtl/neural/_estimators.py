@@ -46,7 +46,7 @@ from ._inputs import (
     string_column_error,
 )
 from ._net import MultiTaskNet, check_device
-from ._new_tasks import frozen_except, grow_net, new_task_targets
+from ._new_tasks import grow_net, new_task_targets, training_new_tasks
 from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
@@ -381,16 +381,8 @@ class _NeuralEstimator(BaseEstimator):
             torch.manual_seed(epoch_seed(self.train_seed_ + 1, len(self.history_)))
             new_parameters = grow_net(self.net_, every_task, strategy)
         try:
-            if not freeze_shared:
+            with training_new_tasks(self.net_, new_parameters, freeze_shared):
                 self._train(dataset, epochs=epochs)
-                return self
-            self.net_.weighting_ = build_weighting(None, None, every_task).to(
-                self.net_.compute_device())
-            try:
-                with frozen_except(self.net_.module_, new_parameters):
-                    self._train(dataset, epochs=epochs)
-            finally:
-                self.net_.weighting_ = strategy
         except Exception:
             clear_fitted_state(self)  # a half-trained model is no model
             raise

@@ -2,8 +2,8 @@
 
 :meth:`MultiTaskEstimator.add_tasks` validates the new tasks and their
 labels (:func:`new_task_targets`), appends their heads to the module
-(:func:`grow_net`) and trains them, the shared part frozen
-(:func:`frozen_except`) or fine-tuned.
+(:func:`grow_net`) and trains them, the shared part frozen or fine-tuned
+(:func:`training_new_tasks`).
 """
 
 import contextlib
@@ -14,8 +14,9 @@ from torch import nn
 
 from ..base import check_targets
 from ..tasks import Task, resolve_tasks
+from .weighting import Fixed
 
-__all__ = ["frozen_except", "grow_net", "new_task_targets"]
+__all__ = ["frozen_except", "grow_net", "new_task_targets", "training_new_tasks"]
 
 
 def _as_task_list(tasks):
@@ -119,6 +120,24 @@ def grow_net(net, tasks, weighting):
     net.weighting = net.weighting_ = weighting.to(net.compute_device())
     net.initialize_optimizer()
     return parameters
+
+
+@contextlib.contextmanager
+def training_new_tasks(net, parameters, freeze_shared):
+    """The training of :meth:`add_tasks`: with ``freeze_shared``, only
+    ``parameters`` (the new modules') train, on the tasks' losses summed with
+    weight 1 (the strategy, which weighs tasks that share parameters, is put
+    back afterwards); otherwise everything trains as in ``fit``."""
+    if not freeze_shared:
+        yield
+        return
+    strategy = net.weighting_
+    net.weighting_ = Fixed().initialize(net.tasks).to(net.compute_device())
+    try:
+        with frozen_except(net.module_, parameters):
+            yield
+    finally:
+        net.weighting_ = strategy
 
 
 @contextlib.contextmanager
