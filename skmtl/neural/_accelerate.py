@@ -8,6 +8,8 @@ accelerator cannot be pickled or cloned, so such a model cannot go through
 ``GridSearchCV`` or ``pickle`` while it holds it.
 """
 
+import contextlib
+
 import torch
 from skorch.dataset import unpack_data
 from skorch.hf import AccelerateMixin
@@ -15,6 +17,7 @@ from skorch.utils import to_device
 
 from ._data import n_rows
 from ._net import MultiTaskNet
+from .weighting._jacobian import average_gradients
 
 __all__ = ["AcceleratedMultiTaskNet", "accelerated_net_kwargs", "require_accelerate"]
 
@@ -53,32 +56,112 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
 
     Notes
     -----
-    Only the weighting strategies whose step is their combined loss
-    back-propagated once (``uses_gradients`` False: fixed, uncertainty,
-    DWA, RLW, FAMO, GLS, STCH, IMTL's loss form) train under an
-    accelerator, exactly as without one; the others are refused by name
-    when the net is initialized. Gradient-level strategies, GradNorm and
-    MetaWeighting compute per-task gradients with ``torch.autograd.grad`` in
-    their own ``backward``, outside the accelerator's gradient
-    synchronisation and loss scaling. With several processes each records
-    the losses of its own shard in its history.
+    On several processes (``accelerate launch``), each trains on its shard
+    of every batch. A strategy whose step is its combined loss
+    back-propagated once (``distributed_step == "loss"``: fixed,
+    uncertainty, DWA, RLW, FAMO, GLS, STCH, IMTL's loss form) trains through
+    ``accelerator.backward``: ``DistributedDataParallel`` averages the
+    module's gradients, and the strategy's own learnable parameters (e.g.
+    uncertainty's log-variances) are averaged here. A gradient-level
+    strategy (``distributed_step == "jacobian"``: PCGrad, MGDA, CAGrad,
+    Nash-MTL, UPGrad, IMTL, ...) runs outside ``DistributedDataParallel``'s
+    synchronisation: each process computes the task Jacobian of the shared
+    parameters on its shard, the Jacobian and the task losses are averaged
+    across processes (one all-reduce of ``n_tasks × (n_shared + 1)``
+    numbers), the strategy combines them identically on every process (its
+    random draws, e.g. PCGrad's order, are those of the first process),
+    and the other parameters' (heads') gradients are averaged once. The
+    update is that of one process on the global batch when the shards are
+    the same size and each task has as many labels in each. GradNorm,
+    MetaWeighting and MGDA-UB are refused on several processes by name.
+    Strategies that compute gradients in their own ``backward`` are refused
+    with ``mixed_precision="fp16"`` (Accelerate's loss scaling would not
+    apply to them) and with gradient accumulation. With several processes
+    each records the losses of its own shard in its history.
     """
 
     def compute_device(self):
         return torch.device(self.accelerator.device)
 
+    @property
+    def n_processes(self):
+        """Number of processes training together (``accelerate launch``)."""
+        return self.accelerator.num_processes
+
+    def plain_module(self):
+        return self.accelerator.unwrap_model(self.module_)
+
     def initialize_module(self):
         super().initialize_module()
-        if self.weighting_.uses_gradients:
-            name = type(self.weighting_).__name__
+        strategy = self.weighting_
+        if not strategy.uses_gradients:
+            return self
+        name = type(strategy).__name__
+        if self.n_processes > 1 and strategy.distributed_step is None:
+            raise ValueError(
+                f"weighting {name} cannot train on several processes: its step "
+                f"is not a combination of the per-task gradients averaged across "
+                f"processes, so each process would take another step. Use a "
+                f"strategy that can ({_accelerated_choices()}), or train {name} "
+                f"on one process.")
+        if getattr(self.accelerator, "scaler", None) is not None:
             raise ValueError(
                 f"weighting {name} computes per-task gradients in its own "
-                f"backward step, which Accelerate neither synchronises across "
-                f"processes nor scales for mixed precision: under accelerator= "
-                f"{name} would not train as it does without one. Use a strategy "
-                f"whose step is its combined loss ({_accelerated_choices()}), or "
-                f"train {name} without accelerator=.")
+                f"backward step, which Accelerate's fp16 loss scaling does not "
+                f"reach: under mixed_precision='fp16' {name} would not train as "
+                f"it does without it. Use mixed_precision='bf16' or 'no', or a "
+                f"strategy whose step is its combined loss.")
+        if self.accelerator.gradient_accumulation_steps > 1:
+            raise ValueError(
+                f"weighting {name} combines the per-task gradients of each "
+                f"batch: gradient accumulation "
+                f"(gradient_accumulation_steps="
+                f"{self.accelerator.gradient_accumulation_steps}) would combine "
+                f"the parts of a batch separately. Use a larger batch_size "
+                f"instead.")
         return self
+
+    def average_across_processes(self, tensors):
+        """Means across the processes of a list of tensors (the same shapes on
+        every process): one all-reduce per dtype."""
+        out = list(tensors)
+        by_dtype = {}
+        for i, t in enumerate(out):
+            by_dtype.setdefault(t.dtype, []).append(i)
+        for index in by_dtype.values():
+            flat = torch.cat([out[i].detach().reshape(-1) for i in index])
+            torch.distributed.all_reduce(flat)
+            flat.div_(self.n_processes)
+            parts = flat.split([out[i].numel() for i in index])
+            for i, part in zip(index, parts):
+                out[i] = part.view(out[i].shape)
+        return out
+
+    @contextlib.contextmanager
+    def same_random_draws(self):
+        """Random draws of the first process on every process.
+
+        The first process draws from its generators as it would alone; the
+        others draw, inside this context, from copies of its generators'
+        states (their own generators are left as they were).
+        """
+        device = self.compute_device()
+        states = [torch.get_rng_state()]
+        if device.type == "cuda":
+            states.append(torch.cuda.get_rng_state(device))
+        sizes = [len(state) for state in states]
+        on = device if torch.distributed.get_backend() == "nccl" else "cpu"
+        flat = torch.cat(states).to(on)
+        torch.distributed.broadcast(flat, src=0)
+        if self.accelerator.process_index == 0:
+            yield
+            return
+        states = flat.cpu().split(sizes)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.set_rng_state(states[0])
+            if device.type == "cuda":
+                torch.cuda.set_rng_state(states[1], device)
+            yield
 
     def _initialize_accelerator(self):
         # the strategy is placed on the accelerator's device by
@@ -97,18 +180,35 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
         return super().infer(to_device(x, self.compute_device()), **fit_params)
 
     def train_step_single(self, batch, **fit_params):
+        strategy = self.weighting_
+        if strategy.uses_gradients and self.n_processes > 1:
+            # the strategy averages what it needs itself (the task Jacobian),
+            # so DistributedDataParallel must not average the result again
+            with self.accelerator.no_sync(self.module_):
+                return self._train_step(batch, **fit_params)
+        return self._train_step(batch, **fit_params)
+
+    def _train_step(self, batch, **fit_params):
         self._set_mode(True)
         Xi, yi = unpack_data(batch)
         self.train_batch_ = (Xi, yi)  # for strategies that look at it after the step
+        strategy = self.weighting_
         with self.accelerator.autocast():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
             task_losses = self._record("train", losses, counts, n_rows(Xi))
-            loss = self.weighting_.combine(losses, training=True)
             penalty = self._penalty()
-            if penalty is not None:
-                loss = loss + penalty
-        self.accelerator.backward(loss)
+            if not strategy.uses_gradients:
+                loss = strategy.combine(losses, training=True)
+                if penalty is not None:
+                    loss = loss + penalty
+        if strategy.uses_gradients:
+            loss = strategy.backward(losses, self, penalty=penalty)
+        else:
+            self.accelerator.backward(loss)
+            # DistributedDataParallel averages the module's gradients; the
+            # strategy's learnable parameters (not wrapped) are averaged here
+            average_gradients(self, strategy.parameters())
         return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
 
     def get_iterator(self, dataset, training=False):
@@ -126,13 +226,13 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
 
 
 def _accelerated_choices():
-    """Names of the registered strategies that train under an accelerator."""
+    """Names of the registered strategies that train on several processes."""
     from .weighting import WEIGHTINGS
 
     names = []
     for name, strategy in sorted(WEIGHTINGS.items()):
         try:
-            if not strategy().uses_gradients:
+            if strategy().distributed_step is not None:
                 names.append(repr(name))
         except TypeError:  # a registered class that needs arguments
             continue

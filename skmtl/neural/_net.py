@@ -360,8 +360,14 @@ class MultiTaskNet(NeuralNet):
         losses, _ = self.get_task_losses(y_pred, y_true, X=X, training=training)
         return self.weighting_.combine(losses, training=training)
 
+    def plain_module(self):
+        """The module itself (a subclass that wraps ``module_`` for data
+        parallelism returns the wrapped one): where the architecture's
+        methods (``shared_parameters``, ``penalty``) are."""
+        return self.module_
+
     def _penalty(self):
-        penalty = getattr(self.module_, "penalty", None)
+        penalty = getattr(self.plain_module(), "penalty", None)
         return penalty() if callable(penalty) else None
 
     def _set_mode(self, training):

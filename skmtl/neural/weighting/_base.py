@@ -153,6 +153,23 @@ class Weighting(ParamsMixin, torch.nn.Module):
         """
         return self.level != "loss" or type(self).backward is not Weighting.backward
 
+    @property
+    def distributed_step(self):
+        """How a training step becomes the same on several processes.
+
+        ``"loss"``: the step is the combined loss back-propagated once, and
+        averaging the gradients across processes (what
+        ``DistributedDataParallel`` does) gives the step of the global
+        batch. ``"jacobian"`` (:class:`GradientWeighting`): the per-task
+        gradients of the shared parameters and the task losses are averaged
+        across processes before the strategy combines them. None: the step
+        cannot be distributed (:class:`GradNorm`, :class:`MetaWeighting`,
+        :class:`MGDAUB`: their combination is not a function of averaged
+        per-task gradients); ``accelerator=`` refuses such a strategy on
+        several processes.
+        """
+        return None if self.uses_gradients else "loss"
+
     def after_step(self, net):
         """Called after the optimizer's step of every training batch."""
 

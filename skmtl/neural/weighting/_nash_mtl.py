@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from ._base import WEIGHTINGS, backward_total
-from ._jacobian import GradientWeighting, check_gram
+from ._jacobian import GradientWeighting, average_gradients, check_gram, plain_module
 
 __all__ = ["NashMTL", "nash_weights"]
 
@@ -78,6 +78,7 @@ class NashMTL(GradientWeighting):
         # in between: a plain step on sum_k alpha_k L_k with the last alpha
         backward_total((self.alpha_.to(task_losses.dtype) * task_losses).sum(),
                        penalty)
+        average_gradients(net, plain_module(net).parameters())
         self.record_weights(self.alpha_)
         return task_losses.detach().sum() + (0 if penalty is None
                                              else penalty.detach())

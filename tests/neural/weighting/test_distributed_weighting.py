@@ -1,0 +1,179 @@
+"""Weighting strategies on two processes (gloo, CPU) against one process.
+
+Two processes, each given half of every batch, must take the step of one
+process on the whole batch: the gradient-level strategies average the task
+Jacobian across processes and combine it identically on each, the
+loss-level ones go through DistributedDataParallel. Run as a script, this
+module prints the table of the largest parameter differences::
+
+    python tests/neural/weighting/test_distributed_weighting.py
+"""
+
+import os
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+accelerate = pytest.importorskip("accelerate")
+
+if not (torch.distributed.is_available() and torch.distributed.is_gloo_available()):
+    pytest.skip("torch.distributed with the gloo backend is not available in this "
+                "torch build: the two-process runs need it", allow_module_level=True)
+
+# every strategy that claims to train on several processes, except the ones
+# whose weights are random draws of each process (RLW) or come from each
+# process's own losses (DWA, FAMO, GLS and STCH keep per-process statistics
+# of the losses, as they did before gradient-level strategies could be
+# distributed); UPGrad when torchjd is installed
+STRATEGIES = ["equal", "uncertainty", "pcgrad", "mgda", "cagrad", "nash_mtl",
+              "nash_mtl_every_2", "upgrad", "imtl", "imtl_gradient", "graddrop",
+              "gradvac", "db_mtl", "excess_mtl", "fairgrad", "aligned_mtl", "config"]
+HALF = 8  # rows of each process's shard of a batch
+N_STEPS = 3
+
+
+def _strategy(name):
+    from skmtl.neural.weighting import IMTL, NashMTL
+
+    if name == "nash_mtl_every_2":
+        return NashMTL(update_every=2)
+    if name == "imtl_gradient":
+        return IMTL(form="gradient")
+    return name
+
+
+def _data():
+    # three tasks, two of them in conflict; every entry labelled, so each
+    # shard's task means are the halves of the batch's
+    rng = np.random.RandomState(0)
+    X = rng.randn(2 * HALF * N_STEPS, 5)
+    Y = np.c_[X[:, 0] - X[:, 1], -X[:, 0] + 0.5 * X[:, 2], 3 * np.sin(X[:, 3])]
+    return X, Y
+
+
+def _fit(name, accelerator, batch_size, callbacks=None):
+    from skorch.exceptions import DeviceWarning
+
+    from skmtl.neural import MultiTaskRegressor
+
+    X, Y = _data()
+    # no dropout, no shuffling; Adam, as users train
+    est = MultiTaskRegressor(weighting=_strategy(name), hidden_layer_sizes=(16, 8),
+                             lr=0.05, batch_size=batch_size, max_epochs=1,
+                             trunk__dropout=0.0, standardize_targets=False,
+                             iterator_train__shuffle=False, random_state=0,
+                             accelerator=accelerator, callbacks=callbacks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeviceWarning)
+        est.fit(X, Y)
+    return _state(est.net_.module_)
+
+
+def _state(module):
+    return {key: value.detach().cpu().clone()
+            for key, value in module.state_dict().items()}
+
+
+_INITIAL = {}
+
+
+class _InitialState(Callback):
+    """Keeps the module's state before the first step (in _INITIAL: the
+    estimator trains a copy of its callbacks)."""
+
+    def on_train_begin(self, net, **kwargs):
+        _INITIAL["state"] = _state(net.module_)
+
+
+class _OtherDraws(Callback):
+    """Moves the random generator of every process but the first before each
+    step, as a process's own draws would (dropout masks, data augmentation):
+    the strategies' random draws must still be the first process's."""
+
+    def __init__(self, rank=0):
+        self.rank = rank
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        torch.rand(7 * self.rank)
+
+
+def _on_each_process(names, out_dir):
+    # forked from a process that may hold accelerate's one-process state
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+    torch.set_num_threads(1)
+    for name in names:
+        accelerator = accelerate.Accelerator(cpu=True)
+        assert accelerator.num_processes == 2
+        rank = accelerator.process_index
+        state = _fit(name, accelerator, batch_size=HALF, callbacks=[_OtherDraws(rank)])
+        torch.save(state, os.path.join(out_dir, f"{name}-{rank}.pt"))
+        AcceleratorState._reset_state()
+
+
+def _available(names):
+    out = []
+    for name in names:
+        if name == "upgrad":
+            try:
+                import quadprog  # noqa: F401
+                import torchjd.aggregation  # noqa: F401
+            except ImportError:
+                continue
+        out.append(name)
+    return out
+
+
+def parameter_differences(names=STRATEGIES):
+    """For each strategy, over the parameters after the steps: the largest
+    |two processes - one process|, the largest |process 0 - process 1| and
+    the largest change of one process's parameters (the steps moved them)."""
+    names = _available(names)
+    with tempfile.TemporaryDirectory() as out_dir:
+        accelerate.debug_launcher(_on_each_process, args=(names, out_dir),
+                                  num_processes=2)
+        two = {name: [torch.load(os.path.join(out_dir, f"{name}-{rank}.pt"))
+                      for rank in (0, 1)] for name in names}
+    from accelerate.state import AcceleratorState
+
+    differences = {}
+    for name in names:
+        AcceleratorState._reset_state(reset_partial_state=True)
+        one = _fit(name, accelerate.Accelerator(cpu=True), batch_size=2 * HALF,
+                   callbacks=[_InitialState()])
+        first, second = two[name]
+        differences[name] = tuple(
+            max(float((a[k] - b[k]).abs().max()) for k in one)
+            for a, b in ((first, one), (first, second), (one, _INITIAL.pop("state"))))
+    AcceleratorState._reset_state(reset_partial_state=True)
+    return differences
+
+
+@pytest.fixture(scope="module")
+def differences():
+    return parameter_differences()
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
+        differences, name):
+    if name not in differences:
+        pytest.skip("UPGrad needs torchjd with its quadprog projector")
+    to_one, between, moved = differences[name]
+    assert moved > 1e-2, f"{name}: the steps left the parameters in place"
+    assert to_one < 1e-5, f"{name}: two processes differ from one by {to_one:.2e}"
+    assert between < 1e-6, f"{name}: the two processes differ by {between:.2e}"
+
+
+if __name__ == "__main__":
+    header = ("|2 proc - 1 proc|", "|proc 0 - proc 1|", "|1 proc - initial|")
+    print(f"{'strategy':<18}" + "".join(f"{h:>20}" for h in header))
+    for name, values in parameter_differences(sys.argv[1:] or STRATEGIES).items():
+        print(f"{name:<18}" + "".join(f"{v:>20.2e}" for v in values))
