@@ -68,7 +68,8 @@ def test_several_processes_refuse_the_strategies_that_cannot_be_distributed(
     X, Y = _data()
     # the refusal is decided when the net is initialized, from the number of
     # processes: no process group is needed to see it
-    monkeypatch.setattr(accelerate.Accelerator, "num_processes", property(lambda self: 2))
+    monkeypatch.setattr(accelerate.Accelerator, "num_processes",
+                        property(lambda self: 2))
     for name in ("gradnorm", "meta_weighting", "mgda_ub"):
         strategy = WEIGHTINGS[name]()
         assert strategy.distributed_step is None
