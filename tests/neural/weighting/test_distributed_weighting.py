@@ -25,26 +25,33 @@ if not (torch.distributed.is_available() and torch.distributed.is_gloo_available
     pytest.skip("torch.distributed with the gloo backend is not available in this "
                 "torch build: the two-process runs need it", allow_module_level=True)
 
-# every strategy that claims to train on several processes, except the ones
-# whose weights are random draws of each process (RLW) or come from each
-# process's own losses (DWA, FAMO, GLS and STCH keep per-process statistics
-# of the losses, as they did before gradient-level strategies could be
-# distributed); UPGrad when torchjd is installed
-STRATEGIES = ["equal", "uncertainty", "pcgrad", "mgda", "cagrad", "nash_mtl",
-              "nash_mtl_every_2", "upgrad", "imtl", "imtl_gradient", "graddrop",
-              "gradvac", "db_mtl", "excess_mtl", "fairgrad", "aligned_mtl", "config"]
+# every strategy that claims to train on several processes (and soft
+# sharing, whose penalty must reach each step), except the loss-level ones
+# whose weights are random draws of each process (RLW) or whose combination
+# is not linear in the task losses (FAMO, GLS, STCH) or uses each process's
+# epoch losses (DWA): DistributedDataParallel averages their gradients as it
+# did before, which is not one process's step (see the user guide on GPUs);
+# UPGrad when torchjd is installed
+STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "pcgrad", "mgda",
+              "cagrad", "nash_mtl", "nash_mtl_every_2", "upgrad", "imtl",
+              "imtl_gradient", "graddrop", "gradvac", "db_mtl", "excess_mtl",
+              "fairgrad", "aligned_mtl", "config"]
 HALF = 8  # rows of each process's shard of a batch
 N_STEPS = 3
 
 
 def _strategy(name):
+    """(weighting, other parameters) of a case of STRATEGIES."""
     from skmtl.neural.weighting import IMTL, NashMTL
 
     if name == "nash_mtl_every_2":
-        return NashMTL(update_every=2)
+        return NashMTL(update_every=2), {}
     if name == "imtl_gradient":
-        return IMTL(form="gradient")
-    return name
+        return IMTL(form="gradient"), {}
+    if name == "equal_soft_sharing":
+        # the architecture's penalty must reach every process's step
+        return "equal", {"architecture": "soft", "module__strength": 1.0}
+    return name, {}
 
 
 def _data():
@@ -63,11 +70,13 @@ def _fit(name, accelerator, batch_size, callbacks=None):
 
     X, Y = _data()
     # no dropout, no shuffling; Adam, as users train
-    est = MultiTaskRegressor(weighting=_strategy(name), hidden_layer_sizes=(16, 8),
+    weighting, params = _strategy(name)
+    est = MultiTaskRegressor(weighting=weighting, hidden_layer_sizes=(16, 8),
                              lr=0.05, batch_size=batch_size, max_epochs=1,
                              trunk__dropout=0.0, standardize_targets=False,
                              iterator_train__shuffle=False, random_state=0,
-                             accelerator=accelerator, callbacks=callbacks)
+                             accelerator=accelerator, callbacks=callbacks,
+                             **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeviceWarning)
         est.fit(X, Y)
