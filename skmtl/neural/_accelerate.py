@@ -17,7 +17,7 @@ from skorch.utils import to_device
 
 from ._data import n_rows
 from ._net import MultiTaskNet
-from .weighting._jacobian import average_gradients
+from .weighting._processes import average_gradients
 
 __all__ = ["AcceleratedMultiTaskNet", "accelerated_net_kwargs", "require_accelerate"]
 
@@ -67,18 +67,23 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     Nash-MTL, UPGrad, IMTL, ...) runs outside ``DistributedDataParallel``'s
     synchronisation: each process computes the task Jacobian of the shared
     parameters on its shard, the Jacobian and the task losses are averaged
-    across processes (one all-reduce of ``n_tasks × (n_shared + 1)``
-    numbers), the strategy combines them identically on every process (its
-    random draws, e.g. PCGrad's order, are those of the first process),
-    and the other parameters' (heads') gradients are averaged once. The
-    update is that of one process on the global batch when the shards are
-    the same size and each task has as many labels in each. GradNorm,
+    across processes, weighted by each process's labels of each task (one
+    all-reduce of ``n_tasks × (n_shared + 2)`` numbers, see
+    :mod:`skmtl.neural.weighting._processes`), the strategy combines them
+    identically on every process (its random draws, e.g. PCGrad's order,
+    are those of the first process), and the other parameters' (heads')
+    gradients are reduced once: the update of one process on the global
+    batch, also with labels spread unevenly over the shards (the
+    loss-level path weights each process equally, as
+    ``DistributedDataParallel`` does). GradNorm,
     MetaWeighting and MGDA-UB are refused on several processes by name.
     Strategies that compute gradients in their own ``backward`` are refused
     with ``mixed_precision="fp16"`` (Accelerate's loss scaling would not
     apply to them) and with gradient accumulation. With several processes
     each records the losses of its own shard in its history.
     """
+
+    _TRANSIENT = MultiTaskNet._TRANSIENT + ("train_task_counts_",)
 
     def compute_device(self):
         return torch.device(self.accelerator.device)
@@ -121,8 +126,8 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
                 f"instead.")
         return self
 
-    def average_across_processes(self, tensors):
-        """Means across the processes of a list of tensors (the same shapes on
+    def sum_across_processes(self, tensors):
+        """Sums across the processes of a list of tensors (the same shapes on
         every process): one all-reduce per dtype."""
         out = list(tensors)
         by_dtype = {}
@@ -131,7 +136,6 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
         for index in by_dtype.values():
             flat = torch.cat([out[i].detach().reshape(-1) for i in index])
             torch.distributed.all_reduce(flat)
-            flat.div_(self.n_processes)
             parts = flat.split([out[i].numel() for i in index])
             for i, part in zip(index, parts):
                 out[i] = part.view(out[i].shape)
@@ -197,6 +201,12 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
             task_losses = self._record("train", losses, counts, n_rows(Xi))
+            if self.n_processes > 1:
+                # each task's labelled entries in this process's shard: its
+                # share of the global batch's task means
+                self.train_task_counts_ = (
+                    torch.full_like(task_losses, n_rows(Xi)) if counts is None
+                    else counts.detach())
             penalty = self._penalty()
             if not strategy.uses_gradients:
                 loss = strategy.combine(losses, training=True)

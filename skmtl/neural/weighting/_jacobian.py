@@ -22,18 +22,21 @@ Two ways to the Jacobian:
 * otherwise, one backward pass per task through the whole network.
 """
 
-import contextlib
-
 import numpy as np
 import torch
 
 from ._base import _StepAveraged
+from ._processes import (
+    plain_module,
+    reduce_jacobian,
+    reduce_task_gradients,
+    same_random_draws,
+)
 
 __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
            "representation_gradients", "task_jacobian", "gram_matrix", "check_gram",
            "weighted_sum", "write_gradients", "finish_step", "jacobian_rows",
-           "parameter_views", "plain_module", "reduce_jacobian", "average_gradients",
-           "average_across_processes", "same_random_draws"]
+           "parameter_views"]
 
 
 def split_parameters(module, owner):
@@ -248,91 +251,6 @@ def check_gram(gram):
     return (G + G.T) / 2
 
 
-def plain_module(net):
-    """The net's module, unwrapped from a data-parallel wrapper if any."""
-    unwrap = getattr(net, "plain_module", None)
-    return unwrap() if callable(unwrap) else net.module_
-
-
-def _averaging(net):
-    """The net's hook that averages tensors across its processes, or None
-    when it trains on one."""
-    if getattr(net, "n_processes", 1) <= 1:
-        return None
-    return net.average_across_processes
-
-
-def average_across_processes(net, tensors, shapes):
-    """``tensors`` averaged across the processes training ``net``.
-
-    ``tensors[i]`` is a tensor of shape ``shapes[i]`` or None (no gradient
-    there): an entry is None in the result where it is None on every
-    process, and counts as zeros where it is None on some. The hook is the
-    net's ``average_across_processes`` (a list of tensors in, their means
-    out, and ``n_processes``: :class:`~skmtl.neural.AcceleratedMultiTaskNet`);
-    on one process ``tensors`` come back as they are.
-    """
-    tensors = list(tensors)
-    average = _averaging(net)
-    like = next((t for t in tensors if t is not None), None)
-    if average is None or like is None:
-        return tensors
-    present = torch.tensor([t is not None for t in tensors], dtype=like.dtype,
-                           device=like.device)
-    filled = [like.new_zeros(shape) if t is None else t.detach()
-              for t, shape in zip(tensors, shapes)]
-    *averaged, present = average(filled + [present])
-    return [a if flag > 0 else None for a, flag in zip(averaged, present.tolist())]
-
-
-def average_gradients(net, params):
-    """Average the ``.grad`` of ``params`` across processes, in place (no-op on
-    one process): for a strategy that back-propagates a loss of its own
-    under :meth:`GradientWeighting.backward`'s synchronisation."""
-    if _averaging(net) is None:
-        return
-    params = [p for p in params if p.requires_grad]
-    averaged = average_across_processes(net, [p.grad for p in params],
-                                        [p.shape for p in params])
-    for p, g in zip(params, averaged):
-        if g is None:
-            continue
-        if p.grad is None:
-            p.grad = torch.empty_like(p, memory_format=torch.preserve_format)
-        p.grad.copy_(g)
-
-
-def reduce_jacobian(net, jacobian, task_losses, params):
-    """The task Jacobian and the task losses of the global batch.
-
-    Each process holds the per-task gradients of its shard's (mean) losses
-    with respect to the shared ``params``; their mean across processes, and
-    the mean of the losses, are those of the global batch when the shards
-    are the same size and every task has as many labels in each: one
-    all-reduce of ``n_tasks × (n_shared + 1)`` numbers per step. On one
-    process this is the identity (the losses are returned as they are,
-    still attached to their graph).
-
-    Returns
-    -------
-    jacobian : list of tensors
-    task_losses : tensor of shape (n_tasks,)
-    """
-    K = task_losses.shape[0]
-    shapes = [(K,) + tuple(p.shape) for p in params] + [task_losses.shape]
-    *jacobian, losses = average_across_processes(
-        net, list(jacobian) + [task_losses], shapes)
-    return jacobian, losses
-
-
-def same_random_draws(net):
-    """Context in which the strategy's random draws are the same on every
-    process (those of the first process; a no-op on one process)."""
-    if _averaging(net) is None:
-        return contextlib.nullcontext()
-    return net.same_random_draws()
-
-
 def finish_step(task_losses, penalty):
     """Back-propagate the penalty (if any); the loss to report."""
     loss = task_losses.detach().sum()
@@ -402,13 +320,15 @@ class GradientWeighting(_StepAveraged):
         shared, others = split_parameters(module, type(self).__name__)
         jacobian, other_gradients = task_jacobian(
             self.jacobian_losses(task_losses), module, shared, others)
-        jacobian, losses = reduce_jacobian(net, jacobian, task_losses, shared)
+        # on several processes: the global batch's Jacobian and losses
+        jacobian, losses, shares = reduce_jacobian(net, jacobian, task_losses,
+                                                   shared)
         with same_random_draws(net):
             direction, weights = self.combine_jacobian(jacobian, losses, shared)
         write_gradients(shared, direction)
-        other = other_gradients(self.head_coefficients(weights, losses))
-        write_gradients(others, average_across_processes(
-            net, other, [p.shape for p in others]))
+        write_gradients(others, reduce_task_gradients(
+            net, other_gradients, self.head_coefficients(weights, losses), shares,
+            others))
         self.record_weights(weights)
         return finish_step(task_losses, penalty)
 

@@ -35,7 +35,11 @@ if not (torch.distributed.is_available() and torch.distributed.is_gloo_available
 STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "pcgrad", "mgda",
               "cagrad", "nash_mtl", "nash_mtl_every_2", "upgrad", "imtl",
               "imtl_gradient", "graddrop", "gradvac", "db_mtl", "excess_mtl",
-              "fairgrad", "aligned_mtl", "config"]
+              "fairgrad", "aligned_mtl", "config",
+              # the gradient-level step weights each process's task means by
+              # its labels: the global batch's even with uneven labels
+              "pcgrad+missing", "mgda+missing", "nash_mtl+missing",
+              "nash_mtl_every_2+missing", "imtl+missing", "upgrad+missing"]
 HALF = 8  # rows of each process's shard of a batch
 N_STEPS = 3
 
@@ -54,12 +58,19 @@ def _strategy(name):
     return name, {}
 
 
-def _data():
-    # three tasks, two of them in conflict; every entry labelled, so each
-    # shard's task means are the halves of the batch's
+def _data(missing=False):
+    # three tasks, two of them in conflict
     rng = np.random.RandomState(0)
     X = rng.randn(2 * HALF * N_STEPS, 5)
     Y = np.c_[X[:, 0] - X[:, 1], -X[:, 0] + 0.5 * X[:, 2], 3 * np.sin(X[:, 3])]
+    if missing:
+        # labels spread unevenly over the shards: the first process sees no
+        # label of the last task, and fewer of the first; each shard's task
+        # mean is then not half of the batch's
+        row = np.arange(len(X)) % (2 * HALF)
+        Y[row < HALF, 2] = np.nan
+        Y[(row < HALF) & (row % 3 == 0), 0] = np.nan
+        Y[row == HALF + 1, 1] = np.nan
     return X, Y
 
 
@@ -68,9 +79,9 @@ def _fit(name, accelerator, batch_size, callbacks=None):
 
     from skmtl.neural import MultiTaskRegressor
 
-    X, Y = _data()
+    X, Y = _data(missing=name.endswith("+missing"))
     # no dropout, no shuffling; Adam, as users train
-    weighting, params = _strategy(name)
+    weighting, params = _strategy(name.removesuffix("+missing"))
     est = MultiTaskRegressor(weighting=weighting, hidden_layer_sizes=(16, 8),
                              lr=0.05, batch_size=batch_size, max_epochs=1,
                              trunk__dropout=0.0, standardize_targets=False,
@@ -130,7 +141,7 @@ def _on_each_process(names, out_dir):
 def _available(names):
     out = []
     for name in names:
-        if name == "upgrad":
+        if name.startswith("upgrad"):
             try:
                 import quadprog  # noqa: F401
                 import torchjd.aggregation  # noqa: F401
@@ -183,6 +194,6 @@ def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
 
 if __name__ == "__main__":
     header = ("|2 proc - 1 proc|", "|proc 0 - proc 1|", "|1 proc - initial|")
-    print(f"{'strategy':<18}" + "".join(f"{h:>20}" for h in header))
+    print(f"{'strategy':<26}" + "".join(f"{h:>20}" for h in header))
     for name, values in parameter_differences(sys.argv[1:] or STRATEGIES).items():
-        print(f"{name:<18}" + "".join(f"{v:>20.2e}" for v in values))
+        print(f"{name:<26}" + "".join(f"{v:>20.2e}" for v in values))
