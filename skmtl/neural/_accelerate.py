@@ -68,15 +68,14 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     synchronisation: each process computes the task Jacobian of the shared
     parameters on its shard, the Jacobian and the task losses are averaged
     across processes, weighted by each process's labels of each task (one
-    all-reduce of ``n_tasks × (n_shared + 2)`` numbers, see
-    :mod:`skmtl.neural.weighting._processes`), the strategy combines them
-    identically on every process (its random draws, e.g. PCGrad's order,
-    are those of the first process), and the other parameters' (heads')
-    gradients are reduced once: the update of one process on the global
-    batch, also with labels spread unevenly over the shards (the
-    loss-level path weights each process equally, as
-    ``DistributedDataParallel`` does). GradNorm,
-    MetaWeighting and MGDA-UB are refused on several processes by name.
+    all-reduce of ``n_tasks × (n_shared + 2)`` numbers), the strategy
+    combines them identically on every process (its random draws, e.g.
+    PCGrad's order, are those of the first process), and the other
+    parameters' (heads') gradients are reduced once: the update of one
+    process on the global batch, also with labels spread unevenly over the
+    shards (the loss-level path weights each process equally, as
+    ``DistributedDataParallel`` does). GradNorm, MetaWeighting and MGDA-UB
+    are refused on several processes by name.
     Strategies that compute gradients in their own ``backward`` are refused
     with ``mixed_precision="fp16"`` (Accelerate's loss scaling would not
     apply to them) and with gradient accumulation. With several processes
