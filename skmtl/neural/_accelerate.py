@@ -17,7 +17,7 @@ from skorch.utils import to_device
 
 from ._data import n_rows
 from ._net import MultiTaskNet
-from .weighting._processes import average_gradients
+from .weighting._processes import global_task_losses, same_random_draws
 
 __all__ = ["AcceleratedMultiTaskNet", "accelerated_net_kwargs", "require_accelerate"]
 
@@ -57,29 +57,36 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
     Notes
     -----
     On several processes (``accelerate launch``), each trains on its shard
-    of every batch. A strategy whose step is its combined loss
-    back-propagated once (``distributed_step == "loss"``: fixed,
-    uncertainty, DWA, RLW, FAMO, GLS, STCH, IMTL's loss form) trains through
-    ``accelerator.backward``: ``DistributedDataParallel`` averages the
-    module's gradients, and the strategy's own learnable parameters (e.g.
-    uncertainty's log-variances) are averaged here. A gradient-level
-    strategy (``distributed_step == "jacobian"``: PCGrad, MGDA, CAGrad,
-    Nash-MTL, UPGrad, IMTL, ...) runs outside ``DistributedDataParallel``'s
-    synchronisation: each process computes the task Jacobian of the shared
-    parameters on its shard, the Jacobian and the task losses are averaged
-    across processes, weighted by each process's labels of each task (one
-    all-reduce of ``n_tasks × (n_shared + 2)`` numbers), the strategy
-    combines them identically on every process (its random draws, e.g.
-    PCGrad's order, are those of the first process), and the other
-    parameters' (heads') gradients are reduced once: the update of one
-    process on the global batch, also with labels spread unevenly over the
-    shards (the loss-level path weights each process equally, as
-    ``DistributedDataParallel`` does). GradNorm, MetaWeighting and MGDA-UB
-    are refused on several processes by name.
+    of every batch, and every step is the step of one process on the
+    global batch (all the shards), also with labels spread unevenly over
+    the shards: each process's task means count by its labelled entries
+    of each task.
+
+    * A strategy whose step is its combined loss back-propagated once
+      (``distributed_step == "loss"``: fixed, uncertainty, DWA, RLW, FAMO,
+      GLS, STCH, IMTL's loss form) combines the global batch's task losses
+      (one all-reduce of ``2 n_tasks`` numbers), the same on every process,
+      and each process back-propagates its part of that combination
+      through ``accelerator.backward`` (``DistributedDataParallel``
+      averages the module's gradients); the strategy's own parameters get
+      their gradient from the global combination.
+    * A gradient-level strategy (``distributed_step == "jacobian"``:
+      PCGrad, MGDA, CAGrad, Nash-MTL, UPGrad, IMTL, ...) runs outside
+      ``DistributedDataParallel``'s synchronisation: each process computes
+      the task Jacobian of the shared parameters on its shard, the Jacobian
+      and the task losses of all the shards are summed (one all-reduce of
+      ``n_tasks × (n_shared + 2)`` numbers), the strategy combines them
+      identically on every process, and the other parameters' (heads')
+      gradients are reduced once.
+    * Random draws of a strategy (RLW's weights, PCGrad's order) are those
+      of the first process. GradNorm, MetaWeighting and MGDA-UB are refused
+      on several processes by name.
+
     Strategies that compute gradients in their own ``backward`` are refused
     with ``mixed_precision="fp16"`` (Accelerate's loss scaling would not
     apply to them) and with gradient accumulation. With several processes
-    each records the losses of its own shard in its history.
+    the per-task losses in the history are those of all the shards (the same
+    on every process); skorch's ``train_loss`` is each process's own.
     """
 
     _TRANSIENT = MultiTaskNet._TRANSIENT + ("train_task_counts_",)
@@ -196,29 +203,81 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
         Xi, yi = unpack_data(batch)
         self.train_batch_ = (Xi, yi)  # for strategies that look at it after the step
         strategy = self.weighting_
+        several = self.n_processes > 1
         with self.accelerator.autocast():
             y_pred = self.infer(Xi, **fit_params)
             losses, counts = self.get_task_losses(y_pred, yi, X=Xi, training=True)
             task_losses = self._record("train", losses, counts, n_rows(Xi))
-            if self.n_processes > 1:
+            if several:
                 # each task's labelled entries in this process's shard: its
                 # share of the global batch's task means
                 self.train_task_counts_ = (
                     torch.full_like(task_losses, n_rows(Xi)) if counts is None
                     else counts.detach())
             penalty = self._penalty()
-            if not strategy.uses_gradients:
+            if not (strategy.uses_gradients or several):
                 loss = strategy.combine(losses, training=True)
                 if penalty is not None:
                     loss = loss + penalty
         if strategy.uses_gradients:
             loss = strategy.backward(losses, self, penalty=penalty)
+        elif several:
+            loss = self._global_loss_step(losses, penalty)
         else:
             self.accelerator.backward(loss)
-            # DistributedDataParallel averages the module's gradients; the
-            # strategy's learnable parameters (not wrapped) are averaged here
-            average_gradients(self, strategy.parameters())
         return {"loss": loss, "y_pred": y_pred, "task_losses": task_losses}
+
+    def _global_loss_step(self, losses, penalty):
+        """A loss-level strategy's step of the global batch, on each process.
+
+        The strategy combines the global batch's task losses (the same on
+        every process, its random draws the first process's), and each
+        process back-propagates its part of the combination's
+        linearization, ``sum_k dC/dL_k * n_processes * share_k * L_k`` of
+        its shard, which ``DistributedDataParallel`` averages: the gradient
+        of the combination of the global batch's losses, whether the
+        combination is linear or not (GLS, STCH, FAMO), and with labels
+        spread unevenly over the shards. The strategy's own parameters get
+        their gradient from the global combination itself.
+        """
+        global_losses, shares = global_task_losses(self, losses)
+        global_losses.requires_grad_()
+        with same_random_draws(self):
+            total = self.weighting_.combine(global_losses, training=True)
+        (slopes,) = torch.autograd.grad(total, global_losses, retain_graph=True,
+                                        allow_unused=True)
+        if slopes is None:
+            slopes = torch.zeros_like(global_losses)
+        part = (slopes * shares * self.n_processes * losses).sum()
+        # total: the gradient of the strategy's parameters (none of the
+        # module's); the penalty is the same on every process
+        objective = part + total - total.detach()
+        if penalty is not None:
+            objective = objective + penalty
+        self.accelerator.backward(objective)
+        return total.detach() if penalty is None else total.detach() + penalty.detach()
+
+    def batch_task_losses(self, X, y, parameters=None, training=True):
+        """As :meth:`MultiTaskNet.batch_task_losses`; on several processes,
+        ``X, y`` being each process's shard, the task losses of all the
+        shards together (without gradient, the same on every process)."""
+        if self.n_processes <= 1:
+            return super().batch_task_losses(X, y, parameters=parameters,
+                                             training=training)
+        losses, counts = self._batch_losses_and_counts(X, y, parameters, training)
+        if counts is None:
+            counts = torch.full_like(losses, n_rows(X))
+        return global_task_losses(self, losses, counts.detach())[0]
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.n_processes > 1:
+            # the epoch's task losses of all the shards: the history and the
+            # strategies that learn from them (DWA) see the global means
+            for sums in self.epoch_sums_.values():
+                rows = torch.tensor([float(sums[3])], device=sums[0].device)
+                *sums[:3], rows = self.sum_across_processes(sums[:3] + [rows])
+                sums[3] = int(round(float(rows)))
+        super().on_epoch_end(net, **kwargs)
 
     def get_iterator(self, dataset, training=False):
         if getattr(self, "_predicting", False):

@@ -347,13 +347,16 @@ class MultiTaskNet(NeuralNet):
             one-step lookahead, with ``torch.func.functional_call``).
         training : bool, default=True
         """
+        losses, _ = self._batch_losses_and_counts(X, y, parameters, training)
+        return losses
+
+    def _batch_losses_and_counts(self, X, y, parameters, training):
         if parameters is None:
             y_pred = self.infer(X)
         else:
             y_pred = torch.func.functional_call(
                 self.module_, parameters, (to_device(X, self.device),))
-        losses, _ = self.get_task_losses(y_pred, y, X=X, training=training)
-        return losses
+        return self.get_task_losses(y_pred, y, X=X, training=training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted joint loss ``sum_k lambda_k L_k`` of a batch."""

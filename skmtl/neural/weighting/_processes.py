@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 __all__ = ["plain_module", "reduce_jacobian", "reduce_task_gradients",
-           "task_shares", "sum_gradients", "average_gradients",
+           "task_shares", "sum_gradients", "global_task_losses",
            "same_random_draws"]
 
 
@@ -141,17 +141,28 @@ def sum_gradients(net, params):
         p.grad.copy_(g)
 
 
-def average_gradients(net, params):
-    """Average the ``.grad`` of ``params`` across processes, in place (no-op on
-    one process): the learnable weights of a loss-level strategy, which
-    ``DistributedDataParallel`` does not reach."""
-    if not _several(net):
-        return
-    params = [p for p in params if p.requires_grad]
-    sum_gradients(net, params)
-    for p in params:
-        if p.grad is not None:
-            p.grad.div_(net.n_processes)
+def global_task_losses(net, task_losses, counts=None):
+    """The global batch's task losses, and this process's shares.
+
+    One all-reduce of ``2 n_tasks`` numbers: each process's task means
+    weighted by its labelled entries of each task (``counts``; by default
+    the net's ``train_task_counts_`` of the current step), and those counts.
+
+    Returns
+    -------
+    task_losses : tensor of shape (n_tasks,)
+        Detached; the same on every process.
+    shares : tensor of shape (n_tasks,)
+        This process's ``n_k / sum of n_k``.
+    """
+    if counts is None:
+        counts = _counts(net, task_losses.detach())
+    counts = counts.to(dtype=task_losses.dtype)
+    losses, total = net.sum_across_processes([task_losses.detach() * counts,
+                                              counts])
+    inverse = torch.where(total > 0, 1 / total.clamp_min(1e-30),
+                          torch.zeros_like(total))
+    return losses * inverse, counts * inverse
 
 
 def same_random_draws(net):

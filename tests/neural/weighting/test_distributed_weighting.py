@@ -3,7 +3,8 @@
 Two processes, each given half of every batch, must take the step of one
 process on the whole batch: the gradient-level strategies average the task
 Jacobian across processes and combine it identically on each, the
-loss-level ones go through DistributedDataParallel. Run as a script, this
+loss-level ones combine the global batch's task losses and
+DistributedDataParallel averages each process's part of the step. Run as a script, this
 module prints the table of the largest parameter differences::
 
     python tests/neural/weighting/test_distributed_weighting.py
@@ -25,19 +26,16 @@ if not (torch.distributed.is_available() and torch.distributed.is_gloo_available
     pytest.skip("torch.distributed with the gloo backend is not available in this "
                 "torch build: the two-process runs need it", allow_module_level=True)
 
-# every strategy that claims to train on several processes (and soft
-# sharing, whose penalty must reach each step), except the loss-level ones
-# whose weights are random draws of each process (RLW) or whose combination
-# is not linear in the task losses (FAMO, GLS, STCH) or uses each process's
-# epoch losses (DWA): DistributedDataParallel averages their gradients as it
-# did before, which is not one process's step (see the user guide on GPUs);
-# UPGrad when torchjd is installed
-STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "pcgrad", "mgda",
-              "cagrad", "nash_mtl", "nash_mtl_every_2", "upgrad", "imtl",
-              "imtl_gradient", "graddrop", "gradvac", "db_mtl", "excess_mtl",
-              "fairgrad", "aligned_mtl", "config",
-              # the gradient-level step weights each process's task means by
-              # its labels: the global batch's even with uneven labels
+# every strategy that trains on several processes, and soft sharing (whose
+# penalty must reach each step); UPGrad when torchjd is installed
+STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "rlw", "famo",
+              "famo_same_batch", "gls", "stch", "dwa_3_epochs", "imtl_loss",
+              "pcgrad", "mgda", "cagrad", "nash_mtl", "nash_mtl_every_2", "upgrad",
+              "imtl", "imtl_gradient", "graddrop", "gradvac", "db_mtl",
+              "excess_mtl", "fairgrad", "aligned_mtl", "config",
+              # each process's task means are weighted by its labels: the
+              # global batch's step even with labels spread unevenly
+              "equal+missing", "uncertainty+missing", "gls+missing",
               "pcgrad+missing", "mgda+missing", "nash_mtl+missing",
               "nash_mtl_every_2+missing", "imtl+missing", "upgrad+missing"]
 HALF = 8  # rows of each process's shard of a batch
@@ -46,12 +44,19 @@ N_STEPS = 3
 
 def _strategy(name):
     """(weighting, other parameters) of a case of STRATEGIES."""
-    from skmtl.neural.weighting import IMTL, NashMTL
+    from skmtl.neural.weighting import DWA, FAMO, IMTL, NashMTL
 
     if name == "nash_mtl_every_2":
         return NashMTL(update_every=2), {}
     if name == "imtl_gradient":
         return IMTL(form="gradient"), {}
+    if name == "imtl_loss":
+        return IMTL(form="loss"), {}
+    if name == "famo_same_batch":
+        return FAMO(update="same_batch"), {}
+    if name == "dwa_3_epochs":
+        # DWA's weights change from the third epoch on
+        return DWA(), {"max_epochs": 3}
     if name == "equal_soft_sharing":
         # the architecture's penalty must reach every process's step
         return "equal", {"architecture": "soft", "module__strength": 1.0}
@@ -82,8 +87,9 @@ def _fit(name, accelerator, batch_size, callbacks=None):
     X, Y = _data(missing=name.endswith("+missing"))
     # no dropout, no shuffling; Adam, as users train
     weighting, params = _strategy(name.removesuffix("+missing"))
+    params = {"max_epochs": 1, **params}
     est = MultiTaskRegressor(weighting=weighting, hidden_layer_sizes=(16, 8),
-                             lr=0.05, batch_size=batch_size, max_epochs=1,
+                             lr=0.05, batch_size=batch_size,
                              trunk__dropout=0.0, standardize_targets=False,
                              iterator_train__shuffle=False, random_state=0,
                              accelerator=accelerator, callbacks=callbacks,
@@ -91,7 +97,11 @@ def _fit(name, accelerator, batch_size, callbacks=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeviceWarning)
         est.fit(X, Y)
-    return _state(est.net_.module_)
+    state = _state(est.net_.module_)
+    # the epoch's task losses in the history: all the shards' on each process
+    names = [f"train_loss_{task.name}" for task in est.tasks_]
+    state["history"] = torch.tensor(est.history_[:, names])
+    return state
 
 
 def _state(module):
@@ -151,10 +161,15 @@ def _available(names):
     return out
 
 
+def _largest(a, b, keys):
+    return max(float((a[k] - b[k]).abs().max()) for k in keys)
+
+
 def parameter_differences(names=STRATEGIES):
-    """For each strategy, over the parameters after the steps: the largest
-    |two processes - one process|, the largest |process 0 - process 1| and
-    the largest change of one process's parameters (the steps moved them)."""
+    """For each strategy, the largest absolute differences: two processes'
+    parameters against one's after the steps, their per-task losses in the
+    history against one's, process 0 against process 1 (both), and one
+    process's parameters against the initial ones (the steps moved them)."""
     names = _available(names)
     with tempfile.TemporaryDirectory() as out_dir:
         accelerate.debug_launcher(_on_each_process, args=(names, out_dir),
@@ -169,9 +184,11 @@ def parameter_differences(names=STRATEGIES):
         one = _fit(name, accelerate.Accelerator(cpu=True), batch_size=2 * HALF,
                    callbacks=[_InitialState()])
         first, second = two[name]
-        differences[name] = tuple(
-            max(float((a[k] - b[k]).abs().max()) for k in one)
-            for a, b in ((first, one), (first, second), (one, _INITIAL.pop("state"))))
+        initial = _INITIAL.pop("state")
+        params = [k for k in one if k != "history"]
+        differences[name] = (
+            _largest(first, one, params), _largest(first, one, ["history"]),
+            _largest(first, second, list(one)), _largest(one, initial, params))
     AcceleratorState._reset_state(reset_partial_state=True)
     return differences
 
@@ -186,14 +203,16 @@ def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
         differences, name):
     if name not in differences:
         pytest.skip("UPGrad needs torchjd with its quadprog projector")
-    to_one, between, moved = differences[name]
+    to_one, history, between, moved = differences[name]
     assert moved > 1e-2, f"{name}: the steps left the parameters in place"
     assert to_one < 1e-5, f"{name}: two processes differ from one by {to_one:.2e}"
+    assert history < 1e-5, f"{name}: the histories differ by {history:.2e}"
     assert between < 1e-6, f"{name}: the two processes differ by {between:.2e}"
 
 
 if __name__ == "__main__":
-    header = ("|2 proc - 1 proc|", "|proc 0 - proc 1|", "|1 proc - initial|")
+    header = ("params 2 - 1 proc", "history 2 - 1 proc", "proc 0 - proc 1",
+              "1 proc - initial")
     print(f"{'strategy':<26}" + "".join(f"{h:>20}" for h in header))
     for name, values in parameter_differences(sys.argv[1:] or STRATEGIES).items():
         print(f"{name:<26}" + "".join(f"{v:>20.2e}" for v in values))
