@@ -115,6 +115,14 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
                 f"processes, so each process would take another step. Use a "
                 f"strategy that can ({_accelerated_choices()}), or train {name} "
                 f"on one process.")
+        sharded = getattr(self.accelerator.distributed_type, "value", None)
+        if self.n_processes > 1 and sharded in _SHARDED:
+            raise ValueError(
+                f"weighting {name} computes per-task gradients of the shared "
+                f"parameters, which {sharded} shards across processes: it "
+                f"trains on several processes with plain data parallelism "
+                f"(accelerate launch --multi_gpu) only. Use it without "
+                f"{sharded}, or a strategy whose step is its combined loss.")
         if getattr(self.accelerator, "scaler", None) is not None:
             raise ValueError(
                 f"weighting {name} computes per-task gradients in its own "
@@ -291,6 +299,11 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             return super().predict_raw(X)
         finally:
             self._predicting = False
+
+
+# Accelerate's distributed types that shard or compile the parameters away
+# from the module's tensors: no per-task Jacobian there
+_SHARDED = ("DEEPSPEED", "FSDP", "XLA", "MEGATRON_LM")
 
 
 def _accelerated_choices():

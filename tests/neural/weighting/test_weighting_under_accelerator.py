@@ -91,3 +91,18 @@ def test_gradient_accumulation_is_refused_for_gradient_level_strategies():
     # a loss-level strategy accumulates as Accelerate does
     _fit("equal", X, Y, accelerator=accelerate.Accelerator(
         cpu=True, gradient_accumulation_steps=2))
+
+
+def test_sharded_data_parallelism_is_refused_for_gradient_level_strategies(
+        monkeypatch):
+    from accelerate.utils import DistributedType
+
+    X, Y = _data()
+    monkeypatch.setattr(accelerate.Accelerator, "num_processes",
+                        property(lambda self: 2))
+    monkeypatch.setattr(accelerate.Accelerator, "distributed_type",
+                        property(lambda self: DistributedType.FSDP))
+    with pytest.raises(ValueError, match="PCGrad computes per-task gradients of "
+                                         "the shared parameters, which FSDP shards"):
+        _fit("pcgrad", X, Y,
+             accelerator=accelerate.Accelerator(cpu=True))
