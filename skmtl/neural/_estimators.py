@@ -1033,8 +1033,9 @@ default=None
         Opt-in training through Hugging Face Accelerate (several GPUs with
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
         Needs the ``accelerate`` extra; see the user guide for its limits
-        (no gradient-level weighting; on several processes no pickling or
-        ``GridSearchCV``).
+        (on several processes no pickling or ``GridSearchCV``, and no
+        GradNorm, MetaWeighting or MGDA-UB) and for how gradient-level
+        weighting is distributed.
     categorical_features : None, "from_dtype", array-like of int, str or \
 bool, default=None
         Columns of ``X`` that hold categories or ids, as in scikit-learn's

@@ -348,21 +348,30 @@ class MultiTaskNet(NeuralNet):
             one-step lookahead, with ``torch.func.functional_call``).
         training : bool, default=True
         """
+        losses, _ = self._batch_losses_and_counts(X, y, parameters, training)
+        return losses
+
+    def _batch_losses_and_counts(self, X, y, parameters, training):
         if parameters is None:
             y_pred = self.infer(X)
         else:
             y_pred = torch.func.functional_call(
                 self.module_, parameters, (to_device(X, self.device),))
-        losses, _ = self.get_task_losses(y_pred, y, X=X, training=training)
-        return losses
+        return self.get_task_losses(y_pred, y, X=X, training=training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted joint loss ``sum_k lambda_k L_k`` of a batch."""
         losses, _ = self.get_task_losses(y_pred, y_true, X=X, training=training)
         return self.weighting_.combine(losses, training=training)
 
+    def plain_module(self):
+        """The module itself (a subclass that wraps ``module_`` for data
+        parallelism returns the wrapped one): where the architecture's
+        methods (``shared_parameters``, ``penalty``) are."""
+        return self.module_
+
     def _penalty(self):
-        penalty = getattr(self.module_, "penalty", None)
+        penalty = getattr(self.plain_module(), "penalty", None)
         return penalty() if callable(penalty) else None
 
     def _set_mode(self, training):
