@@ -15,7 +15,20 @@
    (``mtl_backward(losses, features=h)`` then ``jac_to_grad(shared_params,
    UPGrad())``) in the same training loop.
    Targets: loss-level <= 1.1×, MGDA-UB <= 1.6×, the other gradient-level
-   methods no slower than torchjd's UPGrad.
+   methods no slower than torchjd's UPGrad. Each gradient-level strategy is
+   timed in both forms: its task gradients of the shared parameters
+   (``on="parameters"``, the default) and of the shared representation
+   (``on="representation"``, target <= 1.3× at 3 and at 10 tasks).
+
+   Memory (``--part memory``, not part of ``all``' timing): the peak memory
+   of one training step above what is allocated before it (network, Adam's
+   state, batch), for every strategy and both forms, relative to equal
+   weighting, on the seed's network (ConvNet (32, 64) -> 256, 28×28 digit
+   images, 10-class and 4-value box heads, batch 128). On CUDA
+   ``torch.cuda.max_memory_allocated``; on the CPU the running sum of the
+   allocations and frees of torch's CPU allocator that ``torch.profiler``
+   records with ``profile_memory=True`` (exact for tensors; the process's
+   RSS would mix in Python objects and the C allocator's caching).
 
 2. Scores, mean ± std over ``--seeds`` seeds, with equal weighting and
    single-task training (one network per task) as references:
@@ -31,8 +44,9 @@
      mean test R² over the tasks (test labels noisy too).
 
 Run from the repository root: ``python benchmarks/bench_weighting.py
---threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost`` or
-``--part scores`` (``digits`` or ``tabular`` for one problem) for one part,
+--threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost``,
+``--part memory`` or ``--part scores`` (``digits`` or ``tabular`` for one
+problem) for one part,
 ``--seeds 1`` for seed 0 only, ``--only famo,mgda`` for some strategies,
 ``--quick`` for a smoke run. ``--part seed`` scores the strategies on the
 seed's network instead (ConvNet (32, 64) -> 256, 30 epochs, batch 128, Adam
@@ -269,29 +283,41 @@ def run_cost(args):
 # -- memory per step ----------------------------------------------------------
 
 
-def _memory_events_peak(prof):
-    """Peak of the running sum of the CPU allocator's allocations and frees
-    recorded by ``torch.profiler`` (profile_memory=True), in bytes."""
-    events = [e for e in prof.profiler.kineto_results.events()
-              if e.name() == "[memory]"]
-    events.sort(key=lambda e: e.start_ns())
-    current = peak = 0
-    for event in events:
-        current += event.nbytes()
-        peak = max(peak, current)
-    return peak
+def _second_step_peak(prof):
+    """Peak of the memory allocated during the second recorded step, above
+    what was allocated when it began, from ``torch.profiler``'s allocator
+    events (profile_memory=True), in bytes.
+
+    The first step is measured only to learn what the second frees: the
+    profiler cannot size a block allocated before it started (the previous
+    step's graph, which the first step frees), but it sizes everything the
+    first step leaves for the second."""
+    events = prof.profiler.kineto_results.events()
+    steps = sorted((e.start_ns(), e.end_ns()) for e in events
+                   if e.name() == "bench::train_step")
+    begin, end = steps[1]
+    memory = sorted((e.start_ns(), e.nbytes()) for e in events
+                    if e.name() == "[memory]")
+    current, at_begin, peak = 0, None, None
+    for time_ns, nbytes in memory:
+        if time_ns >= begin and at_begin is None:
+            at_begin = peak = current
+        current += nbytes
+        if begin <= time_ns <= end:
+            peak = max(peak, current)
+    return peak - at_begin
 
 
 def step_peak_bytes(weighting, X, Y, tasks, device="cpu"):
     """Peak memory allocated during one training step, above what was
     allocated before it (the network, Adam's state and the batch).
 
-    The net is trained for one epoch first (Adam's state exists), then one
-    ``partial_fit`` on one batch of 128 rows runs one step, measured by
-    ``torch.cuda.max_memory_allocated`` on CUDA and, on the CPU, by the
-    allocations and frees that ``torch.profiler`` records (profile_memory):
-    exact for every tensor torch allocates, blind to the Python objects
-    around them."""
+    The net is trained for one epoch first (Adam's state exists), then a
+    ``partial_fit`` on two batches of 128 rows runs two steps; the second
+    is measured, by ``torch.cuda.max_memory_allocated`` on CUDA and, on the
+    CPU, from the allocations and frees that ``torch.profiler`` records
+    (profile_memory): exact for every tensor torch allocates, blind to the
+    Python objects around them."""
     est = MultiTaskEstimator(tasks=tasks, weighting=weighting, trunk=ConvNet,
                              trunk__channels=(32, 64), trunk__out_features=256,
                              batch_size=128, max_epochs=1, lr=1e-3, device=device,
@@ -309,17 +335,15 @@ def step_peak_bytes(weighting, X, Y, tasks, device="cpu"):
             torch.cuda.synchronize()
             peaks.append(torch.cuda.max_memory_allocated() - before)
             return out
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
-                                    profile_memory=True) as prof:
-            out = step(batch, **fit_params)
-        peaks.append(_memory_events_peak(prof))
-        return out
+        with torch.profiler.record_function("bench::train_step"):
+            return step(batch, **fit_params)
 
     net.train_step = measured_step
-    est.partial_fit(X[:128], Y[:128])
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                profile_memory=True) as prof:
+        est.partial_fit(X[:256], Y[:256])
     del net.train_step
-    assert len(peaks) == 1, peaks
-    return peaks[0]
+    return peaks[1] if device == "cuda" else _second_step_peak(prof)
 
 
 def run_memory(args):

@@ -126,8 +126,13 @@ def _per_task_loop(task_losses, params, retain_graph=False):
     return out
 
 
-def task_jacobian(task_losses, module, shared, others):
+def task_jacobian(task_losses, module, shared, others, retain_graph=True):
     """Per-task gradients of the shared parameters, and the others' gradients.
+
+    With ``retain_graph=False`` the batched pass through the trunk frees
+    the trunk's activations as it goes (the heads' part of the graph stays
+    for ``other_gradients``): the same numbers, less memory, when nothing
+    back-propagates through the trunk afterwards (no penalty).
 
     Returns
     -------
@@ -154,8 +159,8 @@ def task_jacobian(task_losses, module, shared, others):
     features, aliases = recorded
     per_task, summed = representation_gradients(task_losses, aliases, others)
     jacobian = list(torch.autograd.grad(features, shared, grad_outputs=per_task,
-                                        is_grads_batched=True, retain_graph=True,
-                                        allow_unused=True))
+                                        is_grads_batched=True,
+                                        retain_graph=retain_graph, allow_unused=True))
     return jacobian, _other_gradients(task_losses, others, summed)
 
 
@@ -239,19 +244,22 @@ def representation_jacobian(task_losses, module, others, owner,
             _other_gradients(task_losses, others, summed))
 
 
-def representation_backward(features, shared, direction):
+def representation_backward(features, shared, direction, retain_graph=False):
     """Write the shared parameters' gradients from a gradient of the representation.
 
     One backward pass of ``direction`` (the combined gradient of ``h``)
     through the trunk: for weights ``w``, ``direction = sum_k w_k dL_k/dh``
     gives the shared parameters the gradient of ``sum_k w_k L_k``. Written
-    in each parameter's memory layout (:func:`write_gradients`).
+    in each parameter's memory layout (:func:`write_gradients`). The pass
+    frees the trunk's activations as it goes, as a plain backward does,
+    unless ``retain_graph`` (a penalty still to back-propagate may read
+    them).
     """
     if direction is None:
         return
     grads = torch.autograd.grad(features, shared,
                                 grad_outputs=direction.to(features.dtype),
-                                retain_graph=True, allow_unused=True)
+                                retain_graph=retain_graph, allow_unused=True)
     write_gradients(shared, grads)
 
 
@@ -446,10 +454,12 @@ class GradientWeighting(_StepAveraged):
                 "on='parameters'" if option else "MGDA")
             direction, weights = self.combine_jacobian(jacobian, task_losses,
                                                        [features])
-            representation_backward(features, shared, direction[0])
+            representation_backward(features, shared, direction[0],
+                                    retain_graph=penalty is not None)
         else:
-            jacobian, other_gradients = task_jacobian(losses, net.module_, shared,
-                                                      others)
+            jacobian, other_gradients = task_jacobian(
+                losses, net.module_, shared, others,
+                retain_graph=penalty is not None)
             direction, weights = self.combine_jacobian(jacobian, task_losses, shared)
             write_gradients(shared, direction)
         write_gradients(others, other_gradients(
