@@ -13,7 +13,7 @@ from weighting_problems import (
     _pcgrad_vectors,
 )
 
-from skmtl.neural import MultiTaskRegressor
+from skmtl.neural import HardSharing, MultiTaskRegressor
 from skmtl.neural.weighting import (
     MGDA,
     MGDAUB,
@@ -60,13 +60,13 @@ def _three_tasks(n=40, seed=3):
     return X, np.c_[X[:, 0] + X[:, 1], -X[:, 0] + 0.5 * X[:, 2], X[:, 1] - X[:, 2]]
 
 
-def _representation_step(strategy, X, Y, seed=0):
+def _representation_step(strategy, X, Y, seed=0, **params):
     """One step of ``strategy`` on the whole batch of a HardSharing MLP (5,)
     with linear heads; returns the net and the trunk's (W, b) gradients."""
     est = MultiTaskRegressor(weighting=strategy, hidden_layer_sizes=(5,),
                              max_epochs=1, batch_size=len(X),
                              standardize_targets=False, lr=1e-12,
-                             random_state=0).fit(X, Y)
+                             random_state=0, **params).fit(X, Y)
     net = est.net_
     Xt = torch.as_tensor(X, dtype=torch.float32)
     yt = torch.as_tensor(Y, dtype=torch.float32)
@@ -141,6 +141,27 @@ def test_mgda_ub_is_mgda_on_the_representation_with_weighted_heads():
     np.testing.assert_allclose(W_grad, W_mgda, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(b_grad, b_mgda, rtol=1e-6, atol=1e-8)
     assert "on" not in MGDAUB().get_params()
+
+
+class _OneRepresentation(HardSharing):
+    """Records the representation without one alias per head."""
+
+    def shared_representation(self, per_task=False):
+        if per_task:
+            raise TypeError("no per-task aliases")
+        return super().shared_representation()
+
+
+def test_a_representation_without_aliases_takes_one_pass_per_task():
+    X, Y = _three_tasks()
+    strategy = PCGrad(on="representation")
+    _, W_aliases, b_aliases = _representation_step(strategy, X, Y)
+    net, W_grad, b_grad = _representation_step(strategy, X, Y,
+                                               architecture=_OneRepresentation)
+    assert isinstance(net.module_, _OneRepresentation)
+    assert jacobian_module.per_task_representation(net.module_) is None
+    np.testing.assert_allclose(W_grad, W_aliases, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b_grad, b_aliases, rtol=1e-6, atol=1e-8)
 
 
 def test_the_representation_form_never_takes_the_parameter_jacobian(monkeypatch):
