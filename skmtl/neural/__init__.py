@@ -30,6 +30,7 @@ from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
+from ._stream import ShardedDataset, write_shard
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "MultiTaskNet",
     "MultiTaskRegressor",
     "PLE",
+    "ShardedDataset",
     "SoftSharing",
     "SparseRows",
     "StarvationMonitor",
@@ -67,4 +69,5 @@ __all__ = [
     "embedding_size",
     "encode_groups",
     "weighting",
+    "write_shard",
 ]

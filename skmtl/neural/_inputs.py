@@ -289,6 +289,30 @@ class CategoricalEncoder:
         self.n_categories_ = [len(c) + 1 for c in self.categories_]
         return self
 
+    @classmethod
+    def from_categories(cls, categories, names=None):
+        """An encoder with the categories given (sorted, duplicates
+        dropped): for categories known before the data are seen whole
+        (``partial_fit(categories=...)``, a scan of shards)."""
+        names = names or list(range(len(categories)))
+        encoder = cls()
+        encoder.categories_ = []
+        for name, values in zip(names, categories):
+            values = np.asarray(values)
+            if values.ndim != 1:
+                raise ValueError(f"the categories of column {name!r} must be 1-D, "
+                                 f"got shape {values.shape}.")
+            values = values[~_missing(values)]
+            if values.dtype.kind == "O":
+                values = _uniform(values, name)
+            try:
+                encoder.categories_.append(np.unique(values))
+            except TypeError as exc:
+                raise ValueError(f"the categories of column {name!r} mix value "
+                                 f"types that cannot be sorted ({exc}).") from None
+        encoder.n_categories_ = [len(c) + 1 for c in encoder.categories_]
+        return encoder
+
     def transform(self, columns):
         """int64 codes, shape (n_samples, n_columns): 0 for unknown, rare or
         missing values, ``1 + position in categories_`` otherwise."""
