@@ -520,7 +520,7 @@ def scan(data, tasks, target_names, categorical_columns, standardize):
                   | set(categorical_columns)
                   | ({data.sample_weight} if data.sample_weight else set()))
     classes = {name: set() for name in labelled}
-    counts = [{} for _ in categorical_columns]
+    counts = [_Counts() for _ in categorical_columns]
     moments = {c: _Moments() for t in scaled for c in t.columns_}
     for block in data.iter_blocks(columns=read):
         for name, cols in labelled.items():
@@ -531,9 +531,7 @@ def scan(data, tasks, target_names, categorical_columns, standardize):
         for j, c in enumerate(categorical_columns):
             values = block[c]
             values = values[~_missing(values)]
-            found, n = np.unique(values, return_counts=True)
-            for value, k in zip(found.tolist(), n.tolist()):
-                counts[j][value] = counts[j].get(value, 0) + k
+            counts[j].add(*np.unique(values, return_counts=True))
         weights = (np.ones(len(block[read[0]])) if data.sample_weight is None
                    else np.asarray(block[data.sample_weight], dtype=np.float64))
         for task in scaled:
@@ -543,8 +541,26 @@ def scan(data, tasks, target_names, categorical_columns, standardize):
                 present = ~np.isnan(encoded[:, k])
                 moments[c].add(encoded[present, k], weights[present])
     classes = {name: sorted(values) for name, values in classes.items()}
-    categories = [(np.array(list(c)), np.array(list(c.values()))) for c in counts]
+    categories = [(c.values, c.counts) if c.values is not None
+                  else (np.array([]), np.array([], dtype=np.int64)) for c in counts]
     return classes, categories, moments
+
+
+class _Counts:
+    """Occurrences of each value, merged over chunks (sorted unique values)."""
+
+    def __init__(self):
+        self.values, self.counts = None, None
+
+    def add(self, values, counts):
+        if self.values is None:
+            self.values, self.counts = values, counts
+            return
+        merged, inverse = np.unique(np.concatenate([self.values, values]),
+                                    return_inverse=True)
+        self.counts = np.bincount(inverse, weights=np.concatenate(
+            [self.counts, counts]), minlength=len(merged)).astype(np.int64)
+        self.values = merged
 
 
 def _missing(values):
