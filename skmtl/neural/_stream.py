@@ -591,10 +591,11 @@ def train_on_stream(estimator, data, y=None, groups=None, sample_weight=None,
         raise ValueError("groups= is not supported with a ShardedDataset; ranking "
                          "tasks that rank within groups need in-memory data.")
     if estimator.accelerator is not None:
-        raise ValueError("accelerator= shards an in-memory dataset across "
-                         "processes; a ShardedDataset is streamed by one process. "
-                         "Give each process its own shards and use partial_fit, "
-                         "or train the stream without accelerator=.")
+        raise ValueError("accelerator= shards in-memory data across processes, "
+                         "not a ShardedDataset: pass the chunks of "
+                         "data.iter_chunks() to partial_fit (every process reads "
+                         "the same chunk and trains on its share of the rows), "
+                         "or train on the ShardedDataset without accelerator=.")
     estimator._validate_params()
     if not (hasattr(estimator, "net_") and (partial or estimator.warm_start)):
         _initialize(estimator, data)

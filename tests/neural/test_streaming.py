@@ -256,7 +256,7 @@ def test_stream_errors_name_the_problem(log, tmp_path):
     with pytest.raises(ValueError, match="do not pass classes"):
         _est().partial_fit(data, classes={"click": [0, 1]})
     accelerate = pytest.importorskip("accelerate")
-    with pytest.raises(ValueError, match="ShardedDataset is streamed"):
+    with pytest.raises(ValueError, match="not a ShardedDataset: pass the chunks"):
         _est(accelerator=accelerate.Accelerator(cpu=True)).fit(data)
     # targets the tasks do not read
     wrong = ShardedDataset(shards, FEATURES, ["click", "conversion"])
@@ -311,3 +311,21 @@ def test_parquet_without_pyarrow_names_the_extra(log, tmp_path, monkeypatch):
     (tmp_path / "part.parquet").write_bytes(b"PAR1")
     with pytest.raises(ImportError, match=r"skmtl\[parquet\]"):
         ShardedDataset([tmp_path / "part.parquet"], FEATURES, TARGETS)
+
+
+def test_accelerator_trains_a_stream_of_chunks_as_without_one(log):
+    accelerate = pytest.importorskip("accelerate")
+    _, _, shards = log
+    data = ShardedDataset(shards, FEATURES, TARGETS, chunk_rows=1024)
+    categories = {"user_id": np.arange(300), "item_id": np.arange(25)}
+
+    def stream(**params):
+        est = _est(**params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeviceWarning)
+            for X_chunk, Y_chunk in data.iter_chunks():
+                est.partial_fit(X_chunk, Y_chunk, categories=categories)
+        return est
+
+    _assert_same_parameters(stream(accelerator=accelerate.Accelerator(cpu=True)),
+                            stream())
