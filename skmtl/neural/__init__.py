@@ -30,7 +30,7 @@ from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
-from ._stream import ShardedDataset, write_shard
+from ._shards import ShardedDataset, write_shard
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [

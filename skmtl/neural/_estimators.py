@@ -45,7 +45,8 @@ from ._inputs import (
     string_column_error,
 )
 from ._net import MultiTaskNet, check_device
-from ._stream import ShardedDataset, train_on_stream
+from ._shards import ShardedDataset
+from ._stream import train_on_stream
 from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
