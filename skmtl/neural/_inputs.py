@@ -335,11 +335,28 @@ def _uniform(values, name):
     return values
 
 
+# A table of integer ids spanning at most this many values (and at most 4
+# times as many as there are ids) is looked up through a dense array of
+# codes: one gather per value instead of a binary search.
+_DENSE_SPAN = 1 << 24
+
+
 def _lookup(categories, values):
     """1 + position of each value in the sorted ``categories``, 0 if absent."""
     codes = np.zeros(values.shape[0], dtype=np.int64)
     if len(categories) == 0 or values.shape[0] == 0:
         return codes
+    if categories.dtype.kind == "i" and values.dtype.kind == "i":
+        low, high = int(categories[0]), int(categories[-1])
+        span = high - low + 1
+        if span <= min(_DENSE_SPAN, 4 * len(categories) + 1024):
+            table = np.zeros(span, dtype=np.int64)
+            table[categories - low] = np.arange(1, len(categories) + 1)
+            inside = (values >= low) & (values <= high)
+            if inside.all():
+                return table[values - low]
+            codes[inside] = table[values[inside] - low]
+            return codes
     missing = _missing(values)
     present = ~missing
     candidates = values[present] if missing.any() else values

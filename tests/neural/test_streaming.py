@@ -329,3 +329,22 @@ def test_accelerator_trains_a_stream_of_chunks_as_without_one(log):
 
     _assert_same_parameters(stream(accelerator=accelerate.Accelerator(cpu=True)),
                             stream())
+
+
+def test_dense_lookup_of_integer_ids_matches_the_binary_search():
+    from skmtl.neural._inputs import CategoricalEncoder
+
+    rng = np.random.RandomState(0)
+    ids = rng.randint(-50, 5000, 3000)
+    encoder = CategoricalEncoder().fit([ids[:2000]])
+    values = np.r_[ids, -10 ** 9, 10 ** 12, rng.randint(-100, 6000, 500)]
+    codes = encoder.transform([values])[:, 0]
+    categories = encoder.categories_[0]
+    position = np.minimum(np.searchsorted(categories, values), len(categories) - 1)
+    expected = np.where(categories[position] == values, position + 1, 0)
+    np.testing.assert_array_equal(codes, expected)
+    assert (codes == 0).sum() > 500  # unknown ids met
+    # sparse ids (a span of 10**12) take the binary search
+    sparse = CategoricalEncoder().fit([np.array([3, 10 ** 12])])
+    np.testing.assert_array_equal(
+        sparse.transform([np.array([10 ** 12, 4, 3])])[:, 0], [2, 0, 1])
