@@ -16,7 +16,7 @@ from ..tasks import infer_tasks, resolve_tasks
 from ..utils._targets import check_targets
 from ._build import tasks_with_classes
 from ._data import n_rows
-from ._inputs import CategoricalEncoder, _missing, categorical_mask
+from ._inputs import _DENSE_SPAN, CategoricalEncoder, _missing, categorical_mask
 
 __all__ = ["StreamedData", "scan", "train_on_stream"]
 
@@ -172,7 +172,7 @@ def scan(data, tasks, target_names, categorical_columns, standardize):
         for j, c in enumerate(categorical_columns):
             values = block[c]
             values = values[~_missing(values)]
-            counts[j].add(*np.unique(values, return_counts=True))
+            counts[j].add(values)
         weights = (np.ones(len(block[read[0]])) if data.sample_weight is None
                    else np.asarray(block[data.sample_weight], dtype=np.float64))
         for task in scaled:
@@ -182,26 +182,56 @@ def scan(data, tasks, target_names, categorical_columns, standardize):
                 present = ~np.isnan(encoded[:, k])
                 moments[c].add(encoded[present, k], weights[present])
     classes = {name: sorted(values) for name, values in classes.items()}
-    categories = [(c.values, c.counts) if c.values is not None
-                  else (np.array([]), np.array([], dtype=np.int64)) for c in counts]
+    categories = [c.result() for c in counts]
     return classes, categories, moments
 
 
 class _Counts:
-    """Occurrences of each value, merged over chunks (sorted unique values)."""
+    """Occurrences of each value, merged over chunks.
+
+    Integer ids within a span of ``_DENSE_SPAN`` values are counted in a
+    dense array (``np.bincount``, no sort); other values as sorted unique
+    values and their counts, merged chunk by chunk.
+    """
 
     def __init__(self):
-        self.values, self.counts = None, None
+        self.low, self.dense = None, None
+        self.sorted_values, self.sorted_counts = None, None
 
-    def add(self, values, counts):
-        if self.values is None:
-            self.values, self.counts = values, counts
+    def add(self, values):
+        if self.sorted_values is None and values.dtype.kind == "i" and len(values):
+            low, high = int(values.min()), int(values.max())
+            if self.dense is not None:
+                low = min(low, self.low)
+                high = max(high, self.low + len(self.dense) - 1)
+            if high - low + 1 <= _DENSE_SPAN:
+                counts = np.bincount(values - low, minlength=high - low + 1)
+                if self.dense is not None:
+                    shift = self.low - low
+                    counts[shift:shift + len(self.dense)] += self.dense
+                self.low, self.dense = low, counts
+                return
+        if self.dense is not None:  # too wide for a dense array after all
+            self.sorted_values, self.sorted_counts = self.result()
+            self.dense = None
+        found, counts = np.unique(values, return_counts=True)
+        if self.sorted_values is None:
+            self.sorted_values, self.sorted_counts = found, counts
             return
-        merged, inverse = np.unique(np.concatenate([self.values, values]),
+        merged, inverse = np.unique(np.concatenate([self.sorted_values, found]),
                                     return_inverse=True)
-        self.counts = np.bincount(inverse, weights=np.concatenate(
-            [self.counts, counts]), minlength=len(merged)).astype(np.int64)
-        self.values = merged
+        self.sorted_counts = np.bincount(inverse, weights=np.concatenate(
+            [self.sorted_counts, counts]), minlength=len(merged)).astype(np.int64)
+        self.sorted_values = merged
+
+    def result(self):
+        """``(values, counts)``, the values sorted."""
+        if self.dense is not None:
+            seen = np.flatnonzero(self.dense)
+            return seen + self.low, self.dense[seen]
+        if self.sorted_values is None:
+            return np.array([]), np.array([], dtype=np.int64)
+        return self.sorted_values, self.sorted_counts
 
 
 

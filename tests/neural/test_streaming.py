@@ -348,3 +348,22 @@ def test_dense_lookup_of_integer_ids_matches_the_binary_search():
     sparse = CategoricalEncoder().fit([np.array([3, 10 ** 12])])
     np.testing.assert_array_equal(
         sparse.transform([np.array([10 ** 12, 4, 3])])[:, 0], [2, 0, 1])
+
+
+@pytest.mark.parametrize("blocks", [
+    [np.arange(5, 100) % 37, np.arange(-20, 300), np.full(9, 55)],  # dense
+    [np.arange(10), np.array([10 ** 12, 3]), np.arange(20)],  # turns sparse
+    [np.array(["b", "a"]), np.array(["c", "a", "a"])],
+    [np.array([0.5, 0.25]), np.array([0.5])],
+])
+def test_id_counts_of_the_scan_merge_chunks_exactly(blocks):
+    from skmtl.neural._stream import _Counts
+
+    counts = _Counts()
+    for block in blocks:
+        counts.add(block)
+    values, n = counts.result()
+    expected_values, expected_n = np.unique(np.concatenate(blocks),
+                                            return_counts=True)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(n, expected_n)
