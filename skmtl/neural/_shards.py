@@ -93,7 +93,6 @@ class _ParquetShard:
 
     def __init__(self, path):
         self.path = Path(path)
-        self._file = None
 
     def _parquet(self):
         return _pyarrow_parquet().ParquetFile(self.path)
@@ -104,9 +103,6 @@ class _ParquetShard:
 
     def n_rows(self, columns):
         return self._parquet().metadata.num_rows
-
-    def n_blocks(self, columns, chunk_rows):
-        return math.ceil(self.n_rows(columns) / chunk_rows)
 
     def blocks(self, columns, chunk_rows, order=None):
         for batch in self._parquet().iter_batches(batch_size=chunk_rows,
@@ -316,24 +312,23 @@ class ShardedDataset:
             (from torch's global generator, so seeding torch reproduces it).
         """
         columns = self.columns if columns is None else list(columns)
-        blocks = [(s, b) for s, shard in enumerate(self._opened)
-                  for b in range(shard.n_blocks(columns, self.chunk_rows))]
         if not shuffle:
             for shard in self._opened:
                 yield from shard.blocks(columns, self.chunk_rows)
             return
-        order = [blocks[i] for i in torch.randperm(len(blocks)).tolist()]
-        readers = {}
-        for s, b in order:
+        # the blocks of .npy shards in any order; a parquet shard is one unit
+        # read in file order (its record batches need not be chunk_rows long)
+        units = [(s, b) if isinstance(shard, _NpyShard) else (s, None)
+                 for s, shard in enumerate(self._opened)
+                 for b in (range(shard.n_blocks(columns, self.chunk_rows))
+                           if isinstance(shard, _NpyShard) else [None])]
+        for i in torch.randperm(len(units)).tolist():
+            s, b = units[i]
             shard = self._opened[s]
-            if isinstance(shard, _NpyShard):
-                block = next(shard.blocks(columns, self.chunk_rows, order=[b]))
-            else:  # sequential: the next block of that file
-                if s not in readers:
-                    readers[s] = shard.blocks(columns, self.chunk_rows)
-                block = next(readers[s])
-            permutation = torch.randperm(len(block[columns[0]])).numpy()
-            yield {c: values[permutation] for c, values in block.items()}
+            for block in shard.blocks(columns, self.chunk_rows,
+                                      order=None if b is None else [b]):
+                permutation = torch.randperm(len(block[columns[0]])).numpy()
+                yield {c: values[permutation] for c, values in block.items()}
 
     def iter_chunks(self, shuffle=False):
         """``(X, Y)`` pairs of at most ``chunk_rows`` rows, for ``partial_fit``.

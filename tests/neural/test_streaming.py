@@ -301,6 +301,14 @@ def test_parquet_shards_train_like_npy_shards(log, tmp_path):
                                              chunk_rows=500))
     from_npy = _est().fit(ShardedDataset(shards, FEATURES, TARGETS, chunk_rows=500))
     _assert_same_parameters(from_parquet, from_npy, atol=0)
+    # shuffled: record batches of the row groups (300 rows), every row once
+    data = ShardedDataset(paths, FEATURES, TARGETS, chunk_rows=500)
+    torch.manual_seed(0)
+    blocks = list(data.iter_blocks(shuffle=True))
+    assert max(len(b["context_0"]) for b in blocks) <= 500
+    np.testing.assert_array_equal(
+        np.sort(np.concatenate([b["context_0"] for b in blocks])),
+        np.sort(X["context_0"].to_numpy()))
 
 
 def test_parquet_without_pyarrow_names_the_extra(log, tmp_path, monkeypatch):
