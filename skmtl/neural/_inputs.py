@@ -318,9 +318,18 @@ class CategoricalEncoder:
         missing values, ``1 + position in categories_`` otherwise."""
         n = len(columns[0]) if columns else 0
         codes = np.zeros((n, len(self.categories_)), dtype=np.int64)
+        # the dense tables of integer ids, built on first use (not pickled)
+        tables = vars(self).setdefault("_dense_tables", {})
         for j, (categories, values) in enumerate(zip(self.categories_, columns)):
-            codes[:, j] = _lookup(categories, np.asarray(values))
+            if j not in tables:
+                tables[j] = _dense_codes(categories)
+            codes[:, j] = _lookup(categories, np.asarray(values), tables[j])
         return codes
+
+    def __getstate__(self):
+        state = dict(vars(self))
+        state.pop("_dense_tables", None)
+        return state
 
 
 def _uniform(values, name):
@@ -335,28 +344,40 @@ def _uniform(values, name):
     return values
 
 
-# A table of integer ids spanning at most this many values (and at most 4
-# times as many as there are ids) is looked up through a dense array of
-# codes: one gather per value instead of a binary search.
+# Integer ids spanning at most this many values (and at most 4 times as
+# many as there are ids, or 2**20) are looked up in a dense array of codes:
+# one gather per value instead of a binary search.
 _DENSE_SPAN = 1 << 24
 
 
-def _lookup(categories, values):
-    """1 + position of each value in the sorted ``categories``, 0 if absent."""
+def _dense_codes(categories):
+    """``(low, table)`` with ``table[id - low]`` the code of each integer id
+    (0 for the ids between that are not categories); None when the
+    categories are not integers in a narrow enough span."""
+    if categories.dtype.kind != "i" or len(categories) == 0:
+        return None
+    low, high = int(categories[0]), int(categories[-1])
+    span = high - low + 1
+    if span > min(_DENSE_SPAN, max(4 * len(categories) + 1024, 1 << 20)):
+        return None
+    table = np.zeros(span, dtype=np.int64)
+    table[categories - low] = np.arange(1, len(categories) + 1)
+    return low, table
+
+
+def _lookup(categories, values, dense=None):
+    """1 + position of each value in the sorted ``categories``, 0 if absent
+    (through ``dense``, :func:`_dense_codes`'s table, for integer values)."""
     codes = np.zeros(values.shape[0], dtype=np.int64)
     if len(categories) == 0 or values.shape[0] == 0:
         return codes
-    if categories.dtype.kind == "i" and values.dtype.kind == "i":
-        low, high = int(categories[0]), int(categories[-1])
-        span = high - low + 1
-        if span <= min(_DENSE_SPAN, 4 * len(categories) + 1024):
-            table = np.zeros(span, dtype=np.int64)
-            table[categories - low] = np.arange(1, len(categories) + 1)
-            inside = (values >= low) & (values <= high)
-            if inside.all():
-                return table[values - low]
-            codes[inside] = table[values[inside] - low]
-            return codes
+    if dense is not None and values.dtype.kind == "i":
+        low, table = dense
+        inside = (values >= low) & (values < low + len(table))
+        if inside.all():
+            return table[values - low]
+        codes[inside] = table[values[inside] - low]
+        return codes
     missing = _missing(values)
     present = ~missing
     candidates = values[present] if missing.any() else values

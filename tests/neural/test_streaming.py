@@ -352,6 +352,11 @@ def test_dense_lookup_of_integer_ids_matches_the_binary_search():
     expected = np.where(categories[position] == values, position + 1, 0)
     np.testing.assert_array_equal(codes, expected)
     assert (codes == 0).sum() > 500  # unknown ids met
+    # the table is built on first use and not pickled
+    assert "_dense_tables" in vars(encoder)
+    loaded = pickle.loads(pickle.dumps(encoder))
+    assert "_dense_tables" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.transform([values])[:, 0], codes)
     # sparse ids (a span of 10**12) take the binary search
     sparse = CategoricalEncoder().fit([np.array([3, 10 ** 12])])
     np.testing.assert_array_equal(
