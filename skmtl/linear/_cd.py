@@ -43,6 +43,18 @@ def _gram_is_cheaper(df, width, size):
     return width <= size
 
 
+def _working_set(priority, size, support, alive):
+    """The ``size`` features of lowest priority, support first (all if ``size``
+    reaches the features left)."""
+    if size >= int(alive.sum()):
+        return np.flatnonzero(alive)
+    ws = np.argpartition(priority, size - 1)[:size]
+    # Support first: its blocks are the busy ones, and blocks of features
+    # that stay at zero cost one product each.
+    in_support = np.isin(ws, support)
+    return np.concatenate([np.sort(ws[in_support]), np.sort(ws[~in_support])])
+
+
 def _negative_gradient(df, W, R):
     """``(V, f)``: ``V = B - H W`` on every feature and the datafit ``f(W)``."""
     if R is None:
@@ -216,6 +228,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     cache = None  # the last working set, its Hessian and block constants
     cached_ws = None  # that working set (kept by the state, the Hessian is not)
     support_stable = False
+    solved = None  # the last working set, where its problem was solved to the end
     # Mixed precision (a single solve in the Gram space that needs all of G):
     # the working sets run on a float32 Gram matrix, anchored at the exact
     # gradient X^T R that the outer loop computes through X in float64.
@@ -225,7 +238,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         best_dual, best_V = state["best_dual"], state["best_V"]
         candidate, ws_size = state["candidate"], state["ws_size"]
         support_stable, cached_ws = state["support_stable"], state["cached_ws"]
-        mixed = state.get("mixed", False)
+        mixed, solved = state.get("mixed", False), state.get("solved")
         gram = gram and not mixed
     W[~alive] = 0.0
     R = None if gram else df.residual(W)
@@ -291,7 +304,8 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
                 # The working sets will grow to most features: build the Gram
                 # matrix at once (one symmetric product) rather than by rows,
                 # in float32 where one solve is to be made.
-                if df.allows_mixed_precision and not df.gram_complete:
+                if (df.allows_mixed_precision and not df.gram_complete
+                        and n_alive > size):
                     mixed, gram, cache = True, False, None
                     R = df.residual(W)
                     df.approximate_gram()
@@ -305,15 +319,13 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
                 # Sweeps over every feature cost little more, and a working
                 # set that stays the same keeps its Hessian and constants.
                 ws_size = n_alive
-            if ws_size < n_alive:
-                ws = np.argpartition(priority, ws_size - 1)[:ws_size]
-                # Support first: its blocks are the busy ones, and blocks of
-                # features that stay at zero cost one product each.
-                in_support = np.isin(ws, support)
-                ws = np.concatenate([np.sort(ws[in_support]),
-                                     np.sort(ws[~in_support])])
-            else:
-                ws = np.flatnonzero(alive)
+            ws = _working_set(priority, ws_size, support, alive)
+            if solved is not None and np.array_equal(ws, solved):
+                # Solved to the end already, yet the gap is above tol: what
+                # is missing lies outside it (priorities from an old dual
+                # point can keep choosing it).
+                ws_size = min(2 * ws_size, n_alive)
+                ws = _working_set(priority, ws_size, support, alive)
         else:
             ws = np.flatnonzero(alive)
             n_alive = ws.size
@@ -329,7 +341,10 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         else:
             target = max(0.3 * gap, tol_abs)
         W_ws = W[ws]
+        cap = max_sweeps
         if gram or mixed or _gram_is_cheaper(df, ws.size, size):
+            if ws.size <= size:
+                cap = 10 * max_sweeps
             if cache is None or not np.array_equal(cache[0], ws):
                 cached_ws = ws
                 if mixed and ws.size > size:
@@ -359,6 +374,9 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
                 W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target, size,
                                                 max_sweeps=max_sweeps, rng=rng)
         sweeps += n_sweeps
+        # Whether this working set's problem was solved to the end (one
+        # block: FISTA, up to 10 max_sweeps steps).
+        solved = ws if target <= tol_abs and n_sweeps < cap else None
         support_stable = np.array_equal(np.any(W_ws != 0, axis=1),
                                         np.any(W[ws] != 0, axis=1))
         W[ws] = W_ws
@@ -371,6 +389,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     resume = None if converged else {
         "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
         "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
-        "cached_ws": cached_ws, "R": R, "R_t": R_t, "mixed": mixed}
+        "cached_ws": cached_ws, "R": R, "R_t": R_t, "mixed": mixed,
+        "solved": solved}
     return SolverResult(W, df.intercept(W, None), n_iter, gap, converged, objective,
                         inner_iter=sweeps, state=resume)

@@ -480,11 +480,20 @@ class Quadratic(_QuadraticForm):
         return R
 
     def xt_dot(self, U, rows=None):
-        """``X^T U`` for the features ``rows``.
+        """``Xc^T U`` for the features ``rows`` (column ``j`` of ``U`` for model
+        column ``j mod n_columns``).
 
-        Equals ``Xc^T U`` when the columns of ``U`` sum to zero.
+        ``X^T U`` minus the means times the column sums of ``U``: the
+        residuals' columns sum to zero but for rounding, which the means of
+        features far from zero would otherwise multiply.
         """
-        return t_dot(self.X if rows is None else self.X[:, rows], U)
+        V = t_dot(self.X if rows is None else self.X[:, rows], U)
+        if self.fit_intercept:
+            mean = self.x_mean if rows is None else self.x_mean[rows]
+            if mean.shape[1] > 1:
+                mean = np.tile(mean, (1, U.shape[1] // mean.shape[1]))
+            V -= mean * U.sum(axis=0)
+        return V
 
     def hessian_dot(self, W, rows=None):
         """``H W`` (p, M); with ``rows``, only for those features (W zero elsewhere)."""
