@@ -26,6 +26,12 @@ import numpy as np
 import torch
 
 from ._base import _StepAveraged
+from ._processes import (
+    plain_module,
+    reduce_jacobian,
+    reduce_task_gradients,
+    same_random_draws,
+)
 
 __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
            "representation_gradients", "task_jacobian", "gram_matrix", "check_gram",
@@ -305,14 +311,24 @@ class GradientWeighting(_StepAveraged):
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
+    @property
+    def distributed_step(self):
+        return "jacobian" if self.uses_gradients else "loss"
+
     def backward(self, task_losses, net, penalty=None):
-        shared, others = split_parameters(net.module_, type(self).__name__)
+        module = plain_module(net)
+        shared, others = split_parameters(module, type(self).__name__)
         jacobian, other_gradients = task_jacobian(
-            self.jacobian_losses(task_losses), net.module_, shared, others)
-        direction, weights = self.combine_jacobian(jacobian, task_losses, shared)
+            self.jacobian_losses(task_losses), module, shared, others)
+        # on several processes: the global batch's Jacobian and losses
+        jacobian, losses, shares = reduce_jacobian(net, jacobian, task_losses,
+                                                   shared)
+        with same_random_draws(net):
+            direction, weights = self.combine_jacobian(jacobian, losses, shared)
         write_gradients(shared, direction)
-        write_gradients(others, other_gradients(
-            self.head_coefficients(weights, task_losses)))
+        write_gradients(others, reduce_task_gradients(
+            net, other_gradients, self.head_coefficients(weights, losses), shares,
+            others))
         self.record_weights(weights)
         return finish_step(task_losses, penalty)
 
