@@ -108,6 +108,13 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
         if not strategy.uses_gradients:
             return self
         name = type(strategy).__name__
+        if (self.n_processes > 1 and strategy.distributed_step is None
+                and getattr(strategy, "on", None) == "representation"):
+            raise ValueError(
+                f"weighting {name}(on='representation') cannot train on several "
+                f"processes: its task gradients are those of each process's own "
+                f"representation rows, which cannot be averaged across "
+                f"processes. Use {name}(on='parameters') on several processes.")
         if self.n_processes > 1 and strategy.distributed_step is None:
             raise ValueError(
                 f"weighting {name} cannot train on several processes: its step "

@@ -313,7 +313,13 @@ class GradientWeighting(_StepAveraged):
 
     @property
     def distributed_step(self):
-        return "jacobian" if self.uses_gradients else "loss"
+        if not self.uses_gradients:
+            return "loss"
+        # the representation form's rows are per-sample gradients of each
+        # process's own shard: there is no average of them to combine
+        if getattr(self, "on", "parameters") == "representation":
+            return None
+        return "jacobian"
 
     def backward(self, task_losses, net, penalty=None):
         module = plain_module(net)

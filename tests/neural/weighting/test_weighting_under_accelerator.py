@@ -106,3 +106,17 @@ def test_sharded_data_parallelism_is_refused_for_gradient_level_strategies(
                                          "the shared parameters, which FSDP shards"):
         _fit("pcgrad", X, Y,
              accelerator=accelerate.Accelerator(cpu=True))
+
+
+def test_the_representation_form_is_refused_on_several_processes(monkeypatch):
+    # a strategy that takes its task gradients on the shared representation
+    # (the `on` option of the gradient-level strategies)
+    strategy = WEIGHTINGS["pcgrad"]()
+    object.__setattr__(strategy, "on", "representation")
+    assert strategy.distributed_step is None
+    X, Y = _data()
+    monkeypatch.setattr(accelerate.Accelerator, "num_processes",
+                        property(lambda self: 2))
+    with pytest.raises(ValueError, match=r"PCGrad\(on='representation'\) cannot "
+                                         "train on several processes"):
+        _fit(strategy, X, Y, accelerator=accelerate.Accelerator(cpu=True))
