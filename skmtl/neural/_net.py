@@ -11,6 +11,7 @@ from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
+from ._checkpoints import find_per_task_checkpoint
 from ._data import BatchIterator, TaskDataset, is_complete, n_rows
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
@@ -467,7 +468,7 @@ class MultiTaskNet(NeuralNet):
             return TaskDataset(X, copy=False)
         return super().get_dataset(X, y)
 
-    def predict_raw(self, X):
+    def predict_raw(self, X, checkpoints=True):
         """Raw outputs of every task (logits, values), computed batch by batch.
 
         The module runs in evaluation mode under ``torch.inference_mode``,
@@ -476,12 +477,23 @@ class MultiTaskNet(NeuralNet):
         per 4M values (not one per batch and task: on a GPU each transfer
         waits for the device).
 
+        Parameters
+        ----------
+        X : input data
+        checkpoints : bool, default=True
+            With a :class:`~skmtl.neural.PerTaskCheckpoint` callback that
+            holds states, compute each task from its best epoch's state;
+            False uses the module's current parameters for every task.
+
         Returns
         -------
         raw : list of ndarray
             One ``(n_samples, task.n_model_outputs)`` float32 array per task.
         """
         self.check_is_fitted()
+        checkpoint = find_per_task_checkpoint(self) if checkpoints else None
+        if checkpoint is not None:
+            return checkpoint.predict_raw(self, X)
         names = [t.name for t in self.tasks]
         dataset = self.get_dataset(X)
         n = len(dataset)

@@ -77,6 +77,12 @@ def test_several_processes_refuse_the_strategies_that_cannot_be_distributed(
         with pytest.raises(ValueError, match=f"weighting {cls} cannot train on "
                                              f"several processes.*'pcgrad'"):
             _fit(name, X, Y, accelerator=accelerate.Accelerator(cpu=True))
+    representation = WEIGHTINGS["pcgrad"](on="representation")
+    assert representation.distributed_step is None
+    with pytest.raises(ValueError, match=r"PCGrad\(on='representation'\) cannot "
+                                         r"train on several processes.*"
+                                         r"PCGrad\(on='parameters'\)"):
+        _fit(representation, X, Y, accelerator=accelerate.Accelerator(cpu=True))
     assert WEIGHTINGS["pcgrad"]().distributed_step == "jacobian"
     assert WEIGHTINGS["imtl"](form="loss").distributed_step == "loss"
     assert WEIGHTINGS["uncertainty"]().distributed_step == "loss"
@@ -107,16 +113,3 @@ def test_sharded_data_parallelism_is_refused_for_gradient_level_strategies(
         _fit("pcgrad", X, Y,
              accelerator=accelerate.Accelerator(cpu=True))
 
-
-def test_the_representation_form_is_refused_on_several_processes(monkeypatch):
-    # a strategy that takes its task gradients on the shared representation
-    # (the `on` option of the gradient-level strategies)
-    strategy = WEIGHTINGS["pcgrad"]()
-    object.__setattr__(strategy, "on", "representation")
-    assert strategy.distributed_step is None
-    X, Y = _data()
-    monkeypatch.setattr(accelerate.Accelerator, "num_processes",
-                        property(lambda self: 2))
-    with pytest.raises(ValueError, match=r"PCGrad\(on='representation'\) cannot "
-                                         "train on several processes"):
-        _fit(strategy, X, Y, accelerator=accelerate.Accelerator(cpu=True))
