@@ -112,4 +112,3 @@ def test_sharded_data_parallelism_is_refused_for_gradient_level_strategies(
                                          "the shared parameters, which FSDP shards"):
         _fit("pcgrad", X, Y,
              accelerator=accelerate.Accelerator(cpu=True))
-
