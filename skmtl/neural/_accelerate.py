@@ -112,9 +112,9 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             if "on" in strategy._get_param_names() and strategy.on != "parameters":
                 raise ValueError(
                     f"weighting {name}(on={strategy.on!r}) cannot train on "
-                    f"several processes: it combines the per-sample gradients of "
-                    f"each shard's representation, which no average across "
-                    f"processes turns into the global batch's. Use "
+                    f"several processes: its combination reads the per-sample "
+                    f"gradients of each shard's representation themselves, not "
+                    f"only their Gram matrix (which sums across processes). Use "
                     f"{name}(on='parameters') there (its task Jacobian is "
                     f"averaged across processes).")
             raise ValueError(

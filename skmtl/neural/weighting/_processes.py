@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 __all__ = ["plain_module", "reduce_jacobian", "reduce_task_gradients",
+           "reduce_representation_rows", "summed_gram",
            "task_shares", "sum_gradients", "global_task_losses",
            "same_random_draws"]
 
@@ -163,6 +164,46 @@ def global_task_losses(net, task_losses, counts=None):
     inverse = torch.where(total > 0, 1 / total.clamp_min(1e-30),
                           torch.zeros_like(total))
     return losses * inverse, counts * inverse
+
+
+def reduce_representation_rows(net, rows, task_losses):
+    """This process's part of the global batch's representation rows.
+
+    With ``on="representation"`` the rows of ``J`` are the tasks'
+    gradients of the shard's representation (batch × features): those of
+    the global batch's task means are the shard's rows times the process's
+    share of each task. Their Gram matrix is the sum of the processes'
+    (:func:`summed_gram`), and a combination ``w @ J`` restricted to the
+    shard is ``w`` of the shard's scaled rows.
+
+    Returns
+    -------
+    rows : list of tensors
+    task_losses : tensor of shape (n_tasks,)
+        The global batch's (detached) on several processes.
+    shares : tensor of shape (n_tasks,) or None
+        None on one process (and ``rows, task_losses`` as they are).
+    """
+    if not _several(net):
+        return rows, task_losses, None
+    losses, shares = global_task_losses(net, task_losses)
+    K = len(shares)
+    rows = [r * shares.view((K,) + (1,) * (r.ndim - 1)).to(r.dtype) for r in rows]
+    return rows, losses, shares
+
+
+@contextlib.contextmanager
+def summed_gram(strategy, net):
+    """Context in which ``strategy``'s Gram matrix is summed across processes
+    (a no-op on one process)."""
+    if not _several(net):
+        yield
+        return
+    strategy._gram_reduction = lambda gram: net.sum_across_processes([gram])[0]
+    try:
+        yield
+    finally:
+        vars(strategy).pop("_gram_reduction", None)
 
 
 def same_random_draws(net):
