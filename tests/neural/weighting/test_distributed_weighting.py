@@ -227,6 +227,6 @@ def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
 if __name__ == "__main__":
     header = ("params 2 - 1 proc", "history 2 - 1 proc", "proc 0 - proc 1",
               "1 proc - initial")
-    print(f"{'strategy':<26}" + "".join(f"{h:>20}" for h in header))
+    print(f"{'strategy':<34}" + "".join(f"{h:>20}" for h in header))
     for name, values in parameter_differences(sys.argv[1:] or STRATEGIES).items():
-        print(f"{name:<26}" + "".join(f"{v:>20.2e}" for v in values))
+        print(f"{name:<34}" + "".join(f"{v:>20.2e}" for v in values))
