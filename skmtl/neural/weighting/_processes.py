@@ -1,18 +1,26 @@
 """A strategy's step on several processes: the global batch from the shards.
 
-Data-parallel training gives each process a shard of every batch. For a
-gradient-level strategy, averaging the processes' combined gradients (what
-``DistributedDataParallel`` does) is not the combination of the global
-batch's gradients: the combination is not linear. So
-:class:`~skmtl.neural.weighting.GradientWeighting` reduces what it combines
-instead, with the functions below:
+Data-parallel training gives each process a shard of every batch. Averaging
+the processes' gradients of their own weighted losses (what
+``DistributedDataParallel`` does) is the global batch's step only for a
+combination that is linear in the task losses, with the same weights on
+every process and the same number of labels of each task in every shard.
+So the strategies reduce what they combine instead, with the functions
+below (called by :class:`~skmtl.neural.AcceleratedMultiTaskNet` and
+:class:`~skmtl.neural.weighting.GradientWeighting`):
 
+* :func:`global_task_losses`: the global batch's task losses, for a
+  loss-level strategy to combine (``distributed_step == "loss"``);
 * :func:`reduce_jacobian`: the task Jacobian of the shared parameters and
-  the task losses of the global batch, in one all-reduce;
-* :func:`reduce_task_gradients`: the other parameters' (heads') gradient of
-  the global batch, in a second one;
+  the task losses of the global batch, in one all-reduce
+  (``"jacobian"``);
+* :func:`reduce_representation_rows` and :func:`summed_gram`: each
+  process's part of the representation form's rows and their Gram matrix
+  summed across processes (``"gram"``);
+* :func:`reduce_task_gradients`, :func:`sum_gradients`: the other
+  parameters' (heads') gradients of the global batch;
 * :func:`same_random_draws`: the strategy's random draws, the same on
-  every process.
+  every process (the first process's).
 
 Each process's share of a task is its number of labelled entries of the
 task over the global batch's (the net's ``train_task_counts_``), so a task
