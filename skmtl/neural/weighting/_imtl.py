@@ -132,6 +132,8 @@ class IMTL(GradientWeighting):
         scaled, self._scales = self._scaled(task_losses)
         return scaled
 
+    _gram_combination = True   # the default's, then weights of its own
+
     def combine_jacobian(self, jacobian, task_losses, parameters):
         direction, weights = super().combine_jacobian(jacobian, task_losses,
                                                       parameters)

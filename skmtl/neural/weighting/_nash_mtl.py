@@ -105,6 +105,8 @@ class NashMTL(GradientWeighting):
         scale = np.linalg.norm(gram)
         return nash_weights(gram / scale) / np.sqrt(scale)
 
+    _gram_combination = True   # the default's, then weights of its own
+
     def combine_jacobian(self, jacobian, task_losses, parameters):
         direction, weights = super().combine_jacobian(jacobian, task_losses,
                                                       parameters)
