@@ -19,8 +19,12 @@
    timed in both forms: its task gradients of the shared parameters
    (``on="parameters"``, the default) and of the shared representation
    (``on="representation"``, target <= 1.3× at 3 and at 10 tasks).
+   ``--clock process`` measures the process's CPU time instead of the wall
+   time (less disturbed on a shared machine); ``--part cost-seed`` times
+   both forms on the seed's network instead (ConvNet (32, 64) -> 256, two
+   tasks, batch 128; process time).
 
-   Memory (``--part memory``, not part of ``all``' timing): the peak memory
+   Memory (``--part memory``, a few seconds; part of ``all``): the peak memory
    of one training step above what is allocated before it (network, Adam's
    state, batch), for every strategy and both forms, relative to equal
    weighting, on the seed's network (ConvNet (32, 64) -> 256, 28×28 digit
@@ -295,6 +299,39 @@ def run_cost(args):
             cell(T, name, form) for T in (3, 10) for form in ("params", "repr")))
 
 
+def run_cost_seed(args):
+    """Both forms' process time per step on the seed's network (2 tasks)."""
+    strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
+                  for name, make in table.items()
+                  if name in GRADIENT_LEVEL or name.startswith("equal")
+                  if not any(tag in name for tag in SCORE_ONLY)}
+    rows = _forms(_only(strategies, args.only))
+    X, Y, tasks = make_digit_localization(128 * 8, subset="train", random_state=0,
+                                          return_tasks=True)
+    epochs = 3
+    times = {(name, form): [] for name, forms in rows.items() for form in forms}
+    for _ in range(args.rounds):
+        for name, forms in rows.items():
+            for form, make in forms.items():
+                est = MultiTaskEstimator(
+                    tasks=tasks, weighting=make(), trunk=ConvNet,
+                    trunk__channels=(32, 64), trunk__out_features=256,
+                    batch_size=128, max_epochs=epochs, lr=1e-3, random_state=0,
+                    callbacks=[ProcessTime()]).fit(X, Y)
+                durations = est.history_[1:, "cpu_dur"]
+                times[name, form].append(sum(durations) / (len(durations) * 8))
+    base = min(times["equal (Fixed)", "params"])
+    print(f"\nCost per training step on the seed's network (ConvNet (32, 64) -> "
+          f"256, 28x28 images, class + box heads, batch 128, 8 steps/epoch, mean "
+          f"of epochs 2-{epochs}, fastest of {args.rounds} rounds, process time, "
+          f"{args.threads} thread(s)); equal weighting {base * 1e3:.1f} ms")
+    print(f"{'strategy':<28} {'parameters':>11} {'representation':>15}")
+    for name, forms in rows.items():
+        cells = [f"{min(times[name, form]) / base:10.2f}x" if form in forms
+                 else f"{'-':>11}" for form in ("params", "repr")]
+        print(f"{name:<28} {cells[0]} {cells[1]:>15}")
+
+
 # -- memory per step ----------------------------------------------------------
 
 
@@ -561,8 +598,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=("cost", "memory", "conflict", "scores",
-                                           "digits", "tabular", "seed", "all"),
+    parser.add_argument("--part", choices=("cost", "cost-seed", "memory", "conflict",
+                                           "scores", "digits", "tabular", "seed",
+                                           "all"),
                         default="all")
     parser.add_argument("--only", default=None,
                         help="comma-separated substrings: time or score only the "
@@ -580,6 +618,8 @@ def main(argv=None):
     start = time.perf_counter()
     if args.part in ("cost", "all"):
         run_cost(args)
+    if args.part == "cost-seed":
+        run_cost_seed(args)
     if args.part in ("memory", "all"):
         run_memory(args)
     if args.part in ("conflict", "all"):

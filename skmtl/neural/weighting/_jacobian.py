@@ -436,7 +436,16 @@ class GradientWeighting(_StepAveraged):
         if not isinstance(on, str) or on not in GRADIENTS_ON:
             raise ValueError(f"{type(self).__name__}: on must be one of "
                              f"{GRADIENTS_ON}, got {on!r}.")
+        self._representation_names = self._names_for_errors()
         return self
+
+    def _names_for_errors(self):
+        """How the representation form's errors name the strategy, and what
+        to use instead (MGDAUB has no ``on``: it is MGDA's such form)."""
+        owner = type(self).__name__
+        if "on" in self._get_param_names():
+            return f"{owner}(on='representation')", "on='parameters'"
+        return owner, "MGDA"
 
     def combine(self, task_losses, training=True):
         return task_losses.sum()
@@ -446,12 +455,10 @@ class GradientWeighting(_StepAveraged):
         shared, others = split_parameters(net.module_, owner)
         losses = self.jacobian_losses(task_losses)
         if getattr(self, "on", "parameters") == "representation":
-            # MGDAUB has no `on`: it is MGDA's representation form
-            option = "on" in self._get_param_names()
             features, jacobian, other_gradients = representation_jacobian(
                 losses, net.module_, others,
-                f"{owner}(on='representation')" if option else owner,
-                "on='parameters'" if option else "MGDA")
+                *(getattr(self, "_representation_names", None)
+                  or self._names_for_errors()))
             direction, weights = self.combine_jacobian(jacobian, task_losses,
                                                        [features])
             representation_backward(features, shared, direction[0],
