@@ -25,11 +25,13 @@ from ._architectures import (
     SoftSharing,
 )
 from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
+from ._checkpoints import PerTaskCheckpoint
 from ._conflict import GradientConflict
 from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
+from ._shards import ShardedDataset, write_shard
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "MultiTaskNet",
     "MultiTaskRegressor",
     "PLE",
+    "PerTaskCheckpoint",
+    "ShardedDataset",
     "SoftSharing",
     "SparseRows",
     "StarvationMonitor",
@@ -67,4 +71,5 @@ __all__ = [
     "embedding_size",
     "encode_groups",
     "weighting",
+    "write_shard",
 ]

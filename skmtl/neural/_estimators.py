@@ -35,7 +35,8 @@ from ._build import (
     split_prefixed,
     tasks_with_classes,
 )
-from ._callbacks import EpochSeed
+from ._callbacks import EpochSeed, epoch_seed
+from ._checkpoints import PerTaskCheckpoint
 from ._data import TaskDataset, encode_groups, is_named_inputs, n_rows
 from ._inputs import (
     CategoricalEncoder,
@@ -45,6 +46,9 @@ from ._inputs import (
     string_column_error,
 )
 from ._net import MultiTaskNet, check_device
+from ._new_tasks import grow_net, new_task_targets, training_new_tasks
+from ._shards import ShardedDataset
+from ._stream import train_on_stream
 from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
@@ -220,7 +224,7 @@ class _NeuralEstimator(BaseEstimator):
     # -- fit -----------------------------------------------------------------
 
     @unfit_on_error
-    def fit(self, X, y, groups=None, sample_weight=None):
+    def fit(self, X, y=None, groups=None, sample_weight=None):
         """Build the network and train it for ``max_epochs`` epochs.
 
         With ``warm_start=True`` and a fitted network, train it
@@ -229,9 +233,12 @@ class _NeuralEstimator(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), \
+or ShardedDataset
             Inputs: tabular rows or N-D samples such as images
-            ``(n_samples, channels, height, width)``; used as float32.
+            ``(n_samples, channels, height, width)``; used as float32. A
+            :class:`ShardedDataset` (a log on disk, larger than memory; then
+            no ``y``) is streamed chunk by chunk.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets ``Y``, one column per task output, ``NaN`` where a label
             is missing.
@@ -251,6 +258,8 @@ class _NeuralEstimator(BaseEstimator):
         -------
         self : object
         """
+        if isinstance(X, ShardedDataset):
+            return train_on_stream(self, X, y, groups, sample_weight)
         if self.warm_start and hasattr(self, "net_"):
             self._validate_params()
             dataset = self._continuation_dataset(X, y, groups, sample_weight)
@@ -260,7 +269,8 @@ class _NeuralEstimator(BaseEstimator):
         self._train(dataset, epochs=self.max_epochs)
         return self
 
-    def partial_fit(self, X, y, groups=None, classes=None, sample_weight=None):
+    def partial_fit(self, X, y=None, groups=None, classes=None, sample_weight=None,
+                    categories=None):
         """Train for one epoch, building the network on the first call.
 
         One call is one pass over the chunk ``(X, y)``, recorded as one epoch
@@ -283,13 +293,35 @@ class _NeuralEstimator(BaseEstimator):
             when a batch may not show them all: an array for a single
             classification column, else a dict ``{task name: classes}`` or a
             list in the order of the classification tasks. Ignored later.
+        categories : list or dict of array-like, default=None
+            Every category of the categorical columns
+            (``categorical_features``), needed on the first call when the
+            first chunk may not show them all (the embedding tables are sized
+            from them): a dict ``{column name or index: categories}`` or a
+            list in the order of the categorical columns; a column left out
+            takes the first chunk's categories. Categories not declared map
+            to the reserved row of unknown categories, in this chunk and
+            later ones (``min_frequency`` does not apply to declared
+            categories). Ignored later.
 
         Returns
         -------
         self : object
         """
+        if isinstance(X, ShardedDataset):
+            if classes is not None or categories is not None:
+                raise ValueError("a ShardedDataset's classes and categories are "
+                                 "read from the shards on the first call; do not "
+                                 "pass classes= or categories=.")
+            try:
+                return train_on_stream(self, X, y, groups, sample_weight,
+                                       partial=True)
+            except Exception:
+                clear_fitted_state(self)
+                raise
         if not hasattr(self, "net_"):
-            return self._first_partial_fit(X, y, groups, classes, sample_weight)
+            return self._first_partial_fit(X, y, groups, classes, sample_weight,
+                                           categories)
         dataset = self._continuation_dataset(X, y, groups, sample_weight)
         try:
             self._train(dataset, epochs=1)
@@ -298,16 +330,109 @@ class _NeuralEstimator(BaseEstimator):
             raise
         return self
 
+    def add_tasks(self, tasks, X, y, groups=None, sample_weight=None, *,
+                  freeze_shared=True, max_epochs=None):
+        """Add tasks to the fitted network and train their new heads.
+
+        A new head (and, for :class:`SoftSharing`, a trunk that starts at the
+        mean of the others; for :class:`MMoE`, a gate) is built for each new
+        task and trained for ``max_epochs`` epochs on ``(X, y)``. With
+        ``freeze_shared=True`` only the new heads train: every other
+        parameter is frozen and runs in evaluation mode (dropout off,
+        batch-norm statistics fixed), so the predictions of the model's
+        tasks stay exactly what they were. With ``freeze_shared=False`` the
+        whole network trains on the joint loss of every task: give the
+        old tasks' labels too, or they drift with the shared layers.
+
+        Afterwards ``tasks_``, ``n_tasks_``, ``n_outputs_``, the target
+        scaling (``target_mean_``, ``target_scale_``, fitted on the new
+        columns) and ``classes_`` cover every task; ``predict`` returns the
+        old columns first, then the new ones, and ``score``, ``partial_fit``
+        and a warm-started ``fit`` take ``y`` with every column (NaN where
+        missing). The optimizer and the weighting strategy start afresh for
+        the extended task list (while frozen, the new tasks' losses are
+        summed with weight 1). A non-warm-started ``fit`` builds the network
+        of the ``tasks`` parameter again, without the added ones.
+
+        Parameters
+        ----------
+        tasks : Task or list of Task
+            The new tasks; their names must differ from the model's tasks
+            and from each other. Dependent tasks (``given=``) cannot be added.
+        X : array-like of shape (n_samples, ...)
+            Inputs, as at fit.
+        y : array-like or DataFrame
+            Labels of the new tasks only (one column per new output, or a
+            DataFrame matched by name), or of every task (the model's columns
+            first, NaN where missing). Each new task needs a label.
+        groups, sample_weight
+            As in :meth:`fit`.
+        freeze_shared : bool, default=True
+            Train only the new heads (True) or fine-tune the whole network
+            on every task's labels (False).
+        max_epochs : int, default=None
+            Epochs of training; None is the ``max_epochs`` parameter. They
+            are recorded in ``history_`` after the earlier epochs.
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self, "net_")
+        self._validate_params()
+        epochs = self.max_epochs if max_epochs is None else max_epochs
+        if not isinstance(epochs, numbers.Integral) or epochs < 1:
+            raise ValueError(f"max_epochs must be a positive integer, got "
+                             f"{max_epochs!r}.")
+        new_tasks, Y = new_task_targets(self.tasks_, tasks, y,
+                                        self._default_task_type)
+        X = self._check_input_shape(self._validate_X(X))
+        if Y.shape[0] != n_rows(X):
+            raise ValueError(f"X has {n_rows(X)} samples but y has {Y.shape[0]}.")
+        sample_weight = check_sample_weight(sample_weight, n_rows(X))
+        old_tasks = self.tasks_
+        every_task = list(old_tasks) + new_tasks
+        # everything that can fail on the user's input before the model changes
+        strategy = build_weighting(self.weighting, self.task_weights, every_task)
+        self.tasks_ = every_task
+        try:
+            self._check_tasks()
+            targets = self._encode_targets(Y)
+        finally:
+            self.tasks_ = old_tasks
+        self.tasks_, self.n_tasks_, self.n_outputs_ = every_task, len(every_task), (
+            Y.shape[1])
+        self._y_was_1d = False  # predictions now have a column per output
+        self._fit_target_scaling(targets, sample_weight, tasks=new_tasks)
+        self._set_classes()
+        dataset = self._dataset(X, targets, groups, sample_weight)
+        with torch.random.fork_rng(), _torch_threads(self.n_threads):
+            # the heads' initial weights follow from the run's seed
+            torch.manual_seed(epoch_seed(self.train_seed_ + 1, len(self.history_)))
+            new_parameters = grow_net(self.net_, every_task, strategy)
+        try:
+            with training_new_tasks(self.net_, new_parameters, freeze_shared):
+                self._train(dataset, epochs=epochs)
+        except Exception:
+            clear_fitted_state(self)  # a half-trained model is no model
+            raise
+        return self
+
     @unfit_on_error
-    def _first_partial_fit(self, X, y, groups, classes, sample_weight):
+    def _first_partial_fit(self, X, y, groups, classes, sample_weight,
+                           categories=None):
         tasks = None
         if classes is not None:
             Y, names, _ = check_targets(y)
             tasks = self.tasks if self.tasks is not None else infer_tasks(
                 Y, default_type=self._default_task_type, names=names)
             tasks = tasks_with_classes(tasks, classes)
-        self._train(self._first_dataset(X, y, groups, sample_weight, tasks=tasks),
-                    epochs=1)
+        dataset = self._first_dataset(X, y, groups, sample_weight, tasks=tasks)
+        if categories is not None:
+            # the chunk again, coded with the declared categories
+            self._set_categories(categories)
+            dataset = self._continuation_dataset(X, y, groups, sample_weight)
+        self._train(dataset, epochs=1)
         return self
 
     def _first_dataset(self, X, y, groups, sample_weight, tasks=None):
@@ -332,9 +457,7 @@ class _NeuralEstimator(BaseEstimator):
         self.input_shape_ = self._shape_of_inputs(X)
         targets = self._encode_targets(Y)
         self._fit_target_scaling(targets, sample_weight)
-        if self._expected_kind == "classifier":
-            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
-            self.classes_ = classes[0] if len(classes) == 1 else classes
+        self._set_classes()
         self.train_seed_ = int(check_random_state(self.random_state).randint(
             2 ** 31 - 1))
         self.__dict__.pop("net_", None)
@@ -372,17 +495,29 @@ class _NeuralEstimator(BaseEstimator):
                     f"only ({', '.join(fitting)}); use MultiTaskEstimator for "
                     f"mixed task types.")
 
-    def _fit_target_scaling(self, targets, sample_weight):
+    def _set_classes(self):
+        if self._expected_kind == "classifier":
+            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
+            self.classes_ = classes[0] if len(classes) == 1 else classes
+
+    def _fit_target_scaling(self, targets, sample_weight, tasks=None):
         """Mean and standard deviation of each column of the types that
         standardize (``TaskType.standardize``) over its labelled entries,
-        weighted by the sample weights."""
+        weighted by the sample weights; of ``tasks`` only (the others keep
+        theirs) when given."""
         n_outputs = targets.shape[1]
-        self.target_mean_ = np.zeros(n_outputs)
-        self.target_scale_ = np.ones(n_outputs)
+        if tasks is None:
+            tasks = self.tasks_
+            self.target_mean_ = np.zeros(n_outputs)
+            self.target_scale_ = np.ones(n_outputs)
+        else:
+            extra = n_outputs - len(self.target_mean_)
+            self.target_mean_ = np.r_[self.target_mean_, np.zeros(extra)]
+            self.target_scale_ = np.r_[self.target_scale_, np.ones(extra)]
         if not self.standardize_targets:
             return
         weights = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
-        for task in self.tasks_:
+        for task in tasks:
             if not task.type_.standardize:
                 continue
             for col in task.columns_:
@@ -576,8 +711,23 @@ class _NeuralEstimator(BaseEstimator):
 
     @property
     def task_weights_history_(self):
-        """Task weights used in each epoch, ndarray (n_epochs, n_tasks)."""
-        return np.asarray(self.history_[:, "task_weights"], dtype=float)
+        """Task weights used in each epoch, ndarray (n_epochs, n_tasks); NaN
+        for the tasks added (:meth:`add_tasks`) after that epoch."""
+        rows = self.history_[:, "task_weights"]
+        n_tasks = len(self.tasks_)
+        return np.asarray([list(row) + [np.nan] * (n_tasks - len(row))
+                           for row in rows], dtype=float)
+
+    @property
+    def best_epochs_(self):
+        """Epoch of each task's best state (dict), with a
+        :class:`PerTaskCheckpoint` among the callbacks."""
+        check_is_fitted(self, "net_")
+        for _, callback in self.net_.callbacks_:
+            if isinstance(callback, PerTaskCheckpoint):
+                return dict(callback.best_epochs_)
+        raise AttributeError("best_epochs_ needs a PerTaskCheckpoint among the "
+                             "callbacks (callbacks=[PerTaskCheckpoint()]).")
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -786,6 +936,43 @@ class _NetworkInputs:
         return {"numeric": numeric, "categorical": self.input_encoder_.transform(
             columns)}
 
+    def _set_categories(self, categories):
+        """Declare every column's categories (``partial_fit(categories=)``, the
+        scan of a ShardedDataset): a list in the order of the categorical
+        columns, or a dict by column name or index (the columns it omits
+        keep the categories learned so far)."""
+        if self.is_categorical_ is None:
+            raise ValueError("categories= was given but X has no categorical "
+                             "column; name the id columns with "
+                             "categorical_features.")
+        indices = np.flatnonzero(self.is_categorical_)
+        all_names = getattr(self, "feature_names_in_", None)
+        names = ([str(all_names[j]) for j in indices] if all_names is not None
+                 else [int(j) for j in indices])
+        current = list(self.input_encoder_.categories_)
+        if isinstance(categories, dict):
+            by_key = {}
+            for key, values in categories.items():
+                if key in names:
+                    by_key[names.index(key)] = values
+                elif isinstance(key, numbers.Integral) and int(key) in indices:
+                    by_key[list(indices).index(int(key))] = values
+                else:
+                    raise ValueError(f"categories names column {key!r}, which is "
+                                     f"not categorical; the categorical columns "
+                                     f"are {names}.")
+        else:
+            if len(categories) != len(indices):
+                raise ValueError(f"categories has {len(categories)} entries but "
+                                 f"there are {len(indices)} categorical columns "
+                                 f"{names}; give one array per column or a dict.")
+            by_key = dict(enumerate(categories))
+        for position, values in by_key.items():
+            current[position] = values
+        self.input_encoder_ = CategoricalEncoder.from_categories(current, names)
+        self.categories_ = self.input_encoder_.categories_
+        self.embedding_dims_ = self._embedding_dims(names, indices)
+
     def _embedding_dims(self, names, indices):
         """Width of each categorical column's embedding (``embedding_dim``, or
         :func:`embedding_size` of its table)."""
@@ -918,8 +1105,9 @@ default=None
         Opt-in training through Hugging Face Accelerate (several GPUs with
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
         Needs the ``accelerate`` extra; see the user guide for its limits
-        (no gradient-level weighting; on several processes no pickling or
-        ``GridSearchCV``).
+        (on several processes no pickling or ``GridSearchCV``, and no
+        GradNorm, MetaWeighting or MGDA-UB) and for how gradient-level
+        weighting is distributed.
     categorical_features : None, "from_dtype", array-like of int, str or \
 bool, default=None
         Columns of ``X`` that hold categories or ids, as in scikit-learn's
@@ -969,6 +1157,9 @@ bool, default=None
         ``valid_...`` with ``train_split``), ``task_weights``.
     task_weights_history_ : ndarray of shape (n_epochs, n_tasks)
         Task weights used in each epoch.
+    best_epochs_ : dict
+        With a :class:`PerTaskCheckpoint` among the callbacks: the epoch of
+        each task's best state, from which it is predicted.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardization of the columns of the standardized types (regression,
         quantile; 0 and 1 elsewhere).

@@ -34,6 +34,12 @@ import numpy as np
 import torch
 
 from ._base import _StepAveraged
+from ._processes import (
+    plain_module,
+    reduce_jacobian,
+    reduce_task_gradients,
+    same_random_draws,
+)
 
 __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
            "representation_gradients", "task_jacobian", "representation_jacobian",
@@ -450,27 +456,47 @@ class GradientWeighting(_StepAveraged):
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
+    @property
+    def distributed_step(self):
+        if not self.uses_gradients:
+            return "loss"
+        # the representation form combines per-sample rows of the shard's
+        # representation: no average across processes gives the global step
+        return None if getattr(self, "on", "parameters") == "representation" \
+            else "jacobian"
+
     def backward(self, task_losses, net, penalty=None):
+        module = plain_module(net)
         owner = type(self).__name__
-        shared, others = split_parameters(net.module_, owner)
+        shared, others = split_parameters(module, owner)
         losses = self.jacobian_losses(task_losses)
         if getattr(self, "on", "parameters") == "representation":
+            # One process only (distributed_step is None): each shard's rows
+            # of the representation differ, so there is nothing to average
             features, jacobian, other_gradients = representation_jacobian(
-                losses, net.module_, others,
+                losses, module, others,
                 *(getattr(self, "_representation_names", None)
                   or self._names_for_errors()))
-            direction, weights = self.combine_jacobian(jacobian, task_losses,
-                                                       [features])
+            with same_random_draws(net):
+                direction, weights = self.combine_jacobian(jacobian, task_losses,
+                                                           [features])
             representation_backward(features, shared, direction[0],
                                     retain_graph=penalty is not None)
+            write_gradients(others, other_gradients(
+                self.head_coefficients(weights, task_losses)))
         else:
             jacobian, other_gradients = task_jacobian(
-                losses, net.module_, shared, others,
-                retain_graph=penalty is not None)
-            direction, weights = self.combine_jacobian(jacobian, task_losses, shared)
+                losses, module, shared, others, retain_graph=penalty is not None)
+            # on several processes: the global batch's Jacobian and losses
+            jacobian, global_losses, shares = reduce_jacobian(
+                net, jacobian, task_losses, shared)
+            with same_random_draws(net):
+                direction, weights = self.combine_jacobian(jacobian, global_losses,
+                                                           shared)
             write_gradients(shared, direction)
-        write_gradients(others, other_gradients(
-            self.head_coefficients(weights, task_losses)))
+            write_gradients(others, reduce_task_gradients(
+                net, other_gradients, self.head_coefficients(weights, global_losses),
+                shares, others))
         self.record_weights(weights)
         return finish_step(task_losses, penalty)
 

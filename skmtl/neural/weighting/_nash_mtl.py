@@ -5,6 +5,7 @@ import torch
 
 from ._base import WEIGHTINGS, backward_total
 from ._jacobian import GradientWeighting, check_gram
+from ._processes import plain_module, sum_gradients, task_shares
 
 __all__ = ["NashMTL", "nash_weights"]
 
@@ -83,8 +84,16 @@ class NashMTL(GradientWeighting):
         if step % int(self.update_every) == 0:
             return super().backward(task_losses, net, penalty)
         # in between: a plain step on sum_k alpha_k L_k with the last alpha
-        backward_total((self.alpha_.to(task_losses.dtype) * task_losses).sum(),
-                       penalty)
+        alpha = self.alpha_.to(task_losses.dtype)
+        shares = task_shares(net, task_losses)
+        if shares is None:
+            backward_total((alpha * task_losses).sum(), penalty)
+        else:
+            # this process's part of the global batch's step, summed across
+            # processes; the penalty, the same on each, counted once
+            backward_total((alpha * shares * task_losses).sum(),
+                           None if penalty is None else penalty / net.n_processes)
+            sum_gradients(net, plain_module(net).parameters())
         self.record_weights(self.alpha_)
         return task_losses.detach().sum() + (0 if penalty is None
                                              else penalty.detach())
