@@ -451,7 +451,16 @@ class GradientWeighting(_StepAveraged):
         if not isinstance(on, str) or on not in GRADIENTS_ON:
             raise ValueError(f"{type(self).__name__}: on must be one of "
                              f"{GRADIENTS_ON}, got {on!r}.")
+        self._representation_names = self._names_for_errors()
         return self
+
+    def _names_for_errors(self):
+        """How the representation form's errors name the strategy, and what
+        to use instead (MGDAUB has no ``on``: it is MGDA's such form)."""
+        owner = type(self).__name__
+        if "on" in self._get_param_names():
+            return f"{owner}(on='representation')", "on='parameters'"
+        return owner, "MGDA"
 
     def combine(self, task_losses, training=True):
         return task_losses.sum()
@@ -486,11 +495,10 @@ class GradientWeighting(_StepAveraged):
             # representation: the Gram matrix of the global batch's rows is
             # the sum of the processes', and each process back-propagates
             # the direction's rows of its shard (distributed_step "gram")
-            option = "on" in self._get_param_names()
             features, jacobian, other_gradients = representation_jacobian(
                 losses, module, others,
-                f"{owner}(on='representation')" if option else owner,
-                "on='parameters'" if option else "MGDA")
+                *(getattr(self, "_representation_names", None)
+                  or self._names_for_errors()))
             jacobian, global_losses, shares = reduce_representation_rows(
                 net, jacobian, task_losses)
             with same_random_draws(net), summed_gram(self, net):
