@@ -43,6 +43,18 @@ def _gram_is_cheaper(df, width, size):
     return width <= size
 
 
+def _working_set(priority, size, support, alive):
+    """The ``size`` features of lowest priority, support first (all if ``size``
+    reaches the features left)."""
+    if size >= int(alive.sum()):
+        return np.flatnonzero(alive)
+    ws = np.argpartition(priority, size - 1)[:size]
+    # Support first: its blocks are the busy ones, and blocks of features
+    # that stay at zero cost one product each.
+    in_support = np.isin(ws, support)
+    return np.concatenate([np.sort(ws[in_support]), np.sort(ws[~in_support])])
+
+
 def _negative_gradient(df, W, R):
     """``(V, f)``: ``V = B - H W`` on every feature and the datafit ``f(W)``."""
     if R is None:
@@ -51,8 +63,49 @@ def _negative_gradient(df, W, R):
             return df.B.copy(), 0.5 * df.yy
         HW = df.hessian_dot(W[support], rows=support)
         return df.B - HW, df.value(W, None, HW)
+    if not W.any():
+        return df.B.copy(), 0.5 * df.yy  # X^T R at W = 0, without the product
     V = df.xt_dot(R)
     return V, 0.5 * (df.yy - float(np.vdot(df.B, W)) - float(np.vdot(V, W)))
+
+
+def _update_residuals(df, R, ws, old, new, point):
+    """Update ``R`` in place for ``W[ws]`` going from ``old`` to ``new``.
+
+    One product with ``X`` for both (the residual of ``W`` with ``point`` in
+    the rows ``ws``, or None when ``point`` is None).
+    """
+    M = R.shape[1]
+    steps = [new - old] + ([] if point is None else [point - new])
+    both = np.hstack(steps)
+    rows = np.flatnonzero(np.any(both != 0, axis=1))
+    if not rows.size:
+        return None if point is None else R.copy()
+    Z = df.xc_dot(both[rows], ws[rows])
+    Z *= np.hstack([df.D] * len(steps))
+    R -= Z[:, :M]
+    return None if point is None else R - Z[:, M:]
+
+
+def _two_negative_gradients(df, W, R, W_t, R_t=None):
+    """``(V, f, V_t, f_t)`` at ``W`` (residual ``R``) and at ``W_t``, one pass over X.
+
+    The residual of ``W_t`` (``R_t`` if known) differs from ``R`` on the rows
+    where ``W_t`` differs from ``W``; both gradients come from one product
+    with ``X^T``.
+    """
+    M = R.shape[1]
+    if R_t is None:
+        rows = np.flatnonzero(np.any(W != W_t, axis=1))
+        R_t = R + df.D * df.xc_dot(W[rows] - W_t[rows], rows)
+    if not W.any():
+        V, V_t = df.B.copy(), df.xt_dot(R_t)
+    else:
+        both = df.xt_dot(np.hstack([R, R_t]))
+        V, V_t = both[:, :M], both[:, M:]
+    half = 0.5 * df.yy
+    return (V, half - 0.5 * (float(np.vdot(df.B, W)) + float(np.vdot(V, W))),
+            V_t, half - 0.5 * (float(np.vdot(df.B, W_t)) + float(np.vdot(V_t, W_t))))
 
 
 class CoordinateDescent(Solver):
@@ -175,27 +228,40 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
     cache = None  # the last working set, its Hessian and block constants
     cached_ws = None  # that working set (kept by the state, the Hessian is not)
     support_stable = False
+    solved = None  # the last working set, where its problem was solved to the end
+    # Mixed precision (a single solve in the Gram space that needs all of G):
+    # the working sets run on a float32 Gram matrix, anchored at the exact
+    # gradient X^T R that the outer loop computes through X in float64.
+    mixed = False
     if state is not None and np.array_equal(state["B"], df.B):
         alive = state["alive"].copy()
         best_dual, best_V = state["best_dual"], state["best_V"]
         candidate, ws_size = state["candidate"], state["ws_size"]
         support_stable, cached_ws = state["support_stable"], state["cached_ws"]
+        mixed, solved = state.get("mixed", False), state.get("solved")
+        gram = gram and not mixed
     W[~alive] = 0.0
     R = None if gram else df.residual(W)
+    R_t = None  # the residual of the candidate, where computed with R's update
     if R is not None and state is not None and state.get("R") is not None \
             and np.array_equal(state["B"], df.B):
         R = state["R"].copy()  # the one kept up to date: the same rounding
+        R_t = state.get("R_t")
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
-        V, f = _negative_gradient(df, W, R)
+        if R is not None and candidate is not None:
+            V, f, V_t, f_t = _two_negative_gradients(df, W, R, candidate, R_t)
+        else:
+            V, f = _negative_gradient(df, W, R)
+            if candidate is not None:
+                V_t, f_t = _negative_gradient(df, candidate, None)
+        V_stale = False  # V is the gradient at W (until screening zeroes rows)
         pen_value = pen.value(W)
         objective.append(f + pen_value)
         value = dual_value(pen, df.yy, df.B, W, V, f)
         if value is not None and value > best_dual:
             best_dual, best_V = value, V
         if candidate is not None:
-            R_t = None if R is None else df.residual(candidate)
-            V_t, f_t = _negative_gradient(df, candidate, R_t)
             value = dual_value(pen, df.yy, df.B, candidate, V_t, f_t)
             if value is not None and value > best_dual:
                 best_dual, best_V = value, V_t
@@ -220,6 +286,7 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
                 alive &= ~(dual_norms + radius * col_norms < pen.strength)
                 dropped = np.flatnonzero(~alive & np.any(W != 0, axis=1))
                 if dropped.size:
+                    V_stale = True
                     if R is not None:
                         R += df.D * df.xc_dot(W[dropped], dropped)
                     W[dropped] = 0.0
@@ -235,25 +302,30 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
             n_violating = int(np.sum(violation > 1.0))
             if gram and df.shared and np.sum(violation > 2.0) > 0.5 * n_alive:
                 # The working sets will grow to most features: build the Gram
-                # matrix at once (one symmetric product) rather than by rows.
-                df.gram_rows(None)
-            if gram and df.gram_complete:
+                # matrix at once (one symmetric product) rather than by rows,
+                # in float32 where one solve is to be made.
+                if (df.allows_mixed_precision and not df.gram_complete
+                        and n_alive > size):
+                    mixed, gram, cache = True, False, None
+                    R = df.residual(W)
+                    df.approximate_gram()
+                else:
+                    df.gram_rows(None)
+            if (gram and df.gram_complete) or mixed:
                 # Working sets cost no new Gram rows: take every violator.
                 ws_size = max(ws_size, support.size + n_violating)
             ws_size = min(max(ws_size, 2 * support.size, _WS_START), n_alive)
-            if gram and df.gram_complete and ws_size > 0.5 * n_alive:
+            if ((gram and df.gram_complete) or mixed) and ws_size > 0.5 * n_alive:
                 # Sweeps over every feature cost little more, and a working
                 # set that stays the same keeps its Hessian and constants.
                 ws_size = n_alive
-            if ws_size < n_alive:
-                ws = np.argpartition(priority, ws_size - 1)[:ws_size]
-                # Support first: its blocks are the busy ones, and blocks of
-                # features that stay at zero cost one product each.
-                in_support = np.isin(ws, support)
-                ws = np.concatenate([np.sort(ws[in_support]),
-                                     np.sort(ws[~in_support])])
-            else:
-                ws = np.flatnonzero(alive)
+            ws = _working_set(priority, ws_size, support, alive)
+            if solved is not None and np.array_equal(ws, solved):
+                # Solved to the end already, yet the gap is above tol: what
+                # is missing lies outside it (priorities from an old dual
+                # point can keep choosing it).
+                ws_size = min(2 * ws_size, n_alive)
+                ws = _working_set(priority, ws_size, support, alive)
         else:
             ws = np.flatnonzero(alive)
             n_alive = ws.size
@@ -269,27 +341,42 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         else:
             target = max(0.3 * gap, tol_abs)
         W_ws = W[ws]
-        if gram or _gram_is_cheaper(df, ws.size, size):
+        cap = max_sweeps
+        if gram or mixed or _gram_is_cheaper(df, ws.size, size):
+            if ws.size <= size:
+                cap = 10 * max_sweeps
             if cache is None or not np.array_equal(cache[0], ws):
                 cached_ws = ws
-                G, H = df.local_hessian(ws)
+                if mixed and ws.size > size:
+                    G32 = df.approximate_gram()
+                    G, H = (G32 if ws.size == p else G32[np.ix_(ws, ws)]), None
+                else:
+                    G, H = df.local_hessian(ws)
                 cache = (ws, G, H, block_lipschitz(G, H, lam, ws.size, size)
                          if ws.size > size else None)
             _, G, H, lipschitz = cache
             old = W_ws.copy()
+            # The exact H W at the start anchors the float32 Gram's steps; V
+            # is stale where screening just zeroed coefficients.
+            Q0 = None
+            if G is not None and G.dtype == np.float32:
+                Q0 = df.B[ws] - (df.xt_dot(R, ws) if V_stale else V[ws])
             with blas_threads(ws.size * size * M):
                 W_ws, n_sweeps, point = solve_gram(pen, G, H, lam, df.B[ws], W_ws,
                                                    df.yy, target, size, lipschitz,
-                                                   max_sweeps=max_sweeps, rng=rng)
+                                                   max_sweeps=max_sweeps, rng=rng,
+                                                   Q0=Q0)
             if R is not None:
-                changed = np.flatnonzero(np.any(W_ws != old, axis=1))
-                if changed.size:
-                    R -= df.D * df.xc_dot(W_ws[changed] - old[changed], ws[changed])
+                R_t = _update_residuals(df, R, ws, old, W_ws, point)
         else:
+            R_t = None
             with blas_threads(n * size * M):
                 W_ws, n_sweeps, point = solve_x(df, pen, ws, W_ws, R, target, size,
                                                 max_sweeps=max_sweeps, rng=rng)
         sweeps += n_sweeps
+        # Whether this working set's problem was solved to the end (one
+        # block: FISTA, up to 10 max_sweeps steps).
+        solved = ws if target <= tol_abs and n_sweeps < cap else None
         support_stable = np.array_equal(np.any(W_ws != 0, axis=1),
                                         np.any(W[ws] != 0, axis=1))
         W[ws] = W_ws
@@ -297,9 +384,12 @@ def coordinate_descent(df, pen, W0, max_iter=1000, tol=1e-4, screening=True,
         if point is not None and not np.array_equal(point, W_ws):
             candidate = np.zeros((p, M))
             candidate[ws] = point
+        else:
+            R_t = None
     resume = None if converged else {
         "B": df.B, "alive": alive, "best_dual": best_dual, "best_V": best_V,
         "candidate": candidate, "ws_size": ws_size, "support_stable": support_stable,
-        "cached_ws": cached_ws, "R": R}
+        "cached_ws": cached_ws, "R": R, "R_t": R_t, "mixed": mixed,
+        "solved": solved}
     return SolverResult(W, df.intercept(W, None), n_iter, gap, converged, objective,
                         inner_iter=sweeps, state=resume)

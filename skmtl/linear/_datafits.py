@@ -56,6 +56,30 @@ def weighted_gram(X, weights, uniform=False):
     return X.T @ (X * weights[:, None])
 
 
+def t_dot(X, U):
+    """``X^T U`` for a design ``X`` (dense or sparse) and a dense ``U``.
+
+    For dense ``X`` as ``(U^T X)^T``: OpenBLAS multiplies a C-ordered ``X``
+    by a few columns twice as fast from the left (2000 x 1000 by 20
+    columns: 3.2 ms instead of 6.6 ms on one thread).
+    """
+    if sp.issparse(X) or U.ndim != 2:
+        return np.asarray(X.T @ U)
+    return np.ascontiguousarray((U.T @ X).T)
+
+
+def x_dot(X, W):
+    """``X W`` for a design ``X`` (dense or sparse) and a dense ``W``.
+
+    For dense ``X`` as ``(W^T X^T)^T`` (Fortran-ordered), 15-25% faster
+    than ``X @ W`` with OpenBLAS for a few columns (2000 x 1000 by 20
+    columns: 2.7 ms instead of 3.7 ms on one thread).
+    """
+    if sp.issparse(X) or W.ndim != 2:
+        return np.asarray(X @ W)
+    return (W.T @ X.T).T
+
+
 def entry_weights(labelled, sample_weight, column_weights):
     """Per-entry weights ``D`` (n, M) and per-task averaging weights ``E``.
 
@@ -268,7 +292,7 @@ class Quadratic(_QuadraticForm):
         self.Yc = Yc
         self.yy = float(np.sum(D * Yc ** 2))  # 2 * f(0)
         # B = Xc^T (D * Yc); the centering term vanishes since sum_i D_ik Yc_ik = 0.
-        self.B = np.asarray(X.T @ (D * Yc))
+        self.B = t_dot(X, D * Yc)
         if mode == "auto":
             n_entries = p * p * (1 if self.shared else M)
             nnz = X.nnz if sp.issparse(X) else n * p
@@ -280,6 +304,11 @@ class Quadratic(_QuadraticForm):
         self._lipschitz = None
         self._diagonal = None
         self._gram_form = None
+        self._gram32 = None     # float32 Gram (mixed precision)
+        # Whether coordinate descent may build the Gram matrix in float32 and
+        # refine through X (see ``approximate_gram``): worth it for one solve;
+        # along a path the float64 Gram gives every outer gradient cheaply.
+        self.mixed_precision = False
 
     # -- Gram matrices (mode "gram") ----------------------------------------
     def _weighted_cross(self, columns, weights, mean, full=False):
@@ -327,6 +356,34 @@ class Quadratic(_QuadraticForm):
                 self.G[new] = self._weighted_cross(new, weights, mean)
                 done[new] = True
         return self.G if rows is None else self.G[rows]
+
+    @property
+    def allows_mixed_precision(self):
+        """Whether ``approximate_gram`` may serve this problem (see there)."""
+        return self.mixed_precision and self.shared and not sp.issparse(self.X)
+
+    def approximate_gram(self):
+        """The shared Gram matrix of the weighted, centered ``X`` in float32.
+
+        Half the time of the float64 one (one symmetric float32 product of
+        ``X`` centered in float64, then rounded) and a relative error near
+        ``1e-6``: coordinate descent uses it only for the steps of its
+        working sets, anchored at the exact gradient that it computes
+        through ``X`` in float64, so that the solution is exact (mixed
+        precision iterative refinement; dense ``X``, shared pattern).
+        """
+        if self._gram32 is None:
+            X = self.X
+            weights = self.shared_weights
+            Xc = np.empty(X.shape, dtype=np.float32)
+            np.subtract(X, self.x_mean[:, 0], out=Xc, casting="same_kind")
+            if not self.uniform_weights:
+                Xc *= np.sqrt(weights).astype(np.float32)[:, None]
+            G = Xc.T @ Xc
+            if self.uniform_weights:
+                G *= np.float32(weights[0])
+            self._gram32 = G
+        return self._gram32
 
     @property
     def gram_complete(self):
@@ -401,8 +458,13 @@ class Quadratic(_QuadraticForm):
 
         Entries of unlabelled rows are not zeroed: callers multiply by ``D``.
         """
-        X = self.X if rows is None else self.X[:, rows]
-        Z = np.asarray(X @ W)
+        if rows is not None and rows.size > self.n_features // 4 \
+                and not sp.issparse(self.X):
+            # A product with all of X beats copying most of its columns.
+            full = np.zeros((self.n_features, W.shape[1]))
+            full[rows] = W
+            W, rows = full, None
+        Z = x_dot(self.X if rows is None else self.X[:, rows], W)
         if self.fit_intercept:
             mean = self.x_mean if rows is None else self.x_mean[rows]
             Z -= np.sum(mean * W, axis=0)
@@ -418,12 +480,20 @@ class Quadratic(_QuadraticForm):
         return R
 
     def xt_dot(self, U, rows=None):
-        """``X^T U`` for the features ``rows``.
+        """``Xc^T U`` for the features ``rows`` (column ``j`` of ``U`` for model
+        column ``j mod n_columns``).
 
-        Equals ``Xc^T U`` when the columns of ``U`` sum to zero.
+        ``X^T U`` minus the means times the column sums of ``U``: the
+        residuals' columns sum to zero but for rounding, which the means of
+        features far from zero would otherwise multiply.
         """
-        X = self.X if rows is None else self.X[:, rows]
-        return np.asarray(X.T @ U)
+        V = t_dot(self.X if rows is None else self.X[:, rows], U)
+        if self.fit_intercept:
+            mean = self.x_mean if rows is None else self.x_mean[rows]
+            if mean.shape[1] > 1:
+                mean = np.tile(mean, (1, U.shape[1] // mean.shape[1]))
+            V -= mean * U.sum(axis=0)
+        return V
 
     def hessian_dot(self, W, rows=None):
         """``H W`` (p, M); with ``rows``, only for those features (W zero elsewhere)."""

@@ -128,6 +128,11 @@ class _LinearMultiTask:
         dtype = np.float32 if problem.X.dtype == np.float32 else np.float64
         penalty = resolve_penalty(self.penalty if penalty is None else penalty)
         V, b, state = self._warm_start(penalty, self.solver, p, M)
+        alphas = list(alphas)
+        if hasattr(datafit, "mixed_precision"):
+            # One solve: a float32 Gram matrix refined in float64 is cheaper;
+            # a path reuses the float64 one for every alpha.
+            datafit.mixed_precision = len(alphas) == 1
         for alpha in alphas:
             if alpha is not None:
                 penalty = clone(penalty).set_params(alpha=float(alpha))

@@ -183,7 +183,7 @@ def block_lipschitz(G, H, lam, width, size):
     if full:
         if G is not None:
             cut = G[:full * size, :full * size].reshape(full, size, full, size)
-            stack = cut[np.arange(full), :, np.arange(full), :]
+            stack = cut[np.arange(full), :, np.arange(full), :].astype(float)
             tops.extend(np.linalg.eigvalsh(stack)[:, -1] * float(lam.max()))
         else:
             for i in range(full):
@@ -192,14 +192,15 @@ def block_lipschitz(G, H, lam, width, size):
     if width % size:
         part = slice(full * size, width)
         if G is not None:
-            tops.append(np.linalg.eigvalsh(G[part, part])[-1] * float(lam.max()))
+            tops.append(np.linalg.eigvalsh(G[part, part].astype(float))[-1]
+                        * float(lam.max()))
         else:
             tops.append(np.linalg.eigvalsh(H[:, part, part])[:, -1].max())
     return [float(t) * (1.0 + 1e-10) for t in tops]
 
 
 def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
-               max_sweeps=MAX_SWEEPS, rng=None):
+               max_sweeps=MAX_SWEEPS, rng=None, Q0=None):
     """Minimize ``1/2 tr(W^T H W) - <B, W> + yy/2 + pen(W)`` to a gap ``target``.
 
     ``H_k = lambda_k G`` (shared pattern) or ``H`` (M, w, w); ``W`` (w, M) is
@@ -210,6 +211,15 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
     known. One block is solved by FISTA (``n_sweeps`` then counts its
     iterations, at most ``10 max_sweeps``). ``rng``: visit the blocks in a
     new random order every sweep (None: in turn).
+
+    ``G`` may be a float32 approximation of the Gram matrix when ``Q0``,
+    the exact ``H W`` at the starting ``W``, is given (mixed precision,
+    more than one block): the sweeps then minimize the model
+    ``f(W0) - <V0, W - W0> + 1/2 (W - W0)^T H~ (W - W0)`` around the start,
+    whose gradient is exact at ``W0``, so that the outer loop, which
+    computes the exact gradient at the point returned, converges to the
+    exact solution (iterative refinement); the error of ``H~`` only
+    multiplies the step ``W - W0``.
     """
     width = W.shape[0]
     if width <= size:
@@ -228,7 +238,9 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
             block = slice(a, b)
             # Symmetry: the block's columns are its (contiguous) rows, transposed.
             if G is not None:
-                plans.append((block, 1.0 / L, G[block, block], G[block]))
+                # The diagonal blocks in float64 (small), the rows as stored.
+                plans.append((block, 1.0 / L, G[block, block].astype(float),
+                              G[block]))
             else:
                 plans.append((block, 1.0 / L, H[:, block, block],
                               H[:, block].transpose(0, 2, 1)))
@@ -253,13 +265,15 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
     if G is not None:
         # Q^T is kept C-ordered: a block's update is delta^T G[block], a
         # product of C-ordered rows of G (a third cheaper than G[block]^T delta).
-        QT = np.ascontiguousarray(dot(G, W).T)
+        QT = np.ascontiguousarray((dot(G, W) if Q0 is None else Q0).T)
         Q = QT.T
 
         unit = bool(np.all(scale == 1.0))
+        low = G.dtype  # float32 rows: a float32 product, accumulated in float64
 
         def update(rows, delta):
-            QT.__iadd__((delta if unit else delta * scale).T @ rows)
+            QT.__iadd__((delta if unit else delta * scale).T.astype(low, copy=False)
+                        @ rows)
     else:
         Q = dot(H, W)
 
@@ -269,6 +283,8 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
     duals = DualTracker(4)
     objective = []
     sweep = 0
+    # count_nonzero: a third of the cost of any() on these small blocks.
+    nonzero = np.count_nonzero
     for sweep in range(1, max_sweeps + 1):  # noqa: B007 - sweep is returned
         for block, step, diagonal, column in _order(plans, rng):
             old = W[block]
@@ -276,13 +292,13 @@ def solve_gram(pen, G, H, lam, B, W, yy, target, size, lipschitz=None,
             new = prox(old - step * base, step)
             for _ in range(_BLOCK_STEPS - 1):
                 delta = new - old
-                if not delta.any():
+                if not nonzero(delta):
                     break
                 grad = dot(diagonal, delta)
                 grad += base
                 new = prox(new - step * grad, step)
             delta = new - old
-            if delta.any():
+            if nonzero(delta):
                 W[block] = new
                 update(column, delta)
         extrapolated = anderson(W, Q)

@@ -25,6 +25,7 @@ from ._architectures import (
     SoftSharing,
 )
 from ._callbacks import DivergenceGuard, EpochSeed, StarvationMonitor
+from ._checkpoints import PerTaskCheckpoint
 from ._conflict import GradientConflict
 from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
@@ -58,6 +59,7 @@ __all__ = [
     "MultiTaskNet",
     "MultiTaskRegressor",
     "PLE",
+    "PerTaskCheckpoint",
     "ShardedDataset",
     "SoftSharing",
     "SparseRows",

@@ -83,6 +83,9 @@ class MultiTaskModule(nn.Module):
     """
 
     _named_inputs = False  # whether forward takes a dict X (see module notes)
+    # the per-task module lists besides ``heads`` (one entry per task, each
+    # read by its own task only): what add_tasks extends
+    _task_modules = None
 
     def __init__(self, tasks, input_shape, head_hidden=()):
         super().__init__()
@@ -116,6 +119,45 @@ class MultiTaskModule(nn.Module):
     def shared_parameters(self):
         """Parameters shared by the tasks (list of tensors)."""
         return []
+
+    def add_tasks(self, tasks):
+        """Append the modules of new tasks (a head each), leaving the others.
+
+        Each existing task's output keeps depending on the same parameters,
+        so with those unchanged its predictions stay identical. The new
+        modules are initialized as at construction (from torch's global
+        random state).
+
+        Parameters
+        ----------
+        tasks : list of Task or int
+            The new tasks (or the sizes of their heads).
+
+        Returns
+        -------
+        parameters : list of nn.Parameter
+            The new modules' parameters.
+        """
+        if self._task_modules is None:
+            raise TypeError(
+                f"{type(self).__name__} cannot add tasks to a fitted network (its "
+                f"tasks share parameters in a way a new task would change); use "
+                f"HardSharing, SoftSharing or MMoE, or fit a new model with every "
+                f"task.")
+        sizes = [_output_size(t) for t in tasks]
+        first = next(m for m in self.heads[0].modules() if isinstance(m, nn.Linear))
+        added = []
+        for name in self._task_modules:
+            modules = getattr(self, name)
+            for _ in sizes:
+                fresh = self._new_task_module(name)
+                modules.append(fresh)
+                added.append(fresh)
+        for out in sizes:
+            self.heads.append(_head(first.in_features, out, self.head_hidden))
+            added.append(self.heads[-1])
+        self.output_sizes = self.output_sizes + sizes
+        return [p for module in added for p in module.parameters()]
 
     def shared_representation(self, per_task=False):
         """The features every task's head read in the last training forward pass.
@@ -169,6 +211,15 @@ class MultiTaskModule(nn.Module):
         state.pop("_representation", None)
         return state
 
+    def _new_task_module(self, name):
+        """A new task's entry of the per-task list ``name``: a copy of the
+        first task's, initialized afresh."""
+        fresh = copy.deepcopy(getattr(self, name)[0])
+        for sub in fresh.modules():
+            if callable(getattr(sub, "reset_parameters", None)):
+                sub.reset_parameters()
+        return fresh
+
     def penalty(self):
         """Regularization added to the training loss, or None."""
         return None
@@ -219,6 +270,7 @@ class HardSharing(MultiTaskModule):
         self._build_heads(feature_size(self.trunk, self.input_shape))
 
     _named_inputs = True
+    _task_modules = ()
 
     def forward(self, X):
         return self._heads_on_representation(_apply(self.trunk, X))
@@ -278,6 +330,17 @@ class SoftSharing(MultiTaskModule):
         self._build_heads(feature_size(first, self.input_shape))
 
     _named_inputs = True
+    _task_modules = ("trunks",)
+
+    def _new_task_module(self, name):
+        # a new task's trunk starts at the mean of the others (the centre of
+        # the L2 pull), as the first trunks start from the same weights
+        fresh = copy.deepcopy(self.trunks[0])
+        with torch.no_grad():
+            for values in zip(fresh.parameters(),
+                              *(t.parameters() for t in self.trunks)):
+                values[0].copy_(torch.stack(values[1:]).mean(0))
+        return fresh
 
     def forward(self, X):
         return tuple(head(_apply(trunk, X))
@@ -421,6 +484,8 @@ class MMoE(MultiTaskModule):
         self.gates = nn.ModuleList(nn.Linear(in_features, n_experts)
                                    for _ in range(self.n_tasks))
         self._build_heads(feature_size(self.experts[0], self.input_shape))
+
+    _task_modules = ("gates",)
 
     def forward(self, X):
         experts = torch.stack([e(X).flatten(1) for e in self.experts], dim=1)

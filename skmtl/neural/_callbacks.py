@@ -241,6 +241,8 @@ class StarvationMonitor(Callback):
         names = [t.name for t in net.tasks]
         window = history[-self.patience - 1:]
         try:
+            if any(len(row["task_share"]) != len(names) for row in window[1:]):
+                return  # a window across add_tasks
             recent_shares = np.asarray([row["task_share"] for row in window[1:]])
             losses = np.asarray([[row.get(f"train_loss_{n}", np.nan) for n in names]
                                  for row in window], dtype=float)

@@ -35,7 +35,8 @@ from ._build import (
     split_prefixed,
     tasks_with_classes,
 )
-from ._callbacks import EpochSeed
+from ._callbacks import EpochSeed, epoch_seed
+from ._checkpoints import PerTaskCheckpoint
 from ._data import TaskDataset, encode_groups, is_named_inputs, n_rows
 from ._inputs import (
     CategoricalEncoder,
@@ -45,6 +46,7 @@ from ._inputs import (
     string_column_error,
 )
 from ._net import MultiTaskNet, check_device
+from ._new_tasks import grow_net, new_task_targets, training_new_tasks
 from ._shards import ShardedDataset
 from ._stream import train_on_stream
 from .weighting import WEIGHTINGS
@@ -328,6 +330,94 @@ or ShardedDataset
             raise
         return self
 
+    def add_tasks(self, tasks, X, y, groups=None, sample_weight=None, *,
+                  freeze_shared=True, max_epochs=None):
+        """Add tasks to the fitted network and train their new heads.
+
+        A new head (and, for :class:`SoftSharing`, a trunk that starts at the
+        mean of the others; for :class:`MMoE`, a gate) is built for each new
+        task and trained for ``max_epochs`` epochs on ``(X, y)``. With
+        ``freeze_shared=True`` only the new heads train: every other
+        parameter is frozen and runs in evaluation mode (dropout off,
+        batch-norm statistics fixed), so the predictions of the model's
+        tasks stay exactly what they were. With ``freeze_shared=False`` the
+        whole network trains on the joint loss of every task: give the
+        old tasks' labels too, or they drift with the shared layers.
+
+        Afterwards ``tasks_``, ``n_tasks_``, ``n_outputs_``, the target
+        scaling (``target_mean_``, ``target_scale_``, fitted on the new
+        columns) and ``classes_`` cover every task; ``predict`` returns the
+        old columns first, then the new ones, and ``score``, ``partial_fit``
+        and a warm-started ``fit`` take ``y`` with every column (NaN where
+        missing). The optimizer and the weighting strategy start afresh for
+        the extended task list (while frozen, the new tasks' losses are
+        summed with weight 1). A non-warm-started ``fit`` builds the network
+        of the ``tasks`` parameter again, without the added ones.
+
+        Parameters
+        ----------
+        tasks : Task or list of Task
+            The new tasks; their names must differ from the model's tasks
+            and from each other. Dependent tasks (``given=``) cannot be added.
+        X : array-like of shape (n_samples, ...)
+            Inputs, as at fit.
+        y : array-like or DataFrame
+            Labels of the new tasks only (one column per new output, or a
+            DataFrame matched by name), or of every task (the model's columns
+            first, NaN where missing). Each new task needs a label.
+        groups, sample_weight
+            As in :meth:`fit`.
+        freeze_shared : bool, default=True
+            Train only the new heads (True) or fine-tune the whole network
+            on every task's labels (False).
+        max_epochs : int, default=None
+            Epochs of training; None is the ``max_epochs`` parameter. They
+            are recorded in ``history_`` after the earlier epochs.
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self, "net_")
+        self._validate_params()
+        epochs = self.max_epochs if max_epochs is None else max_epochs
+        if not isinstance(epochs, numbers.Integral) or epochs < 1:
+            raise ValueError(f"max_epochs must be a positive integer, got "
+                             f"{max_epochs!r}.")
+        new_tasks, Y = new_task_targets(self.tasks_, tasks, y,
+                                        self._default_task_type)
+        X = self._check_input_shape(self._validate_X(X))
+        if Y.shape[0] != n_rows(X):
+            raise ValueError(f"X has {n_rows(X)} samples but y has {Y.shape[0]}.")
+        sample_weight = check_sample_weight(sample_weight, n_rows(X))
+        old_tasks = self.tasks_
+        every_task = list(old_tasks) + new_tasks
+        # everything that can fail on the user's input before the model changes
+        strategy = build_weighting(self.weighting, self.task_weights, every_task)
+        self.tasks_ = every_task
+        try:
+            self._check_tasks()
+            targets = self._encode_targets(Y)
+        finally:
+            self.tasks_ = old_tasks
+        self.tasks_, self.n_tasks_, self.n_outputs_ = every_task, len(every_task), (
+            Y.shape[1])
+        self._y_was_1d = False  # predictions now have a column per output
+        self._fit_target_scaling(targets, sample_weight, tasks=new_tasks)
+        self._set_classes()
+        dataset = self._dataset(X, targets, groups, sample_weight)
+        with torch.random.fork_rng(), _torch_threads(self.n_threads):
+            # the heads' initial weights follow from the run's seed
+            torch.manual_seed(epoch_seed(self.train_seed_ + 1, len(self.history_)))
+            new_parameters = grow_net(self.net_, every_task, strategy)
+        try:
+            with training_new_tasks(self.net_, new_parameters, freeze_shared):
+                self._train(dataset, epochs=epochs)
+        except Exception:
+            clear_fitted_state(self)  # a half-trained model is no model
+            raise
+        return self
+
     @unfit_on_error
     def _first_partial_fit(self, X, y, groups, classes, sample_weight,
                            categories=None):
@@ -367,9 +457,7 @@ or ShardedDataset
         self.input_shape_ = self._shape_of_inputs(X)
         targets = self._encode_targets(Y)
         self._fit_target_scaling(targets, sample_weight)
-        if self._expected_kind == "classifier":
-            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
-            self.classes_ = classes[0] if len(classes) == 1 else classes
+        self._set_classes()
         self.train_seed_ = int(check_random_state(self.random_state).randint(
             2 ** 31 - 1))
         self.__dict__.pop("net_", None)
@@ -407,17 +495,29 @@ or ShardedDataset
                     f"only ({', '.join(fitting)}); use MultiTaskEstimator for "
                     f"mixed task types.")
 
-    def _fit_target_scaling(self, targets, sample_weight):
+    def _set_classes(self):
+        if self._expected_kind == "classifier":
+            classes = [t.classes_ for t in self.tasks_ for _ in t.columns_]
+            self.classes_ = classes[0] if len(classes) == 1 else classes
+
+    def _fit_target_scaling(self, targets, sample_weight, tasks=None):
         """Mean and standard deviation of each column of the types that
         standardize (``TaskType.standardize``) over its labelled entries,
-        weighted by the sample weights."""
+        weighted by the sample weights; of ``tasks`` only (the others keep
+        theirs) when given."""
         n_outputs = targets.shape[1]
-        self.target_mean_ = np.zeros(n_outputs)
-        self.target_scale_ = np.ones(n_outputs)
+        if tasks is None:
+            tasks = self.tasks_
+            self.target_mean_ = np.zeros(n_outputs)
+            self.target_scale_ = np.ones(n_outputs)
+        else:
+            extra = n_outputs - len(self.target_mean_)
+            self.target_mean_ = np.r_[self.target_mean_, np.zeros(extra)]
+            self.target_scale_ = np.r_[self.target_scale_, np.ones(extra)]
         if not self.standardize_targets:
             return
         weights = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
-        for task in self.tasks_:
+        for task in tasks:
             if not task.type_.standardize:
                 continue
             for col in task.columns_:
@@ -611,8 +711,23 @@ or ShardedDataset
 
     @property
     def task_weights_history_(self):
-        """Task weights used in each epoch, ndarray (n_epochs, n_tasks)."""
-        return np.asarray(self.history_[:, "task_weights"], dtype=float)
+        """Task weights used in each epoch, ndarray (n_epochs, n_tasks); NaN
+        for the tasks added (:meth:`add_tasks`) after that epoch."""
+        rows = self.history_[:, "task_weights"]
+        n_tasks = len(self.tasks_)
+        return np.asarray([list(row) + [np.nan] * (n_tasks - len(row))
+                           for row in rows], dtype=float)
+
+    @property
+    def best_epochs_(self):
+        """Epoch of each task's best state (dict), with a
+        :class:`PerTaskCheckpoint` among the callbacks."""
+        check_is_fitted(self, "net_")
+        for _, callback in self.net_.callbacks_:
+            if isinstance(callback, PerTaskCheckpoint):
+                return dict(callback.best_epochs_)
+        raise AttributeError("best_epochs_ needs a PerTaskCheckpoint among the "
+                             "callbacks (callbacks=[PerTaskCheckpoint()]).")
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -990,8 +1105,9 @@ default=None
         Opt-in training through Hugging Face Accelerate (several GPUs with
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
         Needs the ``accelerate`` extra; see the user guide for its limits
-        (no gradient-level weighting; on several processes no pickling or
-        ``GridSearchCV``).
+        (on several processes no pickling or ``GridSearchCV``, and no
+        GradNorm, MetaWeighting or MGDA-UB) and for how gradient-level
+        weighting is distributed.
     categorical_features : None, "from_dtype", array-like of int, str or \
 bool, default=None
         Columns of ``X`` that hold categories or ids, as in scikit-learn's
@@ -1041,6 +1157,9 @@ bool, default=None
         ``valid_...`` with ``train_split``), ``task_weights``.
     task_weights_history_ : ndarray of shape (n_epochs, n_tasks)
         Task weights used in each epoch.
+    best_epochs_ : dict
+        With a :class:`PerTaskCheckpoint` among the callbacks: the epoch of
+        each task's best state, from which it is predicted.
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardization of the columns of the standardized types (regression,
         quantile; 0 and 1 elsewhere).

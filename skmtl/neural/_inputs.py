@@ -487,6 +487,14 @@ class EmbeddedInputs(nn.Module):
                             f"representation.")
         return get(per_task=per_task)
 
+    def add_tasks(self, tasks):
+        """Add tasks to the wrapped module (see
+        :meth:`MultiTaskModule.add_tasks`); the embeddings are shared."""
+        add = getattr(self.module, "add_tasks", None)
+        if not callable(add):
+            raise TypeError(f"{type(self.module).__name__} cannot add tasks.")
+        return add(tasks)
+
     def penalty(self):
         """The wrapped module's penalty, or None."""
         penalty = getattr(self.module, "penalty", None)

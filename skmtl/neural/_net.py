@@ -11,6 +11,7 @@ from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
+from ._checkpoints import find_per_task_checkpoint
 from ._data import BatchIterator, TaskDataset, is_complete, n_rows
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
@@ -347,21 +348,30 @@ class MultiTaskNet(NeuralNet):
             one-step lookahead, with ``torch.func.functional_call``).
         training : bool, default=True
         """
+        losses, _ = self._batch_losses_and_counts(X, y, parameters, training)
+        return losses
+
+    def _batch_losses_and_counts(self, X, y, parameters, training):
         if parameters is None:
             y_pred = self.infer(X)
         else:
             y_pred = torch.func.functional_call(
                 self.module_, parameters, (to_device(X, self.device),))
-        losses, _ = self.get_task_losses(y_pred, y, X=X, training=training)
-        return losses
+        return self.get_task_losses(y_pred, y, X=X, training=training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted joint loss ``sum_k lambda_k L_k`` of a batch."""
         losses, _ = self.get_task_losses(y_pred, y_true, X=X, training=training)
         return self.weighting_.combine(losses, training=training)
 
+    def plain_module(self):
+        """The module itself (a subclass that wraps ``module_`` for data
+        parallelism returns the wrapped one): where the architecture's
+        methods (``shared_parameters``, ``penalty``) are."""
+        return self.module_
+
     def _penalty(self):
-        penalty = getattr(self.module_, "penalty", None)
+        penalty = getattr(self.plain_module(), "penalty", None)
         return penalty() if callable(penalty) else None
 
     def _set_mode(self, training):
@@ -458,7 +468,7 @@ class MultiTaskNet(NeuralNet):
             return TaskDataset(X, copy=False)
         return super().get_dataset(X, y)
 
-    def predict_raw(self, X):
+    def predict_raw(self, X, checkpoints=True):
         """Raw outputs of every task (logits, values), computed batch by batch.
 
         The module runs in evaluation mode under ``torch.inference_mode``,
@@ -467,12 +477,23 @@ class MultiTaskNet(NeuralNet):
         per 4M values (not one per batch and task: on a GPU each transfer
         waits for the device).
 
+        Parameters
+        ----------
+        X : input data
+        checkpoints : bool, default=True
+            With a :class:`~skmtl.neural.PerTaskCheckpoint` callback that
+            holds states, compute each task from its best epoch's state;
+            False uses the module's current parameters for every task.
+
         Returns
         -------
         raw : list of ndarray
             One ``(n_samples, task.n_model_outputs)`` float32 array per task.
         """
         self.check_is_fitted()
+        checkpoint = find_per_task_checkpoint(self) if checkpoints else None
+        if checkpoint is not None:
+            return checkpoint.predict_raw(self, X)
         names = [t.name for t in self.tasks]
         dataset = self.get_dataset(X)
         n = len(dataset)

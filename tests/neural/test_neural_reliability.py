@@ -332,6 +332,22 @@ def test_accelerate_cpu_mode_trains_like_the_plain_net():
                                   plain.history_[:, "train_loss"])
     np.testing.assert_allclose(predictions, plain.predict(X), rtol=1e-6)
     assert isinstance(predictions, np.ndarray)
-    with pytest.raises(ValueError, match="per-task gradients"):
+    # a strategy with a step of its own trains on one process; on several it
+    # is refused unless it says how its step is distributed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeviceWarning)
+        _stream_net(accelerator=accelerate.Accelerator(cpu=True),
+                    weighting=_GradientLevel()).fit(X, Y)
+
+
+def test_a_custom_gradient_level_strategy_is_refused_on_several_processes(
+        monkeypatch):
+    accelerate = pytest.importorskip("accelerate")
+    monkeypatch.setattr(accelerate.Accelerator, "num_processes",
+                        property(lambda self: 2))
+    X, Y = _data()
+    assert _GradientLevel().distributed_step is None
+    with pytest.raises(ValueError, match="_GradientLevel cannot train on several "
+                                         "processes"):
         _stream_net(accelerator=accelerate.Accelerator(cpu=True),
                     weighting=_GradientLevel()).fit(X, Y)

@@ -153,6 +153,24 @@ class Weighting(ParamsMixin, torch.nn.Module):
         """
         return self.level != "loss" or type(self).backward is not Weighting.backward
 
+    @property
+    def distributed_step(self):
+        """How a training step becomes the same on several processes.
+
+        ``"loss"``: the step is the combined loss back-propagated once; the
+        strategy combines the task losses of the global batch (all the
+        processes' shards), and each process back-propagates its part of
+        that combination, which ``DistributedDataParallel`` averages.
+        ``"jacobian"`` (:class:`GradientWeighting`): the per-task gradients
+        of the shared parameters and the task losses are averaged across
+        processes before the strategy combines them. None: the step cannot
+        be distributed (:class:`GradNorm`, :class:`MetaWeighting`,
+        :class:`MGDAUB`: their step is not a function of the global batch's
+        task losses or averaged per-task gradients); ``accelerator=``
+        refuses such a strategy on several processes.
+        """
+        return None if self.uses_gradients else "loss"
+
     def after_step(self, net):
         """Called after the optimizer's step of every training batch."""
 

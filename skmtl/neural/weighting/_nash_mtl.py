@@ -5,6 +5,7 @@ import torch
 
 from ._base import WEIGHTINGS, backward_total
 from ._jacobian import GradientWeighting, check_gram
+from ._processes import plain_module, sum_gradients, task_shares
 
 __all__ = ["NashMTL", "nash_weights"]
 
@@ -27,6 +28,12 @@ class NashMTL(GradientWeighting):
         Recompute ``alpha`` every ``update_every`` steps and train on
         ``sum_k alpha_k L_k`` with the last ``alpha`` in between (plain,
         cheap steps); the authors use up to 25 on large models.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
@@ -55,11 +62,12 @@ class NashMTL(GradientWeighting):
     >>> strategy.gram_weights(np.diag([4.0, 1.0])).round(6).tolist()  # 1 / ||g_k||
     [0.5, 1.0]
     >>> NashMTL(update_every=5).get_params()
-    {'update_every': 5}
+    {'on': 'parameters', 'update_every': 5}
     """
 
-    def __init__(self, update_every=1):
+    def __init__(self, update_every=1, on="parameters"):
         self.update_every = update_every
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)
@@ -76,8 +84,16 @@ class NashMTL(GradientWeighting):
         if step % int(self.update_every) == 0:
             return super().backward(task_losses, net, penalty)
         # in between: a plain step on sum_k alpha_k L_k with the last alpha
-        backward_total((self.alpha_.to(task_losses.dtype) * task_losses).sum(),
-                       penalty)
+        alpha = self.alpha_.to(task_losses.dtype)
+        shares = task_shares(net, task_losses)
+        if shares is None:
+            backward_total((alpha * task_losses).sum(), penalty)
+        else:
+            # this process's part of the global batch's step, summed across
+            # processes; the penalty, the same on each, counted once
+            backward_total((alpha * shares * task_losses).sum(),
+                           None if penalty is None else penalty / net.n_processes)
+            sum_gradients(net, plain_module(net).parameters())
         self.record_weights(self.alpha_)
         return task_losses.detach().sum() + (0 if penalty is None
                                              else penalty.detach())
