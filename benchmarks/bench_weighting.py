@@ -15,7 +15,20 @@
    (``mtl_backward(losses, features=h)`` then ``jac_to_grad(shared_params,
    UPGrad())``) in the same training loop.
    Targets: loss-level <= 1.1×, MGDA-UB <= 1.6×, the other gradient-level
-   methods no slower than torchjd's UPGrad.
+   methods no slower than torchjd's UPGrad. Each gradient-level strategy is
+   timed in both forms: its task gradients of the shared parameters
+   (``on="parameters"``, the default) and of the shared representation
+   (``on="representation"``, target <= 1.3× at 3 and at 10 tasks).
+
+   Memory (``--part memory``, not part of ``all``' timing): the peak memory
+   of one training step above what is allocated before it (network, Adam's
+   state, batch), for every strategy and both forms, relative to equal
+   weighting, on the seed's network (ConvNet (32, 64) -> 256, 28×28 digit
+   images, 10-class and 4-value box heads, batch 128). On CUDA
+   ``torch.cuda.max_memory_allocated``; on the CPU the running sum of the
+   allocations and frees of torch's CPU allocator that ``torch.profiler``
+   records with ``profile_memory=True`` (exact for tensors; the process's
+   RSS would mix in Python objects and the C allocator's caching).
 
 2. Scores, mean ± std over ``--seeds`` seeds, with equal weighting and
    single-task training (one network per task) as references:
@@ -31,8 +44,9 @@
      mean test R² over the tasks (test labels noisy too).
 
 Run from the repository root: ``python benchmarks/bench_weighting.py
---threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost`` or
-``--part scores`` (``digits`` or ``tabular`` for one problem) for one part,
+--threads 1`` (about 15-20 minutes on 2 busy cores); ``--part cost``,
+``--part memory`` or ``--part scores`` (``digits`` or ``tabular`` for one
+problem) for one part,
 ``--seeds 1`` for seed 0 only, ``--only famo,mgda`` for some strategies,
 ``--quick`` for a smoke run. ``--part seed`` scores the strategies on the
 seed's network instead (ConvNet (32, 64) -> 256, 30 epochs, batch 128, Adam
@@ -121,6 +135,7 @@ GRADIENT_LEVEL = {
     "ExcessMTL (paper: step 1)": lambda: ExcessMTL(robust_step_size=1.0),
 }
 COST_ONLY = ("(every step)", "(every 20 steps)")
+REPRESENTATION_TAG = "[repr.]"   # score rows of the on="representation" form
 SCORE_ONLY = ("(no normalization)", "(paper: step 1)", "(lr 0.05)")
 
 
@@ -197,37 +212,170 @@ def _only(strategies, only):
             if name.startswith("equal") or any(w in name.lower() for w in wanted)}
 
 
+def representation_form(make):
+    """The factory of ``make``'s ``on="representation"`` form, or None when the
+    strategy has no such option (loss level; MGDA-UB, which is that form)."""
+    if "on" not in make().get_params():
+        return None
+    return lambda: make().set_params(on="representation")
+
+
+def _forms(strategies):
+    """``{row: {form: factory}}``: the parameters form (``params``; the only
+    one of loss-level strategies) and, for gradient-level ones, ``repr``."""
+    rows = {}
+    for name, make in strategies.items():
+        forms = {"params": make}
+        cheap = representation_form(make) if name in GRADIENT_LEVEL else None
+        if cheap is not None:
+            forms["repr"] = cheap
+        elif name.startswith("MGDA-UB"):
+            forms = {"repr": make}   # MGDA(on="representation"), heads scaled
+        rows[name] = forms
+    return rows
+
+
+def _level(name):
+    return ("reference" if "reference" in name else
+            "gradient" if name in GRADIENT_LEVEL else "loss")
+
+
 def run_cost(args):
     strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
                   for name, make in table.items()
                   if not any(tag in name for tag in SCORE_ONLY)}
     strategies["torchjd UPGrad (reference)"] = TorchjdUPGrad
-    strategies = _only(strategies, args.only)
+    rows = _forms(_only(strategies, args.only))
     n_samples = 256 * (10 if args.quick else 25)
     epochs = 2 if args.quick else 8
     results = {}
     for n_tasks in (3, 10):
         X, Y, tasks = cost_problem(n_tasks, n_samples)
-        times = {name: [] for name in strategies}
+        times = {(name, form): [] for name, forms in rows.items() for form in forms}
         for _ in range(args.rounds):
-            for name, make in strategies.items():
-                times[name].append(seconds_per_step(make(), X, Y, tasks, epochs, 256))
-        results[n_tasks] = {name: min(t) for name, t in times.items()}
-    base = {T: results[T]["equal (Fixed)"] for T in results}
+            for name, forms in rows.items():
+                for form, make in forms.items():
+                    times[name, form].append(
+                        seconds_per_step(make(), X, Y, tasks, epochs, 256))
+        results[n_tasks] = {key: min(t) for key, t in times.items()}
+    base = {T: results[T]["equal (Fixed)", "params"] for T in results}
     print(f"\nCost per training step relative to equal weighting (same run): "
           f"{n_samples} rows x 100 features, MLP 2x256, batch 256, "
           f"{n_samples // 256} steps/epoch, mean of epochs 2-{epochs}, fastest "
-          f"of {args.rounds} rounds, {args.threads} thread(s)")
-    header = (f"{'strategy':<28} {'level':<9} {'T=3 ms':>7} {'T=3':>6} "
-              f"{'T=10 ms':>8} {'T=10':>6}")
-    print(header)
+          f"of {args.rounds} rounds, {args.threads} thread(s). Columns: the "
+          f"task gradients of the shared parameters (on=\"parameters\", the "
+          f"default) and of the shared representation (on=\"representation\")")
+
+    def cell(T, name, form):
+        t = results[T].get((name, form))
+        return f"{'-':>16}" if t is None else f"{t * 1e3:7.2f} {t / base[T]:6.2f}x "
+
+    header = (f"{'strategy':<28} {'level':<9} {'T=3 parameters':>16} "
+              f"{'T=3 represent.':>16} {'T=10 parameters':>16} "
+              f"{'T=10 represent.':>16}")
+    print(header + "\n" + " " * 38 + "    ms  ratio" * 4)
     print("-" * len(header))
-    for name in strategies:
-        level = ("reference" if "reference" in name else
-                 "gradient" if name in GRADIENT_LEVEL else "loss")
-        r3, r10 = results[3][name], results[10][name]
-        print(f"{name:<28} {level:<9} {r3 * 1e3:7.2f} {r3 / base[3]:5.2f}x "
-              f"{r10 * 1e3:8.2f} {r10 / base[10]:5.2f}x")
+    for name in rows:
+        print(f"{name:<28} {_level(name):<9} " + " ".join(
+            cell(T, name, form) for T in (3, 10) for form in ("params", "repr")))
+
+
+# -- memory per step ----------------------------------------------------------
+
+
+def _second_step_peak(prof):
+    """Peak of the memory allocated during the second recorded step, above
+    what was allocated when it began, from ``torch.profiler``'s allocator
+    events (profile_memory=True), in bytes.
+
+    The first step is measured only to learn what the second frees: the
+    profiler cannot size a block allocated before it started (the previous
+    step's graph, which the first step frees), but it sizes everything the
+    first step leaves for the second."""
+    events = prof.profiler.kineto_results.events()
+    steps = sorted((e.start_ns(), e.end_ns()) for e in events
+                   if e.name() == "bench::train_step")
+    begin, end = steps[1]
+    memory = sorted((e.start_ns(), e.nbytes()) for e in events
+                    if e.name() == "[memory]")
+    current, at_begin, peak = 0, None, None
+    for time_ns, nbytes in memory:
+        if time_ns >= begin and at_begin is None:
+            at_begin = peak = current
+        current += nbytes
+        if begin <= time_ns <= end:
+            peak = max(peak, current)
+    return peak - at_begin
+
+
+def step_peak_bytes(weighting, X, Y, tasks, device="cpu"):
+    """Peak memory allocated during one training step, above what was
+    allocated before it (the network, Adam's state and the batch).
+
+    The net is trained for one epoch first (Adam's state exists), then a
+    ``partial_fit`` on two batches of 128 rows runs two steps; the second
+    is measured, by ``torch.cuda.max_memory_allocated`` on CUDA and, on the
+    CPU, from the allocations and frees that ``torch.profiler`` records
+    (profile_memory): exact for every tensor torch allocates, blind to the
+    Python objects around them."""
+    est = MultiTaskEstimator(tasks=tasks, weighting=weighting, trunk=ConvNet,
+                             trunk__channels=(32, 64), trunk__out_features=256,
+                             batch_size=128, max_epochs=1, lr=1e-3, device=device,
+                             random_state=0).fit(X, Y)
+    net = est.net_
+    step = net.train_step
+    peaks = []
+
+    def measured_step(batch, **fit_params):
+        if device == "cuda":
+            torch.cuda.synchronize()
+            before = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+            out = step(batch, **fit_params)
+            torch.cuda.synchronize()
+            peaks.append(torch.cuda.max_memory_allocated() - before)
+            return out
+        with torch.profiler.record_function("bench::train_step"):
+            return step(batch, **fit_params)
+
+    net.train_step = measured_step
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                profile_memory=True) as prof:
+        est.partial_fit(X[:256], Y[:256])
+    del net.train_step
+    return peaks[1] if device == "cuda" else _second_step_peak(prof)
+
+
+def run_memory(args):
+    strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
+                  for name, make in table.items()
+                  if not any(tag in name for tag in SCORE_ONLY + COST_ONLY)}
+    rows = _forms(_only(strategies, args.only))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    X, Y, tasks = make_digit_localization(256, subset="train", random_state=0,
+                                          return_tasks=True)
+    peaks = {(name, form): step_peak_bytes(make(), X, Y, tasks, device)
+             for name, forms in rows.items() for form, make in forms.items()}
+    base = peaks["equal (Fixed)", "params"]
+    how = ("torch.cuda.max_memory_allocated" if device == "cuda" else
+           "torch.profiler's CPU allocator events")
+    print(f"\nPeak memory of one training step above what is allocated before "
+          f"it, relative to equal weighting: the seed's network (ConvNet "
+          f"(32, 64) -> 256, 28x28 images, 10-class + 4-box heads), batch 128, "
+          f"Adam, {device} ({how}); equal weighting: {base / 2 ** 20:.1f} MiB")
+    header = (f"{'strategy':<28} {'level':<9} {'parameters':>16} "
+              f"{'representation':>16}")
+    print(header + "\n" + " " * 38 + "   MiB  ratio" * 2)
+    print("-" * len(header))
+    for name, forms in rows.items():
+        cells = []
+        for form in ("params", "repr"):
+            if form in forms:
+                peak = peaks[name, form]
+                cells.append(f"{peak / 2 ** 20:7.1f} {peak / base:6.2f}x ")
+            else:
+                cells.append(f"{'-':>16}")
+        print(f"{name:<28} {_level(name):<9} " + " ".join(cells))
 
 
 def run_conflict(args):
@@ -260,11 +408,16 @@ def run_conflict(args):
 
 
 def _strategies_for_scores():
+    """The rows of the score tables: every strategy and, after each
+    gradient-level one, its ``on="representation"`` form."""
     out = {"equal (Fixed)": Fixed}
     for table in (LOSS_LEVEL, GRADIENT_LEVEL):
         for name, make in table.items():
             if name not in out and not any(tag in name for tag in COST_ONLY):
                 out[name] = make
+                cheap = representation_form(make) if table is GRADIENT_LEVEL else None
+                if cheap is not None:
+                    out[f"{name} {REPRESENTATION_TAG}"] = cheap
     return out
 
 
@@ -322,13 +475,13 @@ def digits_scores(args, strategies, setting="digits"):
           f"{config['out_features']}, {epochs} epochs, batch {config['batch_size']}, "
           f"Adam lr {config['lr']:g}; mean ± std over {args.seeds} seeds")
     equal_acc, equal_iou = (np.mean(v) for v in rows["equal (Fixed)"][:2])
-    header = (f"{'strategy':<28} {'accuracy':>15} {'mean IoU':>15} {'fit (s)':>8}"
+    header = (f"{'strategy':<36} {'accuracy':>15} {'mean IoU':>15} {'fit (s)':>8}"
               f"  >= 0.9x equal")
     print(header)
     print("-" * len(header))
     for name, (acc, iou, seconds) in rows.items():
         ok = (np.mean(acc) >= 0.9 * equal_acc and np.mean(iou) >= 0.9 * equal_iou)
-        print(f"{name:<28} {_mean_std(acc):>15} {_mean_std(iou):>15} "
+        print(f"{name:<36} {_mean_std(acc):>15} {_mean_std(iou):>15} "
               f"{np.mean(seconds):8.1f}  {'yes' if ok else 'NO'}")
     print(f"0.9x equal weighting: accuracy {0.9 * equal_acc:.3f}, mean IoU "
           f"{0.9 * equal_iou:.3f}")
@@ -379,12 +532,12 @@ def tabular_scores(args, strategies):
           f"missing), extra label noise on tasks 5 and 6; MLP (64, 64), {epochs} "
           f"epochs, batch 32, Adam lr 1e-3; test R², mean ± std over {args.seeds} "
           f"seeds")
-    header = (f"{'strategy':<28} {'mean R²':>15} {'worst clean R²':>15} "
+    header = (f"{'strategy':<36} {'mean R²':>15} {'worst clean R²':>15} "
               f"{'fit (s)':>8}")
     print(header)
     print("-" * len(header))
     for name, (scores, worst, seconds) in rows.items():
-        print(f"{name:<28} {_mean_std(scores):>15} {_mean_std(worst):>15} "
+        print(f"{name:<36} {_mean_std(scores):>15} {_mean_std(worst):>15} "
               f"{np.mean(seconds):8.1f}")
 
 
@@ -393,8 +546,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=("cost", "conflict", "scores", "digits",
-                                           "tabular", "seed", "all"),
+    parser.add_argument("--part", choices=("cost", "memory", "conflict", "scores",
+                                           "digits", "tabular", "seed", "all"),
                         default="all")
     parser.add_argument("--only", default=None,
                         help="comma-separated substrings: time or score only the "
@@ -408,6 +561,8 @@ def main(argv=None):
     start = time.perf_counter()
     if args.part in ("cost", "all"):
         run_cost(args)
+    if args.part in ("memory", "all"):
+        run_memory(args)
     if args.part in ("conflict", "all"):
         run_conflict(args)
     if args.part in ("scores", "digits", "tabular", "seed", "all"):

@@ -31,6 +31,7 @@ from ._data import BatchIterator, SparseRows, TaskDataset, encode_groups
 from ._estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from ._inputs import CategoricalEncoder, EmbeddedInputs, embedding_size
 from ._net import MultiTaskNet
+from ._shards import ShardedDataset, write_shard
 from ._trunks import MLP, TRUNK_ALIASES, TRUNKS, ConvNet, build_trunk
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "MultiTaskRegressor",
     "PLE",
     "PerTaskCheckpoint",
+    "ShardedDataset",
     "SoftSharing",
     "SparseRows",
     "StarvationMonitor",
@@ -69,4 +71,5 @@ __all__ = [
     "embedding_size",
     "encode_groups",
     "weighting",
+    "write_shard",
 ]

@@ -109,6 +109,14 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             return self
         name = type(strategy).__name__
         if self.n_processes > 1 and strategy.distributed_step is None:
+            if "on" in strategy._get_param_names() and strategy.on != "parameters":
+                raise ValueError(
+                    f"weighting {name}(on={strategy.on!r}) cannot train on "
+                    f"several processes: it combines the per-sample gradients of "
+                    f"each shard's representation, which no average across "
+                    f"processes turns into the global batch's. Use "
+                    f"{name}(on='parameters') there (its task Jacobian is "
+                    f"averaged across processes).")
             raise ValueError(
                 f"weighting {name} cannot train on several processes: its step "
                 f"is not a combination of the per-task gradients averaged across "

@@ -381,7 +381,10 @@ class BatchIterator:
 
     def __init__(self, dataset, batch_size=128, shuffle=False, drop_last=False,
                  pad_last=False):
-        self.dataset = _resolve(dataset)
+        # a stream (StreamedData: shards read chunk by chunk) makes its own
+        # batches
+        self.dataset = dataset if hasattr(dataset, "iter_batches") else _resolve(
+            dataset)
         self.pad_last = pad_last
         self.batch_size = int(batch_size)
         if self.batch_size < 1:
@@ -396,6 +399,10 @@ class BatchIterator:
         return math.ceil(n / self.batch_size)
 
     def __iter__(self):
+        if hasattr(self.dataset, "iter_batches"):
+            yield from self.dataset.iter_batches(self.batch_size, shuffle=self.shuffle,
+                                                 drop_last=self.drop_last)
+            return
         n = len(self.dataset)
         size = self.batch_size
         order = torch.randperm(n) if self.shuffle else None

@@ -47,6 +47,8 @@ from ._inputs import (
 )
 from ._net import MultiTaskNet, check_device
 from ._new_tasks import grow_net, new_task_targets, training_new_tasks
+from ._shards import ShardedDataset
+from ._stream import train_on_stream
 from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
@@ -222,7 +224,7 @@ class _NeuralEstimator(BaseEstimator):
     # -- fit -----------------------------------------------------------------
 
     @unfit_on_error
-    def fit(self, X, y, groups=None, sample_weight=None):
+    def fit(self, X, y=None, groups=None, sample_weight=None):
         """Build the network and train it for ``max_epochs`` epochs.
 
         With ``warm_start=True`` and a fitted network, train it
@@ -231,9 +233,12 @@ class _NeuralEstimator(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), \
+or ShardedDataset
             Inputs: tabular rows or N-D samples such as images
-            ``(n_samples, channels, height, width)``; used as float32.
+            ``(n_samples, channels, height, width)``; used as float32. A
+            :class:`ShardedDataset` (a log on disk, larger than memory; then
+            no ``y``) is streamed chunk by chunk.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets ``Y``, one column per task output, ``NaN`` where a label
             is missing.
@@ -253,6 +258,8 @@ class _NeuralEstimator(BaseEstimator):
         -------
         self : object
         """
+        if isinstance(X, ShardedDataset):
+            return train_on_stream(self, X, y, groups, sample_weight)
         if self.warm_start and hasattr(self, "net_"):
             self._validate_params()
             dataset = self._continuation_dataset(X, y, groups, sample_weight)
@@ -262,7 +269,8 @@ class _NeuralEstimator(BaseEstimator):
         self._train(dataset, epochs=self.max_epochs)
         return self
 
-    def partial_fit(self, X, y, groups=None, classes=None, sample_weight=None):
+    def partial_fit(self, X, y=None, groups=None, classes=None, sample_weight=None,
+                    categories=None):
         """Train for one epoch, building the network on the first call.
 
         One call is one pass over the chunk ``(X, y)``, recorded as one epoch
@@ -285,13 +293,35 @@ class _NeuralEstimator(BaseEstimator):
             when a batch may not show them all: an array for a single
             classification column, else a dict ``{task name: classes}`` or a
             list in the order of the classification tasks. Ignored later.
+        categories : list or dict of array-like, default=None
+            Every category of the categorical columns
+            (``categorical_features``), needed on the first call when the
+            first chunk may not show them all (the embedding tables are sized
+            from them): a dict ``{column name or index: categories}`` or a
+            list in the order of the categorical columns; a column left out
+            takes the first chunk's categories. Categories not declared map
+            to the reserved row of unknown categories, in this chunk and
+            later ones (``min_frequency`` does not apply to declared
+            categories). Ignored later.
 
         Returns
         -------
         self : object
         """
+        if isinstance(X, ShardedDataset):
+            if classes is not None or categories is not None:
+                raise ValueError("a ShardedDataset's classes and categories are "
+                                 "read from the shards on the first call; do not "
+                                 "pass classes= or categories=.")
+            try:
+                return train_on_stream(self, X, y, groups, sample_weight,
+                                       partial=True)
+            except Exception:
+                clear_fitted_state(self)
+                raise
         if not hasattr(self, "net_"):
-            return self._first_partial_fit(X, y, groups, classes, sample_weight)
+            return self._first_partial_fit(X, y, groups, classes, sample_weight,
+                                           categories)
         dataset = self._continuation_dataset(X, y, groups, sample_weight)
         try:
             self._train(dataset, epochs=1)
@@ -389,15 +419,20 @@ class _NeuralEstimator(BaseEstimator):
         return self
 
     @unfit_on_error
-    def _first_partial_fit(self, X, y, groups, classes, sample_weight):
+    def _first_partial_fit(self, X, y, groups, classes, sample_weight,
+                           categories=None):
         tasks = None
         if classes is not None:
             Y, names, _ = check_targets(y)
             tasks = self.tasks if self.tasks is not None else infer_tasks(
                 Y, default_type=self._default_task_type, names=names)
             tasks = tasks_with_classes(tasks, classes)
-        self._train(self._first_dataset(X, y, groups, sample_weight, tasks=tasks),
-                    epochs=1)
+        dataset = self._first_dataset(X, y, groups, sample_weight, tasks=tasks)
+        if categories is not None:
+            # the chunk again, coded with the declared categories
+            self._set_categories(categories)
+            dataset = self._continuation_dataset(X, y, groups, sample_weight)
+        self._train(dataset, epochs=1)
         return self
 
     def _first_dataset(self, X, y, groups, sample_weight, tasks=None):
@@ -900,6 +935,43 @@ class _NetworkInputs:
                 [names[j] for j in np.flatnonzero(mask)], np.flatnonzero(mask))
         return {"numeric": numeric, "categorical": self.input_encoder_.transform(
             columns)}
+
+    def _set_categories(self, categories):
+        """Declare every column's categories (``partial_fit(categories=)``, the
+        scan of a ShardedDataset): a list in the order of the categorical
+        columns, or a dict by column name or index (the columns it omits
+        keep the categories learned so far)."""
+        if self.is_categorical_ is None:
+            raise ValueError("categories= was given but X has no categorical "
+                             "column; name the id columns with "
+                             "categorical_features.")
+        indices = np.flatnonzero(self.is_categorical_)
+        all_names = getattr(self, "feature_names_in_", None)
+        names = ([str(all_names[j]) for j in indices] if all_names is not None
+                 else [int(j) for j in indices])
+        current = list(self.input_encoder_.categories_)
+        if isinstance(categories, dict):
+            by_key = {}
+            for key, values in categories.items():
+                if key in names:
+                    by_key[names.index(key)] = values
+                elif isinstance(key, numbers.Integral) and int(key) in indices:
+                    by_key[list(indices).index(int(key))] = values
+                else:
+                    raise ValueError(f"categories names column {key!r}, which is "
+                                     f"not categorical; the categorical columns "
+                                     f"are {names}.")
+        else:
+            if len(categories) != len(indices):
+                raise ValueError(f"categories has {len(categories)} entries but "
+                                 f"there are {len(indices)} categorical columns "
+                                 f"{names}; give one array per column or a dict.")
+            by_key = dict(enumerate(categories))
+        for position, values in by_key.items():
+            current[position] = values
+        self.input_encoder_ = CategoricalEncoder.from_categories(current, names)
+        self.categories_ = self.input_encoder_.categories_
+        self.embedding_dims_ = self._embedding_dims(names, indices)
 
     def _embedding_dims(self, names, indices):
         """Width of each categorical column's embedding (``embedding_dim``, or

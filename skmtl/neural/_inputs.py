@@ -289,14 +289,47 @@ class CategoricalEncoder:
         self.n_categories_ = [len(c) + 1 for c in self.categories_]
         return self
 
+    @classmethod
+    def from_categories(cls, categories, names=None):
+        """An encoder with the categories given (sorted, duplicates
+        dropped): for categories known before the data are seen whole
+        (``partial_fit(categories=...)``, a scan of shards)."""
+        names = names or list(range(len(categories)))
+        encoder = cls()
+        encoder.categories_ = []
+        for name, values in zip(names, categories):
+            values = np.asarray(values)
+            if values.ndim != 1:
+                raise ValueError(f"the categories of column {name!r} must be 1-D, "
+                                 f"got shape {values.shape}.")
+            values = values[~_missing(values)]
+            if values.dtype.kind == "O":
+                values = _uniform(values, name)
+            try:
+                encoder.categories_.append(np.unique(values))
+            except TypeError as exc:
+                raise ValueError(f"the categories of column {name!r} mix value "
+                                 f"types that cannot be sorted ({exc}).") from None
+        encoder.n_categories_ = [len(c) + 1 for c in encoder.categories_]
+        return encoder
+
     def transform(self, columns):
         """int64 codes, shape (n_samples, n_columns): 0 for unknown, rare or
         missing values, ``1 + position in categories_`` otherwise."""
         n = len(columns[0]) if columns else 0
         codes = np.zeros((n, len(self.categories_)), dtype=np.int64)
+        # the dense tables of integer ids, built on first use (not pickled)
+        tables = vars(self).setdefault("_dense_tables", {})
         for j, (categories, values) in enumerate(zip(self.categories_, columns)):
-            codes[:, j] = _lookup(categories, np.asarray(values))
+            if j not in tables:
+                tables[j] = _dense_codes(categories)
+            codes[:, j] = _lookup(categories, np.asarray(values), tables[j])
         return codes
+
+    def __getstate__(self):
+        state = dict(vars(self))
+        state.pop("_dense_tables", None)
+        return state
 
 
 def _uniform(values, name):
@@ -311,10 +344,39 @@ def _uniform(values, name):
     return values
 
 
-def _lookup(categories, values):
-    """1 + position of each value in the sorted ``categories``, 0 if absent."""
+# Integer ids spanning at most this many values (and at most 4 times as
+# many as there are ids, or 2**20) are looked up in a dense array of codes:
+# one gather per value instead of a binary search.
+_DENSE_SPAN = 1 << 24
+
+
+def _dense_codes(categories):
+    """``(low, table)`` with ``table[id - low]`` the code of each integer id
+    (0 for the ids between that are not categories); None when the
+    categories are not integers in a narrow enough span."""
+    if categories.dtype.kind != "i" or len(categories) == 0:
+        return None
+    low, high = int(categories[0]), int(categories[-1])
+    span = high - low + 1
+    if span > min(_DENSE_SPAN, max(4 * len(categories) + 1024, 1 << 20)):
+        return None
+    table = np.zeros(span, dtype=np.int64)
+    table[categories - low] = np.arange(1, len(categories) + 1)
+    return low, table
+
+
+def _lookup(categories, values, dense=None):
+    """1 + position of each value in the sorted ``categories``, 0 if absent
+    (through ``dense``, :func:`_dense_codes`'s table, for integer values)."""
     codes = np.zeros(values.shape[0], dtype=np.int64)
     if len(categories) == 0 or values.shape[0] == 0:
+        return codes
+    if dense is not None and values.dtype.kind == "i":
+        low, table = dense
+        inside = (values >= low) & (values < low + len(table))
+        if inside.all():
+            return table[values - low]
+        codes[inside] = table[values[inside] - low]
         return codes
     missing = _missing(values)
     present = ~missing

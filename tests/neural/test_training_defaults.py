@@ -130,6 +130,21 @@ def test_every_strategy_writes_gradients_in_the_parameters_layout(name):
         f"(name, parameter strides, gradient strides): {sorted(layouts.mismatched)}")
 
 
+@pytest.mark.parametrize("name", sorted(
+    name for name, cls in WEIGHTINGS.items() if "on" in cls._get_param_names()))
+def test_the_representation_form_writes_gradients_in_the_parameters_layout(name):
+    strategy = WEIGHTINGS[name](on="representation")
+    est, _ = _fit(strategy, callbacks=[("layouts", _RecordGradientLayouts())],
+                  max_epochs=1)
+    layouts = dict(est.net_.callbacks_)["layouts"]
+    assert layouts.steps == 3
+    assert not layouts.mismatched, (
+        f"{name}(on='representation') left gradients whose strides differ from "
+        f"their parameter's: {sorted(layouts.mismatched)}")
+    trunk = est.net_.module_.shared_parameters()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in trunk)
+
+
 @pytest.mark.parametrize("name", sorted(WEIGHTINGS))
 def test_every_strategy_trains_the_same_with_every_adam_implementation(name):
     fused, _ = _fit(name)

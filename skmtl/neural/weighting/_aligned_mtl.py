@@ -25,6 +25,12 @@ class AlignedMTL(GradientWeighting):
     scale : {"min", "median", "mean"}, default="min"
         ``sigma``: the smallest eigenvalue of ``G`` (the paper's), the median
         or the mean.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
@@ -48,9 +54,10 @@ class AlignedMTL(GradientWeighting):
     [0.5, 1.0]
     """
 
-    def __init__(self, pref_vector=None, scale="min"):
+    def __init__(self, pref_vector=None, scale="min", on="parameters"):
         self.pref_vector = pref_vector
         self.scale = scale
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

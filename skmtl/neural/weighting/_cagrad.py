@@ -24,6 +24,12 @@ class CAGrad(GradientWeighting):
         Radius of the ball, relative to ``||g0||`` (the authors use 0.4).
     rescale : bool, default=True
         Divide the direction by ``1 + c²``.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
@@ -43,9 +49,10 @@ class CAGrad(GradientWeighting):
     CAGrad(c=0.2)
     """
 
-    def __init__(self, c=0.4, rescale=True):
+    def __init__(self, c=0.4, rescale=True, on="parameters"):
         self.c = c
         self.rescale = rescale
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

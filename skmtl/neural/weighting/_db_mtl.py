@@ -29,6 +29,12 @@ class DBMTL(GradientWeighting):
     beta_sigma : float, default=0.5
         The averaging weight ``beta / t ** beta_sigma`` decays with the step
         ``t``.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     See Also
     --------
@@ -43,6 +49,15 @@ class DBMTL(GradientWeighting):
     parameters. The defaults are those of the authors' LibMTL code.
     Reference: [1]_.
 
+    With ``on="representation"`` the gradients are those of the batch's
+    representation, whose rows are other samples at every step: they
+    cannot be averaged over steps, so the moving average is kept of each
+    task's gradient norm ``n_k`` and the step is
+    ``sum_k (max_j n_j / n_k) (n_k / ||g_k / L_k||) g_k / L_k`` with the
+    current batch's log-loss gradients ``g_k / L_k`` (each at the length
+    ``max_j n_j``). As the averaging weight decays, the two forms' balances
+    meet.
+
     References
     ----------
     .. [1] B. Lin, W. Jiang, F. Ye, Y. Zhang, P. Chen, Y.-C. Chen, S. Liu
@@ -56,9 +71,10 @@ class DBMTL(GradientWeighting):
     DBMTL(beta=0.5)
     """
 
-    def __init__(self, beta=0.9, beta_sigma=0.5):
+    def __init__(self, beta=0.9, beta_sigma=0.5, on="parameters"):
         self.beta = beta
         self.beta_sigma = beta_sigma
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)
@@ -67,6 +83,8 @@ class DBMTL(GradientWeighting):
         # the moving averages of the tasks' log-loss gradients, one row per
         # task over the shared parameters (shaped at the first step)
         self.register_buffer("gradient_average_", None)
+        # with on="representation": the moving averages of their norms
+        self.register_buffer("norm_average_", None)
         self._seen = None
         self._step = 0
         return self
@@ -80,6 +98,8 @@ class DBMTL(GradientWeighting):
         self._inverse = inverse
         self._step += 1
         decay = float(self.beta) / self._step ** float(self.beta_sigma)
+        if self.on == "representation":
+            return self._combine_representation(jacobian[0], inverse, decay)
         shape = (-1,) + (1,) * 8
         if self.gradient_average_ is None:
             self.gradient_average_ = jacobian_rows(shared, self.n_tasks_,
@@ -102,6 +122,26 @@ class DBMTL(GradientWeighting):
         alpha = torch.where(norms > 0, norms.max() / norms.clamp_min(1e-30),
                             torch.zeros_like(norms))
         return weighted_sum(averages, alpha), alpha * inverse
+
+    def _combine_representation(self, g, inverse, decay):
+        # the rows of h's gradients are other samples every step: what is
+        # averaged is each task's gradient norm, and the step is the
+        # current log-loss gradients at the averaged norms' balance
+        with torch.no_grad():
+            g = g * inverse.view((-1,) + (1,) * (g.ndim - 1))
+            norms = g.flatten(1).norm(dim=1)
+            if self.norm_average_ is None:
+                self.norm_average_ = norms.clone()
+            else:
+                self.norm_average_.sub_(norms).mul_(decay).add_(norms)
+            average = self.norm_average_
+            alpha = torch.where(average > 0, average.max() / average.clamp_min(1e-30),
+                                torch.zeros_like(average))
+            scale = torch.where(norms > 0, average / norms.clamp_min(1e-30),
+                                torch.zeros_like(norms))
+            coefficients = alpha * scale
+        return ([torch.tensordot(coefficients.to(g.dtype), g, dims=1)],
+                coefficients * inverse)
 
     def head_coefficients(self, weights, task_losses):
         # each head is trained on its task's log-loss

@@ -29,12 +29,20 @@ class ExcessMTL(GradientWeighting):
     ----------
     robust_step_size : float, default=0.01
         ``eta``. The authors' code (and torchjd) use 1.0; see Notes.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
     The weights are scaled by the number of tasks ``K`` (equal weights are
     ones). The AdaGrad accumulator holds one value per task and shared
-    parameter. One backward pass per task. As in torchjd's
+    parameter (with ``on="representation"``, per task and feature of the
+    representation, summed over the batch's rows, which are other samples
+    at every step). One backward pass per task. As in torchjd's
     ``ExcessMTLWeighting``, the weights start at ``1/K`` (times ``K``).
     Reference: [1]_.
 
@@ -73,8 +81,9 @@ class ExcessMTL(GradientWeighting):
     ExcessMTL(robust_step_size=0.5)
     """
 
-    def __init__(self, robust_step_size=0.01):
+    def __init__(self, robust_step_size=0.01, on="parameters"):
         self.robust_step_size = robust_step_size
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)
@@ -94,16 +103,19 @@ class ExcessMTL(GradientWeighting):
         shared = parameters
         K = self.n_tasks_
         with torch.no_grad():
-            if self.squared_gradients_ is None:
-                self.squared_gradients_ = jacobian_rows(shared, K, task_losses)
-            squares = parameter_views(self.squared_gradients_, shared)
-            excess = torch.zeros(K, device=task_losses.device)
-            for square, g in zip(squares, jacobian):
-                if g is None:
-                    continue
-                square.add_(g ** 2)
-                h = torch.sqrt(square + 1e-7)
-                excess = excess + (g ** 2 / h).flatten(1).sum(1)
+            if self.on == "representation":
+                excess = self._representation_excess(jacobian[0])
+            else:
+                if self.squared_gradients_ is None:
+                    self.squared_gradients_ = jacobian_rows(shared, K, task_losses)
+                squares = parameter_views(self.squared_gradients_, shared)
+                excess = torch.zeros(K, device=task_losses.device)
+                for square, g in zip(squares, jacobian):
+                    if g is None:
+                        continue
+                    square.add_(g ** 2)
+                    h = torch.sqrt(square + 1e-7)
+                    excess = excess + (g ** 2 / h).flatten(1).sum(1)
             initial = torch.where(self.initial_excess_ > 0, self.initial_excess_,
                                   excess)
             self.initial_excess_.copy_(initial)
@@ -114,6 +126,16 @@ class ExcessMTL(GradientWeighting):
                 self.log_weights_ + float(self.robust_step_size) * ratio, dim=0))
             weights = K * torch.exp(self.log_weights_)
         return weighted_sum(jacobian, weights.cpu().numpy()), weights
+
+    def _representation_excess(self, g):
+        # the rows of h are other samples every step: the AdaGrad sums are
+        # kept per feature of h, over the batch's rows
+        squared = (g ** 2).sum(1)
+        if self.squared_gradients_ is None:
+            self.squared_gradients_ = torch.zeros_like(squared)
+        self.squared_gradients_.add_(squared)
+        h = torch.sqrt(self.squared_gradients_ + 1e-7).unsqueeze(1)
+        return (g ** 2 / h).flatten(1).sum(1).to(self.initial_excess_.dtype)
 
 
 WEIGHTINGS.register("excess_mtl", ExcessMTL, aliases=("excess",))

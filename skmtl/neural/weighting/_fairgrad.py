@@ -28,6 +28,12 @@ class FairGrad(GradientWeighting):
     ----------
     alpha : float, default=2.0
         Fairness.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     See Also
     --------
@@ -55,8 +61,9 @@ class FairGrad(GradientWeighting):
     [0.5, 1.0]
     """
 
-    def __init__(self, alpha=2.0):
+    def __init__(self, alpha=2.0, on="parameters"):
         self.alpha = alpha
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

@@ -25,12 +25,20 @@ class GradDrop(GradientWeighting):
     ----------
     leak : float or array-like of shape (n_tasks,), default=0.0
         Fraction of each task's dropped gradient that passes anyway.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
     Applied to the gradients of the shared parameters (as torchjd's
     ``GradDrop``); the paper applies it to the gradients of the shared
-    activations, summed over the batch. The recorded weights are the
+    activations, summed over the batch. With ``on="representation"`` it is
+    applied to the gradients of the shared representation, entry by entry
+    (sample × feature, not summed over the batch). The recorded weights are the
     fraction of each task's squared gradient norm kept, epoch means. The
     draws come from torch's generator. Reference: [1]_.
 
@@ -47,8 +55,9 @@ class GradDrop(GradientWeighting):
     GradDrop(leak=0.1)
     """
 
-    def __init__(self, leak=0.0):
+    def __init__(self, leak=0.0, on="parameters"):
         self.leak = leak
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

@@ -29,6 +29,12 @@ class GradVac(GradientWeighting):
     ----------
     beta : float, default=0.5
         Rate of the moving average of the cosines.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Attributes
     ----------
@@ -57,8 +63,9 @@ class GradVac(GradientWeighting):
     GradVac(beta=0.1)
     """
 
-    def __init__(self, beta=0.5):
+    def __init__(self, beta=0.5, on="parameters"):
         self.beta = beta
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

@@ -35,6 +35,12 @@ class IMTL(GradientWeighting):
     lr : float, default=None
         Learning rate of the scales ``s_k`` (loss and hybrid forms), in an
         optimizer parameter group of their own; None uses the net's.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Attributes
     ----------
@@ -74,9 +80,10 @@ class IMTL(GradientWeighting):
     [0.3333, 0.6667]
     """
 
-    def __init__(self, form="hybrid", lr=None):
+    def __init__(self, form="hybrid", lr=None, on="parameters"):
         self.form = form
         self.lr = lr
+        self.on = on
 
     @property
     def level(self):

@@ -20,6 +20,14 @@ Two ways to the Jacobian:
   one batched (vmapped) backward pass through the trunk turns them into
   ``J``;
 * otherwise, one backward pass per task through the whole network.
+
+With ``on="representation"`` (:class:`GradientWeighting`'s option) the rows
+of ``J`` are the tasks' gradients of ``h`` itself (batch × features,
+flattened; :func:`representation_jacobian`), the strategy combines them
+into one gradient of ``h``, and one backward pass of it through the trunk
+writes the shared parameters' gradients (:func:`representation_backward`):
+LibMTL's ``rep_grad``. No per-task pass through the trunk, no parameter
+Jacobian.
 """
 
 import numpy as np
@@ -34,9 +42,13 @@ from ._processes import (
 )
 
 __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
-           "representation_gradients", "task_jacobian", "gram_matrix", "check_gram",
-           "weighted_sum", "write_gradients", "finish_step", "jacobian_rows",
-           "parameter_views"]
+           "representation_gradients", "task_jacobian", "representation_jacobian",
+           "representation_backward", "gram_matrix", "check_gram", "weighted_sum",
+           "write_gradients", "finish_step", "jacobian_rows", "parameter_views",
+           "GRADIENTS_ON"]
+
+GRADIENTS_ON = ("parameters", "representation")
+"""What a gradient-level strategy's task gradients are taken with respect to."""
 
 
 def split_parameters(module, owner):
@@ -120,8 +132,13 @@ def _per_task_loop(task_losses, params, retain_graph=False):
     return out
 
 
-def task_jacobian(task_losses, module, shared, others):
+def task_jacobian(task_losses, module, shared, others, retain_graph=True):
     """Per-task gradients of the shared parameters, and the others' gradients.
+
+    With ``retain_graph=False`` the batched pass through the trunk frees
+    the trunk's activations as it goes (the heads' part of the graph stays
+    for ``other_gradients``): the same numbers, less memory, when nothing
+    back-propagates through the trunk afterwards (no penalty).
 
     Returns
     -------
@@ -148,8 +165,14 @@ def task_jacobian(task_losses, module, shared, others):
     features, aliases = recorded
     per_task, summed = representation_gradients(task_losses, aliases, others)
     jacobian = list(torch.autograd.grad(features, shared, grad_outputs=per_task,
-                                        is_grads_batched=True, retain_graph=True,
-                                        allow_unused=True))
+                                        is_grads_batched=True,
+                                        retain_graph=retain_graph, allow_unused=True))
+    return jacobian, _other_gradients(task_losses, others, summed)
+
+
+def _other_gradients(task_losses, others, summed):
+    """``other_gradients(c)``: ``sum_k c_k grad L_k`` of the other parameters,
+    given their gradients of ``sum_k L_k`` (``summed``, for c = ones)."""
 
     def other_gradients(coefficients):
         coefficients = np.asarray(coefficients, dtype=float)
@@ -160,7 +183,90 @@ def task_jacobian(task_losses, module, shared, others):
         return list(torch.autograd.grad((c * task_losses).sum(), others,
                                         allow_unused=True))
 
-    return jacobian, other_gradients
+    return other_gradients
+
+
+def representation_jacobian(task_losses, module, others, owner,
+                            remedy="on='parameters'"):
+    """Per-task gradients of the shared representation: ``on="representation"``.
+
+    One backward pass through the heads gives every task's gradient of the
+    representation ``h`` that all heads read (and the other parameters'
+    gradients of ``sum_k L_k``); a module that records ``h`` without one
+    alias per head costs one pass through the heads per task.
+
+    Parameters
+    ----------
+    task_losses : tensor of shape (n_tasks,)
+    module : MultiTaskModule
+    others : list of tensors
+        The parameters that are not shared (heads, gates).
+    owner, remedy : str
+        The strategy, and what to use instead, for the error message.
+
+    Returns
+    -------
+    features : tensor
+        The representation ``h`` (batch, ...), part of the step's graph.
+    jacobian : list of one tensor
+        ``(n_tasks, *h.shape)``: the rows of the strategy's ``J``.
+    other_gradients : callable
+        As in :func:`task_jacobian`.
+
+    Raises
+    ------
+    ValueError
+        When the architecture has no single representation read by every
+        head (soft sharing, cross-stitch, MMoE, PLE, CGC).
+    """
+    recorded = per_task_representation(module)
+    if recorded is not None:
+        features, aliases = recorded
+        per_task, summed = representation_gradients(task_losses, aliases, others)
+        return features, [per_task], _other_gradients(task_losses, others, summed)
+    get = getattr(module, "shared_representation", None)
+    try:
+        features = get() if callable(get) else None
+    except (TypeError, RuntimeError):
+        features = None
+    if not isinstance(features, torch.Tensor):
+        inner = getattr(module, "module", module)   # EmbeddedInputs wraps one
+        raise ValueError(
+            f"{owner} combines the tasks' gradients of the shared "
+            f"representation, but {type(inner).__name__} has no single "
+            f"representation read by every head (each task reads its own "
+            f"trunk, mixture or column); use {remedy} or an architecture with "
+            f"one, e.g. HardSharing.")
+    rows = []
+    for k in range(task_losses.shape[0]):
+        g = None
+        if task_losses[k].requires_grad:
+            (g,) = torch.autograd.grad(task_losses[k], features, retain_graph=True,
+                                       allow_unused=True)
+        rows.append(torch.zeros_like(features) if g is None else g)
+    summed = list(torch.autograd.grad(task_losses.sum(), others, retain_graph=True,
+                                      allow_unused=True)) if others else []
+    return (features, [torch.stack(rows)],
+            _other_gradients(task_losses, others, summed))
+
+
+def representation_backward(features, shared, direction, retain_graph=False):
+    """Write the shared parameters' gradients from a gradient of the representation.
+
+    One backward pass of ``direction`` (the combined gradient of ``h``)
+    through the trunk: for weights ``w``, ``direction = sum_k w_k dL_k/dh``
+    gives the shared parameters the gradient of ``sum_k w_k L_k``. Written
+    in each parameter's memory layout (:func:`write_gradients`). The pass
+    frees the trunk's activations as it goes, as a plain backward does,
+    unless ``retain_graph`` (a penalty still to back-propagate may read
+    them).
+    """
+    if direction is None:
+        return
+    grads = torch.autograd.grad(features, shared,
+                                grad_outputs=direction.to(features.dtype),
+                                retain_graph=retain_graph, allow_unused=True)
+    write_gradients(shared, grads)
 
 
 def gram_matrix(grads):
@@ -287,6 +393,28 @@ class GradientWeighting(_StepAveraged):
     ConFIG, GradVac), or, for a direction that is not a function of ``G``,
     :meth:`combine_jacobian` itself (DB-MTL, ExcessMTL, GradDrop).
 
+    **The cheap form, ``on="representation"``.** Every gradient-level
+    strategy takes the parameter ``on``: with ``"parameters"`` (the
+    default) the rows of ``J`` are the task gradients of the shared
+    parameters, as above; with ``"representation"`` they are the task
+    gradients of the shared representation ``h`` (the trunk's output, every
+    head's input; batch × features, flattened), which one backward pass
+    through the heads gives (:func:`representation_jacobian`). The strategy
+    combines them as it would the parameters' rows, into one gradient ``d``
+    of ``h`` (``sum_k w_k dL_k/dh`` for weights ``w``), and one backward
+    pass of ``d`` through the trunk writes the shared parameters'
+    gradients (:func:`representation_backward`): no pass per task through
+    the trunk, no parameter Jacobian in memory, so a step costs about as
+    much as an equal-weight one. It is LibMTL's ``rep_grad`` and, for MGDA,
+    Sener & Koltun's upper bound (:class:`MGDAUB`). The combination then
+    sees the tasks' conflicts in ``h``, not in the parameters: its
+    direction is not the parameter-space method's (the guide's score
+    tables compare the two). It needs an architecture with one
+    representation read by every head (:class:`~skmtl.neural.HardSharing`,
+    or a module implementing
+    :meth:`~skmtl.neural.MultiTaskModule.shared_representation`); the
+    others raise a ``ValueError``.
+
     See Also
     --------
     Weighting : The interface every strategy implements.
@@ -308,27 +436,60 @@ class GradientWeighting(_StepAveraged):
 
     level = "gradient"
 
+    def initialize(self, tasks):
+        super().initialize(tasks)
+        on = getattr(self, "on", "parameters")
+        if not isinstance(on, str) or on not in GRADIENTS_ON:
+            raise ValueError(f"{type(self).__name__}: on must be one of "
+                             f"{GRADIENTS_ON}, got {on!r}.")
+        return self
+
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
     @property
     def distributed_step(self):
-        return "jacobian" if self.uses_gradients else "loss"
+        if not self.uses_gradients:
+            return "loss"
+        # the representation form combines per-sample rows of the shard's
+        # representation: no average across processes gives the global step
+        return None if getattr(self, "on", "parameters") == "representation" \
+            else "jacobian"
 
     def backward(self, task_losses, net, penalty=None):
         module = plain_module(net)
-        shared, others = split_parameters(module, type(self).__name__)
-        jacobian, other_gradients = task_jacobian(
-            self.jacobian_losses(task_losses), module, shared, others)
-        # on several processes: the global batch's Jacobian and losses
-        jacobian, losses, shares = reduce_jacobian(net, jacobian, task_losses,
-                                                   shared)
-        with same_random_draws(net):
-            direction, weights = self.combine_jacobian(jacobian, losses, shared)
-        write_gradients(shared, direction)
-        write_gradients(others, reduce_task_gradients(
-            net, other_gradients, self.head_coefficients(weights, losses), shares,
-            others))
+        owner = type(self).__name__
+        shared, others = split_parameters(module, owner)
+        losses = self.jacobian_losses(task_losses)
+        if getattr(self, "on", "parameters") == "representation":
+            # MGDAUB has no `on`: it is MGDA's representation form. One
+            # process only (distributed_step is None): each shard's rows of
+            # the representation differ, so there is nothing to average
+            option = "on" in self._get_param_names()
+            features, jacobian, other_gradients = representation_jacobian(
+                losses, module, others,
+                f"{owner}(on='representation')" if option else owner,
+                "on='parameters'" if option else "MGDA")
+            with same_random_draws(net):
+                direction, weights = self.combine_jacobian(jacobian, task_losses,
+                                                           [features])
+            representation_backward(features, shared, direction[0],
+                                    retain_graph=penalty is not None)
+            write_gradients(others, other_gradients(
+                self.head_coefficients(weights, task_losses)))
+        else:
+            jacobian, other_gradients = task_jacobian(
+                losses, module, shared, others, retain_graph=penalty is not None)
+            # on several processes: the global batch's Jacobian and losses
+            jacobian, global_losses, shares = reduce_jacobian(
+                net, jacobian, task_losses, shared)
+            with same_random_draws(net):
+                direction, weights = self.combine_jacobian(jacobian, global_losses,
+                                                           shared)
+            write_gradients(shared, direction)
+            write_gradients(others, reduce_task_gradients(
+                net, other_gradients, self.head_coefficients(weights, global_losses),
+                shares, others))
         self.record_weights(weights)
         return finish_step(task_losses, penalty)
 
@@ -347,10 +508,13 @@ class GradientWeighting(_StepAveraged):
         ----------
         jacobian : list of tensors
             For each shared parameter, ``(n_tasks, *param.shape)`` (None
-            when no task reaches it).
+            when no task reaches it); with ``on="representation"``, one
+            tensor ``(n_tasks, *h.shape)``.
         task_losses : tensor of shape (n_tasks,)
         parameters : list of tensors
-            The shared parameters, in the order of ``jacobian``.
+            The shared parameters, in the order of ``jacobian`` (with
+            ``on="representation"``: ``[h]``, whose batch size changes from
+            step to step).
 
         Returns
         -------

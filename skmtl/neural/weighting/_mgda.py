@@ -29,10 +29,16 @@ class MGDA(GradientWeighting):
         ``w_k mean(n) / n_k``: the min-norm direction of the normalized
         gradients at the raw gradients' scale. These are the normalizations
         of Sener & Koltun's code.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     See Also
     --------
-    MGDAUB : The same on the shared representation, much cheaper.
+    MGDAUB : ``MGDA(on="representation")`` with heads scaled by the weights.
 
     Notes
     -----
@@ -73,8 +79,9 @@ class MGDA(GradientWeighting):
     True
     """
 
-    def __init__(self, normalization="loss+"):
+    def __init__(self, normalization="loss+", on="parameters"):
         self.normalization = normalization
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

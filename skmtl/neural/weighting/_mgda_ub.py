@@ -1,16 +1,12 @@
 """MGDA-UB: MGDA on the gradients of the shared representation."""
 
-import numpy as np
-import torch
-
-from ._base import WEIGHTINGS, _StepAveraged, backward_total
-from ._jacobian import gram_matrix, per_task_representation, representation_gradients
-from ._mgda import _check_normalization, _normalized_min_norm
+from ._base import WEIGHTINGS
+from ._mgda import MGDA
 
 __all__ = ["MGDAUB"]
 
 
-class MGDAUB(_StepAveraged):
+class MGDAUB(MGDA):
     """MGDA on the shared representation: the upper-bound variant (Sener & Koltun).
 
     Instead of the gradients of the shared parameters, MGDA-UB takes each
@@ -20,6 +16,13 @@ class MGDAUB(_StepAveraged):
     through the trunk. The per-task gradients only go through the heads, so
     the step costs little more than a plain one. With
     ``normalization="none"`` the weights sum to one.
+
+    It is ``MGDA(on="representation")`` (the cheap form every gradient-level
+    strategy has), kept under its own name with one difference, that of
+    Sener & Koltun's code: each head gets its task's gradient scaled by
+    ``w_k`` (the step is that of ``sum_k w_k L_k`` for the whole network),
+    where ``MGDA(on="representation")`` leaves each head its own task's
+    gradient, as MGDA does.
 
     Parameters
     ----------
@@ -34,11 +37,12 @@ class MGDAUB(_StepAveraged):
     Only architectures with one representation read by every head support
     it (:class:`~skmtl.neural.HardSharing`; a custom module implements
     :meth:`~skmtl.neural.MultiTaskModule.shared_representation`); the others
-    (soft sharing, cross-stitch, MMoE, PLE, CGC) raise a ``TypeError``.
+    (soft sharing, cross-stitch, MMoE, PLE, CGC) raise a ``ValueError``.
 
     See Also
     --------
-    MGDA : The exact method on the shared parameters.
+    MGDA : The exact method on the shared parameters, and
+        ``MGDA(on="representation")``.
 
     Notes
     -----
@@ -81,60 +85,14 @@ class MGDAUB(_StepAveraged):
     True
     """
 
-    level = "gradient"
+    on = "representation"   # not a parameter: what the class is
 
     def __init__(self, normalization="loss+"):
         self.normalization = normalization
 
-    def initialize(self, tasks):
-        super().initialize(tasks)
-        _check_normalization("MGDAUB", self.normalization)
-        return self
-
-    def combine(self, task_losses, training=True):
-        return task_losses.sum()
-
-    def backward(self, task_losses, net, penalty=None):
-        module = net.module_
-        shared_representation = getattr(module, "shared_representation", None)
-        if not callable(shared_representation):
-            raise TypeError(f"MGDAUB needs the shared representation of the last "
-                            f"forward pass, but {type(module).__name__} has no "
-                            f"shared_representation() method; use MGDA.")
-        features = shared_representation()  # TypeError when there is none
-        K = self.n_tasks_
-        recorded = per_task_representation(module)
-        if recorded is not None:
-            grads, _ = representation_gradients(task_losses, recorded[1])
-        else:
-            # a module that records one tensor: one pass through the heads per task
-            grads = []
-            for k in range(K):
-                (g,) = torch.autograd.grad(task_losses[k], features,
-                                           retain_graph=True, allow_unused=True)
-                if g is None:
-                    raise RuntimeError(f"the shared representation of "
-                                       f"{type(module).__name__} is not part of the "
-                                       f"loss of task {self.task_names_[k]!r}: it "
-                                       f"must come from the current forward pass.")
-                grads.append(g)
-            grads = torch.stack(grads)
-        gram = gram_matrix([grads])
-        weights = np.zeros(K)
-        active = np.diag(gram) > 0
-        if active.any():
-            losses = task_losses.detach().cpu().double().numpy()[active]
-            weights[active] = _normalized_min_norm(gram[np.ix_(active, active)],
-                                                   losses, self.normalization)
-        w = torch.as_tensor(weights, dtype=task_losses.dtype,
-                            device=task_losses.device)
-        # not the parameters' Jacobian path (GradientWeighting): the weights
-        # come from the representation's gradients, and the step is the
-        # weighted loss, back-propagated once
-        backward_total((w * task_losses).sum(), penalty)
-        self.record_weights(weights)
-        loss = task_losses.detach().sum()
-        return loss if penalty is None else loss + penalty.detach()
+    def head_coefficients(self, weights, task_losses):
+        # Sener & Koltun's step: sum_k w_k L_k for the heads too
+        return weights
 
 
 WEIGHTINGS.register("mgda_ub", MGDAUB)

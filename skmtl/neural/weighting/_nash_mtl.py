@@ -28,6 +28,12 @@ class NashMTL(GradientWeighting):
         Recompute ``alpha`` every ``update_every`` steps and train on
         ``sum_k alpha_k L_k`` with the last ``alpha`` in between (plain,
         cheap steps); the authors use up to 25 on large models.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
@@ -56,11 +62,12 @@ class NashMTL(GradientWeighting):
     >>> strategy.gram_weights(np.diag([4.0, 1.0])).round(6).tolist()  # 1 / ||g_k||
     [0.5, 1.0]
     >>> NashMTL(update_every=5).get_params()
-    {'update_every': 5}
+    {'on': 'parameters', 'update_every': 5}
     """
 
-    def __init__(self, update_every=1):
+    def __init__(self, update_every=1, on="parameters"):
         self.update_every = update_every
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

@@ -19,6 +19,15 @@ class PCGrad(GradientWeighting):
     gradients; each head keeps its own task's gradient. Without conflict the
     result is the plain sum of the gradients.
 
+    Parameters
+    ----------
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
+
     See Also
     --------
     CAGrad, MGDA, UPGrad : Other combinations of conflicting gradients.
@@ -52,8 +61,8 @@ class PCGrad(GradientWeighting):
     (3, 2)
     """
 
-    def __init__(self):
-        pass
+    def __init__(self, on="parameters"):
+        self.on = on
 
     def gram_weights(self, gram):
         order = torch.randperm(len(gram)).numpy()

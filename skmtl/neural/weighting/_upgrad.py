@@ -43,6 +43,12 @@ class UPGrad(GradientWeighting):
     ----------
     pref_vector : None or array-like of shape (n_tasks,), default=None
         Weights of the projected gradients; None is the mean.
+    on : {"parameters", "representation"}, default="parameters"
+        What the task gradients are taken with respect to: the shared
+        parameters, or the shared representation ``h`` (the cheap form: the
+        combination runs on the tasks' gradients of ``h`` and one backward
+        pass through the trunk writes the step; see
+        :class:`GradientWeighting`).
 
     Notes
     -----
@@ -62,8 +68,9 @@ class UPGrad(GradientWeighting):
     UPGrad()
     """
 
-    def __init__(self, pref_vector=None):
+    def __init__(self, pref_vector=None, on="parameters"):
         self.pref_vector = pref_vector
+        self.on = on
 
     def initialize(self, tasks):
         super().initialize(tasks)

@@ -2,16 +2,31 @@
 
 import numpy as np
 import pytest
+import torch
 from weighting_problems import (
     GRADIENT_LEVEL,
+    TWO,
     _brute_force_min_norm,
     _conflicting_problem,
     _needs_torchjd,
     _one_step,
+    _pcgrad_vectors,
 )
 
-from skmtl.neural import MultiTaskRegressor
-from skmtl.neural.weighting import MGDA, GradNorm
+from skmtl.neural import HardSharing, MultiTaskRegressor
+from skmtl.neural.weighting import (
+    MGDA,
+    MGDAUB,
+    WEIGHTINGS,
+    GradientWeighting,
+    GradNorm,
+    PCGrad,
+)
+from skmtl.neural.weighting import _jacobian as jacobian_module
+
+GRADIENT_STRATEGIES = sorted(name for name, cls in WEIGHTINGS.items()
+                             if issubclass(cls, GradientWeighting)
+                             and "on" in cls._get_param_names())
 
 
 @pytest.mark.parametrize("cls", GRADIENT_LEVEL + [GradNorm])
@@ -34,3 +49,169 @@ def test_a_task_without_labels_in_the_batch_is_left_out_of_the_combination():
     np.testing.assert_allclose(d, _brute_force_min_norm(J[:2]), rtol=1e-4,
                                atol=1e-7)
     assert net.weighting_._weights_sum[2] == 0
+
+
+# -- on="representation": the task gradients of the shared representation --
+
+
+def _three_tasks(n=40, seed=3):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    return X, np.c_[X[:, 0] + X[:, 1], -X[:, 0] + 0.5 * X[:, 2], X[:, 1] - X[:, 2]]
+
+
+def _representation_step(strategy, X, Y, seed=0, **params):
+    """One step of ``strategy`` on the whole batch of a HardSharing MLP (5,)
+    with linear heads; returns the net and the trunk's (W, b) gradients."""
+    est = MultiTaskRegressor(weighting=strategy, hidden_layer_sizes=(5,),
+                             max_epochs=1, batch_size=len(X),
+                             standardize_targets=False, lr=1e-12,
+                             random_state=0, **params).fit(X, Y)
+    net = est.net_
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(Y, dtype=torch.float32)
+    net.module_.zero_grad()
+    losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+    torch.manual_seed(seed)
+    net.weighting_.backward(losses, net)
+    W, b = net.module_.shared_parameters()
+    return net, W.grad.double().numpy(), b.grad.double().numpy()
+
+
+def _by_hand(net, X, Y, combine):
+    """The representation form of a step, in NumPy from the module's weights.
+
+    h = relu(X W' + b), task k's output h a_k + c_k and loss the mean
+    squared error: dL_k/dh = 2/n (h a_k + c_k - y_k) a_k'. ``combine``
+    maps the rows J (n_tasks, n * 5) of these gradients to the direction
+    d of h; the trunk's gradients are those of one backward pass of d.
+    """
+    W, b = (p.detach().double().numpy() for p in net.module_.shared_parameters())
+    z = X @ W.T + b
+    h = np.maximum(z, 0)
+    n = len(X)
+    rows = []
+    for k, head in enumerate(net.module_.heads):
+        a, c = (p.detach().double().numpy() for p in head.parameters())
+        residual = h @ a.ravel() + c - Y[:, k]
+        rows.append((2 / n * np.outer(residual, a.ravel())).ravel())
+    J = np.array(rows)
+    d = combine(J).reshape(h.shape) * (z > 0)
+    return J, d.T @ X, d.sum(axis=0)
+
+
+def test_pcgrad_on_the_representation_equals_a_hand_computation():
+    X, Y = _three_tasks()
+    torch.manual_seed(0)
+    order = torch.randperm(3).numpy()   # the order PCGrad draws in the step
+    net, W_grad, b_grad = _representation_step(PCGrad(on="representation"), X, Y)
+    J, W_expected, b_expected = _by_hand(net, X, Y,
+                                         lambda J: _pcgrad_vectors(J, order))
+    G = J @ J.T
+    assert (G[np.triu_indices(3, 1)] < 0).any()   # the projections do something
+    np.testing.assert_allclose(W_grad, W_expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b_grad, b_expected, rtol=1e-5, atol=1e-6)
+    # not the plain sum of the task gradients
+    _, W_sum, _ = _by_hand(net, X, Y, lambda J: J.sum(0))
+    assert np.abs(W_sum - W_expected).max() > 1e-3
+
+
+def test_mgda_on_the_representation_equals_a_brute_force_min_norm_step():
+    X, Y = _three_tasks()
+    net, W_grad, b_grad = _representation_step(
+        MGDA(normalization="none", on="representation"), X, Y)
+    _, W_expected, b_expected = _by_hand(net, X, Y, _brute_force_min_norm)
+    np.testing.assert_allclose(W_grad, W_expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b_grad, b_expected, rtol=1e-5, atol=1e-6)
+    # each head keeps its own task's gradient, as with on="parameters"
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(Y, dtype=torch.float32)
+    for k, head in enumerate(net.module_.heads):
+        losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+        own = torch.autograd.grad(losses[k], list(head.parameters()))
+        for p, g in zip(head.parameters(), own):
+            torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-7)
+
+
+def test_mgda_ub_is_mgda_on_the_representation_with_weighted_heads():
+    X, Y = _three_tasks()
+    net, W_grad, b_grad = _representation_step(MGDAUB(normalization="none"), X, Y)
+    _, W_mgda, b_mgda = _representation_step(
+        MGDA(normalization="none", on="representation"), X, Y)
+    np.testing.assert_allclose(W_grad, W_mgda, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b_grad, b_mgda, rtol=1e-6, atol=1e-8)
+    assert "on" not in MGDAUB().get_params()
+
+
+class _OneRepresentation(HardSharing):
+    """Records the representation without one alias per head."""
+
+    def shared_representation(self, per_task=False):
+        if per_task:
+            raise TypeError("no per-task aliases")
+        return super().shared_representation()
+
+
+def test_a_representation_without_aliases_takes_one_pass_per_task():
+    X, Y = _three_tasks()
+    strategy = PCGrad(on="representation")
+    _, W_aliases, b_aliases = _representation_step(strategy, X, Y)
+    net, W_grad, b_grad = _representation_step(strategy, X, Y,
+                                               architecture=_OneRepresentation)
+    assert isinstance(net.module_, _OneRepresentation)
+    assert jacobian_module.per_task_representation(net.module_) is None
+    np.testing.assert_allclose(W_grad, W_aliases, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b_grad, b_aliases, rtol=1e-6, atol=1e-8)
+
+
+def test_the_representation_form_never_takes_the_parameter_jacobian(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("on='representation' computed the parameters' Jacobian")
+
+    monkeypatch.setattr(jacobian_module, "task_jacobian", refuse)
+    X, Y = _three_tasks()
+    est = MultiTaskRegressor(hidden_layer_sizes=(5,), max_epochs=2, batch_size=16,
+                             random_state=0)
+    est.set_params(weighting="pcgrad", weighting__on="representation").fit(X, Y)
+    assert est.net_.weighting_.on == "representation"
+    with pytest.raises(AssertionError, match="parameters' Jacobian"):
+        est.set_params(weighting__on="parameters").fit(X, Y)
+
+
+@pytest.mark.parametrize("name", GRADIENT_STRATEGIES)
+def test_every_gradient_strategy_has_the_representation_form(name):
+    _needs_torchjd(WEIGHTINGS[name])
+    X, Y = _three_tasks(n=48)
+    Y[::5, 1] = np.nan
+    est = MultiTaskRegressor(hidden_layer_sizes=(6,), max_epochs=2, batch_size=16,
+                             random_state=0)
+    est.set_params(weighting=name, weighting__on="representation").fit(X, Y)
+    assert est.get_params()["weighting__on"] == "representation"
+    assert np.isfinite(est.task_weights_history_).all()
+    assert np.isfinite(est.predict(X)).all()
+    for p in est.net_.module_.parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all()
+
+
+def test_on_must_be_parameters_or_representation():
+    with pytest.raises(ValueError, match=r"PCGrad: on must be one of "
+                       r"\('parameters', 'representation'\), got 'rep'"):
+        PCGrad(on="rep").initialize(TWO)
+    X, Y = _conflicting_problem()
+    with pytest.raises(ValueError, match="MGDA: on must be one of"):
+        MultiTaskRegressor(weighting=MGDA(on="features"), hidden_layer_sizes=(4,),
+                           max_epochs=1).fit(X, Y)
+
+
+@pytest.mark.parametrize("architecture, name", [("mmoe", "MMoE"),
+                                                ("cross_stitch", "CrossStitch"),
+                                                ("ple", "PLE")])
+def test_the_representation_form_needs_one_shared_representation(architecture,
+                                                                  name):
+    X, Y = _conflicting_problem()
+    with pytest.raises(ValueError, match=rf"PCGrad\(on='representation'\) "
+                       rf"combines the tasks' gradients of the shared "
+                       rf"representation, but {name} has no single representation"):
+        MultiTaskRegressor(weighting=PCGrad(on="representation"),
+                           architecture=architecture, hidden_layer_sizes=(4,),
+                           max_epochs=1).fit(X, Y)

@@ -31,6 +31,8 @@ def test_mgda_ub_weights_are_the_min_norm_weights_of_the_representation_gradient
 
 def test_mgda_ub_needs_one_shared_representation():
     X, Y = _conflicting_problem()
-    with pytest.raises(TypeError, match="MMoE has no single representation"):
+    with pytest.raises(ValueError, match="MGDAUB combines the tasks' gradients of "
+                       "the shared representation, but MMoE has no single "
+                       "representation read by every head.*use MGDA"):
         MultiTaskRegressor(weighting="mgda_ub", architecture="mmoe",
                            hidden_layer_sizes=(4,), max_epochs=1).fit(X, Y)

@@ -77,6 +77,12 @@ def test_several_processes_refuse_the_strategies_that_cannot_be_distributed(
         with pytest.raises(ValueError, match=f"weighting {cls} cannot train on "
                                              f"several processes.*'pcgrad'"):
             _fit(name, X, Y, accelerator=accelerate.Accelerator(cpu=True))
+    representation = WEIGHTINGS["pcgrad"](on="representation")
+    assert representation.distributed_step is None
+    with pytest.raises(ValueError, match=r"PCGrad\(on='representation'\) cannot "
+                                         r"train on several processes.*"
+                                         r"PCGrad\(on='parameters'\)"):
+        _fit(representation, X, Y, accelerator=accelerate.Accelerator(cpu=True))
     assert WEIGHTINGS["pcgrad"]().distributed_step == "jacobian"
     assert WEIGHTINGS["imtl"](form="loss").distributed_step == "loss"
     assert WEIGHTINGS["uncertainty"]().distributed_step == "loss"
