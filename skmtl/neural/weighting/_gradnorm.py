@@ -14,6 +14,7 @@ from ._base import (
     backward_total,
 )
 from ._jacobian import per_task_representation, representation_gradients
+from ._processes import plain_module, sum_gradients, task_shares
 
 __all__ = ["GradNorm"]
 
@@ -136,12 +137,21 @@ class GradNorm(_StepAveraged):
     def combine(self, task_losses, training=True):
         return (self.weights_.detach() * task_losses).sum()
 
+    @property
+    def distributed_step(self):
+        # the per-task gradients of the last shared layer are summed across
+        # processes (each scaled by the process's share of the task's labels)
+        return "jacobian"
+
     def backward(self, task_losses, net, penalty=None):
         step, self._step = self._step, self._step + 1
+        # on several processes: this process's share of each task's labels
+        shares = task_shares(net, task_losses)
         if step % self._every:
-            return self._weighted_backward(task_losses, penalty)
-        layer = _last_shared_weight(net.module_, "GradNorm")
-        recorded = per_task_representation(net.module_)
+            return self._weighted_backward(task_losses, net, penalty, shares)
+        module = plain_module(net)
+        layer = _last_shared_weight(module, "GradNorm")
+        recorded = per_task_representation(module)
         if recorded is not None:
             # every task's gradient of the representation in one pass through
             # the heads, then one batched pass down to the layer
@@ -150,21 +160,40 @@ class GradNorm(_StepAveraged):
             (grads,) = torch.autograd.grad(features, layer, grad_outputs=per_task,
                                            is_grads_batched=True, retain_graph=True,
                                            allow_unused=True)
-            norms = (torch.zeros(self.n_tasks_, device=layer.device) if grads is None
-                     else torch.linalg.vector_norm(grads.flatten(1), dim=1))
         else:
-            norms = torch.stack([
-                _norm(torch.autograd.grad(task_losses[k], layer, retain_graph=True,
-                                          allow_unused=True)[0], layer)
-                for k in range(self.n_tasks_)])
-        total = self._weighted_backward(task_losses, penalty)
-        self._update(task_losses.detach(), norms)
+            grads = [torch.autograd.grad(task_losses[k], layer, retain_graph=True,
+                                         allow_unused=True)[0]
+                     for k in range(self.n_tasks_)]
+            grads = (None if all(g is None for g in grads) else torch.stack(
+                [torch.zeros_like(layer) if g is None else g for g in grads]))
+        if grads is None:
+            grads = layer.new_zeros((self.n_tasks_,) + tuple(layer.shape))
+        losses = task_losses.detach()
+        if shares is not None:
+            # the global batch's per-task gradients of the layer and losses
+            scale = shares.view((-1,) + (1,) * layer.ndim).to(grads.dtype)
+            grads, losses = net.sum_across_processes(
+                [grads.detach() * scale, losses * shares])
+        norms = torch.linalg.vector_norm(grads.flatten(1), dim=1)
+        total = self._weighted_backward(task_losses, net, penalty, shares)
+        self._update(losses, norms)
         return total
 
-    def _weighted_backward(self, task_losses, penalty):
-        """Back-propagate ``sum_k w_k L_k`` (+ penalty) at the current weights."""
+    def _weighted_backward(self, task_losses, net, penalty, shares=None):
+        """Back-propagate ``sum_k w_k L_k`` (+ penalty) at the current weights
+        (on several processes, this process's part of the global batch's,
+        summed across processes)."""
         weights = self.weights_.detach().clone()
-        total = backward_total((weights * task_losses).sum(), penalty)
+        if shares is None:
+            total = backward_total((weights * task_losses).sum(), penalty)
+        else:
+            # the penalty, the same on every process, counted once
+            backward_total((weights * shares * task_losses).sum(),
+                           None if penalty is None else penalty / net.n_processes)
+            sum_gradients(net, plain_module(net).parameters())
+            total = (weights * task_losses.detach()).sum()
+            if penalty is not None:
+                total = total + penalty.detach()
         self.record_weights(weights)
         return total
 
@@ -188,12 +217,6 @@ class GradNorm(_StepAveraged):
             w = self.weights_.clamp_min(1e-3)
             self.weights_.copy_(self.n_tasks_ * w / w.sum())
 
-
-
-def _norm(gradient, like):
-    if gradient is None:
-        return torch.zeros((), device=like.device, dtype=like.dtype)
-    return torch.linalg.vector_norm(gradient)
 
 
 WEIGHTINGS.register("gradnorm", GradNorm)

@@ -31,8 +31,8 @@ if not (torch.distributed.is_available() and torch.distributed.is_gloo_available
 STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "rlw", "famo",
               "famo_same_batch", "gls", "stch", "dwa_3_epochs", "imtl_loss",
               "pcgrad", "mgda", "cagrad", "nash_mtl", "nash_mtl_every_2", "upgrad",
-              "imtl", "imtl_gradient", "graddrop", "gradvac", "db_mtl",
-              "excess_mtl", "fairgrad", "aligned_mtl", "config",
+              "imtl", "imtl_gradient", "gradnorm", "gradnorm_every_1", "graddrop",
+              "gradvac", "db_mtl", "excess_mtl", "fairgrad", "aligned_mtl", "config",
               # each process's task means are weighted by its labels: the
               # global batch's step even with labels spread unevenly
               "equal+missing", "uncertainty+missing", "gls+missing",
@@ -45,14 +45,15 @@ STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "rlw", "famo",
               "gradvac_representation", "fairgrad_representation",
               "aligned_mtl_representation", "config_representation",
               "pcgrad_representation+missing", "mgda_ub+missing",
-              "nash_mtl_representation+missing", "imtl_representation+missing"]
+              "nash_mtl_representation+missing", "imtl_representation+missing",
+              "gradnorm_every_1+missing"]
 HALF = 8  # rows of each process's shard of a batch
 N_STEPS = 3
 
 
 def _strategy(name):
     """(weighting, other parameters) of a case of STRATEGIES."""
-    from skmtl.neural.weighting import DWA, FAMO, IMTL, NashMTL
+    from skmtl.neural.weighting import DWA, FAMO, IMTL, GradNorm, NashMTL
 
     if name == "nash_mtl_every_2":
         return NashMTL(update_every=2), {}
@@ -62,6 +63,8 @@ def _strategy(name):
         return IMTL(form="loss"), {}
     if name == "famo_same_batch":
         return FAMO(update="same_batch"), {}
+    if name == "gradnorm_every_1":
+        return GradNorm(every=1), {}
     if name == "dwa_3_epochs":
         # DWA's weights change from the third epoch on
         return DWA(), {"max_epochs": 3}
