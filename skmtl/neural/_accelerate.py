@@ -86,7 +86,8 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
       the combination's rows of its shard, and the shared parameters'
       gradients are summed.
 
-    GradNorm, MetaWeighting and the representation forms of GradDrop,
+    GradNorm sums its per-task gradients of the last shared layer across
+    processes. MetaWeighting and the representation forms of GradDrop,
     DB-MTL and ExcessMTL are refused on several processes by name.
 
     Strategies that compute gradients in their own ``backward`` are refused

@@ -1109,8 +1109,7 @@ default=None
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
         Needs the ``accelerate`` extra; see the user guide for its limits
         (on several processes no pickling or ``GridSearchCV``, and no
-        GradNorm or MetaWeighting) and for how task weighting is
-        distributed.
+        MetaWeighting) and for how task weighting is distributed.
     categorical_features : None, "from_dtype", array-like of int, str or \
 bool, default=None
         Columns of ``X`` that hold categories or ids, as in scikit-learn's

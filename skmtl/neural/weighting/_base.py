@@ -168,8 +168,8 @@ class Weighting(ParamsMixin, torch.nn.Module):
         :class:`MGDAUB`): the Gram matrix of the tasks' gradients of the
         representation is summed across processes, and each process
         back-propagates the combination's rows of its own shard. None: the
-        step cannot be distributed (:class:`GradNorm`,
-        :class:`MetaWeighting`, and the representation forms of
+        step cannot be distributed (:class:`MetaWeighting`, and the
+        representation forms of
         :class:`GradDrop`, :class:`DBMTL` and :class:`ExcessMTL`, whose
         combinations read the rows themselves); ``accelerator=`` refuses
         such a strategy on several processes.
