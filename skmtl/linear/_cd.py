@@ -70,11 +70,9 @@ def _negative_gradient(df, W, R):
 
 
 def _update_residuals(df, R, ws, old, new, point):
-    """Update ``R`` in place for ``W[ws]`` going from ``old`` to ``new``.
-
-    One product with ``X`` for both (the residual of ``W`` with ``point`` in
-    the rows ``ws``, or None when ``point`` is None).
-    """
+    """Update ``R`` in place for ``W[ws]`` going from ``old`` to ``new``, and
+    return the residual of ``W`` with ``point`` in the rows ``ws`` (None
+    without a ``point``): one product with ``X`` for both."""
     M = R.shape[1]
     steps = [new - old] + ([] if point is None else [point - new])
     both = np.hstack(steps)
