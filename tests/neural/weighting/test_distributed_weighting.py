@@ -11,6 +11,7 @@ module prints the table of the largest parameter differences::
 """
 
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -48,6 +49,8 @@ STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "rlw", "famo",
               "nash_mtl_representation+missing", "imtl_representation+missing",
               "gradnorm_every_1+missing"]
 HALF = 8  # rows of each process's shard of a batch
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))  # the repository: the skmtl under test
 N_STEPS = 3
 
 
@@ -150,11 +153,8 @@ class _OtherDraws(Callback):
 
 
 def _on_each_process(names, out_dir):
-    # forked from a process that may hold accelerate's one-process state
-    from accelerate.state import AcceleratorState, GradientState
+    from accelerate.state import AcceleratorState
 
-    AcceleratorState._reset_state(reset_partial_state=True)
-    GradientState._reset_state()
     torch.set_num_threads(1)
     for name in names:
         accelerator = accelerate.Accelerator(cpu=True)
@@ -163,6 +163,45 @@ def _on_each_process(names, out_dir):
         state = _fit(name, accelerator, batch_size=HALF, callbacks=[_OtherDraws(rank)])
         torch.save(state, os.path.join(out_dir, f"{name}-{rank}.pt"))
         AcceleratorState._reset_state()
+
+
+def _launch_two_processes(names, out_dir, timeout=600):
+    """Run _on_each_process in two fresh Python processes (gloo, loopback).
+
+    Fresh processes, not forks: a fork of a test session that has started
+    threads (thread pools of earlier tests) can deadlock in the child.
+    """
+    env = {**os.environ, "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+           "ACCELERATE_USE_CPU": "yes", "ACCELERATE_MIXED_PRECISION": "no",
+           "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(
+               [_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(
+                   os.pathsep) if p])}
+    store = os.path.join(out_dir, "rendezvous")
+    children = [subprocess.Popen(
+        [sys.executable, __file__, "--process", str(rank), store, out_dir, *names],
+        env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in (0, 1)]
+    try:
+        outputs = [child.communicate(timeout=timeout)[0] for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    for rank, (child, output) in enumerate(zip(children, outputs)):
+        if child.returncode != 0:
+            raise RuntimeError(f"process {rank} failed:\n{output[-3000:]}")
+
+
+def _process_main(rank, store, out_dir, names):
+    torch.distributed.init_process_group(
+        "gloo", rank=rank, world_size=2,
+        store=torch.distributed.FileStore(store, 2))
+    try:
+        _on_each_process(names, out_dir)
+    finally:
+        torch.distributed.destroy_process_group()
 
 
 def _available(names):
@@ -189,8 +228,7 @@ def parameter_differences(names=STRATEGIES):
     process's parameters against the initial ones (the steps moved them)."""
     names = _available(names)
     with tempfile.TemporaryDirectory() as out_dir:
-        accelerate.debug_launcher(_on_each_process, args=(names, out_dir),
-                                  num_processes=2)
+        _launch_two_processes(names, out_dir)
         two = {name: [torch.load(os.path.join(out_dir, f"{name}-{rank}.pt"))
                       for rank in (0, 1)] for name in names}
     from accelerate.state import AcceleratorState
@@ -227,7 +265,9 @@ def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
     assert between < 1e-6, f"{name}: the two processes differ by {between:.2e}"
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] == ["--process"]:
+    _process_main(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:])
+elif __name__ == "__main__":
     header = ("params 2 - 1 proc", "history 2 - 1 proc", "proc 0 - proc 1",
               "1 proc - initial")
     print(f"{'strategy':<34}" + "".join(f"{h:>20}" for h in header))
