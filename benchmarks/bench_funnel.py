@@ -25,7 +25,9 @@ same epochs (5) and seed, one torch thread; a warm-up fit comes first.
   entire-space loss computed in log space;
 * with ``--variants``: the same plus the conditional log-loss
   (``conditional_weight=1``), plus ESCM²'s inverse-propensity risk
-  (``conditional_weight=0.5, counterfactual="ips"``), and with
+  (``conditional_weight=0.5, counterfactual="ips"``), plus its doubly
+  robust risk (``counterfactual="dr"``: an imputation head beside the
+  conversion logit), and with
   ``architecture="aitm"`` (towers ``(64, 32)`` on the shared trunk).
 
 Reported on the held-out impressions: the AUC of the conversion model
@@ -157,6 +159,9 @@ def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
             ("skmtl given + ESCM2 IPS (w=0.5)",
              Task("conversion", "binary", given="click", conditional_weight=0.5,
                   counterfactual="ips"), "hard"),
+            ("skmtl given + ESCM2 DR (w=0.5)",
+             Task("conversion", "binary", given="click", conditional_weight=0.5,
+                  counterfactual="dr"), "hard"),
             ("skmtl given, AITM", given, "aitm")]
     for name, child, architecture in contenders:
         est = MultiTaskEstimator(
@@ -183,7 +188,8 @@ def main():
     parser.add_argument("--selection-bias", type=float, default=2.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variants", action="store_true",
-                        help="also the conditional term, ESCM2's IPS and AITM")
+                        help="also the conditional term, ESCM2's IPS and DR, "
+                             "and AITM")
     args = parser.parse_args()
     n, users, items = (60_000, 1_000, 300) if args.quick else (300_000, 4_000, 1_000)
     print(f"make_funnel: {n} impressions, {users} users, {items} items, "

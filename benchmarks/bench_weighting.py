@@ -19,8 +19,12 @@
    timed in both forms: its task gradients of the shared parameters
    (``on="parameters"``, the default) and of the shared representation
    (``on="representation"``, target <= 1.3× at 3 and at 10 tasks).
+   ``--clock process`` measures the process's CPU time instead of the wall
+   time (less disturbed on a shared machine); ``--part cost-seed`` times
+   both forms on the seed's network instead (ConvNet (32, 64) -> 256, two
+   tasks, batch 128; process time).
 
-   Memory (``--part memory``, not part of ``all``' timing): the peak memory
+   Memory (``--part memory``, a few seconds; part of ``all``): the peak memory
    of one training step above what is allocated before it (network, Adam's
    state, batch), for every strategy and both forms, relative to equal
    weighting, on the seed's network (ConvNet (32, 64) -> 256, 28×28 digit
@@ -59,6 +63,7 @@ import time
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 
 from skmtl import SingleTaskBaseline, Task
 from skmtl.datasets import box_iou, make_digit_localization, make_multitask_regression
@@ -189,16 +194,29 @@ def cost_problem(n_tasks, n_samples, n_features=100, seed=0):
     return X, np.column_stack(columns).astype(float), tasks
 
 
-def seconds_per_step(weighting, X, Y, tasks, epochs, batch_size):
+class ProcessTime(Callback):
+    """Records each epoch's CPU time of the process (``time.process_time``)
+    as ``cpu_dur``: unlike the wall time (skorch's ``dur``), it does not
+    count the time the process waits for a core on a shared machine."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._start = time.process_time()
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("cpu_dur", time.process_time() - self._start)
+
+
+def seconds_per_step(weighting, X, Y, tasks, epochs, batch_size, clock="wall"):
     est = MultiTaskEstimator(tasks=tasks, weighting=weighting,
                              hidden_layer_sizes=(256, 256), batch_size=batch_size,
-                             max_epochs=epochs, lr=1e-3, random_state=0)
+                             max_epochs=epochs, lr=1e-3, random_state=0,
+                             callbacks=[ProcessTime()])
     est.fit(X, Y)
     steps = int(np.ceil(len(X) / batch_size))
     # the mean over epochs 2-8, not the fastest epoch: a strategy that updates
     # every k steps has epochs without an update, and the fastest epoch would
     # leave its updates out
-    durations = est.history_[1:, "dur"]
+    durations = est.history_[1:, "dur" if clock == "wall" else "cpu_dur"]
     return sum(durations) / (len(durations) * steps)
 
 
@@ -255,14 +273,15 @@ def run_cost(args):
         for _ in range(args.rounds):
             for name, forms in rows.items():
                 for form, make in forms.items():
-                    times[name, form].append(
-                        seconds_per_step(make(), X, Y, tasks, epochs, 256))
+                    times[name, form].append(seconds_per_step(
+                        make(), X, Y, tasks, epochs, 256, clock=args.clock))
         results[n_tasks] = {key: min(t) for key, t in times.items()}
     base = {T: results[T]["equal (Fixed)", "params"] for T in results}
     print(f"\nCost per training step relative to equal weighting (same run): "
           f"{n_samples} rows x 100 features, MLP 2x256, batch 256, "
           f"{n_samples // 256} steps/epoch, mean of epochs 2-{epochs}, fastest "
-          f"of {args.rounds} rounds, {args.threads} thread(s). Columns: the "
+          f"of {args.rounds} rounds, {args.threads} thread(s), {args.clock} "
+          f"time. Columns: the "
           f"task gradients of the shared parameters (on=\"parameters\", the "
           f"default) and of the shared representation (on=\"representation\")")
 
@@ -278,6 +297,39 @@ def run_cost(args):
     for name in rows:
         print(f"{name:<28} {_level(name):<9} " + " ".join(
             cell(T, name, form) for T in (3, 10) for form in ("params", "repr")))
+
+
+def run_cost_seed(args):
+    """Both forms' process time per step on the seed's network (2 tasks)."""
+    strategies = {name: make for table in (LOSS_LEVEL, GRADIENT_LEVEL)
+                  for name, make in table.items()
+                  if name in GRADIENT_LEVEL or name.startswith("equal")
+                  if not any(tag in name for tag in SCORE_ONLY)}
+    rows = _forms(_only(strategies, args.only))
+    X, Y, tasks = make_digit_localization(128 * 8, subset="train", random_state=0,
+                                          return_tasks=True)
+    epochs = 3
+    times = {(name, form): [] for name, forms in rows.items() for form in forms}
+    for _ in range(args.rounds):
+        for name, forms in rows.items():
+            for form, make in forms.items():
+                est = MultiTaskEstimator(
+                    tasks=tasks, weighting=make(), trunk=ConvNet,
+                    trunk__channels=(32, 64), trunk__out_features=256,
+                    batch_size=128, max_epochs=epochs, lr=1e-3, random_state=0,
+                    callbacks=[ProcessTime()]).fit(X, Y)
+                durations = est.history_[1:, "cpu_dur"]
+                times[name, form].append(sum(durations) / (len(durations) * 8))
+    base = min(times["equal (Fixed)", "params"])
+    print(f"\nCost per training step on the seed's network (ConvNet (32, 64) -> "
+          f"256, 28x28 images, class + box heads, batch 128, 8 steps/epoch, mean "
+          f"of epochs 2-{epochs}, fastest of {args.rounds} rounds, process time, "
+          f"{args.threads} thread(s)); equal weighting {base * 1e3:.1f} ms")
+    print(f"{'strategy':<28} {'parameters':>11} {'representation':>15}")
+    for name, forms in rows.items():
+        cells = [f"{min(times[name, form]) / base:10.2f}x" if form in forms
+                 else f"{'-':>11}" for form in ("params", "repr")]
+        print(f"{name:<28} {cells[0]} {cells[1]:>15}")
 
 
 # -- memory per step ----------------------------------------------------------
@@ -546,14 +598,19 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--part", choices=("cost", "memory", "conflict", "scores",
-                                           "digits", "tabular", "seed", "all"),
+    parser.add_argument("--part", choices=("cost", "cost-seed", "memory", "conflict",
+                                           "scores", "digits", "tabular", "seed",
+                                           "all"),
                         default="all")
     parser.add_argument("--only", default=None,
                         help="comma-separated substrings: time or score only the "
                              "strategies whose row name contains one (equal "
                              "weighting is always kept)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--clock", choices=("wall", "process"), default="wall",
+                        help="--part cost: wall time per step (skorch's dur), or "
+                             "the process's CPU time, which a loaded machine "
+                             "disturbs less (with --threads 1)")
     parser.add_argument("--verbose", action="store_true",
                         help="print each strategy's scores as they come")
     args = parser.parse_args(argv)
@@ -561,6 +618,8 @@ def main(argv=None):
     start = time.perf_counter()
     if args.part in ("cost", "all"):
         run_cost(args)
+    if args.part == "cost-seed":
+        run_cost_seed(args)
     if args.part in ("memory", "all"):
         run_memory(args)
     if args.part in ("conflict", "all"):

@@ -79,8 +79,15 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
       identically on every process, and the other parameters' (heads')
       gradients are reduced once.
     * Random draws of a strategy (RLW's weights, PCGrad's order) are those
-      of the first process. GradNorm, MetaWeighting and MGDA-UB are refused
-      on several processes by name.
+      of the first process.
+    * The representation form (``on="representation"``, MGDA-UB) sums the
+      Gram matrix of the tasks' gradients of each shard's representation
+      across processes (``n_tasks²`` numbers), each process back-propagates
+      the combination's rows of its shard, and the shared parameters'
+      gradients are summed.
+
+    GradNorm, MetaWeighting and the representation forms of GradDrop,
+    DB-MTL and ExcessMTL are refused on several processes by name.
 
     Strategies that compute gradients in their own ``backward`` are refused
     with ``mixed_precision="fp16"`` (Accelerate's loss scaling would not
@@ -112,9 +119,9 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             if "on" in strategy._get_param_names() and strategy.on != "parameters":
                 raise ValueError(
                     f"weighting {name}(on={strategy.on!r}) cannot train on "
-                    f"several processes: it combines the per-sample gradients of "
-                    f"each shard's representation, which no average across "
-                    f"processes turns into the global batch's. Use "
+                    f"several processes: its combination reads the per-sample "
+                    f"gradients of each shard's representation themselves, not "
+                    f"only their Gram matrix (which sums across processes). Use "
                     f"{name}(on='parameters') there (its task Jacobian is "
                     f"averaged across processes).")
             raise ValueError(

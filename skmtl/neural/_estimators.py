@@ -384,6 +384,9 @@ or ShardedDataset
         if not isinstance(epochs, numbers.Integral) or epochs < 1:
             raise ValueError(f"max_epochs must be a positive integer, got "
                              f"{max_epochs!r}.")
+        if not isinstance(freeze_shared, bool | np.bool_):
+            raise TypeError(f"freeze_shared must be True or False, got "
+                            f"{freeze_shared!r}.")
         new_tasks, Y = new_task_targets(self.tasks_, tasks, y,
                                         self._default_task_type)
         X = self._check_input_shape(self._validate_X(X))
@@ -1106,8 +1109,8 @@ default=None
         ``accelerate launch``, mixed precision); ``device`` is then ignored.
         Needs the ``accelerate`` extra; see the user guide for its limits
         (on several processes no pickling or ``GridSearchCV``, and no
-        GradNorm, MetaWeighting or MGDA-UB) and for how gradient-level
-        weighting is distributed.
+        GradNorm or MetaWeighting) and for how task weighting is
+        distributed.
     categorical_features : None, "from_dtype", array-like of int, str or \
 bool, default=None
         Columns of ``X`` that hold categories or ids, as in scikit-learn's

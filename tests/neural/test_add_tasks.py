@@ -234,6 +234,10 @@ def test_bad_new_tasks_are_refused_before_anything_changes():
         est.add_tasks(Task("c"), X, np.full(len(X), np.nan))
     with pytest.raises(ValueError, match="X has 10 samples"):
         est.add_tasks(Task("c"), X[:10], new[:, :1])
+    with pytest.raises(TypeError, match="freeze_shared must be True or False"):
+        est.add_tasks(Task("c"), X, new[:, :1], freeze_shared="yes")
+    with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
+        est.add_tasks(Task("c"), X, new[:, :1], max_epochs=0)
     with pytest.raises(TypeError, match="Task objects"):
         est.add_tasks(["c"], X, new[:, :1])
     with pytest.raises(ValueError, match="is a classification task but"):

@@ -163,11 +163,16 @@ class Weighting(ParamsMixin, torch.nn.Module):
         that combination, which ``DistributedDataParallel`` averages.
         ``"jacobian"`` (:class:`GradientWeighting`): the per-task gradients
         of the shared parameters and the task losses are averaged across
-        processes before the strategy combines them. None: the step cannot
-        be distributed (:class:`GradNorm`, :class:`MetaWeighting`,
-        :class:`MGDAUB`: their step is not a function of the global batch's
-        task losses or averaged per-task gradients); ``accelerator=``
-        refuses such a strategy on several processes.
+        processes before the strategy combines them. ``"gram"`` (the
+        representation form, ``on="representation"``, and
+        :class:`MGDAUB`): the Gram matrix of the tasks' gradients of the
+        representation is summed across processes, and each process
+        back-propagates the combination's rows of its own shard. None: the
+        step cannot be distributed (:class:`GradNorm`,
+        :class:`MetaWeighting`, and the representation forms of
+        :class:`GradDrop`, :class:`DBMTL` and :class:`ExcessMTL`, whose
+        combinations read the rows themselves); ``accelerator=`` refuses
+        such a strategy on several processes.
         """
         return None if self.uses_gradients else "loss"
 

@@ -30,11 +30,8 @@ class ExcessMTL(GradientWeighting):
     robust_step_size : float, default=0.01
         ``eta``. The authors' code (and torchjd) use 1.0; see Notes.
     on : {"parameters", "representation"}, default="parameters"
-        What the task gradients are taken with respect to: the shared
-        parameters, or the shared representation ``h`` (the cheap form: the
-        combination runs on the tasks' gradients of ``h`` and one backward
-        pass through the trunk writes the step; see
-        :class:`GradientWeighting`).
+        Task gradients of the shared parameters, or of the shared
+        representation (the cheap form; see :class:`GradientWeighting`).
 
     Notes
     -----

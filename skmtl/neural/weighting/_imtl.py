@@ -36,11 +36,8 @@ class IMTL(GradientWeighting):
         Learning rate of the scales ``s_k`` (loss and hybrid forms), in an
         optimizer parameter group of their own; None uses the net's.
     on : {"parameters", "representation"}, default="parameters"
-        What the task gradients are taken with respect to: the shared
-        parameters, or the shared representation ``h`` (the cheap form: the
-        combination runs on the tasks' gradients of ``h`` and one backward
-        pass through the trunk writes the step; see
-        :class:`GradientWeighting`).
+        Task gradients of the shared parameters, or of the shared
+        representation (the cheap form; see :class:`GradientWeighting`).
 
     Attributes
     ----------
@@ -131,6 +128,8 @@ class IMTL(GradientWeighting):
         # hybrid: IMTL-G on the gradients of the scaled losses
         scaled, self._scales = self._scaled(task_losses)
         return scaled
+
+    _gram_combination = True   # the default's, then weights of its own
 
     def combine_jacobian(self, jacobian, task_losses, parameters):
         direction, weights = super().combine_jacobian(jacobian, task_losses,

@@ -37,8 +37,11 @@ from ._base import _StepAveraged
 from ._processes import (
     plain_module,
     reduce_jacobian,
+    reduce_representation_rows,
     reduce_task_gradients,
     same_random_draws,
+    sum_gradients,
+    summed_gram,
 )
 
 __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
@@ -269,8 +272,12 @@ def representation_backward(features, shared, direction, retain_graph=False):
     write_gradients(shared, grads)
 
 
-def gram_matrix(grads):
-    """``J @ J.T`` (float64 ndarray) of per-task gradients given per parameter."""
+def gram_matrix(grads, reduce=None):
+    """``J @ J.T`` (float64 ndarray) of per-task gradients given per parameter.
+
+    ``reduce``, if given, maps the Gram tensor before it leaves the device
+    (e.g. a sum across processes of their parts of ``J``).
+    """
     total = None
     for g in grads:
         if g is None:
@@ -280,6 +287,8 @@ def gram_matrix(grads):
         total = part if total is None else total + part
     if total is None:
         raise ValueError("no task reaches the shared parameters in this batch.")
+    if reduce is not None:
+        total = reduce(total)
     return total.detach().cpu().double().numpy()
 
 
@@ -442,19 +451,38 @@ class GradientWeighting(_StepAveraged):
         if not isinstance(on, str) or on not in GRADIENTS_ON:
             raise ValueError(f"{type(self).__name__}: on must be one of "
                              f"{GRADIENTS_ON}, got {on!r}.")
+        self._representation_names = self._names_for_errors()
         return self
+
+    def _names_for_errors(self):
+        """How the representation form's errors name the strategy, and what
+        to use instead (MGDAUB has no ``on``: it is MGDA's such form)."""
+        owner = type(self).__name__
+        if "on" in self._get_param_names():
+            return f"{owner}(on='representation')", "on='parameters'"
+        return owner, "MGDA"
 
     def combine(self, task_losses, training=True):
         return task_losses.sum()
+
+    # a Gram matrix reduction during a step of the representation form on
+    # several processes (see _processes.summed_gram); None otherwise
+    _gram_reduction = None
+    # whether an override of combine_jacobian still reads J only through
+    # the default's Gram matrix and w @ J (NashMTL, IMTL)
+    _gram_combination = False
 
     @property
     def distributed_step(self):
         if not self.uses_gradients:
             return "loss"
-        # the representation form combines per-sample rows of the shard's
-        # representation: no average across processes gives the global step
-        return None if getattr(self, "on", "parameters") == "representation" \
-            else "jacobian"
+        if getattr(self, "on", "parameters") != "representation":
+            return "jacobian"
+        # the representation form's rows are per-sample gradients of each
+        # shard: their Gram matrix sums across processes, so a combination
+        # of the Gram matrix distributes; one that reads the rows does not
+        default = type(self).combine_jacobian is GradientWeighting.combine_jacobian
+        return "gram" if default or self._gram_combination else None
 
     def backward(self, task_losses, net, penalty=None):
         module = plain_module(net)
@@ -462,21 +490,27 @@ class GradientWeighting(_StepAveraged):
         shared, others = split_parameters(module, owner)
         losses = self.jacobian_losses(task_losses)
         if getattr(self, "on", "parameters") == "representation":
-            # MGDAUB has no `on`: it is MGDA's representation form. One
-            # process only (distributed_step is None): each shard's rows of
-            # the representation differ, so there is nothing to average
-            option = "on" in self._get_param_names()
+            # MGDAUB's `on` is not a parameter: it is MGDA's representation
+            # form. On several processes each shard has its own rows of the
+            # representation: the Gram matrix of the global batch's rows is
+            # the sum of the processes', and each process back-propagates
+            # the direction's rows of its shard (distributed_step "gram")
             features, jacobian, other_gradients = representation_jacobian(
                 losses, module, others,
-                f"{owner}(on='representation')" if option else owner,
-                "on='parameters'" if option else "MGDA")
-            with same_random_draws(net):
-                direction, weights = self.combine_jacobian(jacobian, task_losses,
+                *(getattr(self, "_representation_names", None)
+                  or self._names_for_errors()))
+            jacobian, global_losses, shares = reduce_representation_rows(
+                net, jacobian, task_losses)
+            with same_random_draws(net), summed_gram(self, net):
+                direction, weights = self.combine_jacobian(jacobian, global_losses,
                                                            [features])
             representation_backward(features, shared, direction[0],
                                     retain_graph=penalty is not None)
-            write_gradients(others, other_gradients(
-                self.head_coefficients(weights, task_losses)))
+            if shares is not None:
+                sum_gradients(net, shared)
+            write_gradients(others, reduce_task_gradients(
+                net, other_gradients, self.head_coefficients(weights, global_losses),
+                shares, others))
         else:
             jacobian, other_gradients = task_jacobian(
                 losses, module, shared, others, retain_graph=penalty is not None)
@@ -523,7 +557,7 @@ class GradientWeighting(_StepAveraged):
         weights : ndarray or tensor of shape (n_tasks,)
             The task weights to record.
         """
-        gram = gram_matrix(jacobian)
+        gram = gram_matrix(jacobian, reduce=self._gram_reduction)
         weights = np.zeros(len(gram))
         active = np.diag(gram) > 0
         self._active = active

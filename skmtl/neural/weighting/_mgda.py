@@ -30,11 +30,8 @@ class MGDA(GradientWeighting):
         gradients at the raw gradients' scale. These are the normalizations
         of Sener & Koltun's code.
     on : {"parameters", "representation"}, default="parameters"
-        What the task gradients are taken with respect to: the shared
-        parameters, or the shared representation ``h`` (the cheap form: the
-        combination runs on the tasks' gradients of ``h`` and one backward
-        pass through the trunk writes the step; see
-        :class:`GradientWeighting`).
+        Task gradients of the shared parameters, or of the shared
+        representation (the cheap form; see :class:`GradientWeighting`).
 
     See Also
     --------

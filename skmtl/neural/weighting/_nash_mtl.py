@@ -29,11 +29,8 @@ class NashMTL(GradientWeighting):
         ``sum_k alpha_k L_k`` with the last ``alpha`` in between (plain,
         cheap steps); the authors use up to 25 on large models.
     on : {"parameters", "representation"}, default="parameters"
-        What the task gradients are taken with respect to: the shared
-        parameters, or the shared representation ``h`` (the cheap form: the
-        combination runs on the tasks' gradients of ``h`` and one backward
-        pass through the trunk writes the step; see
-        :class:`GradientWeighting`).
+        Task gradients of the shared parameters, or of the shared
+        representation (the cheap form; see :class:`GradientWeighting`).
 
     Notes
     -----
@@ -104,6 +101,8 @@ class NashMTL(GradientWeighting):
         # alpha * (G alpha) = 1 on the raw Gram matrix
         scale = np.linalg.norm(gram)
         return nash_weights(gram / scale) / np.sqrt(scale)
+
+    _gram_combination = True   # the default's, then weights of its own
 
     def combine_jacobian(self, jacobian, task_losses, parameters):
         direction, weights = super().combine_jacobian(jacobian, task_losses,

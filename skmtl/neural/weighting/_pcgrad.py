@@ -22,11 +22,8 @@ class PCGrad(GradientWeighting):
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        What the task gradients are taken with respect to: the shared
-        parameters, or the shared representation ``h`` (the cheap form: the
-        combination runs on the tasks' gradients of ``h`` and one backward
-        pass through the trunk writes the step; see
-        :class:`GradientWeighting`).
+        Task gradients of the shared parameters, or of the shared
+        representation (the cheap form; see :class:`GradientWeighting`).
 
     See Also
     --------

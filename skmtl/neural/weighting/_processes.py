@@ -1,18 +1,26 @@
 """A strategy's step on several processes: the global batch from the shards.
 
-Data-parallel training gives each process a shard of every batch. For a
-gradient-level strategy, averaging the processes' combined gradients (what
-``DistributedDataParallel`` does) is not the combination of the global
-batch's gradients: the combination is not linear. So
-:class:`~skmtl.neural.weighting.GradientWeighting` reduces what it combines
-instead, with the functions below:
+Data-parallel training gives each process a shard of every batch. Averaging
+the processes' gradients of their own weighted losses (what
+``DistributedDataParallel`` does) is the global batch's step only for a
+combination that is linear in the task losses, with the same weights on
+every process and the same number of labels of each task in every shard.
+So the strategies reduce what they combine instead, with the functions
+below (called by :class:`~skmtl.neural.AcceleratedMultiTaskNet` and
+:class:`~skmtl.neural.weighting.GradientWeighting`):
 
+* :func:`global_task_losses`: the global batch's task losses, for a
+  loss-level strategy to combine (``distributed_step == "loss"``);
 * :func:`reduce_jacobian`: the task Jacobian of the shared parameters and
-  the task losses of the global batch, in one all-reduce;
-* :func:`reduce_task_gradients`: the other parameters' (heads') gradient of
-  the global batch, in a second one;
+  the task losses of the global batch, in one all-reduce
+  (``"jacobian"``);
+* :func:`reduce_representation_rows` and :func:`summed_gram`: each
+  process's part of the representation form's rows and their Gram matrix
+  summed across processes (``"gram"``);
+* :func:`reduce_task_gradients`, :func:`sum_gradients`: the other
+  parameters' (heads') gradients of the global batch;
 * :func:`same_random_draws`: the strategy's random draws, the same on
-  every process.
+  every process (the first process's).
 
 Each process's share of a task is its number of labelled entries of the
 task over the global batch's (the net's ``train_task_counts_``), so a task
@@ -29,6 +37,7 @@ import numpy as np
 import torch
 
 __all__ = ["plain_module", "reduce_jacobian", "reduce_task_gradients",
+           "reduce_representation_rows", "summed_gram",
            "task_shares", "sum_gradients", "global_task_losses",
            "same_random_draws"]
 
@@ -163,6 +172,46 @@ def global_task_losses(net, task_losses, counts=None):
     inverse = torch.where(total > 0, 1 / total.clamp_min(1e-30),
                           torch.zeros_like(total))
     return losses * inverse, counts * inverse
+
+
+def reduce_representation_rows(net, rows, task_losses):
+    """This process's part of the global batch's representation rows.
+
+    With ``on="representation"`` the rows of ``J`` are the tasks'
+    gradients of the shard's representation (batch × features): those of
+    the global batch's task means are the shard's rows times the process's
+    share of each task. Their Gram matrix is the sum of the processes'
+    (:func:`summed_gram`), and a combination ``w @ J`` restricted to the
+    shard is ``w`` of the shard's scaled rows.
+
+    Returns
+    -------
+    rows : list of tensors
+    task_losses : tensor of shape (n_tasks,)
+        The global batch's (detached) on several processes.
+    shares : tensor of shape (n_tasks,) or None
+        None on one process (and ``rows, task_losses`` as they are).
+    """
+    if not _several(net):
+        return rows, task_losses, None
+    losses, shares = global_task_losses(net, task_losses)
+    K = len(shares)
+    rows = [r * shares.view((K,) + (1,) * (r.ndim - 1)).to(r.dtype) for r in rows]
+    return rows, losses, shares
+
+
+@contextlib.contextmanager
+def summed_gram(strategy, net):
+    """Context in which ``strategy``'s Gram matrix is summed across processes
+    (a no-op on one process)."""
+    if not _several(net):
+        yield
+        return
+    strategy._gram_reduction = lambda gram: net.sum_across_processes([gram])[0]
+    try:
+        yield
+    finally:
+        vars(strategy).pop("_gram_reduction", None)
 
 
 def same_random_draws(net):

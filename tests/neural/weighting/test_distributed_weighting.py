@@ -37,7 +37,15 @@ STRATEGIES = ["equal", "equal_soft_sharing", "uncertainty", "rlw", "famo",
               # global batch's step even with labels spread unevenly
               "equal+missing", "uncertainty+missing", "gls+missing",
               "pcgrad+missing", "mgda+missing", "nash_mtl+missing",
-              "nash_mtl_every_2+missing", "imtl+missing", "upgrad+missing"]
+              "nash_mtl_every_2+missing", "imtl+missing", "upgrad+missing",
+              # the representation form: the Gram matrix sums across processes
+              "pcgrad_representation", "mgda_representation", "mgda_ub",
+              "cagrad_representation", "nash_mtl_representation",
+              "upgrad_representation", "imtl_representation",
+              "gradvac_representation", "fairgrad_representation",
+              "aligned_mtl_representation", "config_representation",
+              "pcgrad_representation+missing", "mgda_ub+missing",
+              "nash_mtl_representation+missing", "imtl_representation+missing"]
 HALF = 8  # rows of each process's shard of a batch
 N_STEPS = 3
 
@@ -57,6 +65,12 @@ def _strategy(name):
     if name == "dwa_3_epochs":
         # DWA's weights change from the third epoch on
         return DWA(), {"max_epochs": 3}
+    if name.endswith("_representation"):
+        # the cheap form: task gradients of the shared representation
+        from skmtl.neural.weighting import WEIGHTINGS
+
+        return WEIGHTINGS[name.removesuffix("_representation")](
+            on="representation"), {}
     if name == "equal_soft_sharing":
         # the architecture's penalty must reach every process's step
         return "equal", {"architecture": "soft", "module__strength": 1.0}
@@ -213,6 +227,6 @@ def test_two_processes_take_the_step_of_one_process_on_the_whole_batch(
 if __name__ == "__main__":
     header = ("params 2 - 1 proc", "history 2 - 1 proc", "proc 0 - proc 1",
               "1 proc - initial")
-    print(f"{'strategy':<26}" + "".join(f"{h:>20}" for h in header))
+    print(f"{'strategy':<34}" + "".join(f"{h:>20}" for h in header))
     for name, values in parameter_differences(sys.argv[1:] or STRATEGIES).items():
-        print(f"{name:<26}" + "".join(f"{v:>20.2e}" for v in values))
+        print(f"{name:<34}" + "".join(f"{v:>20.2e}" for v in values))

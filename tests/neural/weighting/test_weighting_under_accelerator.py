@@ -70,19 +70,26 @@ def test_several_processes_refuse_the_strategies_that_cannot_be_distributed(
     # processes: no process group is needed to see it
     monkeypatch.setattr(accelerate.Accelerator, "num_processes",
                         property(lambda self: 2))
-    for name in ("gradnorm", "meta_weighting", "mgda_ub"):
+    for name in ("gradnorm", "meta_weighting"):
         strategy = WEIGHTINGS[name]()
         assert strategy.distributed_step is None
         cls = type(strategy).__name__
         with pytest.raises(ValueError, match=f"weighting {cls} cannot train on "
                                              f"several processes.*'pcgrad'"):
             _fit(name, X, Y, accelerator=accelerate.Accelerator(cpu=True))
-    representation = WEIGHTINGS["pcgrad"](on="representation")
+    # a representation form whose combination reads the rows themselves
+    representation = WEIGHTINGS["graddrop"](on="representation")
     assert representation.distributed_step is None
-    with pytest.raises(ValueError, match=r"PCGrad\(on='representation'\) cannot "
-                                         r"train on several processes.*"
-                                         r"PCGrad\(on='parameters'\)"):
+    with pytest.raises(ValueError, match=r"GradDrop\(on='representation'\) "
+                                         r"cannot train on several processes.*"
+                                         r"GradDrop\(on='parameters'\)"):
         _fit(representation, X, Y, accelerator=accelerate.Accelerator(cpu=True))
+    # the others combine the Gram matrix, which sums across processes
+    for name in ("pcgrad", "mgda", "nash_mtl", "imtl", "upgrad", "cagrad"):
+        assert WEIGHTINGS[name](on="representation").distributed_step == "gram"
+    assert WEIGHTINGS["mgda_ub"]().distributed_step == "gram"
+    for name in ("db_mtl", "excess_mtl"):
+        assert WEIGHTINGS[name](on="representation").distributed_step is None
     assert WEIGHTINGS["pcgrad"]().distributed_step == "jacobian"
     assert WEIGHTINGS["imtl"](form="loss").distributed_step == "loss"
     assert WEIGHTINGS["uncertainty"]().distributed_step == "loss"
