@@ -116,7 +116,7 @@ class AcceleratedMultiTaskNet(AccelerateMixin, MultiTaskNet):
             return self
         name = type(strategy).__name__
         if self.n_processes > 1 and strategy.distributed_step is None:
-            if "on" in strategy._get_param_names() and strategy.on != "parameters":
+            if strategy.get_params().get("on", "parameters") != "parameters":
                 raise ValueError(
                     f"weighting {name}(on={strategy.on!r}) cannot train on "
                     f"several processes: its combination reads the per-sample "
