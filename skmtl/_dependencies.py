@@ -117,14 +117,16 @@ class TaskGraph:
 
     # -- rows where the parent path did not happen ----------------------------
 
-    def path_negative(self, encoded, k):
+    def path_negative(self, encoded, k, missing=None):
         """Rows where an ancestor of task ``k`` is labelled and its event did
         not happen (bool, ``(n,)``), from encoded targets (NumPy or torch),
-        NaN where missing."""
+        NaN where missing (``missing``: their NaN mask, when known)."""
         negative = None
         for a, code in self.paths[k]:
-            value = encoded[:, int(self.tasks[a].columns_[0])]
-            rows = (value == value) & (value != code)  # labelled, not the event
+            column = int(self.tasks[a].columns_[0])
+            value = encoded[:, column]
+            labelled = value == value if missing is None else ~missing[:, column]
+            rows = labelled & (value != code)  # labelled, not the event
             negative = rows if negative is None else negative | rows
         return negative
 

@@ -771,20 +771,22 @@ class Binary(_Categorical):
         full = raw
         raw = self._logits(task, raw)
         negative = path_negative[:, None]
-        labelled = (target == target) & ~negative  # not NaN
-        known = labelled | negative
-        log_p = F.logsigmoid(raw)
-        log_q = log_reach + log_p
+        known = (target == target) | negative  # labelled (not NaN) or implied
+        log_q = log_reach + F.logsigmoid(raw)
         log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
-        # the joint label is 1 only where the task is labelled 1 (never where
-        # the parent path did not happen)
-        per_entry = -torch.where(labelled & (target == 1), log_q, log_not_q)
+        # The log-loss of q is the logistic loss of its logit log q - log
+        # (1 - q): one fused operation. The joint label is 1 only where the
+        # task is labelled 1 (never where the parent path did not happen).
+        joint = ((target == 1) & ~negative).to(raw.dtype)
         weight = known.to(raw.dtype)
         if sample_weight is not None:
             weight = weight * sample_weight[:, None]
-        loss = _weighted_mean(per_entry, weight)
+        loss = F.binary_cross_entropy_with_logits(
+            log_q - log_not_q, joint, weight=weight, reduction="sum") / \
+            weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
         if not task.conditional_weight:
             return loss
+        labelled = known & ~negative
         if task.counterfactual == "ips":
             return loss + task.conditional_weight * self._inverse_propensity_loss(
                 task, raw, target, labelled, known, log_reach, sample_weight)

@@ -48,7 +48,7 @@ from ._inputs import (
 from ._net import MultiTaskNet, check_device
 from ._new_tasks import grow_net, new_task_targets, training_new_tasks
 from ._shards import ShardedDataset
-from ._stream import train_on_stream
+from ._stream import StreamedData, check_stream_call, plan_stream
 from .weighting import WEIGHTINGS
 
 __all__ = ["MultiTaskEstimator", "MultiTaskRegressor", "MultiTaskClassifier"]
@@ -259,7 +259,7 @@ or ShardedDataset
         self : object
         """
         if isinstance(X, ShardedDataset):
-            return train_on_stream(self, X, y, groups, sample_weight)
+            return self._fit_stream(X, y, groups, sample_weight)
         if self.warm_start and hasattr(self, "net_"):
             self._validate_params()
             dataset = self._continuation_dataset(X, y, groups, sample_weight)
@@ -314,8 +314,7 @@ or ShardedDataset
                                  "read from the shards on the first call; do not "
                                  "pass classes= or categories=.")
             try:
-                return train_on_stream(self, X, y, groups, sample_weight,
-                                       partial=True)
+                return self._fit_stream(X, y, groups, sample_weight, partial=True)
             except Exception:
                 clear_fitted_state(self)
                 raise
@@ -419,6 +418,32 @@ or ShardedDataset
         except Exception:
             clear_fitted_state(self)  # a half-trained model is no model
             raise
+        return self
+
+    def _fit_stream(self, data, y, groups, sample_weight, partial=False):
+        """``fit`` (one pass for ``partial_fit``) on a ShardedDataset.
+
+        A first fit scans the label, id and weight columns for the classes,
+        categories and target scaling of the whole log and builds the
+        network from the first chunk; every pass streams the chunks, each
+        validated and encoded as a continuation's data (see _stream.py).
+        """
+        check_stream_call(y, groups, sample_weight, self.accelerator)
+        self._validate_params()
+        if not (hasattr(self, "net_") and (partial or self.warm_start)):
+            X, Y, weights, tasks, categories, scaling = plan_stream(
+                data, self.tasks, self._default_task_type,
+                self.categorical_features, self.standardize_targets,
+                self.min_frequency)
+            self._first_dataset(X, Y, None, weights, tasks=tasks)
+            if categories is not None:
+                self._set_categories(categories)
+            for column, (mean, scale) in scaling.items():
+                self.target_mean_[column], self.target_scale_[column] = mean, scale
+        stream = StreamedData(
+            data, lambda X, Y, w: self._continuation_dataset(X, Y, None, w),
+            progress=bool(self.verbose))
+        self._train(stream, epochs=1 if partial else self.max_epochs)
         return self
 
     @unfit_on_error

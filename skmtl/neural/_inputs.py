@@ -250,7 +250,8 @@ class CategoricalEncoder:
     def __init__(self, min_frequency=None):
         self.min_frequency = min_frequency
 
-    def _threshold(self, n_samples):
+    def threshold(self, n_samples):
+        """The fewest occurrences a kept category has among ``n_samples`` rows."""
         m = self.min_frequency
         if m is None:
             return 1
@@ -272,7 +273,7 @@ class CategoricalEncoder:
         """
         names = names or list(range(len(columns)))
         n_samples = len(columns[0]) if columns else 0
-        threshold = self._threshold(n_samples)
+        threshold = self.threshold(n_samples)
         self.categories_ = []
         for name, values in zip(names, columns):
             values = np.asarray(values)

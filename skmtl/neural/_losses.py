@@ -80,6 +80,7 @@ class TaskLosses:
         for k, task in enumerate(self.tasks):
             membership[np.asarray(task.columns_), k] = 1.0
         self.membership = membership
+        self.columns = [[int(j) for j in t.columns_] for t in self.tasks]
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
@@ -116,12 +117,20 @@ class TaskLosses:
         if (self.membership.device != targets.device
                 or self.membership.dtype != targets.dtype):
             self.membership = self.membership.to(targets)
-        missing = None
+        missing, labelled_tasks = None, ()
         if self.children:
             # A dependent task's loss reads its parents' outputs and labels:
-            # never the complete fast path.
-            complete = False
+            # the batch is not complete as a whole, but a task whose columns
+            # are all labelled in it still takes its type's fused loss.
             reach = self.graph.log_reach(outputs)
+            missing = torch.isnan(targets)
+            if complete:
+                labelled_tasks = range(len(self.tasks))
+            else:
+                labelled_columns = (~missing.any(0)).tolist()
+                labelled_tasks = {k for k, columns in enumerate(self.columns)
+                                  if all(labelled_columns[j] for j in columns)}
+            complete = False
         elif complete is None:
             missing = torch.isnan(targets)
             complete = not bool(missing.any())
@@ -136,14 +145,15 @@ class TaskLosses:
                                  f"{task.group!r} but the batch has no query ids.")
             if k in self.children:
                 losses.append(self._given_loss(
-                    k, raw, targets, reach[k],
+                    k, raw, targets, missing, reach[k],
                     None if column is None else groups[:, column], sample_weight,
                     given_counts))
                 continue
             losses.append(task.loss_fn(
                 raw, targets[:, self.slices[k]],
                 groups=None if column is None else groups[:, column],
-                sample_weight=sample_weight, complete=complete))
+                sample_weight=sample_weight,
+                complete=complete or k in labelled_tasks))
         if complete and sample_weight is None:
             return torch.stack(losses), None
         with torch.no_grad():
@@ -157,12 +167,13 @@ class TaskLosses:
                 counts[k] = count
         return torch.stack(losses), counts
 
-    def _given_loss(self, k, raw, targets, reach, groups, sample_weight, counts):
+    def _given_loss(self, k, raw, targets, missing, reach, groups, sample_weight,
+                    counts):
         """Loss of a dependent task (its type's ``given_loss``); records in
         ``counts`` the weighted number of entries it covers."""
         task = self.tasks[k]
         target = targets[:, self.slices[k]]
-        negative = self.graph.path_negative(targets, k)
+        negative = self.graph.path_negative(targets, k, missing)
         log_reach, log_not_reach = reach
         loss = task.type_.given_loss(task, raw, target, log_reach, log_not_reach,
                                      negative, groups=groups,

@@ -18,7 +18,7 @@ from ._build import tasks_with_classes
 from ._data import n_rows
 from ._inputs import _DENSE_SPAN, CategoricalEncoder, _missing, categorical_mask
 
-__all__ = ["StreamedData", "scan", "train_on_stream"]
+__all__ = ["StreamedData", "check_stream_call", "plan_stream", "scan"]
 
 
 # -- training on a stream -----------------------------------------------------
@@ -234,19 +234,10 @@ class _Counts:
         return self.sorted_values, self.sorted_counts
 
 
-
 # -- the estimator's side -----------------------------------------------------
 
-def train_on_stream(estimator, data, y=None, groups=None, sample_weight=None,
-                    partial=False):
-    """``fit`` (or ``partial_fit``) of a neural estimator on a ShardedDataset.
-
-    The first fit scans the label, id and weight columns (:func:`scan`),
-    builds the network from the first chunk with the classes, categories and
-    target scaling of the whole log, then trains ``max_epochs`` passes (one
-    for ``partial_fit``) over the chunks. A fitted model with
-    ``partial_fit`` (or ``warm_start``) trains on without scanning.
-    """
+def check_stream_call(y, groups, sample_weight, accelerator):
+    """Refuse the arguments that ``fit(ShardedDataset)`` cannot take."""
     if y is not None or sample_weight is not None:
         raise ValueError("X is a ShardedDataset, which holds the targets (its "
                          "targets= columns) and the weights (its sample_weight= "
@@ -254,52 +245,53 @@ def train_on_stream(estimator, data, y=None, groups=None, sample_weight=None,
     if groups is not None:
         raise ValueError("groups= is not supported with a ShardedDataset; ranking "
                          "tasks that rank within groups need in-memory data.")
-    if estimator.accelerator is not None:
+    if accelerator is not None:
         raise ValueError("accelerator= shards in-memory data across processes, "
                          "not a ShardedDataset: pass the chunks of "
                          "data.iter_chunks() to partial_fit (every process reads "
                          "the same chunk and trains on its share of the rows), "
                          "or train on the ShardedDataset without accelerator=.")
-    estimator._validate_params()
-    if not (hasattr(estimator, "net_") and (partial or estimator.warm_start)):
-        _initialize(estimator, data)
-    stream = StreamedData(
-        data, lambda X, Y, w: estimator._continuation_dataset(X, Y, None, w),
-        progress=bool(estimator.verbose))
-    estimator._train(stream, epochs=1 if partial else estimator.max_epochs)
-    return estimator
 
 
-def _initialize(estimator, data):
-    """Fitted attributes from the first chunk and from a scan of the log."""
+def plan_stream(data, tasks, default_type, categorical_features, standardize,
+                min_frequency):
+    """What a first fit on ``data`` learns before training.
+
+    Reads the first chunk and scans the label, id and weight columns of the
+    whole log (:func:`scan`).
+
+    Returns
+    -------
+    X, Y, sample_weight
+        The first chunk (the estimator builds its network from it).
+    tasks : list of Task
+        The tasks, with the classes of the whole log declared.
+    categories : list of ndarray or None
+        The categories of each categorical column seen at least
+        ``min_frequency`` times (None without categorical columns).
+    scaling : dict
+        Column of ``Y`` to ``(mean, standard deviation)`` of its labels.
+    """
     X, Y, weights = data.split(next(data.iter_blocks()))
-    Y_checked, names, _ = check_targets(Y, tasks=estimator.tasks)
-    tasks = estimator.tasks
+    Y_checked, names, _ = check_targets(Y, tasks=tasks)
     if tasks is None:
-        tasks = infer_tasks(Y_checked, default_type=estimator._default_task_type,
-                            names=names)
+        tasks = infer_tasks(Y_checked, default_type=default_type, names=names)
     tasks = [tasks] if not isinstance(tasks, list | tuple) else list(tasks)
-    resolved = resolve_tasks(tasks, Y_checked,
-                             default_type=estimator._default_task_type, names=names)
-    mask = categorical_mask(estimator.categorical_features, X)
+    resolved = resolve_tasks(tasks, Y_checked, default_type=default_type,
+                             names=names)
+    mask = categorical_mask(categorical_features, X)
     categorical = [] if mask is None else [data.features[j]
                                            for j in np.flatnonzero(mask)]
-    classes, categories, moments = scan(data, resolved, names, categorical,
-                                        estimator.standardize_targets)
+    classes, counts, moments = scan(data, resolved, names, categorical,
+                                    standardize)
     undeclared = {t.name: classes[t.name] for t in tasks
                   if t.name in classes and getattr(t, "classes", None) is None}
     if undeclared:
         tasks = tasks_with_classes(tasks, undeclared)
-    estimator._first_dataset(X, Y, None, weights, tasks=tasks)
+    categories = None
     if categorical:
-        estimator._set_categories(_frequent(estimator, categories, data.n_rows))
-    for column, moment in moments.items():
-        if moment.weight:
-            estimator.target_mean_[column] = moment.mean
-            estimator.target_scale_[column] = moment.scale or 1.0
-
-
-def _frequent(estimator, categories, n_samples):
-    """The categories seen at least ``min_frequency`` times."""
-    threshold = CategoricalEncoder(estimator.min_frequency)._threshold(n_samples)
-    return [values[counts >= threshold] for values, counts in categories]
+        threshold = CategoricalEncoder(min_frequency).threshold(data.n_rows)
+        categories = [values[n >= threshold] for values, n in counts]
+    scaling = {column: (moment.mean, moment.scale or 1.0)
+               for column, moment in moments.items() if moment.weight}
+    return X, Y, weights, tasks, categories, scaling
