@@ -31,6 +31,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _tables import print_best_median
 
 from skmtl import Task
 from skmtl.neural import HardSharing, MultiTaskEstimator
@@ -226,14 +227,7 @@ def main(argv=None):
     print(f"MultiTaskEstimator vs plain torch loop: {n} x 100, MLP 2x256, 3 tasks, "
           f"batch {batch_size}, Adam, {args.threads} threads, device {args.device}, "
           f"torch {torch.__version__}, {args.rounds} interleaved rounds")
-    width = max(len(r[0]) for r in rows)
-    header = (f"{'measure':<{width}}  {'best':>10}  {'ratio':>6}  {'median':>10}  "
-              f"{'ratio':>6}")
-    print(header)
-    print("-" * len(header))
-    for name, b, rb, m, rm in rows:
-        fmt = "10.4f" if b < 100 else "10.0f"
-        print(f"{name:<{width}}  {b:{fmt}}  {rb:6.3f}  {m:{fmt}}  {rm:6.3f}")
+    print_best_median(rows, decimals=4)
     same = fit["plain loop, fused Adam"]
     est_fit = fit["MultiTaskEstimator"]
     print(f"MultiTaskEstimator over the plain loop with the same fused Adam: best "

@@ -47,6 +47,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from _tables import print_best_median
 from torch import nn
 
 from skmtl import Task
@@ -234,14 +235,7 @@ def main(argv=None):
         ratio = added / memory["hand loop"]
         rows.append((f"peak memory MB: {name}", added / 2**20, ratio,
                      added / 2**20, ratio))
-    width = max(len(r[0]) for r in rows)
-    header = (f"{'measure':<{width}}  {'best':>10}  {'ratio':>6}  {'median':>10}  "
-              f"{'ratio':>6}")
-    print(header)
-    print("-" * len(header))
-    for name, b, rb, m, rm in rows:
-        fmt = "10.3f" if b < 100 else "10.0f"
-        print(f"{name:<{width}}  {b:{fmt}}  {rb:6.3f}  {m:{fmt}}  {rm:6.3f}")
+    print_best_median(rows, decimals=3)
     print("ratios: over the hand loop (time, throughput, memory added at the peak); "
           "targets: fit <= 1.10, peak memory <= 1.20, predict >= 0.95")
 
