@@ -3,7 +3,13 @@
 import torch
 
 from ._base import WEIGHTINGS
-from ._jacobian import GradientWeighting, jacobian_rows, parameter_views, weighted_sum
+from ._jacobian import (
+    FactoredRows,
+    GradientWeighting,
+    jacobian_rows,
+    parameter_views,
+    weighted_sum,
+)
 
 __all__ = ["DBMTL"]
 
@@ -120,13 +126,19 @@ class DBMTL(GradientWeighting):
                             torch.zeros_like(norms))
         return weighted_sum(averages, alpha), alpha * inverse
 
+    _reads_factored_rows = True   # the rows' norms and w @ J only
+
     def _combine_representation(self, g, inverse, decay):
         # the rows of h's gradients are other samples every step: what is
         # averaged is each task's gradient norm, and the step is the
         # current log-loss gradients at the averaged norms' balance
         with torch.no_grad():
-            g = g * inverse.view((-1,) + (1,) * (g.ndim - 1))
-            norms = g.flatten(1).norm(dim=1)
+            if isinstance(g, FactoredRows):
+                g = g.scaled(inverse)
+                norms = torch.diagonal(g.gram()).sqrt().to(g.dtype)
+            else:
+                g = g * inverse.view((-1,) + (1,) * (g.ndim - 1))
+                norms = g.flatten(1).norm(dim=1)
             if self.norm_average_ is None:
                 self.norm_average_ = norms.clone()
             else:
@@ -137,8 +149,10 @@ class DBMTL(GradientWeighting):
             scale = torch.where(norms > 0, average / norms.clamp_min(1e-30),
                                 torch.zeros_like(norms))
             coefficients = alpha * scale
-        return ([torch.tensordot(coefficients.to(g.dtype), g, dims=1)],
-                coefficients * inverse)
+        coefficients = coefficients.to(g.dtype)
+        direction = (g.combination(coefficients) if isinstance(g, FactoredRows)
+                     else torch.tensordot(coefficients, g, dims=1))
+        return [direction], coefficients * inverse
 
     def head_coefficients(self, weights, task_losses):
         # each head is trained on its task's log-loss

@@ -48,7 +48,7 @@ __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
            "representation_gradients", "task_jacobian", "representation_jacobian",
            "representation_backward", "gram_matrix", "check_gram", "weighted_sum",
            "write_gradients", "finish_step", "jacobian_rows", "parameter_views",
-           "GRADIENTS_ON"]
+           "FactoredRows", "GRADIENTS_ON"]
 
 GRADIENTS_ON = ("parameters", "representation")
 """What a gradient-level strategy's task gradients are taken with respect to."""
@@ -85,7 +85,8 @@ def per_task_representation(module):
     return features, list(aliases)
 
 
-def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
+def representation_gradients(task_losses, aliases, extra=(), retain_graph=True,
+                             stack=True):
     """Each task's gradient of the representation, in one backward pass.
 
     Parameters
@@ -99,6 +100,8 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
     Returns
     -------
     grads : tensor of shape (n_tasks, *representation.shape)
+        (with ``stack=False``, the list of the tasks' gradients, zeros for a
+        task that does not reach its alias).
     extra_grads : list of tensors or None
     """
     wanted = list(aliases) + list(extra)
@@ -108,9 +111,9 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
         raise RuntimeError("the recorded shared representation is not part of the "
                            "task losses' graph: it must come from the forward pass "
                            "of the current batch, in training mode.")
-    per_task = torch.stack([torch.zeros_like(a) if g is None else g
-                            for a, g in zip(aliases, grads)])
-    return per_task, list(grads[len(aliases):])
+    per_task = [torch.zeros_like(a) if g is None else g
+                for a, g in zip(aliases, grads)]
+    return (torch.stack(per_task) if stack else per_task), list(grads[len(aliases):])
 
 
 def _per_task_loop(task_losses, params, retain_graph=False):
@@ -190,13 +193,22 @@ def _other_gradients(task_losses, others, summed):
 
 
 def representation_jacobian(task_losses, module, others, owner,
-                            remedy="on='parameters'"):
+                            remedy="on='parameters'", factored=False):
     """Per-task gradients of the shared representation: ``on="representation"``.
 
     One backward pass through the heads gives every task's gradient of the
     representation ``h`` that all heads read (and the other parameters'
     gradients of ``sum_k L_k``); a module that records ``h`` without one
     alias per head costs one pass through the heads per task.
+
+    With ``factored`` and heads that begin with a linear layer (recorded by
+    the module's ``_head_factors``, e.g. :class:`~skmtl.neural.HardSharing`),
+    the pass stops at those layers' outputs ``z_k = h A_k^T + b_k``: task
+    ``k``'s row is ``dL_k/dz_k A_k``, kept as its two factors
+    (:class:`FactoredRows`), whose Gram matrix and combinations cost
+    ``batch × (sum of the heads' widths)²`` instead of ``n_tasks² × batch ×
+    features``. For a combination that reads the rows only through
+    :func:`gram_matrix` and :func:`weighted_sum`.
 
     Parameters
     ----------
@@ -223,6 +235,14 @@ def representation_jacobian(task_losses, module, others, owner,
         head (soft sharing, cross-stitch, MMoE, PLE, CGC).
     """
     recorded = per_task_representation(module)
+    factors = _head_factors(module) if factored and recorded is not None else None
+    if factors is not None:
+        outputs = [output for output, _ in factors]
+        deltas, summed = representation_gradients(task_losses, outputs, others,
+                                                  stack=False)
+        rows = FactoredRows(deltas, [layer.weight for _, layer in factors],
+                            recorded[0].shape)
+        return recorded[0], [rows], _other_gradients(task_losses, others, summed)
     if recorded is not None:
         features, aliases = recorded
         per_task, summed = representation_gradients(task_losses, aliases, others)
@@ -251,6 +271,86 @@ def representation_jacobian(task_losses, module, others, owner,
                                       allow_unused=True)) if others else []
     return (features, [torch.stack(rows)],
             _other_gradients(task_losses, others, summed))
+
+
+def _head_factors(module):
+    """The module's recorded ``[(z_k, linear layer), ...]`` of its heads, or None."""
+    get = getattr(module, "_head_factors", None)
+    return get() if callable(get) else None
+
+
+class FactoredRows:
+    """The tasks' gradients of the representation, as two factors per task.
+
+    Task ``k``'s head begins with a linear layer ``z_k = h A_k^T + b_k``
+    (``A_k`` of shape ``(m_k, features)``), so its gradient of ``h`` is
+    ``D_k A_k`` with ``D_k = dL_k/dz_k`` (batch × ``m_k``). With ``D`` and
+    ``A`` the tasks' factors side by side (batch × ``M`` and ``M`` ×
+    features, ``M = sum_k m_k``), the Gram matrix is the sum over each pair
+    of tasks' block of ``(D^T D) * (A A^T)`` (entrywise), in float64, and
+    ``sum_k w_k D_k A_k = (D * w_blocks) A``: a step costs ``batch × M²``
+    and ``batch × M × features`` operations, not ``n_tasks² × batch ×
+    features`` and a copy of every row. The rows themselves are only
+    formed on demand (:meth:`dense`).
+
+    Parameters
+    ----------
+    deltas : list of tensors of shape (batch, m_k)
+        ``dL_k/dz_k``.
+    weights : list of tensors of shape (m_k, n_features)
+        The heads' first weight matrices ``A_k``.
+    shape : torch.Size
+        The representation's shape (batch, ...), whose flattened rows the
+        heads read.
+    """
+
+    def __init__(self, deltas, weights, shape):
+        self.deltas = torch.cat(deltas, dim=1)
+        self.weights = torch.cat([w.detach() for w in weights], dim=0)
+        sizes = torch.tensor([d.shape[1] for d in deltas])
+        self.blocks = torch.repeat_interleave(torch.arange(len(deltas)), sizes
+                                              ).to(self.deltas.device)
+        self.n_tasks = len(deltas)
+        self.shape = torch.Size(shape)
+        self.dtype, self.device = self.deltas.dtype, self.deltas.device
+
+    def gram(self):
+        """``J J^T`` (float64 tensor, n_tasks × n_tasks)."""
+        D = self.deltas.detach().double()
+        A = self.weights.double()
+        products = (D.T @ D) * (A @ A.T)
+        K = self.n_tasks
+        rows = products.new_zeros((K, products.shape[1])).index_add_(
+            0, self.blocks, products)
+        return rows.new_zeros((K, K)).index_add_(1, self.blocks, rows)
+
+    def combination(self, w):
+        """``sum_k w_k dL_k/dh`` (a tensor of the representation's shape)."""
+        scaled = self.deltas.detach() * w.to(self.deltas.dtype)[self.blocks]
+        return (scaled @ self.weights).view(self.shape)
+
+    def feature_squares(self):
+        """``sum over the batch of (dL_k/dh)²`` per task and feature of ``h``:
+        a tensor of shape (n_tasks, *representation.shape[1:])."""
+        D = self.deltas.detach().double()
+        A = self.weights.double()
+        same_task = self.blocks[:, None] == self.blocks[None, :]
+        per_output = ((D.T @ D) * same_task) @ A * A
+        squares = per_output.new_zeros((self.n_tasks, A.shape[1])).index_add_(
+            0, self.blocks, per_output)
+        return squares.to(self.dtype).view((self.n_tasks,) + self.shape[1:])
+
+    def scaled(self, factors):
+        """The rows times ``factors[k]`` (tensor of shape (n_tasks,))."""
+        out = object.__new__(FactoredRows)
+        vars(out).update(vars(self))
+        out.deltas = self.deltas * factors.to(self.deltas.dtype)[self.blocks]
+        return out
+
+    def dense(self):
+        """The rows, a tensor of shape (n_tasks, *representation.shape)."""
+        return torch.stack([self.combination(w) for w in torch.eye(
+            self.n_tasks, dtype=self.deltas.dtype, device=self.deltas.device)])
 
 
 def representation_backward(features, shared, direction, retain_graph=False):
@@ -283,6 +383,10 @@ def gram_matrix(grads, reduce=None):
     for g in grads:
         if g is None:
             continue
+        if isinstance(g, FactoredRows):
+            part = g.gram()
+            total = part if total is None else total + part
+            continue
         flat = g.reshape(g.shape[0], -1)
         part = flat @ flat.T
         total = part if total is None else total + part
@@ -304,7 +408,8 @@ def weighted_sum(grads, weights):
             continue
         if w is None:
             w = torch.as_tensor(np.asarray(weights), dtype=g.dtype, device=g.device)
-        out.append(torch.tensordot(w, g, dims=1))
+        out.append(g.combination(w) if isinstance(g, FactoredRows)
+                   else torch.tensordot(w, g, dims=1))
     return out
 
 
@@ -500,6 +605,18 @@ class GradientWeighting(_StepAveraged):
     # the default's Gram matrix and w @ J (NashMTL, IMTL)
     _gram_combination = False
 
+    # whether an override of combine_jacobian takes the representation
+    # form's rows as FactoredRows (DBMTL, ExcessMTL)
+    _reads_factored_rows = False
+
+    @property
+    def _combines_gram(self):
+        """Whether the combination reads ``J`` only through its Gram matrix
+        and ``w @ J`` (the default :meth:`combine_jacobian`, or an override
+        that says so)."""
+        default = type(self).combine_jacobian is GradientWeighting.combine_jacobian
+        return default or self._gram_combination
+
     @property
     def distributed_step(self):
         if not self.uses_gradients:
@@ -509,8 +626,7 @@ class GradientWeighting(_StepAveraged):
         # the representation form's rows are per-sample gradients of each
         # shard: their Gram matrix sums across processes, so a combination
         # of the Gram matrix distributes; one that reads the rows does not
-        default = type(self).combine_jacobian is GradientWeighting.combine_jacobian
-        return "gram" if default or self._gram_combination else None
+        return "gram" if self._combines_gram else None
 
     def backward(self, task_losses, net, penalty=None):
         module = plain_module(net)
@@ -525,7 +641,8 @@ class GradientWeighting(_StepAveraged):
             features, jacobian, other_gradients = representation_jacobian(
                 losses, module, others,
                 *(getattr(self, "_representation_names", None)
-                  or self._names_for_errors()))
+                  or self._names_for_errors()),
+                factored=self._combines_gram or self._reads_factored_rows)
             jacobian, global_losses, shares = reduce_representation_rows(
                 net, jacobian, task_losses)
             with same_random_draws(net), summed_gram(self, net):
