@@ -304,25 +304,34 @@ class FactoredRows:
         heads read.
     """
 
+    # (task of each column of D, its one-hot (M, n_tasks) float64 matrix)
+    # by the heads' widths and device: the same at every step
+    _layouts = {}
+
     def __init__(self, deltas, weights, shape):
         self.deltas = torch.cat(deltas, dim=1)
         self.weights = torch.cat([w.detach() for w in weights], dim=0)
-        sizes = torch.tensor([d.shape[1] for d in deltas])
-        self.blocks = torch.repeat_interleave(torch.arange(len(deltas)), sizes
-                                              ).to(self.deltas.device)
         self.n_tasks = len(deltas)
         self.shape = torch.Size(shape)
         self.dtype, self.device = self.deltas.dtype, self.deltas.device
+        key = (tuple(d.shape[1] for d in deltas), self.device)
+        layout = self._layouts.get(key)
+        if layout is None:
+            if len(self._layouts) > 16:
+                self._layouts.clear()
+            blocks = torch.repeat_interleave(torch.arange(self.n_tasks),
+                                             torch.tensor(key[0]))
+            layout = self._layouts[key] = (
+                blocks.to(self.device),
+                torch.nn.functional.one_hot(blocks, self.n_tasks).to(
+                    self.device, torch.float64))
+        self.blocks, self._one_hot = layout
 
     def gram(self):
         """``J J^T`` (float64 tensor, n_tasks × n_tasks)."""
         D = self.deltas.detach().double()
         A = self.weights.double()
-        products = (D.T @ D) * (A @ A.T)
-        K = self.n_tasks
-        rows = products.new_zeros((K, products.shape[1])).index_add_(
-            0, self.blocks, products)
-        return rows.new_zeros((K, K)).index_add_(1, self.blocks, rows)
+        return self._one_hot.T @ ((D.T @ D) * (A @ A.T)) @ self._one_hot
 
     def combination(self, w):
         """``sum_k w_k dL_k/dh`` (a tensor of the representation's shape)."""
