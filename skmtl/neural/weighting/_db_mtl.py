@@ -1,5 +1,6 @@
 """DB-MTL: dual balancing of the loss scales and the gradient magnitudes."""
 
+import numpy as np
 import torch
 
 from ._base import WEIGHTINGS
@@ -92,6 +93,17 @@ class DBMTL(GradientWeighting):
         self._step = 0
         return self
 
+    def jacobian_losses(self, task_losses):
+        if self.on != "representation":
+            return task_losses
+        # the representation form differentiates the log-losses themselves
+        # (L_k / L_k held constant): one pass through the heads gives their
+        # rows and the heads' gradients of sum_k log L_k
+        losses = task_losses.detach()
+        inverse = torch.where(losses > 0, 1.0 / losses.clamp_min(1e-30),
+                              torch.zeros_like(losses))
+        return task_losses * inverse
+
     def combine_jacobian(self, jacobian, task_losses, parameters):
         shared = parameters
         losses = task_losses.detach()
@@ -133,11 +145,10 @@ class DBMTL(GradientWeighting):
         # averaged is each task's gradient norm, and the step is the
         # current log-loss gradients at the averaged norms' balance
         with torch.no_grad():
+            # g: the log-losses' gradients (jacobian_losses)
             if isinstance(g, FactoredRows):
-                g = g.scaled(inverse)
                 norms = torch.diagonal(g.gram()).sqrt().to(g.dtype)
             else:
-                g = g * inverse.view((-1,) + (1,) * (g.ndim - 1))
                 norms = g.flatten(1).norm(dim=1)
             if self.norm_average_ is None:
                 self.norm_average_ = norms.clone()
@@ -155,7 +166,10 @@ class DBMTL(GradientWeighting):
         return [direction], coefficients * inverse
 
     def head_coefficients(self, weights, task_losses):
-        # each head is trained on its task's log-loss
+        # each head is trained on its task's log-loss (differentiated as
+        # such in the representation form)
+        if self.on == "representation":
+            return np.ones(self.n_tasks_)
         return self._inverse.cpu().numpy()
 
 

@@ -481,6 +481,21 @@ def check_gram(gram):
     return (G + G.T) / 2
 
 
+def _weighted_loss_backward(net, losses, weights, shares, params, retain_graph):
+    """Back-propagate ``sum_k weights[k] L_k`` into ``params``' ``.grad``.
+
+    On several processes (``shares`` not None) each process's part of the
+    global batch's step (its losses times its shares), summed across them.
+    """
+    w = torch.as_tensor(weights, dtype=losses.dtype, device=losses.device)
+    if shares is not None:
+        w = w * shares.to(w.dtype)
+    torch.autograd.backward((w * losses).sum(), inputs=params,
+                            retain_graph=retain_graph)
+    if shares is not None:
+        sum_gradients(net, params)
+
+
 def finish_step(task_losses, penalty):
     """Back-propagate the penalty (if any); the loss to report."""
     loss = task_losses.detach().sum()
@@ -607,6 +622,12 @@ class GradientWeighting(_StepAveraged):
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
+    # whether head_coefficients returns the weights themselves (MGDAUB,
+    # NashMTL): the representation form's step, sum_k w_k dL_k/dh through
+    # the trunk and sum_k w_k grad L_k for the heads, is then the gradient
+    # of sum_k w_k L_k, one backward pass through the whole network
+    _weighted_loss_step = False
+
     # a Gram matrix reduction during a step of the representation form on
     # several processes (see _processes.summed_gram); None otherwise
     _gram_reduction = None
@@ -647,8 +668,9 @@ class GradientWeighting(_StepAveraged):
             # representation: the Gram matrix of the global batch's rows is
             # the sum of the processes', and each process back-propagates
             # the direction's rows of its shard (distributed_step "gram")
+            whole = self._weighted_loss_step
             features, jacobian, other_gradients = representation_jacobian(
-                losses, module, others,
+                losses, module, [] if whole else others,
                 *(getattr(self, "_representation_names", None)
                   or self._names_for_errors()),
                 factored=self._combines_gram or self._reads_factored_rows)
@@ -657,13 +679,18 @@ class GradientWeighting(_StepAveraged):
             with same_random_draws(net), summed_gram(self, net):
                 direction, weights = self.combine_jacobian(jacobian, global_losses,
                                                            [features])
-            representation_backward(features, shared, direction[0],
-                                    retain_graph=penalty is not None)
-            if shares is not None:
-                sum_gradients(net, shared)
-            write_gradients(others, reduce_task_gradients(
-                net, other_gradients, self.head_coefficients(weights, global_losses),
-                shares, others))
+            if whole:
+                _weighted_loss_backward(
+                    net, losses, self.head_coefficients(weights, global_losses),
+                    shares, shared + others, retain_graph=penalty is not None)
+            else:
+                representation_backward(features, shared, direction[0],
+                                        retain_graph=penalty is not None)
+                if shares is not None:
+                    sum_gradients(net, shared)
+                write_gradients(others, reduce_task_gradients(
+                    net, other_gradients,
+                    self.head_coefficients(weights, global_losses), shares, others))
         else:
             jacobian, other_gradients = task_jacobian(
                 losses, module, shared, others, retain_graph=penalty is not None)
