@@ -309,8 +309,9 @@ class FactoredRows:
     _layouts = {}
 
     def __init__(self, deltas, weights, shape):
-        self.deltas = torch.cat(deltas, dim=1)
-        self.weights = torch.cat([w.detach() for w in weights], dim=0)
+        with torch.no_grad():
+            self.deltas = torch.cat(deltas, dim=1)
+            self.weights = torch.cat(weights, dim=0)
         self.n_tasks = len(deltas)
         self.shape = torch.Size(shape)
         self.dtype, self.device = self.deltas.dtype, self.deltas.device
@@ -321,27 +322,27 @@ class FactoredRows:
                 self._layouts.clear()
             blocks = torch.repeat_interleave(torch.arange(self.n_tasks),
                                              torch.tensor(key[0]))
-            layout = self._layouts[key] = (
-                blocks.to(self.device),
-                torch.nn.functional.one_hot(blocks, self.n_tasks).to(
-                    self.device, torch.float64))
-        self.blocks, self._one_hot = layout
+            one_hot = torch.nn.functional.one_hot(blocks, self.n_tasks).to(
+                self.device, torch.float64)
+            layout = self._layouts[key] = (blocks.to(self.device), one_hot,
+                                           one_hot.T.contiguous())
+        self.blocks, self._one_hot, self._one_hot_t = layout
 
     def gram(self):
         """``J J^T`` (float64 tensor, n_tasks × n_tasks)."""
-        D = self.deltas.detach().double()
+        D = self.deltas.double()
         A = self.weights.double()
-        return self._one_hot.T @ ((D.T @ D) * (A @ A.T)) @ self._one_hot
+        return self._one_hot_t @ ((D.T @ D) * (A @ A.T)) @ self._one_hot
 
     def combination(self, w):
         """``sum_k w_k dL_k/dh`` (a tensor of the representation's shape)."""
-        scaled = self.deltas.detach() * w.to(self.deltas.dtype)[self.blocks]
+        scaled = self.deltas * w.to(self.dtype).index_select(0, self.blocks)
         return (scaled @ self.weights).view(self.shape)
 
     def feature_squares(self):
         """``sum over the batch of (dL_k/dh)²`` per task and feature of ``h``:
         a tensor of shape (n_tasks, *representation.shape[1:])."""
-        D = self.deltas.detach().double()
+        D = self.deltas.double()
         A = self.weights.double()
         same_task = self.blocks[:, None] == self.blocks[None, :]
         per_output = ((D.T @ D) * same_task) @ A * A
@@ -353,7 +354,7 @@ class FactoredRows:
         """The rows times ``factors[k]`` (tensor of shape (n_tasks,))."""
         out = object.__new__(FactoredRows)
         vars(out).update(vars(self))
-        out.deltas = self.deltas * factors.to(self.deltas.dtype)[self.blocks]
+        out.deltas = self.deltas * factors.to(self.dtype).index_select(0, self.blocks)
         return out
 
     def dense(self):
@@ -738,12 +739,15 @@ class GradientWeighting(_StepAveraged):
             The task weights to record.
         """
         gram = gram_matrix(jacobian, reduce=self._gram_reduction)
-        weights = np.zeros(len(gram))
         active = np.diag(gram) > 0
         self._active = active
         self._losses = task_losses.detach()
-        if active.any():
-            weights[active] = self.gram_weights(gram[np.ix_(active, active)])
+        if active.all():
+            weights = np.array(self.gram_weights(gram), dtype=float)
+        else:
+            weights = np.zeros(len(gram))
+            if active.any():
+                weights[active] = self.gram_weights(gram[np.ix_(active, active)])
         return weighted_sum(jacobian, weights), weights
 
     def gram_weights(self, gram):
