@@ -7,12 +7,12 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import to_device, to_tensor
+from skorch.utils import TeeGenerator, to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
 from ._checkpoints import find_per_task_checkpoint
-from ._data import BatchIterator, TaskDataset, is_complete, n_rows
+from ._data import BatchIterator, TaskDataset, labelled_columns, n_rows
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
 
@@ -45,11 +45,19 @@ def check_device(device):
 
 
 def split_batch_targets(y_true):
-    """``(targets, groups, sample_weight)`` of a batch's ``y`` (see TaskDataset)."""
+    """``(targets, groups, sample_weight, loss_inputs)`` of a batch's ``y``
+    (see TaskDataset)."""
     if isinstance(y_true, dict):
         return (y_true["targets"], y_true.get("groups"),
-                y_true.get("sample_weight"))
-    return y_true, None, None
+                y_true.get("sample_weight"), y_true.get("loss_inputs"))
+    return y_true, None, None, None
+
+
+def _steps_without_closure(optimizer):
+    """Whether ``optimizer`` is one of torch's, which evaluate the loss once
+    per step (all but LBFGS): it can step after the backward pass."""
+    return (type(optimizer).__module__.startswith("torch.optim.")
+            and not isinstance(optimizer, torch.optim.LBFGS))
 
 
 def _implements(callback, method_name):
@@ -228,13 +236,17 @@ class MultiTaskNet(NeuralNet):
         as :class:`skorch.callbacks.Callback` defines it (a no-op): most
         callbacks act once per epoch, and a batch notifies three times."""
         getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._listeners(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name):
+        """The callbacks that do something in ``method_name``."""
         listeners = vars(self).setdefault("listeners_", {})
         callbacks = listeners.get(method_name)
         if callbacks is None:
             callbacks = listeners[method_name] = [
                 cb for _, cb in self.callbacks_ if _implements(cb, method_name)]
-        for cb in callbacks:
-            getattr(cb, method_name)(self, **cb_kwargs)
+        return callbacks
 
     def initialize(self):
         check_device(self.device)
@@ -344,13 +356,16 @@ class MultiTaskNet(NeuralNet):
             sample weights); None when every entry is labelled and the batch
             is unweighted.
         """
-        targets, groups, weights = (
+        targets, groups, weights, loss_inputs = (
             None if part is None else to_device(part, self.device)
             for part in split_batch_targets(y_true))
         complete = getattr(self, "complete_", {}).get(
             "train" if training else "valid")
+        # loss inputs exist only where the criterion computed them (see
+        # get_iterator)
+        extra = {} if loss_inputs is None else {"loss_inputs": loss_inputs}
         return self.criterion_(y_pred, targets, groups, complete=complete,
-                               sample_weight=weights)
+                               sample_weight=weights, **extra)
 
     def batch_task_losses(self, X, y, parameters=None, training=True):
         """Per-task losses of the module on a batch (tensor of shape (n_tasks,)).
@@ -411,6 +426,30 @@ class MultiTaskNet(NeuralNet):
 
     # -- steps ---------------------------------------------------------------
 
+    def train_step(self, batch, **fit_params):
+        """One optimization step on a batch.
+
+        skorch's step hands the optimizers a closure (LBFGS evaluates the
+        loss several times); torch's other optimizers evaluate it once, so
+        for them the step is :meth:`train_step_single` then each optimizer's
+        ``step()``, without the closure and its accumulator (per batch,
+        that machinery costs about what a small layer does).
+        ``on_grad_computed`` is notified when a callback implements it.
+        """
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        if not all(_steps_without_closure(opt) for opt in optimizers):
+            return super().train_step(batch, **fit_params)
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        if self._listeners("on_grad_computed"):
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        for optimizer in optimizers:
+            optimizer.step()
+        return step
+
     def train_step_single(self, batch, **fit_params):
         self._set_mode(True)
         Xi, yi = unpack_data(batch)
@@ -446,8 +485,20 @@ class MultiTaskNet(NeuralNet):
         self.epoch_sums_ = {
             p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
                 torch.zeros(n, device=device), 0] for p in ("train", "valid")}
-        self.complete_ = {"train": is_complete(dataset_train),
-                          "valid": is_complete(dataset_valid)}
+        self.complete_ = {"train": self._completeness(dataset_train),
+                          "valid": self._completeness(dataset_valid)}
+
+    def _completeness(self, dataset):
+        """Whether every target of ``dataset`` is labelled, for each task
+        when the criterion is :class:`TaskLosses` (a task whose columns are
+        complete takes its type's fused loss, whatever the other tasks),
+        else as one bool; None when it cannot tell."""
+        labelled = labelled_columns(dataset)
+        if labelled is None:
+            return None
+        if isinstance(self.criterion_, TaskLosses):
+            return tuple(bool(labelled[task.columns_].all()) for task in self.tasks)
+        return bool(labelled.all())
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
@@ -476,6 +527,17 @@ class MultiTaskNet(NeuralNet):
         self.train_batch_ = None
 
     # -- prediction ----------------------------------------------------------
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator; a :class:`BatchIterator` also hands each batch
+        its rows of the criterion's ``loss_inputs`` (what the losses read
+        from the targets alone, such as the masks of dependent tasks:
+        computed once per epoch instead of once per batch)."""
+        iterator = super().get_iterator(dataset, training=training)
+        compute = getattr(getattr(self, "criterion_", None), "loss_inputs", None)
+        if isinstance(iterator, BatchIterator) and callable(compute):
+            iterator.hand_over_loss_inputs(compute)
+        return iterator
 
     def get_dataset(self, X, y=None):
         if (y is None and self.dataset is TaskDataset
