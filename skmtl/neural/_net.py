@@ -7,7 +7,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator, to_device, to_tensor
+from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
@@ -51,13 +51,6 @@ def split_batch_targets(y_true):
         return (y_true["targets"], y_true.get("groups"),
                 y_true.get("sample_weight"), y_true.get("loss_inputs"))
     return y_true, None, None, None
-
-
-def _steps_without_closure(optimizer):
-    """Whether ``optimizer`` is one of torch's, which evaluate the loss once
-    per step (all but LBFGS): it can step after the backward pass."""
-    return (type(optimizer).__module__.startswith("torch.optim.")
-            and not isinstance(optimizer, torch.optim.LBFGS))
 
 
 def _implements(callback, method_name):
@@ -425,30 +418,6 @@ class MultiTaskNet(NeuralNet):
         return losses
 
     # -- steps ---------------------------------------------------------------
-
-    def train_step(self, batch, **fit_params):
-        """One optimization step on a batch.
-
-        skorch's step hands the optimizers a closure (LBFGS evaluates the
-        loss several times); torch's other optimizers evaluate it once, so
-        for them the step is :meth:`train_step_single` then each optimizer's
-        ``step()``, without the closure and its accumulator (per batch,
-        that machinery costs about what a small layer does).
-        ``on_grad_computed`` is notified when a callback implements it.
-        """
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        if not all(_steps_without_closure(opt) for opt in optimizers):
-            return super().train_step(batch, **fit_params)
-        for optimizer in optimizers:
-            optimizer.zero_grad()
-        step = self.train_step_single(batch, **fit_params)
-        if self._listeners("on_grad_computed"):
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
-        for optimizer in optimizers:
-            optimizer.step()
-        return step
 
     def train_step_single(self, batch, **fit_params):
         self._set_mode(True)
