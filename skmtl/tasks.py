@@ -780,7 +780,7 @@ class Binary(_Categorical):
 
     def given_entries(self, task, given):
         n = task.n_outputs
-        return given[:, n:2 * n]  # where the joint label is known
+        return given.narrow(1, n, n)  # where the joint label is known
 
     def given_loss(self, task, raw, given, log_reach, log_not_reach, groups=None,
                    sample_weight=None):
@@ -812,7 +812,9 @@ class Binary(_Categorical):
 
         full = raw
         raw = self._logits(task, raw)
-        joint, known, labelled = given.to(raw.dtype).split(task.n_outputs, dim=1)
+        n = task.n_outputs
+        given = given.to(raw.dtype)
+        joint, known = given.narrow(1, 0, n), given.narrow(1, n, n)
         log_q = log_reach + F.logsigmoid(raw)
         log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
         # The log-loss of q is the logistic loss of its logit log q - log
@@ -825,7 +827,7 @@ class Binary(_Categorical):
             return loss
         # where the task is labelled and the parent path happened, its label
         # is the joint label
-        labelled, known = labelled > 0, known > 0
+        labelled, known = given.narrow(1, 2 * n, n) > 0, known > 0
         if task.counterfactual == "ips":
             return loss + task.conditional_weight * self._inverse_propensity_loss(
                 task, raw, joint, labelled, known, log_reach, sample_weight)

@@ -84,11 +84,13 @@ class TaskLosses:
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
-        # the widths of loss_inputs' parts: the entry counts, then each
-        # dependent task's given_targets
+        # the parts of loss_inputs: the entry counts, then each dependent
+        # task's given_targets (their widths are the types')
         self.input_widths = [len(self.tasks)]
+        self.input_part = {}
         for k in sorted(self.children):
             task = self.tasks[k]
+            self.input_part[k] = len(self.input_widths)
             self.input_widths.append(task.type_.given_targets(
                 task, torch.zeros((0, task.n_outputs)),
                 torch.zeros(0, dtype=torch.bool)).shape[1])
@@ -221,8 +223,7 @@ class TaskLosses:
                                   for columns in self.columns]
         if loss_inputs is None:
             loss_inputs = self.loss_inputs(targets)
-        entries, *given = loss_inputs.split(self.input_widths, dim=1)
-        given = dict(zip(sorted(self.children), given))
+        parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
         reach = self.graph.log_reach(outputs)
         losses = []
         for k, task in enumerate(self.tasks):
@@ -230,16 +231,17 @@ class TaskLosses:
             if raw.ndim == 1:
                 raw = raw[:, None]
             task_groups = self._groups(k, groups)
-            if k in given:
+            if k in self.input_part:
                 log_reach, log_not_reach = reach[k]
                 losses.append(task.type_.given_loss(
-                    task, raw, given[k], log_reach, log_not_reach,
+                    task, raw, parts[self.input_part[k]], log_reach, log_not_reach,
                     groups=task_groups, sample_weight=sample_weight))
                 continue
             losses.append(task.loss_fn(
                 raw, targets[:, self.slices[k]], groups=task_groups,
                 sample_weight=sample_weight, complete=labelled_tasks[k]))
         # loss_inputs come from the targets alone: no gradient to track
+        entries = parts[0]
         if sample_weight is not None:
             entries = entries * sample_weight[:, None]
         return torch.stack(losses), entries.sum(0)

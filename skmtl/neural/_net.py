@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
@@ -418,6 +418,26 @@ class MultiTaskNet(NeuralNet):
         return losses
 
     # -- steps ---------------------------------------------------------------
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, counting each batch's rows with :func:`n_rows`
+        for tensors and dicts of them: skorch's generic ``get_len`` walks
+        the batch's structure, which on every batch costs about what a small
+        layer does."""
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            Xb = batch[0] if isinstance(batch, tuple | list) else batch
+            self.history.record_batch(
+                prefix + "_batch_size",
+                n_rows(Xb) if isinstance(Xb, torch.Tensor | dict) else get_len(Xb))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def train_step_single(self, batch, **fit_params):
         self._set_mode(True)
