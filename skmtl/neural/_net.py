@@ -200,7 +200,8 @@ class MultiTaskNet(NeuralNet):
 
     # per-epoch accumulators and the current batch: tensors on the training
     # device, rebuilt every epoch, never pickled
-    _TRANSIENT = ("epoch_sums_", "complete_", "train_batch_", "listeners_")
+    _TRANSIENT = ("epoch_sums_", "complete_", "checked_datasets_", "train_batch_",
+                  "listeners_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -474,8 +475,13 @@ class MultiTaskNet(NeuralNet):
         self.epoch_sums_ = {
             p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
                 torch.zeros(n, device=device), 0] for p in ("train", "valid")}
-        self.complete_ = {"train": self._completeness(dataset_train),
-                          "valid": self._completeness(dataset_valid)}
+        # a fit's datasets stay the same from epoch to epoch: checked once
+        checked = vars(self).setdefault("checked_datasets_", {})
+        self.complete_ = {}
+        for prefix, dataset in (("train", dataset_train), ("valid", dataset_valid)):
+            if prefix not in checked or checked[prefix][0] is not dataset:
+                checked[prefix] = (dataset, self._completeness(dataset))
+            self.complete_[prefix] = checked[prefix][1]
 
     def _completeness(self, dataset):
         """Whether every target of ``dataset`` is labelled, for each task
@@ -511,9 +517,14 @@ class MultiTaskNet(NeuralNet):
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.checked_datasets_ = {}
+
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         self.train_batch_ = None
+        self.checked_datasets_ = {}
 
     # -- prediction ----------------------------------------------------------
 
