@@ -813,7 +813,8 @@ class Binary(_Categorical):
         full = raw
         raw = self._logits(task, raw)
         n = task.n_outputs
-        given = given.to(raw.dtype)
+        if given.dtype != raw.dtype:
+            given = given.to(raw.dtype)
         joint, known = given.narrow(1, 0, n), given.narrow(1, n, n)
         log_q = log_reach + F.logsigmoid(raw)
         log_not_q = torch.logaddexp(log_not_reach, log_q - raw)

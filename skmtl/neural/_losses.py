@@ -128,9 +128,6 @@ class TaskLosses:
             unweighted (then every task has ``batch * n_outputs`` of them).
         """
         outputs = outputs_by_task(outputs, self.names)
-        if (self.membership.device != targets.device
-                or self.membership.dtype != targets.dtype):
-            self.membership = self.membership.to(targets)
         labelled_tasks = None
         if complete is not None and not isinstance(complete, bool | np.bool_):
             labelled_tasks = complete
@@ -139,6 +136,9 @@ class TaskLosses:
             return self._dependent_losses(outputs, targets, groups, complete,
                                           labelled_tasks, sample_weight,
                                           loss_inputs)
+        if (self.membership.device != targets.device
+                or self.membership.dtype != targets.dtype):
+            self.membership = self.membership.to(targets)
         missing = None
         if complete is None:
             missing = torch.isnan(targets)

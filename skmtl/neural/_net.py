@@ -350,9 +350,11 @@ class MultiTaskNet(NeuralNet):
             sample weights); None when every entry is labelled and the batch
             is unweighted.
         """
+        device = torch.device(self.device) if self.device is not None else None
         targets, groups, weights, loss_inputs = (
-            None if part is None else to_device(part, self.device)
-            for part in split_batch_targets(y_true))
+            part if part is None or device is None or (
+                isinstance(part, torch.Tensor) and part.device == device)
+            else to_device(part, device) for part in split_batch_targets(y_true))
         complete = getattr(self, "complete_", {}).get(
             "train" if training else "valid")
         # loss inputs exist only where the criterion computed them (see
