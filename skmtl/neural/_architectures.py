@@ -48,6 +48,28 @@ def _head(in_features, out_features, hidden):
     return nn.Sequential(*layers)
 
 
+def _head_with_first_linear(head, x):
+    """``head(x)``, and ``(output, layer)`` of the head's first linear layer
+    when the head is a plain ``nn.Sequential`` that begins with one (after
+    an optional ``nn.Flatten``, as :func:`_head` builds it), else None.
+
+    The layers are applied one after the other, as ``nn.Sequential`` does.
+    """
+    if (type(head) is not nn.Sequential or head._forward_hooks
+            or head._forward_pre_hooks):
+        return head(x), None
+    layers = list(head)
+    start = 1 if layers and type(layers[0]) is nn.Flatten else 0
+    if len(layers) <= start or type(layers[start]) is not nn.Linear:
+        return head(x), None
+    for layer in layers[:start]:
+        x = layer(x)
+    output = first = layers[start](x)
+    for layer in layers[start + 1:]:
+        output = layer(output)
+    return output, (first, layers[start])
+
+
 class MultiTaskModule(nn.Module):
     """Base class of the multi-task architectures.
 
@@ -194,8 +216,15 @@ class MultiTaskModule(nn.Module):
         if not (self.training and torch.is_grad_enabled()):
             return tuple(head(features) for head in self.heads)
         inputs = [features.view_as(features) for _ in self.heads]
-        self._representation = (features, inputs)
-        return tuple(head(x) for head, x in zip(self.heads, inputs))
+        outputs, factors = [], []
+        for head, x in zip(self.heads, inputs):
+            output, factor = _head_with_first_linear(head, x)
+            outputs.append(output)
+            factors.append(factor)
+        if any(factor is None for factor in factors):
+            factors = None
+        self._representation = (features, inputs, factors)
+        return tuple(outputs)
 
     def _recorded_representation(self, per_task):
         recorded = getattr(self, "_representation", None)
@@ -204,6 +233,20 @@ class MultiTaskModule(nn.Module):
                                f"representation: call it in training mode with "
                                f"gradients enabled first.")
         return list(recorded[1]) if per_task else recorded[0]
+
+    def _head_factors(self):
+        """Each head's first linear layer and its output in the last training
+        forward pass, ``[(output, layer), ...]``, or None.
+
+        Task ``k``'s gradient of the representation is then
+        ``dL_k/d output @ layer.weight`` (flattened as the head flattens
+        it): the representation form of the gradient-level strategies
+        computes their Gram matrix and combination from these factors
+        without forming the gradients. None when a head does not begin with
+        a linear layer (after an optional ``nn.Flatten``).
+        """
+        recorded = getattr(self, "_representation", None)
+        return None if recorded is None else recorded[2]
 
     def __getstate__(self):
         # the last batch's features belong to an autograd graph: not state

@@ -488,6 +488,11 @@ class EmbeddedInputs(nn.Module):
                             f"representation.")
         return get(per_task=per_task)
 
+    def _head_factors(self):
+        """The wrapped module's (see :meth:`MultiTaskModule._head_factors`)."""
+        get = getattr(self.module, "_head_factors", None)
+        return get() if callable(get) else None
+
     def add_tasks(self, tasks):
         """Add tasks to the wrapped module (see
         :meth:`MultiTaskModule.add_tasks`); the embeddings are shared."""

@@ -1,9 +1,16 @@
 """DB-MTL: dual balancing of the loss scales and the gradient magnitudes."""
 
+import numpy as np
 import torch
 
 from ._base import WEIGHTINGS
-from ._jacobian import GradientWeighting, jacobian_rows, parameter_views, weighted_sum
+from ._jacobian import (
+    FactoredRows,
+    GradientWeighting,
+    jacobian_rows,
+    parameter_views,
+    weighted_sum,
+)
 
 __all__ = ["DBMTL"]
 
@@ -86,6 +93,17 @@ class DBMTL(GradientWeighting):
         self._step = 0
         return self
 
+    def jacobian_losses(self, task_losses):
+        if self.on != "representation":
+            return task_losses
+        # the representation form differentiates the log-losses themselves
+        # (L_k / L_k held constant): one pass through the heads gives their
+        # rows and the heads' gradients of sum_k log L_k
+        losses = task_losses.detach()
+        inverse = torch.where(losses > 0, 1.0 / losses.clamp_min(1e-30),
+                              torch.zeros_like(losses))
+        return task_losses * inverse
+
     def combine_jacobian(self, jacobian, task_losses, parameters):
         shared = parameters
         losses = task_losses.detach()
@@ -120,13 +138,18 @@ class DBMTL(GradientWeighting):
                             torch.zeros_like(norms))
         return weighted_sum(averages, alpha), alpha * inverse
 
+    _reads_factored_rows = True   # the rows' norms and w @ J only
+
     def _combine_representation(self, g, inverse, decay):
         # the rows of h's gradients are other samples every step: what is
         # averaged is each task's gradient norm, and the step is the
         # current log-loss gradients at the averaged norms' balance
         with torch.no_grad():
-            g = g * inverse.view((-1,) + (1,) * (g.ndim - 1))
-            norms = g.flatten(1).norm(dim=1)
+            # g: the log-losses' gradients (jacobian_losses)
+            if isinstance(g, FactoredRows):
+                norms = torch.diagonal(g.gram()).sqrt().to(g.dtype)
+            else:
+                norms = g.flatten(1).norm(dim=1)
             if self.norm_average_ is None:
                 self.norm_average_ = norms.clone()
             else:
@@ -137,11 +160,16 @@ class DBMTL(GradientWeighting):
             scale = torch.where(norms > 0, average / norms.clamp_min(1e-30),
                                 torch.zeros_like(norms))
             coefficients = alpha * scale
-        return ([torch.tensordot(coefficients.to(g.dtype), g, dims=1)],
-                coefficients * inverse)
+        coefficients = coefficients.to(g.dtype)
+        direction = (g.combination(coefficients) if isinstance(g, FactoredRows)
+                     else torch.tensordot(coefficients, g, dims=1))
+        return [direction], coefficients * inverse
 
     def head_coefficients(self, weights, task_losses):
-        # each head is trained on its task's log-loss
+        # each head is trained on its task's log-loss (differentiated as
+        # such in the representation form)
+        if self.on == "representation":
+            return np.ones(self.n_tasks_)
         return self._inverse.cpu().numpy()
 
 

@@ -4,7 +4,13 @@ import numpy as np
 import torch
 
 from ._base import WEIGHTINGS
-from ._jacobian import GradientWeighting, jacobian_rows, parameter_views, weighted_sum
+from ._jacobian import (
+    FactoredRows,
+    GradientWeighting,
+    jacobian_rows,
+    parameter_views,
+    weighted_sum,
+)
 
 __all__ = ["ExcessMTL"]
 
@@ -124,15 +130,19 @@ class ExcessMTL(GradientWeighting):
             weights = K * torch.exp(self.log_weights_)
         return weighted_sum(jacobian, weights.cpu().numpy()), weights
 
+    _reads_factored_rows = True   # the rows' squares per feature and w @ J
+
     def _representation_excess(self, g):
         # the rows of h are other samples every step: the AdaGrad sums are
         # kept per feature of h, over the batch's rows
-        squared = (g ** 2).sum(1)
+        squared = g.feature_squares() if isinstance(g, FactoredRows) else (
+            (g ** 2).sum(1))
         if self.squared_gradients_ is None:
             self.squared_gradients_ = torch.zeros_like(squared)
         self.squared_gradients_.add_(squared)
-        h = torch.sqrt(self.squared_gradients_ + 1e-7).unsqueeze(1)
-        return (g ** 2 / h).flatten(1).sum(1).to(self.initial_excess_.dtype)
+        h = torch.sqrt(self.squared_gradients_ + 1e-7)
+        # sum over rows and features of g² / h, h the same for every row
+        return (squared / h).flatten(1).sum(1).to(self.initial_excess_.dtype)
 
 
 WEIGHTINGS.register("excess_mtl", ExcessMTL, aliases=("excess",))

@@ -70,12 +70,14 @@ class GradDrop(GradientWeighting):
             if g is None:
                 combined.append(None)
                 continue
-            leak = torch.as_tensor(self._leak, dtype=g.dtype, device=g.device)
-            leak = leak.view((-1,) + (1,) * (g.ndim - 1))
-            combined_g, mask = _sign_dropout(g, leak)
+            leak = None
+            if self._leak.any():
+                leak = torch.as_tensor(self._leak, dtype=g.dtype, device=g.device)
+                leak = leak.view((-1,) + (1,) * (g.ndim - 1))
+            combined_g, kept_g = _kept_contributions(g, leak)
             combined.append(combined_g)
-            kept = kept + ((mask * g) ** 2).flatten(1).sum(1)
-            total = total + (g ** 2).flatten(1).sum(1)
+            kept = kept + (kept_g * kept_g).flatten(1).sum(1)
+            total = total + (g * g).flatten(1).sum(1)
         fraction = torch.where(total > 0, kept / total.clamp_min(1e-30),
                                torch.zeros_like(total))
         return combined, fraction
@@ -85,13 +87,34 @@ class GradDrop(GradientWeighting):
 def _sign_dropout(g, leak):
     """GradDrop on one parameter: (combined gradient, per-task kept mask)."""
     with torch.no_grad():
-        absolute = g.abs().sum(0)
-        purity = 0.5 * (1 + g.sum(0) / absolute.clamp_min(1e-30))
-        purity = torch.where(absolute > 0, purity, torch.full_like(purity, 0.5))
-        draw = torch.rand(purity.shape, dtype=g.dtype, device=g.device)
+        purity, draw = _purity_and_draw(g)
         keep = ((purity > draw) & (g > 0)) | ((purity < draw) & (g < 0))
         mask = leak + (1 - leak) * keep.to(g.dtype)
         return (mask * g).sum(0), mask
+
+
+def _purity_and_draw(g):
+    absolute = g.abs().sum(0)
+    purity = 0.5 * (1 + g.sum(0) / absolute.clamp_min(1e-30))
+    purity = torch.where(absolute > 0, purity, torch.full_like(purity, 0.5))
+    return purity, torch.rand(purity.shape, dtype=g.dtype, device=g.device)
+
+
+def _kept_contributions(g, leak):
+    """GradDrop on one parameter: (combined gradient, kept contributions
+    ``mask * g``), as :func:`_sign_dropout`; ``leak`` None is no leak."""
+    if leak is not None:
+        combined, mask = _sign_dropout(g, leak)
+        return combined, mask * g
+    with torch.no_grad():
+        purity, draw = _purity_and_draw(g)
+        # the sign kept at each entry (+1, -1, or 0 where purity == draw);
+        # g where it has that sign, else 0, is clamp(g sign, 0) sign: float
+        # arithmetic, where boolean masks over every row cost several times
+        # as much on the CPU
+        sign = (purity > draw).to(g.dtype) - (purity < draw).to(g.dtype)
+        kept = (g * sign).clamp_(min=0).mul_(sign)
+        return kept.sum(0), kept
 
 
 WEIGHTINGS.register("graddrop", GradDrop)

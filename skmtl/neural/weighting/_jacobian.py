@@ -48,7 +48,7 @@ __all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
            "representation_gradients", "task_jacobian", "representation_jacobian",
            "representation_backward", "gram_matrix", "check_gram", "weighted_sum",
            "write_gradients", "finish_step", "jacobian_rows", "parameter_views",
-           "GRADIENTS_ON"]
+           "FactoredRows", "GRADIENTS_ON"]
 
 GRADIENTS_ON = ("parameters", "representation")
 """What a gradient-level strategy's task gradients are taken with respect to."""
@@ -85,7 +85,8 @@ def per_task_representation(module):
     return features, list(aliases)
 
 
-def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
+def representation_gradients(task_losses, aliases, extra=(), retain_graph=True,
+                             stack=True):
     """Each task's gradient of the representation, in one backward pass.
 
     Parameters
@@ -99,6 +100,8 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
     Returns
     -------
     grads : tensor of shape (n_tasks, *representation.shape)
+        (with ``stack=False``, the list of the tasks' gradients, zeros for a
+        task that does not reach its alias).
     extra_grads : list of tensors or None
     """
     wanted = list(aliases) + list(extra)
@@ -108,9 +111,9 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True):
         raise RuntimeError("the recorded shared representation is not part of the "
                            "task losses' graph: it must come from the forward pass "
                            "of the current batch, in training mode.")
-    per_task = torch.stack([torch.zeros_like(a) if g is None else g
-                            for a, g in zip(aliases, grads)])
-    return per_task, list(grads[len(aliases):])
+    per_task = [torch.zeros_like(a) if g is None else g
+                for a, g in zip(aliases, grads)]
+    return (torch.stack(per_task) if stack else per_task), list(grads[len(aliases):])
 
 
 def _per_task_loop(task_losses, params, retain_graph=False):
@@ -190,13 +193,22 @@ def _other_gradients(task_losses, others, summed):
 
 
 def representation_jacobian(task_losses, module, others, owner,
-                            remedy="on='parameters'"):
+                            remedy="on='parameters'", factored=False):
     """Per-task gradients of the shared representation: ``on="representation"``.
 
     One backward pass through the heads gives every task's gradient of the
     representation ``h`` that all heads read (and the other parameters'
     gradients of ``sum_k L_k``); a module that records ``h`` without one
     alias per head costs one pass through the heads per task.
+
+    With ``factored`` and heads that begin with a linear layer (recorded by
+    the module's ``_head_factors``, e.g. :class:`~skmtl.neural.HardSharing`),
+    the pass stops at those layers' outputs ``z_k = h A_k^T + b_k``: task
+    ``k``'s row is ``dL_k/dz_k A_k``, kept as its two factors
+    (:class:`FactoredRows`), whose Gram matrix and combinations cost
+    ``batch × (sum of the heads' widths)²`` instead of ``n_tasks² × batch ×
+    features``. For a combination that reads the rows only through
+    :func:`gram_matrix` and :func:`weighted_sum`.
 
     Parameters
     ----------
@@ -223,6 +235,14 @@ def representation_jacobian(task_losses, module, others, owner,
         head (soft sharing, cross-stitch, MMoE, PLE, CGC).
     """
     recorded = per_task_representation(module)
+    factors = _head_factors(module) if factored and recorded is not None else None
+    if factors is not None:
+        outputs = [output for output, _ in factors]
+        deltas, summed = representation_gradients(task_losses, outputs, others,
+                                                  stack=False)
+        rows = FactoredRows(deltas, [layer.weight for _, layer in factors],
+                            recorded[0].shape)
+        return recorded[0], [rows], _other_gradients(task_losses, others, summed)
     if recorded is not None:
         features, aliases = recorded
         per_task, summed = representation_gradients(task_losses, aliases, others)
@@ -253,23 +273,114 @@ def representation_jacobian(task_losses, module, others, owner,
             _other_gradients(task_losses, others, summed))
 
 
+def _head_factors(module):
+    """The module's recorded ``[(z_k, linear layer), ...]`` of its heads, or None."""
+    get = getattr(module, "_head_factors", None)
+    return get() if callable(get) else None
+
+
+class FactoredRows:
+    """The tasks' gradients of the representation, as two factors per task.
+
+    Task ``k``'s head begins with a linear layer ``z_k = h A_k^T + b_k``
+    (``A_k`` of shape ``(m_k, features)``), so its gradient of ``h`` is
+    ``D_k A_k`` with ``D_k = dL_k/dz_k`` (batch × ``m_k``). With ``D`` and
+    ``A`` the tasks' factors side by side (batch × ``M`` and ``M`` ×
+    features, ``M = sum_k m_k``), the Gram matrix is the sum over each pair
+    of tasks' block of ``(D^T D) * (A A^T)`` (entrywise), in float64, and
+    ``sum_k w_k D_k A_k = (D * w_blocks) A``: a step costs ``batch × M²``
+    and ``batch × M × features`` operations, not ``n_tasks² × batch ×
+    features`` and a copy of every row. The rows themselves are only
+    formed on demand (:meth:`dense`).
+
+    Parameters
+    ----------
+    deltas : list of tensors of shape (batch, m_k)
+        ``dL_k/dz_k``.
+    weights : list of tensors of shape (m_k, n_features)
+        The heads' first weight matrices ``A_k``.
+    shape : torch.Size
+        The representation's shape (batch, ...), whose flattened rows the
+        heads read.
+    """
+
+    # (task of each column of D, its one-hot (M, n_tasks) float64 matrix)
+    # by the heads' widths and device: the same at every step
+    _layouts = {}
+
+    def __init__(self, deltas, weights, shape):
+        with torch.no_grad():
+            self.deltas = torch.cat(deltas, dim=1)
+            self.weights = torch.cat(weights, dim=0)
+        self.n_tasks = len(deltas)
+        self.shape = torch.Size(shape)
+        self.dtype, self.device = self.deltas.dtype, self.deltas.device
+        key = (tuple(d.shape[1] for d in deltas), self.device)
+        layout = self._layouts.get(key)
+        if layout is None:
+            if len(self._layouts) > 16:
+                self._layouts.clear()
+            blocks = torch.repeat_interleave(torch.arange(self.n_tasks),
+                                             torch.tensor(key[0]))
+            one_hot = torch.nn.functional.one_hot(blocks, self.n_tasks).to(
+                self.device, torch.float64)
+            layout = self._layouts[key] = (blocks.to(self.device), one_hot,
+                                           one_hot.T.contiguous())
+        self.blocks, self._one_hot, self._one_hot_t = layout
+
+    def gram(self):
+        """``J J^T`` (float64 tensor, n_tasks × n_tasks)."""
+        D = self.deltas.double()
+        A = self.weights.double()
+        return self._one_hot_t @ ((D.T @ D) * (A @ A.T)) @ self._one_hot
+
+    def combination(self, w):
+        """``sum_k w_k dL_k/dh`` (a tensor of the representation's shape)."""
+        scaled = self.deltas * w.to(self.dtype).index_select(0, self.blocks)
+        return (scaled @ self.weights).view(self.shape)
+
+    def feature_squares(self):
+        """``sum over the batch of (dL_k/dh)²`` per task and feature of ``h``:
+        a tensor of shape (n_tasks, *representation.shape[1:])."""
+        D = self.deltas.double()
+        A = self.weights.double()
+        same_task = self.blocks[:, None] == self.blocks[None, :]
+        per_output = ((D.T @ D) * same_task) @ A * A
+        squares = per_output.new_zeros((self.n_tasks, A.shape[1])).index_add_(
+            0, self.blocks, per_output)
+        return squares.to(self.dtype).view((self.n_tasks,) + self.shape[1:])
+
+    def scaled(self, factors):
+        """The rows times ``factors[k]`` (tensor of shape (n_tasks,))."""
+        out = object.__new__(FactoredRows)
+        vars(out).update(vars(self))
+        out.deltas = self.deltas * factors.to(self.dtype).index_select(0, self.blocks)
+        return out
+
+    def dense(self):
+        """The rows, a tensor of shape (n_tasks, *representation.shape)."""
+        return torch.stack([self.combination(w) for w in torch.eye(
+            self.n_tasks, dtype=self.deltas.dtype, device=self.deltas.device)])
+
+
 def representation_backward(features, shared, direction, retain_graph=False):
     """Write the shared parameters' gradients from a gradient of the representation.
 
     One backward pass of ``direction`` (the combined gradient of ``h``)
     through the trunk: for weights ``w``, ``direction = sum_k w_k dL_k/dh``
-    gives the shared parameters the gradient of ``sum_k w_k L_k``. Written
-    in each parameter's memory layout (:func:`write_gradients`). The pass
-    frees the trunk's activations as it goes, as a plain backward does,
-    unless ``retain_graph`` (a penalty still to back-propagate may read
-    them).
+    gives the shared parameters the gradient of ``sum_k w_k L_k``. The
+    autograd engine adds it to their ``.grad`` as a plain backward does, in
+    each parameter's memory layout (see :func:`write_gradients`); taking
+    the gradients with ``torch.autograd.grad`` and writing them cost about
+    0.2 ms more per step, as much as a small network's combination. The
+    pass frees the trunk's activations as it goes, as a plain backward
+    does, unless ``retain_graph`` (a penalty still to back-propagate may
+    read them).
     """
     if direction is None:
         return
-    grads = torch.autograd.grad(features, shared,
-                                grad_outputs=direction.to(features.dtype),
-                                retain_graph=retain_graph, allow_unused=True)
-    write_gradients(shared, grads)
+    torch.autograd.backward(features, direction.to(features.dtype),
+                            retain_graph=retain_graph, inputs=shared)
 
 
 def gram_matrix(grads, reduce=None):
@@ -281,6 +392,10 @@ def gram_matrix(grads, reduce=None):
     total = None
     for g in grads:
         if g is None:
+            continue
+        if isinstance(g, FactoredRows):
+            part = g.gram()
+            total = part if total is None else total + part
             continue
         flat = g.reshape(g.shape[0], -1)
         part = flat @ flat.T
@@ -303,7 +418,8 @@ def weighted_sum(grads, weights):
             continue
         if w is None:
             w = torch.as_tensor(np.asarray(weights), dtype=g.dtype, device=g.device)
-        out.append(torch.tensordot(w, g, dims=1))
+        out.append(g.combination(w) if isinstance(g, FactoredRows)
+                   else torch.tensordot(w, g, dims=1))
     return out
 
 
@@ -364,6 +480,21 @@ def check_gram(gram):
     if not np.all(np.isfinite(G)):
         raise ValueError("gram holds NaN or inf: a task gradient is not finite.")
     return (G + G.T) / 2
+
+
+def _weighted_loss_backward(net, losses, weights, shares, params, retain_graph):
+    """Back-propagate ``sum_k weights[k] L_k`` into ``params``' ``.grad``.
+
+    On several processes (``shares`` not None) each process's part of the
+    global batch's step (its losses times its shares), summed across them.
+    """
+    w = torch.as_tensor(weights, dtype=losses.dtype, device=losses.device)
+    if shares is not None:
+        w = w * shares.to(w.dtype)
+    torch.autograd.backward((w * losses).sum(), inputs=params,
+                            retain_graph=retain_graph)
+    if shares is not None:
+        sum_gradients(net, params)
 
 
 def finish_step(task_losses, penalty):
@@ -452,7 +583,34 @@ class GradientWeighting(_StepAveraged):
             raise ValueError(f"{type(self).__name__}: on must be one of "
                              f"{GRADIENTS_ON}, got {on!r}.")
         self._representation_names = self._names_for_errors()
+        vars(self).pop("_parameter_split", None)
         return self
+
+    def _split_parameters(self, module):
+        """:func:`split_parameters` of ``module``, kept from step to step.
+
+        Walking the module's tree costs about 0.05-0.1 ms, a tenth of a small
+        network's combination; the split is taken again at each fit, each
+        epoch, for another module, and when a kept parameter stops requiring
+        gradients.
+        """
+        kept = vars(self).get("_parameter_split")
+        if (kept is not None and kept[0] is module
+                and all(p.requires_grad for p in kept[1])
+                and all(p.requires_grad for p in kept[2])):
+            return kept[1], kept[2]
+        shared, others = split_parameters(module, type(self).__name__)
+        object.__setattr__(self, "_parameter_split", (module, shared, others))
+        return shared, others
+
+    def on_epoch_end(self, net, task_losses):
+        super().on_epoch_end(net, task_losses)
+        vars(self).pop("_parameter_split", None)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_parameter_split", None)   # the module's own parameters
+        return state
 
     def _names_for_errors(self):
         """How the representation form's errors name the strategy, and what
@@ -465,12 +623,30 @@ class GradientWeighting(_StepAveraged):
     def combine(self, task_losses, training=True):
         return task_losses.sum()
 
+    # whether head_coefficients returns the weights themselves (MGDAUB,
+    # NashMTL): the representation form's step, sum_k w_k dL_k/dh through
+    # the trunk and sum_k w_k grad L_k for the heads, is then the gradient
+    # of sum_k w_k L_k, one backward pass through the whole network
+    _weighted_loss_step = False
+
     # a Gram matrix reduction during a step of the representation form on
     # several processes (see _processes.summed_gram); None otherwise
     _gram_reduction = None
     # whether an override of combine_jacobian still reads J only through
     # the default's Gram matrix and w @ J (NashMTL, IMTL)
     _gram_combination = False
+
+    # whether an override of combine_jacobian takes the representation
+    # form's rows as FactoredRows (DBMTL, ExcessMTL)
+    _reads_factored_rows = False
+
+    @property
+    def _combines_gram(self):
+        """Whether the combination reads ``J`` only through its Gram matrix
+        and ``w @ J`` (the default :meth:`combine_jacobian`, or an override
+        that says so)."""
+        default = type(self).combine_jacobian is GradientWeighting.combine_jacobian
+        return default or self._gram_combination
 
     @property
     def distributed_step(self):
@@ -481,13 +657,11 @@ class GradientWeighting(_StepAveraged):
         # the representation form's rows are per-sample gradients of each
         # shard: their Gram matrix sums across processes, so a combination
         # of the Gram matrix distributes; one that reads the rows does not
-        default = type(self).combine_jacobian is GradientWeighting.combine_jacobian
-        return "gram" if default or self._gram_combination else None
+        return "gram" if self._combines_gram else None
 
     def backward(self, task_losses, net, penalty=None):
         module = plain_module(net)
-        owner = type(self).__name__
-        shared, others = split_parameters(module, owner)
+        shared, others = self._split_parameters(module)
         losses = self.jacobian_losses(task_losses)
         if getattr(self, "on", "parameters") == "representation":
             # MGDAUB's `on` is not a parameter: it is MGDA's representation
@@ -495,22 +669,29 @@ class GradientWeighting(_StepAveraged):
             # representation: the Gram matrix of the global batch's rows is
             # the sum of the processes', and each process back-propagates
             # the direction's rows of its shard (distributed_step "gram")
+            whole = self._weighted_loss_step
             features, jacobian, other_gradients = representation_jacobian(
-                losses, module, others,
+                losses, module, [] if whole else others,
                 *(getattr(self, "_representation_names", None)
-                  or self._names_for_errors()))
+                  or self._names_for_errors()),
+                factored=self._combines_gram or self._reads_factored_rows)
             jacobian, global_losses, shares = reduce_representation_rows(
                 net, jacobian, task_losses)
             with same_random_draws(net), summed_gram(self, net):
                 direction, weights = self.combine_jacobian(jacobian, global_losses,
                                                            [features])
-            representation_backward(features, shared, direction[0],
-                                    retain_graph=penalty is not None)
-            if shares is not None:
-                sum_gradients(net, shared)
-            write_gradients(others, reduce_task_gradients(
-                net, other_gradients, self.head_coefficients(weights, global_losses),
-                shares, others))
+            if whole:
+                _weighted_loss_backward(
+                    net, losses, self.head_coefficients(weights, global_losses),
+                    shares, shared + others, retain_graph=penalty is not None)
+            else:
+                representation_backward(features, shared, direction[0],
+                                        retain_graph=penalty is not None)
+                if shares is not None:
+                    sum_gradients(net, shared)
+                write_gradients(others, reduce_task_gradients(
+                    net, other_gradients,
+                    self.head_coefficients(weights, global_losses), shares, others))
         else:
             jacobian, other_gradients = task_jacobian(
                 losses, module, shared, others, retain_graph=penalty is not None)
@@ -558,12 +739,15 @@ class GradientWeighting(_StepAveraged):
             The task weights to record.
         """
         gram = gram_matrix(jacobian, reduce=self._gram_reduction)
-        weights = np.zeros(len(gram))
         active = np.diag(gram) > 0
         self._active = active
         self._losses = task_losses.detach()
-        if active.any():
-            weights[active] = self.gram_weights(gram[np.ix_(active, active)])
+        if active.all():
+            weights = np.array(self.gram_weights(gram), dtype=float)
+        else:
+            weights = np.zeros(len(gram))
+            if active.any():
+                weights[active] = self.gram_weights(gram[np.ix_(active, active)])
         return weighted_sum(jacobian, weights), weights
 
     def gram_weights(self, gram):

@@ -90,6 +90,8 @@ class MGDAUB(MGDA):
     def __init__(self, normalization="loss+"):
         self.normalization = normalization
 
+    _weighted_loss_step = True   # head_coefficients are the weights
+
     def head_coefficients(self, weights, task_losses):
         # Sener & Koltun's step: sum_k w_k L_k for the heads too
         return weights

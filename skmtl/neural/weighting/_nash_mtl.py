@@ -110,6 +110,8 @@ class NashMTL(GradientWeighting):
         self.alpha_.copy_(torch.from_numpy(weights))
         return direction, weights
 
+    _weighted_loss_step = True   # head_coefficients are the weights
+
     def head_coefficients(self, weights, task_losses):
         # the whole model is trained on sum_k alpha_k L_k
         return weights

@@ -196,7 +196,8 @@ def reduce_representation_rows(net, rows, task_losses):
         return rows, task_losses, None
     losses, shares = global_task_losses(net, task_losses)
     K = len(shares)
-    rows = [r * shares.view((K,) + (1,) * (r.ndim - 1)).to(r.dtype) for r in rows]
+    rows = [r.scaled(shares) if hasattr(r, "scaled")
+            else r * shares.view((K,) + (1,) * (r.ndim - 1)).to(r.dtype) for r in rows]
     return rows, losses, shares
 
 

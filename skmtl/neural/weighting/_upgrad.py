@@ -80,7 +80,7 @@ class UPGrad(GradientWeighting):
         return self
 
     def __getstate__(self):
-        state = dict(vars(self))
+        state = super().__getstate__()
         state.pop("_weighting", None)  # rebuilt on demand
         return state
 

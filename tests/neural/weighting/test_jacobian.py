@@ -215,3 +215,69 @@ def test_the_representation_form_needs_one_shared_representation(architecture,
         MultiTaskRegressor(weighting=PCGrad(on="representation"),
                            architecture=architecture, hidden_layer_sizes=(4,),
                            max_epochs=1).fit(X, Y)
+
+
+# -- the factored rows of the representation form ---------------------------
+
+
+def _hidden_heads_losses(seed=0):
+    """A HardSharing step whose heads have a hidden layer and 3, 1 and 2
+    outputs; the losses of its training forward pass."""
+    torch.manual_seed(seed)
+    module = HardSharing([3, 1, 2], input_shape=(5,), head_hidden=(4,)).train()
+    X = torch.randn(16, 5)
+    outputs = module(X)
+    losses = torch.stack([((k + 1) * out - 0.5).pow(2).mean()
+                          for k, out in enumerate(outputs)])
+    return module, losses
+
+
+def test_factored_rows_give_the_rows_gram_and_combinations():
+    module, losses = _hidden_heads_losses()
+    features, aliases = module.shared_representation(), module.shared_representation(
+        per_task=True)
+    dense, _ = jacobian_module.representation_gradients(losses, aliases)
+    factors = module._head_factors()
+    deltas, _ = jacobian_module.representation_gradients(
+        losses, [z for z, _ in factors], stack=False)
+    rows = jacobian_module.FactoredRows(deltas, [layer.weight for _, layer in factors],
+                                        features.shape)
+    flat = dense.flatten(1).double()
+    torch.testing.assert_close(rows.gram(), flat @ flat.T, rtol=1e-5, atol=1e-9)
+    torch.testing.assert_close(rows.dense(), dense, rtol=1e-5, atol=1e-7)
+    w = torch.tensor([0.5, -2.0, 1.5])
+    torch.testing.assert_close(rows.combination(w), torch.tensordot(w, dense, dims=1),
+                               rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(rows.feature_squares(), (dense ** 2).sum(1),
+                               rtol=1e-5, atol=1e-9)
+    scaled = rows.scaled(w)
+    torch.testing.assert_close(scaled.gram(), rows.gram() * torch.outer(w, w).double(),
+                               rtol=1e-5, atol=1e-9)
+    # the gradients of the other tasks' rows are not zero: the test can fail
+    assert (flat @ flat.T).abs().min() > 0
+
+
+class _DenseRows(HardSharing):
+    """Records the heads' aliases but not their first layers' outputs."""
+
+    def _head_factors(self):
+        return None
+
+
+@pytest.mark.parametrize("name", ["pcgrad", "mgda", "mgda_ub", "nash_mtl", "db_mtl",
+                                  "excess_mtl", "imtl"])
+def test_a_step_on_factored_rows_equals_one_on_the_rows(name):
+    strategy = (MGDAUB() if name == "mgda_ub"
+                else WEIGHTINGS[name](on="representation"))
+    X, Y = _three_tasks()
+    net, W_grad, b_grad = _representation_step(strategy, X, Y, module__head_hidden=(4,))
+    assert jacobian_module._head_factors(net.module_) is not None
+    assert len(net.module_.heads[0]) == 4   # flatten, linear, relu, linear
+    dense, W_dense, b_dense = _representation_step(strategy, X, Y,
+                                                   module__head_hidden=(4,),
+                                                   architecture=_DenseRows)
+    assert jacobian_module._head_factors(dense.module_) is None
+    np.testing.assert_allclose(W_grad, W_dense, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(b_grad, b_dense, rtol=1e-5, atol=1e-7)
+    for p, q in zip(net.module_.heads.parameters(), dense.module_.heads.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-7)
