@@ -233,13 +233,14 @@ class TaskGraph:
         return out
 
 
-def check_dependencies(tasks, Y):
+def check_dependencies(tasks, Y, encoded=None):
     """Check the dependencies of fitted tasks and the labels of ``Y``.
 
     Raises a ``ValueError`` for an unknown parent, a cycle, a parent that
     cannot have children, and a child's label where its parent path did not
     happen, other than the implied one (the negative class of a binary task,
-    0 for regression and count), naming the first rows.
+    0 for regression and count), naming the first rows. ``encoded``: the
+    tasks' encoding of ``Y`` (``Task.encode``), when the caller has it.
     """
     graph = TaskGraph(tasks)
     if not graph.has_dependencies:
@@ -247,9 +248,10 @@ def check_dependencies(tasks, Y):
     Y = np.asarray(Y)
     if Y.ndim == 1:
         Y = Y[:, None]
-    encoded = np.empty(Y.shape)
-    for task in tasks:
-        encoded[:, task.columns_] = task.encode(Y[:, task.columns_])
+    if encoded is None:
+        encoded = np.empty(Y.shape)
+        for task in tasks:
+            encoded[:, task.columns_] = task.encode(Y[:, task.columns_])
     for k in graph.children():
         task = tasks[k]
         negative = graph.path_negative(encoded, k)

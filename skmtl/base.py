@@ -192,7 +192,7 @@ class MultiTaskMixin:
             # a dependent task's label where its parent path did not happen is
             # implied, not a label of its conditional model (any other label
             # there is an error, also in later partial_fit chunks)
-            check_dependencies(self.tasks_, Y)
+            check_dependencies(self.tasks_, Y, encoded=out)
             TaskGraph(self.tasks_).blank_not_applicable(out)
         return out
 

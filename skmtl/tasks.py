@@ -355,22 +355,52 @@ class TaskType:
         """
         return None
 
-    def given_loss(self, task, raw, target, log_reach, log_not_reach,
-                   path_negative, groups=None, sample_weight=None):
+    def given_targets(self, task, target, path_negative):
+        """What :meth:`given_loss` reads from the labels of a dependent task,
+        as float columns ``(n, m)``.
+
+        Computed from the targets alone, so that the training loop computes
+        them once for a whole dataset and hands :meth:`given_loss` the rows of
+        each batch (:class:`~skmtl.neural.BatchIterator`), instead of
+        deriving masks from every batch.
+
+        Parameters
+        ----------
+        target : torch.Tensor of shape (n, n_outputs)
+            Encoded targets, NaN where missing and where the parent path did
+            not happen.
+        path_negative : torch.Tensor of bool, shape (n,)
+            Rows where an ancestor is labelled and its event did not happen.
+
+        Returns
+        -------
+        given : torch.Tensor of shape (n, m)
+            The default (``given_form`` ``"hurdle"`` or ``"conditional"``):
+            the targets themselves.
+        """
+        return target
+
+    def given_entries(self, task, given):
+        """Float torch mask ``(n, n_outputs)`` of the entries that
+        :meth:`given_loss` averages over (for the epoch means), from the
+        :meth:`given_targets` columns."""
+        import torch
+
+        return (~torch.isnan(given)).to(given.dtype)
+
+    def given_loss(self, task, raw, given, log_reach, log_not_reach, groups=None,
+                   sample_weight=None):
         """Masked torch loss of a dependent task (``given=``).
 
         Parameters
         ----------
         raw : torch.Tensor of shape (n, n_model_outputs)
             The task's raw outputs: its conditional model given the parent.
-        target : torch.Tensor of shape (n, n_outputs)
-            Encoded targets, NaN where missing and where the parent path did
-            not happen.
+        given : torch.Tensor of shape (n, m)
+            The rows' :meth:`given_targets`.
         log_reach, log_not_reach : torch.Tensor of shape (n, 1)
             ``log R`` and ``log (1 - R)`` of ``R = P(parent path)``, the
             probability that every ancestor's event happens.
-        path_negative : torch.Tensor of bool, shape (n,)
-            Rows where an ancestor is labelled and its event did not happen.
         groups : torch.Tensor of shape (n,), optional
             Query ids, for the types with query groups.
         sample_weight : torch.Tensor of shape (n,), optional
@@ -383,15 +413,8 @@ class TaskType:
         type's own loss on the rows where the parent happened; the rows the
         loss covers are :meth:`given_entries`.
         """
-        return self.loss(task, raw, target, groups=groups,
+        return self.loss(task, raw, given, groups=groups,
                          sample_weight=sample_weight)
-
-    def given_entries(self, task, target, path_negative):
-        """Boolean torch mask ``(n, n_outputs)`` of the entries that
-        :meth:`given_loss` averages over (for the epoch means)."""
-        import torch
-
-        return ~torch.isnan(target)
 
     def joint_transform(self, task, raw, reach):
         """Joint predictions in label space of a dependent task.
@@ -740,14 +763,33 @@ class Binary(_Categorical):
     def implied_label(self, task):
         return task.classes_[0]
 
-    def given_loss(self, task, raw, target, log_reach, log_not_reach,
-                   path_negative, groups=None, sample_weight=None):
+    def given_targets(self, task, target, path_negative):
+        """``[joint, known, labelled]`` as float columns ``(n, 3 n_outputs)``:
+        the joint label ``parent path and task`` (1 only where the task is
+        labelled 1, never where the parent path did not happen), the entries
+        where the joint label is known (labelled, or implied 0 where the
+        parent path did not happen) and those where the task is labelled and
+        the parent path happened (the conditional loss's)."""
+        import torch
+
+        negative = path_negative[:, None]
+        known = (target == target) | negative  # labelled (not NaN) or implied
+        joint = (target == 1) & ~negative
+        labelled = known & ~negative
+        return torch.cat((joint, known, labelled), dim=1).to(target.dtype)
+
+    def given_entries(self, task, given):
+        n = task.n_outputs
+        return given.narrow(1, n, n)  # where the joint label is known
+
+    def given_loss(self, task, raw, given, log_reach, log_not_reach, groups=None,
+                   sample_weight=None):
         """Entire-space loss (ESMM): the log-loss of the joint probability.
 
         With ``R = P(parent path)`` and ``p = sigmoid(raw) = P(task |
         parent)``, the joint ``q = R p`` is scored against the joint label
         ``y = parent path and task`` (0 where an ancestor is negative) on
-        every row where it is known:
+        every row where it is known (see :meth:`given_targets`):
         ``-(y log q + (1 - y) log (1 - q))``, with ``log q = log R + log
         sigmoid(raw)`` and ``log (1 - q) = logaddexp(log (1 - R), log R +
         log sigmoid(-raw))`` (no ``log`` of a difference). Plus
@@ -770,32 +812,31 @@ class Binary(_Categorical):
 
         full = raw
         raw = self._logits(task, raw)
-        negative = path_negative[:, None]
-        known = (target == target) | negative  # labelled (not NaN) or implied
+        n = task.n_outputs
+        if given.dtype != raw.dtype:
+            given = given.to(raw.dtype)
+        joint, known = given.narrow(1, 0, n), given.narrow(1, n, n)
         log_q = log_reach + F.logsigmoid(raw)
         log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
         # The log-loss of q is the logistic loss of its logit log q - log
-        # (1 - q): one fused operation. The joint label is 1 only where the
-        # task is labelled 1 (never where the parent path did not happen).
-        joint = ((target == 1) & ~negative).to(raw.dtype)
-        weight = known.to(raw.dtype)
-        if sample_weight is not None:
-            weight = weight * sample_weight[:, None]
+        # (1 - q): one fused operation.
+        weight = known if sample_weight is None else known * sample_weight[:, None]
         loss = F.binary_cross_entropy_with_logits(
             log_q - log_not_q, joint, weight=weight, reduction="sum") / \
             weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
         if not task.conditional_weight:
             return loss
-        labelled = known & ~negative
+        # where the task is labelled and the parent path happened, its label
+        # is the joint label
+        labelled, known = given.narrow(1, 2 * n, n) > 0, known > 0
         if task.counterfactual == "ips":
             return loss + task.conditional_weight * self._inverse_propensity_loss(
-                task, raw, target, labelled, known, log_reach, sample_weight)
+                task, raw, joint, labelled, known, log_reach, sample_weight)
         if task.counterfactual == "dr":
             return loss + task.conditional_weight * self._doubly_robust_loss(
-                task, raw, full[:, task.n_outputs:], target, labelled, known,
+                task, raw, full[:, task.n_outputs:], joint, labelled, known,
                 log_reach, sample_weight)
-        conditional = torch.where(labelled, target,
-                                  torch.full_like(target, float("nan")))
+        conditional = torch.where(labelled, joint, torch.full_like(joint, float("nan")))
         return loss + task.conditional_weight * self.loss(
             task, raw, conditional, sample_weight=sample_weight)
 
@@ -847,9 +888,6 @@ class Binary(_Categorical):
         if sample_weight is not None:
             weight = weight * sample_weight[:, None]
         return _weighted_mean(risk + imputation, weight)
-
-    def given_entries(self, task, target, path_negative):
-        return (target == target) | path_negative[:, None]  # not NaN, or implied
 
     def joint_proba(self, task, raw, reach):
         raw = self._logits(task, raw)

@@ -11,6 +11,7 @@ sparse, rows densified one batch at a time) or a dict of them (named inputs,
 skorch's convention; the batch is then a dict too).
 """
 
+import copy
 import math
 import numbers
 from collections.abc import Mapping
@@ -21,7 +22,8 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 __all__ = ["TaskDataset", "BatchIterator", "SparseRows", "encode_groups",
-           "group_names", "is_complete", "is_named_inputs", "n_rows"]
+           "group_names", "is_complete", "is_named_inputs", "labelled_columns",
+           "n_rows"]
 
 
 def _as_float_tensor(X, copy=True):
@@ -138,11 +140,19 @@ def n_rows(X):
     return X.shape[0]
 
 
+def _gather(values, index):
+    """``values[index]``; positions in a tensor go through ``index_select``,
+    about twice as fast as advanced indexing on the rows of a table."""
+    if isinstance(index, torch.Tensor) and isinstance(values, torch.Tensor):
+        return values.index_select(0, index)
+    return values[index]
+
+
 def _rows(X, index):
     """The rows at ``index`` of stored inputs (a dict gives a dict)."""
     if isinstance(X, dict):
-        return {name: value[index] for name, value in X.items()}
-    return X[index]
+        return {name: _gather(value, index) for name, value in X.items()}
+    return _gather(X, index)
 
 
 def _take(X, indices):
@@ -279,18 +289,26 @@ class TaskDataset(Dataset):
     def __len__(self):
         return n_rows(self.X)
 
+    # targets and the rows' loss inputs side by side (see with_loss_inputs)
+    _targets_and_inputs = None
+
     def batch(self, index):
         """Batch at ``index`` (a slice, or a tensor or array of positions)."""
         Xb = _rows(self.X, index)
         if self.y is None:
             return Xb, None
-        if self.groups is None and self.sample_weight is None:
-            return Xb, self.y[index]
-        yb = {"targets": self.y[index]}
+        if self._targets_and_inputs is not None:
+            rows = _gather(self._targets_and_inputs, index)
+            width = self.y.shape[1]
+            yb = {"targets": rows[:, :width], "loss_inputs": rows[:, width:]}
+        elif self.groups is None and self.sample_weight is None:
+            return Xb, _gather(self.y, index)
+        else:
+            yb = {"targets": _gather(self.y, index)}
         if self.groups is not None:
-            yb["groups"] = self.groups[index]
+            yb["groups"] = _gather(self.groups, index)
         if self.sample_weight is not None:
-            yb["sample_weight"] = self.sample_weight[index]
+            yb["sample_weight"] = _gather(self.sample_weight, index)
         return Xb, yb
 
     def __getitem__(self, i):
@@ -304,12 +322,36 @@ class TaskDataset(Dataset):
             return Xb, yb[0]
         return self.batch(i)
 
+    def with_loss_inputs(self, loss_inputs):
+        """A dataset whose batches also hold their rows of ``loss_inputs``.
+
+        ``loss_inputs`` (a tensor of ``n`` rows, e.g.
+        :meth:`TaskLosses.loss_inputs` of the targets) is stored beside the
+        targets, so that one indexing fetches both; a batch's targets are
+        then ``{"targets": ..., "loss_inputs": ...}`` (with the query ids and
+        sample weights, when present). The inputs are shared, not copied.
+        """
+        if self.y is None:
+            raise ValueError("loss inputs go with targets; this dataset has none.")
+        if loss_inputs.shape[0] != self.y.shape[0]:
+            raise ValueError(f"the dataset has {self.y.shape[0]} samples but "
+                             f"loss_inputs has {loss_inputs.shape[0]} rows.")
+        joined = copy.copy(self)
+        joined._targets_and_inputs = torch.cat(
+            [self.y, loss_inputs.to(self.y.dtype)], dim=1)
+        joined.y = joined._targets_and_inputs[:, :self.y.shape[1]]
+        return joined
+
     def take(self, indices):
         """A new dataset with the samples at ``indices`` (copied once)."""
         indices = torch.as_tensor(np.asarray(indices), dtype=torch.long)
         taken = TaskDataset.__new__(TaskDataset)
         taken.X = _take(self.X, indices)
-        taken.y = None if self.y is None else self.y[indices]
+        if self._targets_and_inputs is not None:
+            taken._targets_and_inputs = self._targets_and_inputs[indices]
+            taken.y = taken._targets_and_inputs[:, :self.y.shape[1]]
+        else:
+            taken.y = None if self.y is None else self.y[indices]
         taken.groups = None if self.groups is None else self.groups[indices]
         taken.sample_weight = (None if self.sample_weight is None
                                else self.sample_weight[indices])
@@ -328,22 +370,34 @@ def _resolve(dataset):
                     f"iterator_train=torch.utils.data.DataLoader.")
 
 
-def is_complete(dataset):
-    """True if every target of a TaskDataset (or Subset of one) is labelled.
+def labelled_columns(dataset):
+    """For each target column of a TaskDataset (or Subset of one), whether
+    every sample is labelled in it (bool array).
 
     None when it cannot tell (another dataset type, or no targets).
     """
     if isinstance(dataset, Subset):
         inner = dataset.dataset
         if isinstance(inner, TaskDataset) and inner.y is not None:
-            if not torch.isnan(inner.y).any():
-                return True
-            index = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
-            return not bool(torch.isnan(inner.y[index]).any())
+            labelled = ~torch.isnan(inner.y).any(0)
+            if not labelled.all():
+                index = torch.as_tensor(np.asarray(dataset.indices),
+                                        dtype=torch.long)
+                labelled = ~torch.isnan(inner.y[index]).any(0)
+            return labelled.cpu().numpy()
         return None
     if isinstance(dataset, TaskDataset) and dataset.y is not None:
-        return not bool(torch.isnan(dataset.y).any())
+        return (~torch.isnan(dataset.y).any(0)).cpu().numpy()
     return None
+
+
+def is_complete(dataset):
+    """True if every target of a TaskDataset (or Subset of one) is labelled.
+
+    None when it cannot tell (another dataset type, or no targets).
+    """
+    labelled = labelled_columns(dataset)
+    return None if labelled is None else bool(labelled.all())
 
 
 class BatchIterator:
@@ -370,6 +424,9 @@ class BatchIterator:
         differently for different batch shapes). The caller drops the
         padding rows.
 
+    The net sets :meth:`hand_over_loss_inputs` (the masks its losses read
+    from the targets alone, computed once per epoch rather than per batch).
+
     Examples
     --------
     >>> import numpy as np
@@ -391,6 +448,21 @@ class BatchIterator:
             raise ValueError(f"batch_size must be >= 1, got {batch_size!r}.")
         self.shuffle = shuffle
         self.drop_last = drop_last
+
+    def hand_over_loss_inputs(self, compute):
+        """Hand each batch its rows of ``compute(targets)`` (computed once,
+        from the dataset's targets; see :meth:`TaskDataset.with_loss_inputs`).
+
+        ``compute`` returns a tensor with a row per sample, or None (then
+        nothing changes); a stream, or a dataset without targets, is left
+        as it is. Returns the iterator.
+        """
+        if hasattr(self.dataset, "iter_batches") or self.dataset.y is None:
+            return self
+        loss_inputs = compute(self.dataset.y)
+        if loss_inputs is not None:
+            self.dataset = self.dataset.with_loss_inputs(loss_inputs)
+        return self
 
     def __len__(self):
         n = len(self.dataset)

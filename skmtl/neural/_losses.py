@@ -84,9 +84,19 @@ class TaskLosses:
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
+        # the parts of loss_inputs: the entry counts, then each dependent
+        # task's given_targets (their widths are the types')
+        self.input_widths = [len(self.tasks)]
+        self.input_part = {}
+        for k in sorted(self.children):
+            task = self.tasks[k]
+            self.input_part[k] = len(self.input_widths)
+            self.input_widths.append(task.type_.given_targets(
+                task, torch.zeros((0, task.n_outputs)),
+                torch.zeros(0, dtype=torch.bool)).shape[1])
 
     def __call__(self, outputs, targets, groups=None, complete=None,
-                 sample_weight=None):
+                 sample_weight=None, loss_inputs=None):
         """Task losses and labelled-entry counts.
 
         Parameters
@@ -97,11 +107,15 @@ class TaskLosses:
             Encoded targets, NaN where missing.
         groups : tensor of shape (batch, n_groups), optional
             Integer query ids of the ranking tasks.
-        complete : bool, optional
+        complete : bool or sequence of bool, optional
             Whether every entry of ``targets`` is labelled, when the caller
-            knows it (e.g. for a whole dataset); None checks the batch.
+            knows it (e.g. for a whole dataset), or for each task whether
+            every entry of its columns is; None checks the batch.
         sample_weight : tensor of shape (batch,), optional
             Weight of each row in every task's loss.
+        loss_inputs : tensor of shape (batch, m), optional
+            The batch's rows of :meth:`loss_inputs` (computed from
+            ``targets`` when not given).
 
         Returns
         -------
@@ -114,46 +128,29 @@ class TaskLosses:
             unweighted (then every task has ``batch * n_outputs`` of them).
         """
         outputs = outputs_by_task(outputs, self.names)
+        labelled_tasks = None
+        if complete is not None and not isinstance(complete, bool | np.bool_):
+            labelled_tasks = complete
+            complete = all(complete)
+        if self.children:
+            return self._dependent_losses(outputs, targets, groups, complete,
+                                          labelled_tasks, sample_weight,
+                                          loss_inputs)
         if (self.membership.device != targets.device
                 or self.membership.dtype != targets.dtype):
             self.membership = self.membership.to(targets)
-        missing, labelled_tasks = None, ()
-        if self.children:
-            # A dependent task's loss reads its parents' outputs and labels:
-            # the batch is not complete as a whole, but a task whose columns
-            # are all labelled in it still takes its type's fused loss.
-            reach = self.graph.log_reach(outputs)
-            missing = torch.isnan(targets)
-            if complete:
-                labelled_tasks = range(len(self.tasks))
-            else:
-                labelled_columns = (~missing.any(0)).tolist()
-                labelled_tasks = {k for k, columns in enumerate(self.columns)
-                                  if all(labelled_columns[j] for j in columns)}
-            complete = False
-        elif complete is None:
+        missing = None
+        if complete is None:
             missing = torch.isnan(targets)
             complete = not bool(missing.any())
-        losses, given_counts = [], {}
+        losses = []
         for k, task in enumerate(self.tasks):
             raw = outputs[k]
             if raw.ndim == 1:
                 raw = raw[:, None]
-            column = self.group_columns[k]
-            if column is not None and groups is None:
-                raise ValueError(f"ranking task {task.name!r} ranks within groups "
-                                 f"{task.group!r} but the batch has no query ids.")
-            if k in self.children:
-                losses.append(self._given_loss(
-                    k, raw, targets, missing, reach[k],
-                    None if column is None else groups[:, column], sample_weight,
-                    given_counts))
-                continue
             losses.append(task.loss_fn(
-                raw, targets[:, self.slices[k]],
-                groups=None if column is None else groups[:, column],
-                sample_weight=sample_weight,
-                complete=complete or k in labelled_tasks))
+                raw, targets[:, self.slices[k]], groups=self._groups(k, groups),
+                sample_weight=sample_weight, complete=complete))
         if complete and sample_weight is None:
             return torch.stack(losses), None
         with torch.no_grad():
@@ -163,25 +160,88 @@ class TaskLosses:
             if sample_weight is not None:
                 present = present * sample_weight[:, None]
             counts = present.sum(0) @ self.membership
-            for k, count in given_counts.items():
-                counts[k] = count
         return torch.stack(losses), counts
 
-    def _given_loss(self, k, raw, targets, missing, reach, groups, sample_weight,
-                    counts):
-        """Loss of a dependent task (its type's ``given_loss``); records in
-        ``counts`` the weighted number of entries it covers."""
-        task = self.tasks[k]
-        target = targets[:, self.slices[k]]
-        negative = self.graph.path_negative(targets, k, missing)
-        log_reach, log_not_reach = reach
-        loss = task.type_.given_loss(task, raw, target, log_reach, log_not_reach,
-                                     negative, groups=groups,
-                                     sample_weight=sample_weight)
-        with torch.no_grad():
-            entries = task.type_.given_entries(task, target, negative).to(
-                self.membership.dtype)
-            if sample_weight is not None:
-                entries = entries * sample_weight[:, None]
-            counts[k] = entries.sum()
-        return loss
+    def _groups(self, k, groups):
+        """Task ``k``'s query ids in the batch (None for a task without)."""
+        column = self.group_columns[k]
+        if column is None:
+            return None
+        if groups is None:
+            task = self.tasks[k]
+            raise ValueError(f"ranking task {task.name!r} ranks within groups "
+                             f"{task.group!r} but the batch has no query ids.")
+        return groups[:, column]
+
+    def loss_inputs(self, targets):
+        """What the losses read from the targets alone, for each row.
+
+        The losses of dependent tasks (``Task(..., given=parent)``) need
+        masks of their parents' labels; they are computed here, once for a
+        whole dataset (:class:`~skmtl.neural.BatchIterator` hands each
+        batch its rows), rather than from every batch.
+
+        Parameters
+        ----------
+        targets : tensor of shape (n, n_outputs)
+            Encoded targets, NaN where missing.
+
+        Returns
+        -------
+        loss_inputs : tensor of shape (n, m) or None
+            The labelled entries of each task in the row (``n_tasks``
+            columns; a dependent task's are its type's ``given_entries``),
+            then each dependent task's ``given_targets``; None when no task
+            depends on another.
+        """
+        if not self.children:
+            return None
+        missing = torch.isnan(targets)
+        present = (~missing).to(targets.dtype)
+        entries = present @ self.membership.to(present)
+        given = []
+        for k in sorted(self.children):
+            task = self.tasks[k]
+            negative = self.graph.path_negative(targets, k, missing)
+            columns = task.type_.given_targets(
+                task, targets[:, self.slices[k]], negative).to(targets.dtype)
+            entries[:, k] = task.type_.given_entries(task, columns).sum(1)
+            given.append(columns)
+        return torch.cat([entries] + given, dim=1)
+
+    def _dependent_losses(self, outputs, targets, groups, complete, labelled_tasks,
+                          sample_weight, loss_inputs):
+        """``__call__`` when a task depends on another: its loss reads its
+        parents' outputs and the rows' ``loss_inputs``."""
+        if labelled_tasks is None:
+            # the batch is not complete as a whole, but a task whose columns
+            # are all labelled in it still takes its type's fused loss
+            labelled_tasks = [True] * len(self.tasks)
+            if not complete:
+                labelled_columns = (~torch.isnan(targets).any(0)).tolist()
+                labelled_tasks = [all(labelled_columns[j] for j in columns)
+                                  for columns in self.columns]
+        if loss_inputs is None:
+            loss_inputs = self.loss_inputs(targets)
+        parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
+        reach = self.graph.log_reach(outputs)
+        losses = []
+        for k, task in enumerate(self.tasks):
+            raw = outputs[k]
+            if raw.ndim == 1:
+                raw = raw[:, None]
+            task_groups = self._groups(k, groups)
+            if k in self.input_part:
+                log_reach, log_not_reach = reach[k]
+                losses.append(task.type_.given_loss(
+                    task, raw, parts[self.input_part[k]], log_reach, log_not_reach,
+                    groups=task_groups, sample_weight=sample_weight))
+                continue
+            losses.append(task.loss_fn(
+                raw, targets[:, self.slices[k]], groups=task_groups,
+                sample_weight=sample_weight, complete=labelled_tasks[k]))
+        # loss_inputs come from the targets alone: no gradient to track
+        entries = parts[0]
+        if sample_weight is not None:
+            entries = entries * sample_weight[:, None]
+        return torch.stack(losses), entries.sum(0)

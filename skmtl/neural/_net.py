@@ -6,13 +6,13 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_device, to_tensor
 
 from ..base import assemble_predictions
 from ._callbacks import DivergenceGuard, StarvationMonitor
 from ._checkpoints import find_per_task_checkpoint
-from ._data import BatchIterator, TaskDataset, is_complete, n_rows
+from ._data import BatchIterator, TaskDataset, labelled_columns, n_rows
 from ._losses import TaskLosses, outputs_by_task
 from .weighting import resolve_weighting
 
@@ -45,11 +45,12 @@ def check_device(device):
 
 
 def split_batch_targets(y_true):
-    """``(targets, groups, sample_weight)`` of a batch's ``y`` (see TaskDataset)."""
+    """``(targets, groups, sample_weight, loss_inputs)`` of a batch's ``y``
+    (see TaskDataset)."""
     if isinstance(y_true, dict):
         return (y_true["targets"], y_true.get("groups"),
-                y_true.get("sample_weight"))
-    return y_true, None, None
+                y_true.get("sample_weight"), y_true.get("loss_inputs"))
+    return y_true, None, None, None
 
 
 def _implements(callback, method_name):
@@ -199,7 +200,8 @@ class MultiTaskNet(NeuralNet):
 
     # per-epoch accumulators and the current batch: tensors on the training
     # device, rebuilt every epoch, never pickled
-    _TRANSIENT = ("epoch_sums_", "complete_", "train_batch_", "listeners_")
+    _TRANSIENT = ("epoch_sums_", "complete_", "checked_datasets_", "train_batch_",
+                  "listeners_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -228,13 +230,17 @@ class MultiTaskNet(NeuralNet):
         as :class:`skorch.callbacks.Callback` defines it (a no-op): most
         callbacks act once per epoch, and a batch notifies three times."""
         getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._listeners(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name):
+        """The callbacks that do something in ``method_name``."""
         listeners = vars(self).setdefault("listeners_", {})
         callbacks = listeners.get(method_name)
         if callbacks is None:
             callbacks = listeners[method_name] = [
                 cb for _, cb in self.callbacks_ if _implements(cb, method_name)]
-        for cb in callbacks:
-            getattr(cb, method_name)(self, **cb_kwargs)
+        return callbacks
 
     def initialize(self):
         check_device(self.device)
@@ -344,13 +350,18 @@ class MultiTaskNet(NeuralNet):
             sample weights); None when every entry is labelled and the batch
             is unweighted.
         """
-        targets, groups, weights = (
-            None if part is None else to_device(part, self.device)
-            for part in split_batch_targets(y_true))
+        device = torch.device(self.device) if self.device is not None else None
+        targets, groups, weights, loss_inputs = (
+            part if part is None or device is None or (
+                isinstance(part, torch.Tensor) and part.device == device)
+            else to_device(part, device) for part in split_batch_targets(y_true))
         complete = getattr(self, "complete_", {}).get(
             "train" if training else "valid")
+        # loss inputs exist only where the criterion computed them (see
+        # get_iterator)
+        extra = {} if loss_inputs is None else {"loss_inputs": loss_inputs}
         return self.criterion_(y_pred, targets, groups, complete=complete,
-                               sample_weight=weights)
+                               sample_weight=weights, **extra)
 
     def batch_task_losses(self, X, y, parameters=None, training=True):
         """Per-task losses of the module on a batch (tensor of shape (n_tasks,)).
@@ -411,6 +422,26 @@ class MultiTaskNet(NeuralNet):
 
     # -- steps ---------------------------------------------------------------
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, counting each batch's rows with :func:`n_rows`
+        for tensors and dicts of them: skorch's generic ``get_len`` walks
+        the batch's structure, which on every batch costs about what a small
+        layer does."""
+        if iterator is None:
+            return
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            Xb = batch[0] if isinstance(batch, tuple | list) else batch
+            self.history.record_batch(
+                prefix + "_batch_size",
+                n_rows(Xb) if isinstance(Xb, torch.Tensor | dict) else get_len(Xb))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
+
     def train_step_single(self, batch, **fit_params):
         self._set_mode(True)
         Xi, yi = unpack_data(batch)
@@ -446,8 +477,25 @@ class MultiTaskNet(NeuralNet):
         self.epoch_sums_ = {
             p: [torch.zeros(n, device=device), torch.zeros(n, device=device),
                 torch.zeros(n, device=device), 0] for p in ("train", "valid")}
-        self.complete_ = {"train": is_complete(dataset_train),
-                          "valid": is_complete(dataset_valid)}
+        # a fit's datasets stay the same from epoch to epoch: checked once
+        checked = vars(self).setdefault("checked_datasets_", {})
+        self.complete_ = {}
+        for prefix, dataset in (("train", dataset_train), ("valid", dataset_valid)):
+            if prefix not in checked or checked[prefix][0] is not dataset:
+                checked[prefix] = (dataset, self._completeness(dataset))
+            self.complete_[prefix] = checked[prefix][1]
+
+    def _completeness(self, dataset):
+        """Whether every target of ``dataset`` is labelled, for each task
+        when the criterion is :class:`TaskLosses` (a task whose columns are
+        complete takes its type's fused loss, whatever the other tasks),
+        else as one bool; None when it cannot tell."""
+        labelled = labelled_columns(dataset)
+        if labelled is None:
+            return None
+        if isinstance(self.criterion_, TaskLosses):
+            return tuple(bool(labelled[task.columns_].all()) for task in self.tasks)
+        return bool(labelled.all())
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,
@@ -471,11 +519,27 @@ class MultiTaskNet(NeuralNet):
         if train_means is not None:
             self.weighting_.on_epoch_end(self, train_means)
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.checked_datasets_ = {}
+
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         self.train_batch_ = None
+        self.checked_datasets_ = {}
 
     # -- prediction ----------------------------------------------------------
+
+    def get_iterator(self, dataset, training=False):
+        """skorch's iterator; a :class:`BatchIterator` also hands each batch
+        its rows of the criterion's ``loss_inputs`` (what the losses read
+        from the targets alone, such as the masks of dependent tasks:
+        computed once per epoch instead of once per batch)."""
+        iterator = super().get_iterator(dataset, training=training)
+        compute = getattr(getattr(self, "criterion_", None), "loss_inputs", None)
+        if isinstance(iterator, BatchIterator) and callable(compute):
+            iterator.hand_over_loss_inputs(compute)
+        return iterator
 
     def get_dataset(self, X, y=None):
         if (y is None and self.dataset is TaskDataset
