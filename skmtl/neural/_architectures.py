@@ -48,26 +48,18 @@ def _head(in_features, out_features, hidden):
     return nn.Sequential(*layers)
 
 
-def _head_with_first_linear(head, x):
-    """``head(x)``, and ``(output, layer)`` of the head's first linear layer
-    when the head is a plain ``nn.Sequential`` that begins with one (after
-    an optional ``nn.Flatten``, as :func:`_head` builds it), else None.
-
-    The layers are applied one after the other, as ``nn.Sequential`` does.
-    """
-    if (type(head) is not nn.Sequential or head._forward_hooks
-            or head._forward_pre_hooks):
-        return head(x), None
+def _linear_layer(head):
+    """The head's linear layer when the head is one (a ``nn.Linear``, or a
+    ``nn.Sequential`` of an optional ``nn.Flatten`` and one ``nn.Linear``, as
+    :func:`_head` builds it without hidden layers), else None."""
+    if type(head) is nn.Linear:
+        return head
+    if type(head) is not nn.Sequential:
+        return None
     layers = list(head)
-    start = 1 if layers and type(layers[0]) is nn.Flatten else 0
-    if len(layers) <= start or type(layers[start]) is not nn.Linear:
-        return head(x), None
-    for layer in layers[:start]:
-        x = layer(x)
-    output = first = layers[start](x)
-    for layer in layers[start + 1:]:
-        output = layer(output)
-    return output, (first, layers[start])
+    if layers and type(layers[0]) is nn.Flatten:
+        layers = layers[1:]
+    return layers[0] if len(layers) == 1 and type(layers[0]) is nn.Linear else None
 
 
 class MultiTaskModule(nn.Module):
@@ -216,15 +208,12 @@ class MultiTaskModule(nn.Module):
         if not (self.training and torch.is_grad_enabled()):
             return tuple(head(features) for head in self.heads)
         inputs = [features.view_as(features) for _ in self.heads]
-        outputs, factors = [], []
-        for head, x in zip(self.heads, inputs):
-            output, factor = _head_with_first_linear(head, x)
-            outputs.append(output)
-            factors.append(factor)
-        if any(factor is None for factor in factors):
-            factors = None
+        outputs = tuple(head(x) for head, x in zip(self.heads, inputs))
+        layers = [_linear_layer(head) for head in self.heads]
+        factors = (None if any(layer is None for layer in layers)
+                   else list(zip(outputs, layers)))
         self._representation = (features, inputs, factors)
-        return tuple(outputs)
+        return outputs
 
     def _recorded_representation(self, per_task):
         recorded = getattr(self, "_representation", None)
@@ -235,15 +224,15 @@ class MultiTaskModule(nn.Module):
         return list(recorded[1]) if per_task else recorded[0]
 
     def _head_factors(self):
-        """Each head's first linear layer and its output in the last training
-        forward pass, ``[(output, layer), ...]``, or None.
+        """Each head's output and linear layer in the last training forward
+        pass, ``[(output, layer), ...]``, or None.
 
-        Task ``k``'s gradient of the representation is then
-        ``dL_k/d output @ layer.weight`` (flattened as the head flattens
-        it): the representation form of the gradient-level strategies
-        computes their Gram matrix and combination from these factors
-        without forming the gradients. None when a head does not begin with
-        a linear layer (after an optional ``nn.Flatten``).
+        With linear heads (``head_hidden=()``, the default), task ``k``'s
+        gradient of the representation is ``dL_k/d output @ layer.weight``
+        (flattened as the head flattens it): the representation form of the
+        gradient-level strategies computes their Gram matrix and combination
+        from these factors without forming the gradients. None when a head
+        is not one linear layer (after an optional ``nn.Flatten``).
         """
         recorded = getattr(self, "_representation", None)
         return None if recorded is None else recorded[2]

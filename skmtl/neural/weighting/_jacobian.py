@@ -27,7 +27,13 @@ flattened; :func:`representation_jacobian`), the strategy combines them
 into one gradient of ``h``, and one backward pass of it through the trunk
 writes the shared parameters' gradients (:func:`representation_backward`):
 LibMTL's ``rep_grad``. No per-task pass through the trunk, no parameter
-Jacobian.
+Jacobian. When each head is a linear layer ``z_k = h A_k^T + b_k``
+(:class:`~skmtl.neural.HardSharing`'s default heads), task ``k``'s row is
+``dL_k/dz_k A_k`` and is kept as these two factors (:class:`FactoredRows`):
+the backward pass through the heads stops at the ``z_k``, and the Gram
+matrix and the combination cost ``batch × (sum of the heads' widths)²``
+operations instead of ``n_tasks² × batch × features`` and a copy of the
+rows, which on a small network cost as much as the rest of the step.
 """
 
 import numpy as np
@@ -201,8 +207,9 @@ def representation_jacobian(task_losses, module, others, owner,
     gradients of ``sum_k L_k``); a module that records ``h`` without one
     alias per head costs one pass through the heads per task.
 
-    With ``factored`` and heads that begin with a linear layer (recorded by
-    the module's ``_head_factors``, e.g. :class:`~skmtl.neural.HardSharing`),
+    With ``factored`` and heads that are linear layers (recorded by the
+    module's ``_head_factors``: :class:`~skmtl.neural.HardSharing` with
+    ``head_hidden=()``, the default),
     the pass stops at those layers' outputs ``z_k = h A_k^T + b_k``: task
     ``k``'s row is ``dL_k/dz_k A_k``, kept as its two factors
     (:class:`FactoredRows`), whose Gram matrix and combinations cost
@@ -545,7 +552,11 @@ class GradientWeighting(_StepAveraged):
     pass of ``d`` through the trunk writes the shared parameters'
     gradients (:func:`representation_backward`): no pass per task through
     the trunk, no parameter Jacobian in memory, so a step costs about as
-    much as an equal-weight one. It is LibMTL's ``rep_grad`` and, for MGDA,
+    much as an equal-weight one (the rows are kept as two small factors
+    per task when the heads are linear layers,
+    :class:`FactoredRows`; a strategy whose heads are trained on
+    ``sum_k w_k L_k`` takes that loss's backward pass through the whole
+    network instead). It is LibMTL's ``rep_grad`` and, for MGDA,
     Sener & Koltun's upper bound (:class:`MGDAUB`). The combination then
     sees the tasks' conflicts in ``h``, not in the parameters: its
     direction is not the parameter-space method's (the guide's score

@@ -220,11 +220,11 @@ def test_the_representation_form_needs_one_shared_representation(architecture,
 # -- the factored rows of the representation form ---------------------------
 
 
-def _hidden_heads_losses(seed=0):
-    """A HardSharing step whose heads have a hidden layer and 3, 1 and 2
-    outputs; the losses of its training forward pass."""
+def _linear_heads_losses(seed=0):
+    """A HardSharing step whose linear heads have 3, 1 and 2 outputs; the
+    losses of its training forward pass."""
     torch.manual_seed(seed)
-    module = HardSharing([3, 1, 2], input_shape=(5,), head_hidden=(4,)).train()
+    module = HardSharing([3, 1, 2], input_shape=(5,)).train()
     X = torch.randn(16, 5)
     outputs = module(X)
     losses = torch.stack([((k + 1) * out - 0.5).pow(2).mean()
@@ -233,7 +233,7 @@ def _hidden_heads_losses(seed=0):
 
 
 def test_factored_rows_give_the_rows_gram_and_combinations():
-    module, losses = _hidden_heads_losses()
+    module, losses = _linear_heads_losses()
     features, aliases = module.shared_representation(), module.shared_representation(
         per_task=True)
     dense, _ = jacobian_module.representation_gradients(losses, aliases)
@@ -270,14 +270,21 @@ def test_a_step_on_factored_rows_equals_one_on_the_rows(name):
     strategy = (MGDAUB() if name == "mgda_ub"
                 else WEIGHTINGS[name](on="representation"))
     X, Y = _three_tasks()
-    net, W_grad, b_grad = _representation_step(strategy, X, Y, module__head_hidden=(4,))
+    net, W_grad, b_grad = _representation_step(strategy, X, Y)
     assert jacobian_module._head_factors(net.module_) is not None
-    assert len(net.module_.heads[0]) == 4   # flatten, linear, relu, linear
     dense, W_dense, b_dense = _representation_step(strategy, X, Y,
-                                                   module__head_hidden=(4,),
                                                    architecture=_DenseRows)
     assert jacobian_module._head_factors(dense.module_) is None
     np.testing.assert_allclose(W_grad, W_dense, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(b_grad, b_dense, rtol=1e-5, atol=1e-7)
     for p, q in zip(net.module_.heads.parameters(), dense.module_.heads.parameters()):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_heads_with_hidden_layers_have_no_factors():
+    X, Y = _three_tasks()
+    net, W_grad, _ = _representation_step(PCGrad(on="representation"), X, Y,
+                                          module__head_hidden=(4,))
+    assert len(net.module_.heads[0]) == 4   # flatten, linear, relu, linear
+    assert jacobian_module._head_factors(net.module_) is None
+    assert np.isfinite(W_grad).all() and np.abs(W_grad).max() > 0
