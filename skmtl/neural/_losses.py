@@ -84,6 +84,9 @@ class TaskLosses:
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
+        # per task: (type, columns, query-id column, its part of loss_inputs
+        # for a dependent task)
+        self._steps = None
         # the parts of loss_inputs: the entry counts, then each dependent
         # task's given_targets (their widths are the types')
         self.input_widths = [len(self.tasks)]
@@ -162,6 +165,15 @@ class TaskLosses:
             counts = present.sum(0) @ self.membership
         return torch.stack(losses), counts
 
+    def _task_steps(self):
+        """Per task, what a batch's loss needs: ``(task, type, columns, part
+        of loss_inputs or None)``, looked up once (a batch's loss runs in
+        the training loop's cold caches, where every lookup counts)."""
+        if self._steps is None:
+            self._steps = [(task, task.type_, self.slices[k], self.input_part.get(k))
+                           for k, task in enumerate(self.tasks)]
+        return self._steps
+
     def _groups(self, k, groups):
         """Task ``k``'s query ids in the batch (None for a task without)."""
         column = self.group_columns[k]
@@ -226,20 +238,21 @@ class TaskLosses:
         parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
         reach = self.graph.log_reach(outputs)
         losses = []
-        for k, task in enumerate(self.tasks):
+        for k, (task, type_, columns, part) in enumerate(self._task_steps()):
             raw = outputs[k]
             if raw.ndim == 1:
                 raw = raw[:, None]
-            task_groups = self._groups(k, groups)
-            if k in self.input_part:
+            task_groups = (None if self.group_columns[k] is None
+                           else self._groups(k, groups))
+            if part is not None:
                 log_reach, log_not_reach = reach[k]
-                losses.append(task.type_.given_loss(
-                    task, raw, parts[self.input_part[k]], log_reach, log_not_reach,
+                losses.append(type_.given_loss(
+                    task, raw, parts[part], log_reach, log_not_reach,
                     groups=task_groups, sample_weight=sample_weight))
-                continue
-            losses.append(task.loss_fn(
-                raw, targets[:, self.slices[k]], groups=task_groups,
-                sample_weight=sample_weight, complete=labelled_tasks[k]))
+            else:
+                losses.append(type_.loss(
+                    task, raw, targets[:, columns], groups=task_groups,
+                    sample_weight=sample_weight, complete=labelled_tasks[k]))
         # loss_inputs come from the targets alone: no gradient to track
         entries = parts[0]
         if sample_weight is not None:
