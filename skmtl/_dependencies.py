@@ -200,18 +200,17 @@ class TaskGraph:
 
     def binary_parent_events(self):
         """``{task: (parent, event code)}`` of the dependent tasks whose
-        parent path is one event of a binary task without parent, that have
-        no dependent task themselves: their ``R`` is ``sigmoid(a)``, ``a``
-        the parent's logit of the event."""
+        parent path is one event of a binary task without parent: their
+        ``R`` is ``sigmoid(a)``, ``a`` the parent's logit of the event."""
         from .tasks import Binary
 
-        has_children = {p for p, _ in filter(None, self.parents)}
-        events = {}
-        for k, p, code, parent in self._reach_steps():
-            if (self.parents[p] is None and k not in has_children
-                    and type(parent.type_).event_log_proba is Binary.event_log_proba):
-                events[k] = (p, code)
-        return events
+        return {k: (p, code) for k, p, code, parent in self._reach_steps()
+                if self.parents[p] is None
+                and type(parent.type_).event_log_proba is Binary.event_log_proba}
+
+    def has_dependents(self, k):
+        """Whether a task depends on task ``k``."""
+        return any(parent is not None and parent[0] == k for parent in self.parents)
 
     def _reach_steps(self):
         """``(task, parent, event code, parent task)`` of each dependent task,

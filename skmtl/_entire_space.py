@@ -42,14 +42,14 @@ def entire_space_loss(raw, log_reach, log_not_reach, joint, weight, parent_logit
 
     Notes
     -----
-    With ``t = exp(log (1 - R) - log (1 - q)) = (1 - R) / (1 - q)``,
-    ``dL/dz = w (sigmoid(z) - y) / sum w``, ``dz/dlog R = t``, ``dz/dlog (1
-    - R) = -t``, ``dz/da = t (sigmoid(-a) + sigmoid(a)) = t`` and ``dz/draw
-    = sigmoid(-raw) + s sigmoid(raw) = sigmoid(-raw) (1 + exp(z))``, ``s =
-    R sigmoid(-raw) / (1 - q) = 1 - t``; the last as ``exp(l) + exp(l +
-    z)``, ``l = log sigmoid(-raw)``, where neither term overflows. When the
-    gradient itself is differentiated (``create_graph=True``), the backward
-    pass differentiates the torch formula instead.
+    With ``t = exp(log (1 - R) - log (1 - q)) = (1 - R) / (1 - q)`` and
+    ``s = R sigmoid(-raw) / (1 - q) = 1 - t``: ``dL/dz = w (sigmoid(z) - y)
+    / sum w``, ``dz/dlog R = t``, ``dz/dlog (1 - R) = -t``, ``dz/da = t
+    (sigmoid(-a) + sigmoid(a)) = t`` and ``dz/draw = sigmoid(-raw) + s
+    sigmoid(raw) = 1 - t sigmoid(raw)`` (where ``t sigmoid(raw)`` nears 1,
+    its error is that of rounding ``dL/dz``). When the gradient itself is
+    differentiated (``create_graph=True``), the backward pass
+    differentiates the torch formula instead.
     """
     if parent_logit is not None:
         inputs = (raw, parent_logit)
@@ -86,20 +86,18 @@ def _total(weight):
 
 
 def _loss_and_gradients(raw, log_reach, log_not_reach, joint, weight):
-    """The loss, ``sum w`` and ``(dL/draw, dL/dlog R)`` times ``sum w``
-    (``dL/dlog (1 - R) = -dL/dlog R``), without a graph."""
-    log_p = F.logsigmoid(raw)
-    log_q = log_reach + log_p
+    """The loss and ``(dL/draw, dL/dlog R)`` (``dL/dlog (1 - R) = -dL/dlog
+    R``), without a graph."""
+    log_q = log_reach + F.logsigmoid(raw)
     log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
     z = log_q - log_not_q
     total = _total(weight)
     loss = F.binary_cross_entropy_with_logits(
         z, joint, weight=weight, reduction="sum").div_(total)
-    grad_z = torch.sigmoid(z).sub_(joint).mul_(weight)
+    grad_z = torch.sigmoid(z).sub_(joint).mul_(weight).div_(total)
     grad_reach = torch.sub(log_not_reach, log_not_q).exp_().mul_(grad_z)
-    log_not_p = log_p.sub_(raw)
-    grad_raw = torch.add(log_not_p, z).exp_().add_(log_not_p.exp_()).mul_(grad_z)
-    return loss, total, grad_raw, grad_reach
+    grad_raw = torch.addcmul(grad_z, grad_reach, torch.sigmoid(raw), value=-1)
+    return loss, grad_raw, grad_reach
 
 
 class _EntireSpaceLoss(torch.autograd.Function):
@@ -107,9 +105,10 @@ class _EntireSpaceLoss(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, raw, log_reach, log_not_reach, joint, weight):
-        loss, total, grad_raw, grad_reach = _loss_and_gradients(
+        loss, grad_raw, grad_reach = _loss_and_gradients(
             raw, log_reach, log_not_reach, joint, weight)
-        ctx.save_for_backward(grad_raw, grad_reach, total)
+        # attributes, not save_for_backward: computed here, never modified
+        ctx.gradients = grad_raw, grad_reach
         ctx.inputs = (raw, log_reach, log_not_reach, joint, weight)
         return loss
 
@@ -117,12 +116,10 @@ class _EntireSpaceLoss(torch.autograd.Function):
     def backward(ctx, grad):
         if torch.is_grad_enabled():
             return _recorded_gradients(ctx.inputs, ctx.needs_input_grad, grad)
-        grad_raw, grad_reach, total = ctx.saved_tensors
-        raw, log_reach, log_not_reach = ctx.inputs[:3]
-        scale = grad / total
-        grad_reach = grad_reach * scale
-        return (grad_raw * scale, grad_reach.sum_to_size(log_reach.shape),
-                (-grad_reach).sum_to_size(log_not_reach.shape), None, None)
+        grad_raw, grad_reach = ctx.gradients
+        grad_reach = grad_reach * grad
+        return (grad_raw * grad, grad_reach.sum_to_size(ctx.inputs[1].shape),
+                (-grad_reach).sum_to_size(ctx.inputs[2].shape), None, None)
 
 
 class _ParentLogitLoss(torch.autograd.Function):
@@ -131,9 +128,9 @@ class _ParentLogitLoss(torch.autograd.Function):
     @staticmethod
     def forward(ctx, raw, parent_logit, joint, weight):
         log_reach = F.logsigmoid(parent_logit)
-        loss, total, grad_raw, grad_reach = _loss_and_gradients(
+        loss, grad_raw, grad_reach = _loss_and_gradients(
             raw, log_reach, log_reach - parent_logit, joint, weight)
-        ctx.save_for_backward(grad_raw, grad_reach, total)
+        ctx.gradients = grad_raw, grad_reach
         ctx.inputs = (raw, parent_logit, joint, weight)
         return loss
 
@@ -141,15 +138,17 @@ class _ParentLogitLoss(torch.autograd.Function):
     def backward(ctx, grad):
         if torch.is_grad_enabled():
             return _recorded_gradients(ctx.inputs, ctx.needs_input_grad, grad)
-        grad_raw, grad_reach, total = ctx.saved_tensors
-        scale = grad / total
-        return (grad_raw * scale,
-                (grad_reach * scale).sum_to_size(ctx.inputs[1].shape), None, None)
+        grad_raw, grad_reach = ctx.gradients
+        return (grad_raw * grad,
+                (grad_reach * grad).sum_to_size(ctx.inputs[1].shape), None, None)
 
 
 def _recorded_gradients(inputs, needs_input_grad, grad):
     """The gradients through the torch formula, recorded (for
     ``create_graph=True``)."""
+    # aliases: the partial derivatives, where an input is computed from
+    # another (log (1 - R) from log R), not the total ones
+    inputs = [x.view_as(x) for x in inputs]
     wanted = [x for x, needed in zip(inputs, needs_input_grad) if needed]
     grads = iter(torch.autograd.grad(_reference(*inputs), wanted, grad,
                                      create_graph=True, allow_unused=True))

@@ -92,6 +92,9 @@ class TaskLosses:
             k: event for k, event in self.graph.binary_parent_events().items()
             if type(self.tasks[k].type_).given_loss is Binary.given_loss
             and self.tasks[k].counterfactual is None}
+        # their log R is not needed, unless for a task below them
+        self._skip_reach = frozenset(k for k in self.parent_logit_tasks
+                                     if not self.graph.has_dependents(k))
         # per task: (type, columns, query-id column, its part of loss_inputs
         # for a dependent task)
         self._steps = None
@@ -254,7 +257,7 @@ class TaskLosses:
         if loss_inputs is None:
             loss_inputs = self.loss_inputs(targets)
         parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
-        reach = self.graph.log_reach(outputs, skip=self.parent_logit_tasks)
+        reach = self.graph.log_reach(outputs, skip=self._skip_reach)
         losses = []
         for k, (task, type_, columns, part) in enumerate(self._task_steps()):
             raw = outputs[k]
