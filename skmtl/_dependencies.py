@@ -170,10 +170,9 @@ class TaskGraph:
             reach[k] = event if reach[p] is None else reach[p] * event
         return reach
 
-    def log_reach(self, raw_per_task, skip=()):
+    def log_reach(self, raw_per_task):
         """For each task, ``(log R, log (1 - R))`` of ``R = P(parent path)``,
-        torch tensors ``(n, 1)`` (None for a task without parent, and for
-        the tasks in ``skip``, which must have no dependent task).
+        torch tensors ``(n, 1)`` (None for a task without parent).
 
         Along a chain, ``R_child = R_parent p`` with ``p`` the parent's event
         probability: ``log R_child = log R_parent + log p`` and ``log (1 -
@@ -184,8 +183,6 @@ class TaskGraph:
 
         reach = [None] * len(self.tasks)
         for k, p, code, parent in self._reach_steps():
-            if k in skip:
-                continue
             raw = raw_per_task[p]
             if raw.ndim == 1:
                 raw = raw[:, None]
@@ -197,20 +194,6 @@ class TaskGraph:
                 reach[k] = (log_r + log_p,
                             torch.logaddexp(log_not_r, log_r + log_not_p))
         return reach
-
-    def binary_parent_events(self):
-        """``{task: (parent, event code)}`` of the dependent tasks whose
-        parent path is one event of a binary task without parent: their
-        ``R`` is ``sigmoid(a)``, ``a`` the parent's logit of the event."""
-        from .tasks import Binary
-
-        return {k: (p, code) for k, p, code, parent in self._reach_steps()
-                if self.parents[p] is None
-                and type(parent.type_).event_log_proba is Binary.event_log_proba}
-
-    def has_dependents(self, k):
-        """Whether a task depends on task ``k``."""
-        return any(parent is not None and parent[0] == k for parent in self.parents)
 
     def _reach_steps(self):
         """``(task, parent, event code, parent task)`` of each dependent task,

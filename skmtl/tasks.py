@@ -783,7 +783,7 @@ class Binary(_Categorical):
         return given.narrow(1, n, n)  # where the joint label is known
 
     def given_loss(self, task, raw, given, log_reach, log_not_reach, groups=None,
-                   sample_weight=None, parent_logit=None):
+                   sample_weight=None):
         """Entire-space loss (ESMM): the log-loss of the joint probability.
 
         With ``R = P(parent path)`` and ``p = sigmoid(raw) = P(task |
@@ -806,16 +806,9 @@ class Binary(_Categorical):
         imputation loss ``sum_D o_i (e_i - e~_i)^2 / R_i / |D|``, with
         ``e~_i`` the imputed error, the task's last raw output (see
         ``_doubly_robust_loss``).
-
-        When the parent path is one binary event, the training loop may
-        pass its logit ``a`` as ``parent_logit`` instead of ``log_reach``
-        and ``log_not_reach`` (``log sigmoid(a)`` and ``log sigmoid(-a)``,
-        then computed in the same autograd node as the loss; without
-        ``counterfactual``).
         """
         import torch
-
-        from ._entire_space import entire_space_loss
+        import torch.nn.functional as F
 
         full = raw
         raw = self._logits(task, raw)
@@ -823,11 +816,14 @@ class Binary(_Categorical):
         if given.dtype != raw.dtype:
             given = given.to(raw.dtype)
         joint, known = given.narrow(1, 0, n), given.narrow(1, n, n)
+        log_q = log_reach + F.logsigmoid(raw)
+        log_not_q = torch.logaddexp(log_not_reach, log_q - raw)
+        # The log-loss of q is the logistic loss of its logit log q - log
+        # (1 - q): one fused operation.
         weight = known if sample_weight is None else known * sample_weight[:, None]
-        # one autograd node with the analytic gradients (the training loop
-        # runs it on every batch)
-        loss = entire_space_loss(raw, log_reach, log_not_reach, joint, weight,
-                                 parent_logit=parent_logit)
+        loss = F.binary_cross_entropy_with_logits(
+            log_q - log_not_q, joint, weight=weight, reduction="sum") / \
+            weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
         if not task.conditional_weight:
             return loss
         # where the task is labelled and the parent path happened, its label

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 from .._dependencies import TaskGraph
-from ..tasks import Binary
 from ._data import group_names
 
 __all__ = ["TaskLosses", "outputs_by_task"]
@@ -85,16 +84,6 @@ class TaskLosses:
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
-        # binary entire-space tasks under one binary event: the parent's
-        # logit goes to their loss, which computes log R and log (1 - R) in
-        # the same autograd node
-        self.parent_logit_tasks = {
-            k: event for k, event in self.graph.binary_parent_events().items()
-            if type(self.tasks[k].type_).given_loss is Binary.given_loss
-            and self.tasks[k].counterfactual is None}
-        # their log R is not needed, unless for a task below them
-        self._skip_reach = frozenset(k for k in self.parent_logit_tasks
-                                     if not self.graph.has_dependents(k))
         # per task: (type, columns, query-id column, its part of loss_inputs
         # for a dependent task)
         self._steps = None
@@ -185,16 +174,6 @@ class TaskLosses:
                            for k, task in enumerate(self.tasks)]
         return self._steps
 
-    def _parent_logit(self, k, outputs):
-        """The logit of the binary event task ``k`` depends on."""
-        p, code = self.parent_logit_tasks[k]
-        parent = self.tasks[p]
-        raw = outputs[p]
-        if raw.ndim == 1:
-            raw = raw[:, None]
-        raw = parent.type_._logits(parent, raw)
-        return raw if code == 1 else -raw
-
     def _groups(self, k, groups):
         """Task ``k``'s query ids in the batch (None for a task without)."""
         column = self.group_columns[k]
@@ -257,7 +236,7 @@ class TaskLosses:
         if loss_inputs is None:
             loss_inputs = self.loss_inputs(targets)
         parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
-        reach = self.graph.log_reach(outputs, skip=self._skip_reach)
+        reach = self.graph.log_reach(outputs)
         losses = []
         for k, (task, type_, columns, part) in enumerate(self._task_steps()):
             raw = outputs[k]
@@ -265,12 +244,7 @@ class TaskLosses:
                 raw = raw[:, None]
             task_groups = (None if self.group_columns[k] is None
                            else self._groups(k, groups))
-            if k in self.parent_logit_tasks:
-                losses.append(type_.given_loss(
-                    task, raw, parts[part], None, None, groups=task_groups,
-                    sample_weight=sample_weight,
-                    parent_logit=self._parent_logit(k, outputs)))
-            elif part is not None:
+            if part is not None:
                 log_reach, log_not_reach = reach[k]
                 losses.append(type_.given_loss(
                     task, raw, parts[part], log_reach, log_not_reach,
