@@ -82,6 +82,10 @@ class TaskGraph:
             code = self.tasks[p].type_.event_code(self.tasks[p], task.given_event)
             self.parents.append((p, code))
         self.order = self._topological_order(names)
+        # (task, parent, event code, parent task) of each dependent task,
+        # parents first
+        self.reach_steps = [(k, *self.parents[k], self.tasks[self.parents[k][0]])
+                            for k in self.order if self.parents[k] is not None]
         self.paths = [[] for _ in self.tasks]
         for k in self.order:
             if self.parents[k] is not None:
@@ -182,7 +186,7 @@ class TaskGraph:
         import torch
 
         reach = [None] * len(self.tasks)
-        for k, p, code, parent in self._reach_steps():
+        for k, p, code, parent in self.reach_steps:
             raw = raw_per_task[p]
             if raw.ndim == 1:
                 raw = raw[:, None]
@@ -194,16 +198,6 @@ class TaskGraph:
                 reach[k] = (log_r + log_p,
                             torch.logaddexp(log_not_r, log_r + log_not_p))
         return reach
-
-    def _reach_steps(self):
-        """``(task, parent, event code, parent task)`` of each dependent task,
-        parents first."""
-        steps = getattr(self, "_steps", None)
-        if steps is None:
-            steps = self._steps = [
-                (k, *self.parents[k], self.tasks[self.parents[k][0]])
-                for k in self.order if self.parents[k] is not None]
-        return steps
 
     # -- targets and predictions --------------------------------------------
 

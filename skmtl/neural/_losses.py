@@ -84,9 +84,6 @@ class TaskLosses:
         self.outputs_per_task = membership.sum(0).numpy()
         self.graph = TaskGraph(self.tasks)
         self.children = set(self.graph.children())
-        # per task: (type, columns, query-id column, its part of loss_inputs
-        # for a dependent task)
-        self._steps = None
         # the parts of loss_inputs: the entry counts, then each dependent
         # task's given_targets (their widths are the types')
         self.input_widths = [len(self.tasks)]
@@ -97,6 +94,11 @@ class TaskLosses:
             self.input_widths.append(task.type_.given_targets(
                 task, torch.zeros((0, task.n_outputs)),
                 torch.zeros(0, dtype=torch.bool)).shape[1])
+        # per task, what a batch's loss with dependent tasks reads: (task,
+        # type, columns, its part of loss_inputs or None), looked up once (a
+        # batch's loss runs in the training loop's cold caches)
+        self.steps = [(task, task.type_, self.slices[k], self.input_part.get(k))
+                      for k, task in enumerate(self.tasks)]
 
     def __call__(self, outputs, targets, groups=None, complete=None,
                  sample_weight=None, loss_inputs=None):
@@ -165,15 +167,6 @@ class TaskLosses:
             counts = present.sum(0) @ self.membership
         return torch.stack(losses), counts
 
-    def _task_steps(self):
-        """Per task, what a batch's loss needs: ``(task, type, columns, part
-        of loss_inputs or None)``, looked up once (a batch's loss runs in
-        the training loop's cold caches, where every lookup counts)."""
-        if self._steps is None:
-            self._steps = [(task, task.type_, self.slices[k], self.input_part.get(k))
-                           for k, task in enumerate(self.tasks)]
-        return self._steps
-
     def _groups(self, k, groups):
         """Task ``k``'s query ids in the batch (None for a task without)."""
         column = self.group_columns[k]
@@ -238,7 +231,7 @@ class TaskLosses:
         parts = loss_inputs.split_with_sizes(self.input_widths, dim=1)
         reach = self.graph.log_reach(outputs)
         losses = []
-        for k, (task, type_, columns, part) in enumerate(self._task_steps()):
+        for k, (task, type_, columns, part) in enumerate(self.steps):
             raw = outputs[k]
             if raw.ndim == 1:
                 raw = raw[:, None]
