@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 __all__ = ["TaskDataset", "BatchIterator", "SparseRows", "encode_groups",
-           "group_names", "is_complete", "is_named_inputs", "labelled_columns",
+           "group_names", "is_named_inputs", "labelled_columns",
            "n_rows"]
 
 
@@ -389,15 +389,6 @@ def labelled_columns(dataset):
     if isinstance(dataset, TaskDataset) and dataset.y is not None:
         return (~torch.isnan(dataset.y).any(0)).cpu().numpy()
     return None
-
-
-def is_complete(dataset):
-    """True if every target of a TaskDataset (or Subset of one) is labelled.
-
-    None when it cannot tell (another dataset type, or no targets).
-    """
-    labelled = labelled_columns(dataset)
-    return None if labelled is None else bool(labelled.all())
 
 
 class BatchIterator:

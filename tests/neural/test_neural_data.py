@@ -7,7 +7,7 @@ from skorch.dataset import ValidSplit
 
 from skmtl import Task
 from skmtl.neural import BatchIterator, MultiTaskRegressor, TaskDataset, encode_groups
-from skmtl.neural._data import is_complete
+from skmtl.neural._data import labelled_columns
 from skmtl.tasks import resolve_tasks
 
 
@@ -72,13 +72,14 @@ def test_iterator_unwraps_skorch_validation_subsets():
 
 def test_completeness_of_datasets_and_subsets():
     y = np.ones((6, 2))
-    assert is_complete(TaskDataset(np.ones((6, 1)), y))
+    assert labelled_columns(TaskDataset(np.ones((6, 1)), y)).all()
     y[5, 1] = np.nan
     ds = TaskDataset(np.ones((6, 1)), y)
-    assert not is_complete(ds)
-    assert is_complete(torch.utils.data.Subset(ds, [0, 1, 2]))
-    assert not is_complete(torch.utils.data.Subset(ds, [4, 5]))
-    assert is_complete(TaskDataset(np.ones((6, 1)))) is None
+    assert labelled_columns(ds).tolist() == [True, False]
+    assert labelled_columns(torch.utils.data.Subset(ds, [0, 1, 2])).all()
+    assert labelled_columns(torch.utils.data.Subset(ds, [4, 5])).tolist() == [True,
+                                                                               False]
+    assert labelled_columns(TaskDataset(np.ones((6, 1)))) is None
 
 
 def test_training_never_fetches_single_samples(monkeypatch):
