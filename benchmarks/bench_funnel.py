@@ -19,6 +19,12 @@ same epochs (5) and seed, one torch thread; a warm-up fit comes first.
   impression (Ma et al., SIGIR 2018), by hand, as written in the ESMM
   implementations (probabilities multiplied, torch's clamped
   ``binary_cross_entropy``);
+* ``ESMM loop, log space``: the same loss computed as skmtl computes it,
+  in log space (``log q = log sigmoid(click logit) + log sigmoid(conversion
+  logit)``, ``log (1 - q)`` with ``logaddexp``, the logistic loss of ``log q
+  - log (1 - q)``), by hand: the time skmtl's dependent task takes beyond
+  this loop is what its training loop adds, beyond the ESMM loop also
+  what the log-space loss costs;
 * ``skmtl naive``: ``MultiTaskEstimator`` with an independent conversion
   task (labels ``NaN`` outside clicks);
 * ``skmtl given``: ``Task("conversion", "binary", given="click")``, the
@@ -40,8 +46,9 @@ time as a ratio to the ESMM loop.
 Run: ``python benchmarks/bench_funnel.py`` (``--quick`` for 60 000
 impressions; ``--seeds 3`` repeats over data and weight seeds and prints
 the mean, with the standard deviation of the CVR AUC; ``--repeat 3``, the
-default, fits every contender three times with the same seed and reports
-the shortest fit time: on a shared machine other work only adds time;
+default, fits every contender three times with the same seed, in turn
+(each round fits every contender once), and reports the shortest fit
+time: on a shared machine other work only adds time;
 ``--clock process`` times the process's CPU time instead of the wall
 clock; ``--variants``).
 """
@@ -88,7 +95,8 @@ def _module(tasks, n_features, n_users, n_items):
 
 
 def hand_loop(X, Y, loss, epochs, batch_size, lr, seed, n_users, n_items):
-    """A torch loop as one writes it; ``loss`` is "naive" or "esmm"."""
+    """A torch loop as one writes it; ``loss`` is "naive", "esmm" or
+    "esmm_log" (ESMM's loss in log space)."""
     torch.manual_seed(seed)
     tasks = resolve_tasks([Task("click", "binary"), Task("conversion", "binary")], Y)
     model = _module(tasks, X.shape[1], n_users, n_items)
@@ -108,6 +116,11 @@ def hand_loop(X, Y, loss, epochs, batch_size, lr, seed, n_users, n_items):
             if loss == "esmm":
                 ctcvr = torch.sigmoid(ctr_logit) * torch.sigmoid(cvr_logit)
                 task_loss = F.binary_cross_entropy(ctcvr, c * v)
+            elif loss == "esmm_log":
+                log_click = F.logsigmoid(ctr_logit)
+                log_q = log_click + F.logsigmoid(cvr_logit)
+                log_not_q = torch.logaddexp(log_click - ctr_logit, log_q - cvr_logit)
+                task_loss = F.binary_cross_entropy_with_logits(log_q - log_not_q, c * v)
             else:
                 clicked = c[:, 0] > 0
                 task_loss = (F.binary_cross_entropy_with_logits(
@@ -129,19 +142,23 @@ def _predict(model, X):
 CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
 
 
-def _timed(fit, repeat, clock="wall"):
-    """(result of the last fit, the shortest of ``repeat`` fit times): on a
-    shared machine other work only adds time, so the minimum is the fit's
-    own cost (as ``timeit`` reports). ``clock="process"`` counts the CPU
-    time of this process only (every contender runs one torch thread),
-    which the other processes of a loaded machine do not inflate."""
+def _timed(fits, repeat, clock="wall"):
+    """``{name: (result of its last fit, the shortest of its repeat fit
+    times)}`` of the callables ``fits``, fitted in turn: each of the
+    ``repeat`` rounds fits every contender once, so that a change of load
+    during the run weighs on every contender alike. On a shared machine
+    other work only adds time, so the minimum is the fit's own cost (as
+    ``timeit`` reports). ``clock="process"`` counts the CPU time of this
+    process only (every contender runs one torch thread), which the other
+    processes of a loaded machine do not inflate."""
     now = CLOCKS[clock]
-    times = []
+    results, times = {}, {name: [] for name in fits}
     for _ in range(repeat):
-        start = now()
-        result = fit()
-        times.append(now() - start)
-    return result, min(times)
+        for name, fit in fits.items():
+            start = now()
+            results[name] = fit()
+            times[name].append(now() - start)
+    return {name: (results[name], min(times[name])) for name in fits}
 
 
 def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
@@ -161,14 +178,11 @@ def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
     torch.set_num_threads(threads)
     # warm-up: the first fit in a process pays for torch's lazy initialization
     hand_loop(X[:2048], Y[:2048], "esmm", 1, batch_size, lr, seed, n_users, n_items)
-    for name in ("naive", "esmm"):
-        model, seconds = _timed(
-            lambda name=name: hand_loop(X[train], Y[train], name, epochs, batch_size,
-                                        lr, seed, n_users, n_items), repeat, clock)
-        ctr, cvr = _predict(model, X[test])
-        rows.append((f"{'ESMM' if name == 'esmm' else 'naive'} loop",
-                     roc_auc_score(counterfactual, cvr),
-                     roc_auc_score(joint_label, ctr * cvr), seconds))
+    loops = {"naive loop": "naive", "ESMM loop": "esmm",
+             "ESMM loop, log space": "esmm_log"}
+    fits = {label: lambda loss=loss: hand_loop(X[train], Y[train], loss, epochs,
+                                               batch_size, lr, seed, n_users, n_items)
+            for label, loss in loops.items()}
     given = Task("conversion", "binary", given="click")
     contenders = [("skmtl naive", Task("conversion", "binary"), "hard"),
                   ("skmtl given", given, "hard")]
@@ -190,12 +204,15 @@ def run(n_impressions, n_users, n_items, selection_bias, epochs, batch_size, lr,
             architecture=architecture, trunk__n_users=n_users,
             trunk__n_items=n_items, lr=lr, max_epochs=epochs,
             batch_size=batch_size, random_state=seed, n_threads=threads)
-        est, seconds = _timed(lambda est=est: est.fit(X[train], Y[train]), repeat,
-                              clock)
-        proba = est.predict_proba(X[test])
-        joint = proba[0][:, 1] * proba[1][:, 1]
-        rows.append((name, roc_auc_score(counterfactual, proba[1][:, 1]),
-                     roc_auc_score(joint_label, joint), seconds))
+        fits[name] = lambda est=est: est.fit(X[train], Y[train])
+    for name, (fitted, seconds) in _timed(fits, repeat, clock).items():
+        if name in loops:
+            ctr, cvr = _predict(fitted, X[test])
+        else:
+            proba = fitted.predict_proba(X[test])
+            ctr, cvr = proba[0][:, 1], proba[1][:, 1]
+        rows.append((name, roc_auc_score(counterfactual, cvr),
+                     roc_auc_score(joint_label, ctr * cvr), seconds))
     return rows
 
 
