@@ -346,16 +346,33 @@ class FactoredRows:
         scaled = self.deltas * w.to(self.dtype).index_select(0, self.blocks)
         return (scaled @ self.weights).view(self.shape)
 
-    def feature_squares(self):
+    def feature_squares(self, float64=True):
         """``sum over the batch of (dL_k/dh)²`` per task and feature of ``h``:
-        a tensor of shape (n_tasks, *representation.shape[1:])."""
-        D = self.deltas.double()
-        A = self.weights.double()
+        a tensor of shape (n_tasks, *representation.shape[1:]), computed in
+        float64 (or in the rows' dtype)."""
+        D = self.deltas.double() if float64 else self.deltas
+        A = self.weights.double() if float64 else self.weights
         same_task = self.blocks[:, None] == self.blocks[None, :]
         per_output = ((D.T @ D) * same_task) @ A * A
         squares = per_output.new_zeros((self.n_tasks, A.shape[1])).index_add_(
             0, self.blocks, per_output)
         return squares.to(self.dtype).view((self.n_tasks,) + self.shape[1:])
+
+    def batch_sums(self, weights):
+        """``sum_b weights[b] * (dL_k/dh)[b]`` per task: a tensor of shape
+        (n_tasks, n_features), ``weights`` of the representation's shape
+        (e.g. the signs of ``h``) and the features flattened."""
+        weights = weights.reshape(self.shape[0], -1).to(self.dtype)
+        per_output = (self.deltas.T @ weights) * self.weights
+        return per_output.new_zeros((self.n_tasks, per_output.shape[1])).index_add_(
+            0, self.blocks, per_output)
+
+    def masked_combination(self, mask):
+        """``sum_k dL_k/dh * mask[k]`` (a tensor of the representation's
+        shape), ``mask`` of shape (n_tasks, n_features): one factor per task
+        and feature, the same for every sample."""
+        masked = self.weights * mask.to(self.dtype).index_select(0, self.blocks)
+        return (self.deltas @ masked).view(self.shape)
 
     def scaled(self, factors):
         """The rows times ``factors[k]`` (tensor of shape (n_tasks,))."""

@@ -265,7 +265,7 @@ class _DenseRows(HardSharing):
 
 
 @pytest.mark.parametrize("name", ["pcgrad", "mgda", "mgda_ub", "nash_mtl", "db_mtl",
-                                  "excess_mtl", "imtl"])
+                                  "excess_mtl", "imtl", "graddrop"])
 def test_a_step_on_factored_rows_equals_one_on_the_rows(name):
     strategy = (MGDAUB() if name == "mgda_ub"
                 else WEIGHTINGS[name](on="representation"))
