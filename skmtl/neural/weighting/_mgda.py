@@ -155,6 +155,15 @@ def min_norm_weights(gram, *, tol=1e-12, max_iter=1000):
     """
     G = check_gram(gram)
     n = G.shape[0]
+    # When the weights of the affine hull's min-norm point are all positive
+    # (tasks that conflict little, the usual case with few tasks), that
+    # point is in the convex hull and is its min-norm point: one solve
+    # instead of Wolfe's iterations (about a tenth of the time at 10
+    # tasks). Only for affinely independent gradients, whose weights are
+    # then unique, so that the result is Wolfe's.
+    alpha, independent = _affine_minimizer(G, list(range(n)), with_rank=True)
+    if independent and np.all(alpha > tol):
+        return alpha
     scale = max(np.max(np.diag(G)), np.finfo(float).tiny)
     # Start from the point of smallest norm.
     start = int(np.argmin(np.diag(G)))
@@ -192,16 +201,18 @@ def min_norm_weights(gram, *, tol=1e-12, max_iter=1000):
 
 
 
-def _affine_minimizer(G, S):
-    """Weights on ``S`` of the minimum-norm point of the affine hull of ``S``."""
+def _affine_minimizer(G, S, with_rank=False):
+    """Weights on ``S`` of the minimum-norm point of the affine hull of ``S``
+    (and, ``with_rank``, whether the points of ``S`` are affinely
+    independent: the system has full rank)."""
     k = len(S)
     system = np.zeros((k + 1, k + 1))
     system[:k, :k] = G[np.ix_(S, S)]
     system[:k, k] = system[k, :k] = 1.0
     rhs = np.zeros(k + 1)
     rhs[k] = 1.0
-    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    return solution[:k]
+    solution, _, rank, _ = np.linalg.lstsq(system, rhs, rcond=None)
+    return (solution[:k], rank == k + 1) if with_rank else solution[:k]
 
 
 WEIGHTINGS.register("mgda", MGDA)
