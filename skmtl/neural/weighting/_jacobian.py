@@ -639,7 +639,8 @@ class GradientWeighting(_StepAveraged):
     the trunk, no parameter Jacobian in memory, so a step costs about as
     much as an equal-weight one (the rows are kept as two small factors
     per task when the heads are linear layers,
-    :class:`FactoredRows`; a strategy whose heads are trained on
+    :class:`FactoredRows`, and the heads' gradients are products of the
+    same factors; with other heads, a strategy whose heads are trained on
     ``sum_k w_k L_k`` takes that loss's backward pass through the whole
     network instead). It is LibMTL's ``rep_grad`` and, for MGDA,
     Sener & Koltun's upper bound (:class:`MGDAUB`). The combination then
