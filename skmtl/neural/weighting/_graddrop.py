@@ -48,7 +48,7 @@ class GradDrop(GradientWeighting):
     ``GradDrop``); ``on="representation"`` is that form, with ``A = h``.
     When the heads are linear layers (:class:`~skmtl.neural.HardSharing`'s
     default) the batch sums and the masked gradient are computed from the
-    rows' two factors (:class:`~skmtl.neural.weighting._jacobian.FactoredRows`)
+    rows' two factors (``FactoredRows`` in ``weighting/_jacobian.py``)
     without forming the rows. The recorded weights are the fraction of
     each task's squared gradient norm kept, epoch means. The draws come
     from torch's generator. Reference: [1]_.
