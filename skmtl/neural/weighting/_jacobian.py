@@ -317,8 +317,11 @@ def _head_factors(module):
 
 
 def _head_parameters(layers):
-    """The ids of the trainable parameters of the heads' linear layers."""
-    return {id(p) for layer in layers for p in layer.parameters() if p.requires_grad}
+    """The ids of the trainable parameters of the heads' linear layers (their
+    weight and bias: ``Module.parameters()`` walks the module tree, several
+    times slower)."""
+    return {id(p) for layer in layers for p in (layer.weight, layer.bias)
+            if p is not None and p.requires_grad}
 
 
 def _head_gradients(rows, layers, reached, features, others):
