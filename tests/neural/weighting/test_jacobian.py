@@ -265,7 +265,7 @@ class _DenseRows(HardSharing):
 
 
 @pytest.mark.parametrize("name", ["pcgrad", "mgda", "mgda_ub", "nash_mtl", "db_mtl",
-                                  "excess_mtl", "imtl"])
+                                  "excess_mtl", "imtl", "graddrop"])
 def test_a_step_on_factored_rows_equals_one_on_the_rows(name):
     strategy = (MGDAUB() if name == "mgda_ub"
                 else WEIGHTINGS[name](on="representation"))
@@ -288,3 +288,32 @@ def test_heads_with_hidden_layers_have_no_factors():
     assert len(net.module_.heads[0]) == 4   # flatten, linear, relu, linear
     assert jacobian_module._head_factors(net.module_) is None
     assert np.isfinite(W_grad).all() and np.abs(W_grad).max() > 0
+
+
+@pytest.mark.parametrize("name", ["mgda_ub", "pcgrad", "graddrop"])
+def test_factored_heads_of_a_task_without_labels_in_the_batch(name):
+    # the heads' gradients from the factors are those of the backward pass,
+    # None (no update) included
+    X, Y = _three_tasks()
+    Y[1:, 2] = np.nan   # task 2 is labelled in row 0 only
+    grads = []
+    for architecture in (HardSharing, _DenseRows):
+        strategy = (MGDAUB() if name == "mgda_ub"
+                    else WEIGHTINGS[name](on="representation"))
+        net = MultiTaskRegressor(weighting=strategy, hidden_layer_sizes=(5,),
+                                 max_epochs=1, batch_size=len(X),
+                                 standardize_targets=False, lr=1e-12, random_state=0,
+                                 architecture=architecture).fit(X, Y).net_
+        Xt = torch.as_tensor(X[1:], dtype=torch.float32)
+        yt = torch.as_tensor(Y[1:], dtype=torch.float32)
+        net.module_.zero_grad()
+        losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+        torch.manual_seed(0)
+        net.weighting_.backward(losses, net)
+        grads.append([p.grad for p in net.module_.parameters()])
+    factored, dense = grads
+    assert [g is None for g in factored] == [g is None for g in dense]
+    for g, h in zip(factored, dense):
+        if g is not None:
+            torch.testing.assert_close(g, h, rtol=1e-5, atol=1e-7)
+    assert all(g is not None for g in factored[:2])   # the trunk was updated

@@ -71,3 +71,20 @@ def test_min_norm_two_tasks_closed_form_and_degenerate_cases():
     np.testing.assert_allclose(min_norm_weights(np.zeros((3, 3))).sum(), 1.0)
     with pytest.raises(ValueError, match="not finite"):
         min_norm_weights(np.array([[np.nan]]))
+
+
+def test_min_norm_one_solve_path_gives_wolfes_weights(monkeypatch):
+    from skmtl.neural.weighting import _mgda
+
+    rng = np.random.RandomState(0)
+    cases = [rng.randn(n, 40) + shift * rng.randn(40)
+             for n in (2, 3, 5, 10) for shift in (0.0, 0.5, 2.0) for _ in range(4)]
+    taken = [_mgda._interior_min_norm(J @ J.T, 1e-12, np.max(np.sum(J * J, 1)))
+             is not None for J in cases]
+    fast = [min_norm_weights(J @ J.T) for J in cases]
+    # the iterations alone, from the smallest gradient
+    monkeypatch.setattr(_mgda, "_interior_min_norm", lambda G, tol, scale: None)
+    for J, w in zip(cases, fast):
+        np.testing.assert_allclose(w, min_norm_weights(J @ J.T), rtol=1e-9, atol=1e-12)
+    # both paths were compared: one solve for some, iterations for others
+    assert 0 < sum(taken) < len(cases)
