@@ -131,7 +131,12 @@ class GradientConflict(Callback):
         self._samples += 1
 
     def _gram(self, net, batch):
-        from .weighting._jacobian import gram_matrix, split_parameters, task_jacobian
+        from .weighting._jacobian import (
+            gram_matrix,
+            heads_separate_tasks,
+            split_parameters,
+            task_jacobian,
+        )
 
         module = net.module_
         shared, _ = split_parameters(module, "GradientConflict")
@@ -144,7 +149,8 @@ class GradientConflict(Callback):
             losses, _ = net.get_task_losses(outputs, yi, training=True)
             if not losses.requires_grad:
                 return None
-            jacobian, _ = task_jacobian(losses, module, shared, [])
+            jacobian, _ = task_jacobian(losses, module, shared, [],
+                                        separate=heads_separate_tasks(net.tasks))
         return gram_matrix(jacobian)
 
     def on_epoch_end(self, net, **kwargs):

@@ -13,7 +13,11 @@ from ._base import (
     _StepAveraged,
     backward_total,
 )
-from ._jacobian import per_task_representation, representation_gradients
+from ._jacobian import (
+    heads_separate_tasks,
+    per_task_representation,
+    representation_gradients,
+)
 from ._processes import plain_module, sum_gradients, task_shares
 
 __all__ = ["GradNorm"]
@@ -127,6 +131,7 @@ class GradNorm(_StepAveraged):
             _check_every("GradNorm", self.every)
         self._every = (10 * self.n_tasks_ if self.every is None
                        else int(self.every))
+        self._separate = heads_separate_tasks(tasks)
         self._step = 0
         self.register_buffer("weights_", torch.ones(self.n_tasks_))
         self.weights_adam_ = _OwnAdam(self.weights_, lr=self.lr)
@@ -151,7 +156,7 @@ class GradNorm(_StepAveraged):
             return self._weighted_backward(task_losses, net, penalty, shares)
         module = plain_module(net)
         layer = _last_shared_weight(module, "GradNorm")
-        recorded = per_task_representation(module)
+        recorded = per_task_representation(module, getattr(self, "_separate", True))
         if recorded is not None:
             # every task's gradient of the representation in one pass through
             # the heads, then one batched pass down to the layer

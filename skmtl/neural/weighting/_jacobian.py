@@ -50,7 +50,8 @@ from ._processes import (
     summed_gram,
 )
 
-__all__ = ["GradientWeighting", "split_parameters", "per_task_representation",
+__all__ = ["GradientWeighting", "split_parameters", "heads_separate_tasks",
+           "per_task_representation",
            "representation_gradients", "task_jacobian", "representation_jacobian",
            "representation_backward", "gram_matrix", "check_gram", "weighted_sum",
            "write_gradients", "finish_step", "jacobian_rows", "parameter_views",
@@ -76,10 +77,26 @@ def split_parameters(module, owner):
     return shared, others
 
 
-def per_task_representation(module):
-    """(representation, per-head aliases) of the last forward pass, or None."""
+def heads_separate_tasks(tasks):
+    """Whether each task's loss reads its own head's output only.
+
+    Then one backward pass of ``sum_k L_k`` to the alias of the
+    representation that each head reads (or to each head's output) gives
+    task ``k``'s gradient at head ``k``'s. A dependent task
+    (``Task(..., given=parent)``) is not so: its loss reads its parent's
+    output too (the probability of the parent path), and that pass would
+    count its gradient through the parent's head as the parent's. Its
+    strategies take one pass per task instead.
+    """
+    return not any(getattr(task, "given_task", None) is not None for task in tasks)
+
+
+def per_task_representation(module, separate=True):
+    """(representation, per-head aliases) of the last forward pass, or None
+    (also when the heads do not ``separate`` the tasks' gradients, see
+    :func:`heads_separate_tasks`)."""
     get = getattr(module, "shared_representation", None)
-    if not callable(get):
+    if not separate or not callable(get):
         return None
     try:
         features = get()
@@ -144,13 +161,17 @@ def _per_task_loop(task_losses, params, retain_graph=False):
     return out
 
 
-def task_jacobian(task_losses, module, shared, others, retain_graph=True):
+def task_jacobian(task_losses, module, shared, others, retain_graph=True,
+                  separate=True):
     """Per-task gradients of the shared parameters, and the others' gradients.
 
     With ``retain_graph=False`` the batched pass through the trunk frees
     the trunk's activations as it goes (the heads' part of the graph stays
     for ``other_gradients``): the same numbers, less memory, when nothing
-    back-propagates through the trunk afterwards (no penalty).
+    back-propagates through the trunk afterwards (no penalty). With
+    ``separate=False`` (a task's loss reads another task's head, see
+    :func:`heads_separate_tasks`) one pass per task instead of one pass
+    through the heads for all of them.
 
     Returns
     -------
@@ -161,9 +182,9 @@ def task_jacobian(task_losses, module, shared, others, retain_graph=True):
         ``other_gradients(coefficients)`` returns, for each other parameter,
         ``sum_k coefficients[k] grad L_k`` (None when no task reaches it).
     """
-    recorded = per_task_representation(module)
+    recorded = per_task_representation(module, separate)
     if recorded is None:
-        grads = _per_task_loop(task_losses, shared + others)
+        grads = _per_task_loop(task_losses, shared + others, retain_graph)
         jacobian, rest = grads[:len(shared)], grads[len(shared):]
 
         def other_gradients(coefficients):
@@ -200,7 +221,7 @@ def _other_gradients(task_losses, others, summed):
 
 def representation_jacobian(task_losses, module, others, owner,
                             remedy="on='parameters'", factored=False,
-                            summed_others=True):
+                            summed_others=True, separate=True):
     """Per-task gradients of the shared representation: ``on="representation"``.
 
     One backward pass through the heads gives every task's gradient of the
@@ -237,6 +258,10 @@ def representation_jacobian(task_losses, module, others, owner,
         Whether ``other_gradients`` is wanted; False when the caller
         back-propagates ``sum_k w_k L_k`` through the whole network itself,
         then ``other_gradients`` is None unless it comes from the factors.
+    separate : bool, default=True
+        Whether each task's loss reads its own head only
+        (:func:`heads_separate_tasks`); else one pass per task through the
+        heads to ``h``.
 
     Returns
     -------
@@ -253,7 +278,7 @@ def representation_jacobian(task_losses, module, others, owner,
         When the architecture has no single representation read by every
         head (soft sharing, cross-stitch, MMoE, PLE, CGC).
     """
-    recorded = per_task_representation(module)
+    recorded = per_task_representation(module, separate)
     factors = _head_factors(module) if factored and recorded is not None else None
     if factors is not None:
         outputs = [output for output, _ in factors]
@@ -683,6 +708,7 @@ class GradientWeighting(_StepAveraged):
             raise ValueError(f"{type(self).__name__}: on must be one of "
                              f"{GRADIENTS_ON}, got {on!r}.")
         self._representation_names = self._names_for_errors()
+        self._separate = heads_separate_tasks(tasks)
         vars(self).pop("_parameter_split", None)
         return self
 
@@ -775,7 +801,8 @@ class GradientWeighting(_StepAveraged):
                 *(getattr(self, "_representation_names", None)
                   or self._names_for_errors()),
                 factored=self._combines_gram or self._reads_factored_rows,
-                summed_others=not self._weighted_loss_step)
+                summed_others=not self._weighted_loss_step,
+                separate=getattr(self, "_separate", True))
             # a weighted-loss step whose heads' gradients the factors give is
             # the step below with head_coefficients = weights
             whole = other_gradients is None
@@ -798,7 +825,8 @@ class GradientWeighting(_StepAveraged):
                     self.head_coefficients(weights, global_losses), shares, others))
         else:
             jacobian, other_gradients = task_jacobian(
-                losses, module, shared, others, retain_graph=penalty is not None)
+                losses, module, shared, others, retain_graph=penalty is not None,
+                separate=getattr(self, "_separate", True))
             # on several processes: the global batch's Jacobian and losses
             jacobian, global_losses, shares = reduce_jacobian(
                 net, jacobian, task_losses, shared)

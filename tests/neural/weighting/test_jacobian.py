@@ -317,3 +317,80 @@ def test_factored_heads_of_a_task_without_labels_in_the_batch(name):
         if g is not None:
             torch.testing.assert_close(g, h, rtol=1e-5, atol=1e-7)
     assert all(g is not None for g in factored[:2])   # the trunk was updated
+
+
+# -- dependent tasks: a child's loss reads its parent's head too --
+
+
+def _funnel_step(weighting):
+    """A net fitted for no effective step on a click -> conversion funnel, and
+    one batch's task losses, with the true per-task gradients of the shared
+    parameters and of the representation (one backward pass per task)."""
+    from skmtl import Task
+    from skmtl.neural import MultiTaskEstimator
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(64, 4)
+    click = (X[:, 0] + rng.randn(64) > 0).astype(float)
+    conversion = np.where(click > 0, (X[:, 1] + rng.randn(64) > 0), 0.0)
+    Y = np.c_[click, conversion]
+    tasks = [Task("click", "binary"), Task("conversion", "binary", given="click")]
+    est = MultiTaskEstimator(tasks=tasks, weighting=weighting, hidden_layer_sizes=(6,),
+                             max_epochs=1, batch_size=64, lr=1e-12,
+                             random_state=0).fit(X, Y)
+    net, module = est.net_, est.net_.module_
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    yt = torch.as_tensor(Y, dtype=torch.float32)
+    shared = module.shared_parameters()
+    truth, truth_h = [], []
+    for k in range(2):
+        losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+        features = module.shared_representation()
+        grads = torch.autograd.grad(losses[k], shared + [features])
+        truth.append(torch.cat([g.flatten() for g in grads[:-1]]))
+        truth_h.append(grads[-1])
+    losses, _ = net.get_task_losses(net.infer(Xt), yt, training=True)
+    return net, losses, torch.stack(truth), torch.stack(truth_h)
+
+
+def test_a_dependent_task_gradient_is_its_own_not_its_parents():
+    # The conversion's entire-space loss reads P(click) from the click head:
+    # one pass of sum_k L_k through the heads would count that part of its
+    # gradient as the click's. heads_separate_tasks says so, and the
+    # strategies take one pass per task.
+    net, losses, truth, truth_h = _funnel_step(PCGrad())
+    assert not jacobian_module.heads_separate_tasks(net.tasks)
+    module = net.module_
+    shared, others = jacobian_module.split_parameters(module, "test")
+    rows, _ = jacobian_module.task_jacobian(losses, module, shared, others,
+                                            separate=False)
+    rows = torch.cat([r.flatten(1) for r in rows], dim=1)
+    torch.testing.assert_close(rows, truth, rtol=1e-5, atol=1e-7)
+    # the one pass through the heads mixes them: the test can fail
+    mixed, _ = jacobian_module.task_jacobian(losses, module, shared, others)
+    mixed = torch.cat([r.flatten(1) for r in mixed], dim=1)
+    assert not torch.allclose(mixed, truth, rtol=1e-3, atol=1e-6)
+    for factored in (False, True):
+        _, (rows_h,), _ = jacobian_module.representation_jacobian(
+            losses, module, others, "test", factored=factored, separate=False)
+        torch.testing.assert_close(rows_h, truth_h, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("on", ["parameters", "representation"])
+def test_mgda_on_a_funnel_combines_each_tasks_own_gradient(on):
+    net, losses, truth, truth_h = _funnel_step(MGDA(normalization="none", on=on))
+    module = net.module_
+    shared = module.shared_parameters()
+    if on == "parameters":
+        expected = _brute_force_min_norm(truth.double().numpy())
+    else:
+        # the min-norm point of the rows of h, back-propagated through the trunk
+        direction = _brute_force_min_norm(truth_h.flatten(1).double().numpy())
+        h = module.shared_representation()
+        step = torch.as_tensor(direction, dtype=h.dtype).view_as(h)
+        grads = torch.autograd.grad(h, shared, grad_outputs=step, retain_graph=True)
+        expected = torch.cat([g.flatten() for g in grads]).double().numpy()
+    module.zero_grad()
+    net.weighting_.backward(losses, net)
+    combined = torch.cat([p.grad.flatten() for p in shared]).double().numpy()
+    np.testing.assert_allclose(combined, expected, rtol=1e-4, atol=1e-7)
