@@ -39,6 +39,7 @@ rows, which on a small network cost as much as the rest of the step.
 import numpy as np
 import torch
 
+from ..._dependencies import TaskGraph
 from ._base import _StepAveraged
 from ._processes import (
     plain_module,
@@ -88,7 +89,7 @@ def heads_separate_tasks(tasks):
     count its gradient through the parent's head as the parent's. Its
     strategies take one pass per task instead.
     """
-    return not any(getattr(task, "given_task", None) is not None for task in tasks)
+    return not TaskGraph(tasks).has_dependencies
 
 
 def per_task_representation(module, separate=True):
